@@ -1,0 +1,12 @@
+"""`mcrsearch index`: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import typer
+
+
+def index(ctx: typer.Context) -> None:
+    """Not available yet in this build."""
+    from mcrsearch.errors import McrError
+
+    raise McrError("'mcrsearch index' is not available in this build yet.")

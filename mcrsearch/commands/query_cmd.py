@@ -1,0 +1,12 @@
+"""`mcrsearch query`: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import typer
+
+
+def query(ctx: typer.Context) -> None:
+    """Not available yet in this build."""
+    from mcrsearch.errors import McrError
+
+    raise McrError("'mcrsearch query' is not available in this build yet.")

@@ -1,0 +1,121 @@
+"""All settings in one place: defaults < TOML file < MCRSEARCH_* environment < CLI flags.
+
+The TOML file is `$MCRSEARCH_HOME/config.toml` unless `--config` / `MCRSEARCH_CONFIG` names another.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from mcrsearch.errors import ConfigError
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("MCRSEARCH_HOME", Path.home() / ".cache" / "mcrsearch")).expanduser()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a run can be configured with; one frozen object passed down, never globals."""
+
+    home: Path = field(default_factory=default_home)
+    device: str = "auto"                 # auto | cpu | cuda | cuda:N | mps
+    space: str = "auto"                  # auto | exmcr | cmcr-clap-clip | cmcr-ulip-clip | clip | miniworld ...
+    collection: str = "mcrsearch"
+    store_path: Path | None = None       # embedded store folder; default <home>/index
+    qdrant_url: str | None = None        # server / cluster mode when set
+    qdrant_api_key: str | None = None
+    shard_number: int | None = None
+    replication_factor: int | None = None
+    batch_size: int = 0                  # 0 = sized for the device
+    workers: int = 0                     # decode workers; 0 = cores
+    points_per_cloud: int = 10_000       # surface sample size for meshes
+    max_file_mb: float = 512.0           # larger files are skipped as 'huge'
+    debug: bool = False
+
+    @property
+    def weights_dir(self) -> Path:
+        return self.home / "weights"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.store_path or (self.home / "index")
+
+    def with_overrides(self, **overrides: Any) -> "Settings":
+        """Apply non-None flag values on top of these settings."""
+        clean = {k: v for k, v in overrides.items() if v is not None}
+        return replace(self, **_coerce(clean))
+
+
+_PATH_FIELDS = {"home", "store_path"}
+_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "points_per_cloud"}
+_FLOAT_FIELDS = {"max_file_mb"}
+_BOOL_FIELDS = {"debug"}
+
+
+def _coerce(values: dict[str, Any]) -> dict[str, Any]:
+    known = {f.name for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key not in known:
+            raise ConfigError(f"Unknown setting '{key}'; known settings are {', '.join(sorted(known))}.")
+        try:
+            if key in _PATH_FIELDS:
+                value = Path(value).expanduser()
+            elif key in _INT_FIELDS:
+                value = int(value)
+            elif key in _FLOAT_FIELDS:
+                value = float(value)
+            elif key in _BOOL_FIELDS and isinstance(value, str):
+                value = value.strip().lower() in {"1", "true", "yes", "on"}
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"Setting '{key}' has an invalid value {value!r}.") from exc
+        out[key] = value
+    return out
+
+
+def _from_env() -> dict[str, Any]:
+    names = {f.name for f in fields(Settings)}
+    return {name: os.environ[f"MCRSEARCH_{name.upper()}"] for name in names
+            if f"MCRSEARCH_{name.upper()}" in os.environ}
+
+
+def _from_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The config file {path} is not valid TOML ({exc}).") from exc
+    return data.get("mcrsearch", data)
+
+
+def load_settings(config_file: str | Path | None = None, **flags: Any) -> Settings:
+    """Build the effective settings; `flags` are CLI values (None means 'not given')."""
+    env = _from_env()
+    home = Path(flags.get("home") or env.get("home") or default_home()).expanduser()
+    file = Path(config_file or os.environ.get("MCRSEARCH_CONFIG") or home / "config.toml")
+    merged: dict[str, Any] = {}
+    if file.exists():
+        merged.update({k: v for k, v in _from_file(file).items() if not isinstance(v, dict)})
+    elif config_file:
+        raise ConfigError(f"The config file {file} does not exist.")
+    merged.update(env)
+    merged.update({k: v for k, v in flags.items() if v is not None})
+    merged["home"] = home
+    return Settings().with_overrides(**merged)
+
+
+def prepare_offline_environment() -> None:
+    """Make hub libraries fail fast instead of retrying for minutes when a file is missing."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("WANDB_MODE", "disabled")

@@ -1,0 +1,71 @@
+"""The one interface every MCR encoder family implements (real CLIP/CLAP/ULIP-2 and the mini-world's)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from mcrsearch.errors import ConfigError
+from mcrsearch.modality import Modality
+
+
+class Encoder(ABC):
+    """A frozen contrastive encoder for some modalities, giving L2-normalised float32 vectors.
+
+    Inputs are decoded media (see `mcrsearch.media`): PIL RGB images, `str` texts,
+    `AudioClip` waveforms and `(N, 3)` float32 point clouds. The same input always gives the same vector.
+    """
+
+    family: str = "base"
+    modalities: tuple[Modality, ...] = ()
+    dim: int = 0
+
+    def __init__(self, config: Mapping[str, Any], weights_id: str, device: Any = "cpu") -> None:
+        self.config = dict(config)
+        self.weights_id = weights_id      # sha256 of the checkpoint file, or of the random state dict
+        self.device = device
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the vectors this encoder produces: family, configuration, weights."""
+        blob = json.dumps({"family": self.family, "config": self.config, "weights": self.weights_id},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def supports(self, modality: Modality) -> bool:
+        return modality in self.modalities
+
+    def encode(self, modality: Modality, items: Sequence[Any]) -> np.ndarray:
+        """Embed a batch of decoded items of one modality as an (n, dim) L2-normalised float32 array."""
+        modality = Modality.parse(modality)
+        if modality not in self.modalities:
+            raise ConfigError(f"The {self.family} encoder does not embed {modality.value}.")
+        if len(items) == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._encode(modality, list(items))
+        return l2_normalize(np.asarray(vectors, dtype=np.float32))
+
+    @abstractmethod
+    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
+        """Family-specific batch encoding; normalisation happens in `encode`."""
+
+
+def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=-1, keepdims=True)
+    return (x / np.maximum(norms, eps)).astype(np.float32)
+
+
+def state_dict_digest(state_dict: Mapping[str, Any]) -> str:
+    """sha256 over a state dict's names and tensor bytes: the weights identity of an in-memory model."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        tensor = state_dict[name]
+        h.update(name.encode())
+        arr = tensor.detach().cpu().contiguous().numpy() if hasattr(tensor, "detach") else np.asarray(tensor)
+        h.update(str(arr.dtype).encode() + str(arr.shape).encode())
+        h.update(arr.tobytes())
+    return h.hexdigest()

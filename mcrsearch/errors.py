@@ -1,0 +1,58 @@
+"""User-facing errors: each carries one sentence for the user and an exit code for scripts."""
+
+from __future__ import annotations
+
+
+class McrError(Exception):
+    """Base of every error the CLI reports as a single sentence (traceback only with --debug)."""
+
+    exit_code = 1
+
+
+class ConfigError(McrError):
+    """The settings (file, environment or flags) are inconsistent or invalid."""
+
+    exit_code = 2
+
+
+class WeightsMissingError(McrError):
+    """A model artifact is not on disk; the message names the file and the command that gets it."""
+
+    exit_code = 3
+
+
+class WeightsInvalidError(McrError):
+    """A file exists but is not the artifact it claims to be (wrong keys, shapes, hash or kind)."""
+
+    exit_code = 3
+
+
+class OfflineError(McrError):
+    """A download was needed but no network (or model hub) is reachable."""
+
+    exit_code = 3
+
+
+class MediaError(McrError):
+    """A file could not be decoded into model input; `path` and `reason` say which and why."""
+
+    exit_code = 4
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class UnsupportedMediaError(MediaError):
+    """The file type is not one mcrsearch reads."""
+
+
+class StoreError(McrError):
+    """The vector store refused an operation (missing collection, foreign space, server unreachable)."""
+
+    exit_code = 5
+
+
+class SpaceMismatchError(StoreError):
+    """Vectors of one space were about to be mixed with a collection built in another."""

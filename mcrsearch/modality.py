@@ -1,0 +1,49 @@
+"""The four modalities mcrsearch searches across, and file-type detection by extension."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+
+class Modality(str, Enum):
+    IMAGE = "image"
+    TEXT = "text"
+    AUDIO = "audio"
+    POINTS = "3d"
+
+    @classmethod
+    def parse(cls, value: "str | Modality") -> "Modality":
+        """Accept the CLI spellings ('3d', 'points', 'pc', 'image', ...)."""
+        if isinstance(value, Modality):
+            return value
+        key = value.strip().lower()
+        aliases = {"3d": cls.POINTS, "points": cls.POINTS, "pc": cls.POINTS, "point": cls.POINTS,
+                   "pointcloud": cls.POINTS, "mesh": cls.POINTS, "image": cls.IMAGE, "img": cls.IMAGE,
+                   "text": cls.TEXT, "caption": cls.TEXT, "audio": cls.AUDIO, "sound": cls.AUDIO}
+        if key not in aliases:
+            from mcrsearch.errors import ConfigError
+
+            raise ConfigError(f"Unknown modality '{value}'; use one of image, text, audio, 3d.")
+        return aliases[key]
+
+
+IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3"})
+MESH_EXTENSIONS = frozenset({".obj", ".stl", ".off", ".glb", ".gltf"})
+POINT_EXTENSIONS = frozenset({".ply", ".xyz", ".pts", ".npy", ".npz"})
+TEXT_EXTENSIONS = frozenset({".txt"})
+
+_BY_EXTENSION: dict[str, Modality] = {
+    **{e: Modality.IMAGE for e in IMAGE_EXTENSIONS},
+    **{e: Modality.AUDIO for e in AUDIO_EXTENSIONS},
+    **{e: Modality.POINTS for e in MESH_EXTENSIONS | POINT_EXTENSIONS},
+    **{e: Modality.TEXT for e in TEXT_EXTENSIONS},
+}
+
+SUPPORTED_EXTENSIONS = frozenset(_BY_EXTENSION)
+
+
+def detect_modality(path: str | Path) -> Modality | None:
+    """The modality a file is indexed as, from its extension; None for files mcrsearch skips."""
+    return _BY_EXTENSION.get(Path(path).suffix.lower())

@@ -1,0 +1,125 @@
+"""A Space: which encoder and which projector-head chain bring each modality into one shared vector space.
+
+Examples: `exmcr` (CLIP base; CLAP and ULIP-2 through Ex-MCR heads), `cmcr-clap-clip`, `cmcr-ulip-clip`,
+`clip` (raw CLIP), `miniworld` (the offline world's small MCRs with trained heads). Spaces are built by
+registered builders, so new ones (e.g. a freshly trained head) plug in without touching the engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from mcrsearch.encoders.base import Encoder, l2_normalize, state_dict_digest
+from mcrsearch.errors import ConfigError
+from mcrsearch.modality import Modality
+
+if TYPE_CHECKING:
+    from mcrsearch.config import Settings
+
+
+@dataclass
+class Route:
+    """How one modality reaches the space: encoder output, then heads in order, then L2 normalisation."""
+
+    encoder: Encoder
+    heads: Sequence[Any] = field(default_factory=tuple)   # torch modules in eval mode, (n, d) -> (n, d')
+
+
+class Space:
+    def __init__(self, name: str, routes: Mapping[Modality, Route], dim: int, description: str = "") -> None:
+        self.name = name
+        self.routes = {Modality.parse(m): r for m, r in routes.items()}
+        self.dim = dim
+        self.description = description
+        for head_chain in (r.heads for r in self.routes.values()):
+            for head in head_chain:
+                head.eval()
+        self._fingerprint: str | None = None
+
+    @property
+    def modalities(self) -> tuple[Modality, ...]:
+        return tuple(self.routes)
+
+    @property
+    def fingerprint(self) -> str:
+        """Identity of the vectors: two spaces with equal fingerprints give identical vectors."""
+        if self._fingerprint is None:
+            h = hashlib.sha256(self.name.encode())
+            for modality in sorted(self.routes, key=lambda m: m.value):
+                route = self.routes[modality]
+                h.update(modality.value.encode() + route.encoder.fingerprint.encode())
+                for head in route.heads:
+                    h.update(type(head).__name__.encode() + state_dict_digest(head.state_dict()).encode())
+            self._fingerprint = h.hexdigest()[:16]
+        return self._fingerprint
+
+    def supports(self, modality: Modality | str) -> bool:
+        return Modality.parse(modality) in self.routes
+
+    def embed(self, modality: Modality | str, items: Sequence[Any]) -> np.ndarray:
+        """Decoded items of one modality -> (n, dim) L2-normalised float32 vectors in this space."""
+        modality = Modality.parse(modality)
+        if modality not in self.routes:
+            raise ConfigError(f"Space '{self.name}' has no route for {modality.value}.")
+        route = self.routes[modality]
+        vectors = route.encoder.encode(modality, items)
+        return self.project(modality, vectors)
+
+    def project(self, modality: Modality | str, encoder_vectors: np.ndarray) -> np.ndarray:
+        """Apply the modality's head chain to encoder outputs (used by the trainer's cached features too)."""
+        route = self.routes[Modality.parse(modality)]
+        if not route.heads or len(encoder_vectors) == 0:
+            return l2_normalize(encoder_vectors) if len(encoder_vectors) else encoder_vectors.reshape(0, self.dim)
+        import torch
+
+        with torch.inference_mode():
+            x = torch.from_numpy(np.ascontiguousarray(encoder_vectors, dtype=np.float32))
+            for head in route.heads:
+                param = next(head.parameters(), None)
+                x = head(x.to(param.device) if param is not None else x)
+            return l2_normalize(x.float().cpu().numpy())
+
+
+SpaceBuilder = Callable[["Settings"], Space]
+SPACE_BUILDERS: dict[str, SpaceBuilder] = {}
+
+
+def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
+    """Decorator: make `create_space(name, settings)` build a space with this function."""
+
+    def wrap(builder: SpaceBuilder) -> SpaceBuilder:
+        SPACE_BUILDERS[name] = builder
+        return builder
+
+    return wrap
+
+
+# Modules whose import registers builders; imported lazily so that listing spaces stays cheap.
+_BUILDER_MODULES = ("mcrsearch.spaces", "mcrsearch.miniworld.space")
+
+
+def _load_builders() -> None:
+    import importlib
+
+    for module in _BUILDER_MODULES:
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+def available_spaces() -> list[str]:
+    _load_builders()
+    return sorted(SPACE_BUILDERS)
+
+
+def create_space(name: str, settings: "Settings") -> Space:
+    _load_builders()
+    if name not in SPACE_BUILDERS:
+        raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(sorted(SPACE_BUILDERS))}.")
+    return SPACE_BUILDERS[name](settings)

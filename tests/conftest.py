@@ -1,0 +1,19 @@
+"""Test-wide isolation: no hub access, a private MCRSEARCH_HOME, deterministic threads."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "disabled")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.getbasetemp() / "mcrsearch-home"
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("MCRSEARCH_HOME", str(home))
+    yield home
