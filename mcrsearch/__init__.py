@@ -9,4 +9,17 @@ __version__ = "0.1.0"
 
 from mcrsearch.modality import Modality  # noqa: E402  (light)
 
-__all__ = ["Modality", "__version__"]
+# name -> module holding it; resolved on first attribute access (PEP 562) so start-up stays light.
+_LAZY = {"Client": "mcrsearch.api", "Hit": "mcrsearch.search", "Store": "mcrsearch.store",
+         "load_settings": "mcrsearch.config", "Settings": "mcrsearch.config",
+         "create_space": "mcrsearch.space"}
+
+__all__ = ["Modality", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'mcrsearch' has no attribute {name!r}")

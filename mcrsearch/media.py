@@ -2,13 +2,49 @@
 
 Decoded forms: images are PIL RGB images, audio is an `AudioClip` (mono float32 waveform + rate),
 3D is an (N, 3) float32 point cloud, text is `str`.
+
+Why one module: a vector must be a pure function of the file's bytes, so index, query and train all
+decode through the same code. Nothing here may raise anything but `MediaError` (and its subclass
+`UnsupportedMediaError`) for a bad file: the indexer reports the path and reason and moves on.
+
+3D conventions:
+- Meshes (obj, stl, off, glb/gltf, ply with faces) are sampled on their surface with a fixed seed
+  (`n_points`, deterministic), then centred on the sample mean and scaled to unit max radius -- the
+  ULIP/PointBERT training convention, since raw mesh units (mm, m, arbitrary) mean nothing to the model.
+- Point clouds (ply without faces, xyz/txt/pts, npy, npz, the authors' pickled-dict `.npy`) are
+  returned exactly as stored (only cast to float32): the released demo clouds are already in the
+  format the encoder expects, and re-normalising them would change their vectors.
+  `normalize_points` is available to encoders that want to normalise anyway.
+- The authors' `.npy` dict files are pickles. They are read with a restricted unpickler that can rebuild
+  numpy arrays, dtypes and plain containers and refuses every other global; never `allow_pickle=True`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import math
+import pickle
+import struct
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import numpy as np
+
+from mcrsearch.errors import MediaError, UnsupportedMediaError
+from mcrsearch.modality import Modality, detect_modality
+
+# Images above this many pixels are refused before decoding (about 0.25 GB as RGB); this is
+# Pillow's own warning threshold, which Pillow alone would only warn about.
+MAX_IMAGE_PIXELS = 89_478_485
+# Text shown in presentation payloads.
+DESCRIBE_TEXT_CHARS = 500
+
+_COLUMN_SUFFIXES = frozenset({".xyz", ".txt", ".pts", ".csv"})
+_XYZ_KEYS = ("xyz", "points", "pos", "pc")
 
 
 @dataclass(frozen=True)
@@ -21,3 +57,664 @@ class AudioClip:
     @property
     def duration(self) -> float:
         return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+# --------------------------------------------------------------------------------------------------
+# File checks and content sniffing
+
+
+def default_max_bytes() -> int:
+    """The size limit used when a caller passes none: Settings' default `max_file_mb`."""
+    from mcrsearch.config import Settings
+
+    return int(Settings.__dataclass_fields__["max_file_mb"].default * 1024 * 1024)
+
+
+def _human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" or float(n).is_integer() else f"{n:.1f} {unit}"
+        n /= 1024.0
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def _check_file(path: Path, max_bytes: int | float | None) -> int:
+    """Refuse missing, empty and huge files before anything reads them; return the size."""
+    try:
+        if not path.exists():
+            raise MediaError(path, "file not found")
+        if path.is_dir():
+            raise MediaError(path, "is a directory, not a file")
+        size = path.stat().st_size
+    except OSError as exc:
+        raise MediaError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    if size == 0:
+        raise MediaError(path, "empty file")
+    limit = default_max_bytes() if max_bytes is None else max_bytes
+    if limit and size > limit:
+        raise MediaError(path, f"exceeds the {_human_bytes(limit)} limit (file is {_human_bytes(size)})")
+    return size
+
+
+def _read_head(path: Path, n: int = 64) -> bytes:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n)
+    except OSError as exc:
+        raise MediaError(path, f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(family, label) of a file from its first bytes, e.g. ("image", "PNG image"); None if unknown.
+
+    Families: image, audio, 3d, text, other. Used to turn a mislabelled file into a clear reason.
+    """
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image", "PNG image"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image", "JPEG image"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image", "GIF image"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image", "WebP image"
+    if head[:2] == b"BM" and len(head) >= 18 and int.from_bytes(head[14:18], "little") in {
+            12, 16, 40, 52, 56, 64, 108, 124}:
+        return "image", "BMP image"
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "audio", "WAV audio"
+    if head.startswith(b"fLaC"):
+        return "audio", "FLAC audio"
+    if head.startswith(b"OggS"):
+        return "audio", "Ogg audio"
+    if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):  # before MP3: FF FE is also a sync
+        return "text", "text"
+    # MPEG frame sync with layer II or III (layer I's FF FE/FF would clash with a UTF-16 BOM)
+    if head.startswith(b"ID3") or (len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xE0) == 0xE0
+                                   and (head[1] >> 1) & 3 in (1, 2)):
+        return "audio", "MP3 audio"
+    if head.startswith(b"\x93NUMPY"):
+        return "3d", "NumPy array"
+    if head.startswith(b"glTF"):
+        return "3d", "glTF binary"
+    if head[:4] in (b"ply\n", b"ply\r"):
+        return "3d", "PLY"
+    if head.startswith(b"PK\x03\x04"):
+        return "3d", "ZIP archive"
+    if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
+        return "3d", "Python pickle"
+    if head.startswith(b"%PDF"):
+        return "other", "PDF document"
+    if head and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+            return "text", "text"
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 3:  # a multi-byte character cut by the head's end
+                return "text", "text"
+    return None
+
+
+def _refuse_mismatch(path: Path, head: bytes, kind: str, allowed: set[str]) -> tuple[str, str] | None:
+    """Raise when the content is clearly another kind of file than `kind`; return the sniff."""
+    found = sniff(head)
+    if found is not None and found[0] not in allowed:
+        raise MediaError(path, f"not a valid {kind} file (looks like {found[1]})")
+    return found
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def content_hash(path: str | Path) -> str:
+    """sha256 hex digest of the file's bytes, streamed; the indexer keys items by it."""
+    p = Path(path)
+    digest = hashlib.sha256()
+    try:
+        with open(p, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise MediaError(p, f"cannot read file ({exc.strerror or exc})") from exc
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------------
+# Images
+
+
+def load_image(path: str | Path, *, max_bytes: int | None = None,
+               max_pixels: int = MAX_IMAGE_PIXELS) -> "Image.Image":  # noqa: F821
+    """Decode an image to RGB: first frame, EXIF orientation applied, transparency on white."""
+    p = Path(path)
+    _check_file(p, max_bytes)
+    found = _refuse_mismatch(p, _read_head(p), "image", {"image"})
+    label = found[1].replace(" image", "") if found else "image"
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as img:
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise MediaError(p, f"image too large to decode safely ({width}x{height} pixels, "
+                                        f"limit {max_pixels:,})")
+                label = img.format or label
+                img.load()
+                try:
+                    img = ImageOps.exif_transpose(img)
+                except Exception:  # a broken EXIF block must not lose an otherwise good image
+                    pass
+                rgb = _to_rgb(img)
+    except MediaError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise MediaError(p, "image too large to decode safely (decompression bomb guard, limit "
+                            f"{min(max_pixels, MAX_IMAGE_PIXELS):,} pixels)") from exc
+    except UnidentifiedImageError as exc:
+        reason = f"truncated or corrupt {label}" if found else "not a valid image file (unrecognised format)"
+        raise MediaError(p, reason) from exc
+    except MemoryError as exc:
+        raise MediaError(p, "image too large to decode in memory") from exc
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, EOFError, zlib.error ...
+        raise MediaError(p, f"truncated or corrupt {label} ({_short(exc)})") from exc
+    return rgb
+
+
+def _to_rgb(img: "Image.Image") -> "Image.Image":  # noqa: F821
+    """Any Pillow mode -> RGB; 16-bit and float greys are rescaled, alpha is composited on white."""
+    from PIL import Image
+
+    mode = img.mode
+    if mode == "RGB":
+        return img.copy()
+    if mode.startswith("I") or mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        if mode.startswith("I;16") or (mode == "I" and arr.max(initial=0) > 255):
+            arr = arr / 257.0
+        elif mode == "F" and arr.max(initial=0) <= 1.0:
+            arr = arr * 255.0
+        grey = Image.fromarray(np.clip(np.rint(arr), 0, 255).astype(np.uint8), mode="L")
+        return grey.convert("RGB")
+    has_alpha = mode in {"RGBA", "LA", "La", "RGBa", "PA"} or (
+        mode in {"P", "L", "RGB"} and "transparency" in img.info)
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return img.convert("RGB")
+
+
+# --------------------------------------------------------------------------------------------------
+# Audio
+
+
+def mp3_supported() -> bool:
+    """Whether this soundfile/libsndfile build decodes MP3 (libsndfile >= 1.1 does)."""
+    try:
+        import soundfile as sf
+
+        return "MP3" in sf.available_formats()
+    except Exception:  # pragma: no cover - soundfile missing or broken
+        return False
+
+
+def load_audio(path: str | Path, *, max_bytes: int | None = None) -> AudioClip:
+    """Decode wav/flac/ogg/mp3 to a mono float32 clip in [-1, 1] at the file's native rate."""
+    p = Path(path)
+    _check_file(p, max_bytes)
+    found = _refuse_mismatch(p, _read_head(p), "audio", {"audio"})
+    label = found[1].replace(" audio", "") if found else p.suffix.lstrip(".").upper() or "audio"
+    is_mp3 = p.suffix.lower() == ".mp3" or (found is not None and found[1] == "MP3 audio")
+    if is_mp3 and not mp3_supported():
+        raise UnsupportedMediaError(p, "MP3 decoding is not available (this libsndfile lacks MP3 support)")
+
+    if found is not None and found[1] == "WAV audio":
+        _check_wav_complete(p)
+
+    import soundfile as sf
+
+    try:
+        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
+    except MemoryError as exc:
+        raise MediaError(p, "audio too long to decode in memory") from exc
+    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, ValueError ...
+        reason = f"truncated or corrupt {label}" if found else "not a valid audio file (unrecognised format)"
+        raise MediaError(p, f"{reason} ({_short(exc)})") from exc
+    if rate is None or rate <= 0:
+        raise MediaError(p, f"invalid sample rate {rate}")
+    if data.size == 0 or data.shape[0] == 0:
+        raise MediaError(p, "audio has no samples (zero length)")
+    mono = data.mean(axis=1, dtype=np.float64) if data.shape[1] > 1 else data[:, 0]
+    if not np.all(np.isfinite(mono)):
+        raise MediaError(p, "audio contains NaN or infinite samples")
+    samples = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+    return AudioClip(samples=np.ascontiguousarray(samples), sample_rate=int(rate))
+
+
+def _check_wav_complete(path: Path) -> None:
+    """Refuse a WAV whose data chunk is cut short (an interrupted copy); libsndfile would silently
+    return the part that is there, and a half clip would be indexed as if it were the whole."""
+    try:
+        fh = open(path, "rb")
+    except OSError:
+        return  # libsndfile will report it
+    with fh:
+        if fh.read(4) != b"RIFF":
+            return  # RF64 and others: leave to libsndfile
+        fh.seek(12)
+        size = path.stat().st_size
+        while True:
+            header = fh.read(8)
+            if len(header) < 8:
+                return  # no data chunk: libsndfile reports it
+            chunk_id, chunk_len = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk_id == b"data":
+                available = size - fh.tell()
+                if chunk_len not in (0, 0xFFFFFFFF) and chunk_len > available:  # 0/-1: streaming writers
+                    raise MediaError(path, f"truncated WAV (data chunk declares {_human_bytes(chunk_len)}, "
+                                           f"file holds {_human_bytes(available)})")
+                return
+            fh.seek(chunk_len + (chunk_len & 1), 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# Restricted unpickling (the authors' `.npy` dict point clouds)
+
+
+class _Refused(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+_NDARRAY = ("numpy", "ndarray")  # stands in for the class inside pickles (see _safe_globals)
+
+
+def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
+    """Protocol-2 pickles spell bytes as _codecs.encode(str, 'latin1'); nothing else is allowed."""
+    if encoding.replace("-", "").replace("_", "").lower() not in {"latin1", "iso88591"}:
+        raise _Refused(f"_codecs.encode(..., {encoding!r})")
+    return text.encode("latin1")
+
+
+def _safe_globals() -> dict[tuple[str, str], Any]:
+    """The only callables a point-cloud pickle may name: array/dtype rebuilders and plain containers."""
+    import collections
+
+    try:
+        from numpy._core import multiarray, numeric  # numpy >= 1.26 (alias) / 2.x
+    except ImportError:  # pragma: no cover - older numpy
+        from numpy.core import multiarray, numeric  # type: ignore[no-redef]
+    def reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
+        # numpy pickles always call _reconstruct(ndarray, (0,), b'b') and fill it via __setstate__,
+        # whose data must match the shape; a bigger shape here could only be an allocation bomb.
+        if subtype is not _NDARRAY or int(np.prod(shape)) > 1:
+            raise _Refused("numpy _reconstruct with an unexpected type or shape")
+        return multiarray._reconstruct(np.ndarray, shape, dtype)
+
+    table: dict[tuple[str, str], Any] = {
+        ("numpy", "ndarray"): _NDARRAY,  # a marker, not the class: calling ndarray(shape) is refused
+        ("numpy", "dtype"): np.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+        ("collections", "OrderedDict"): collections.OrderedDict,
+    }
+    for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        table[(module, "_reconstruct")] = reconstruct
+        table[(module, "scalar")] = multiarray.scalar
+    if hasattr(numeric, "_frombuffer"):
+        for module in ("numpy.core.numeric", "numpy._core.numeric"):
+            table[(module, "_frombuffer")] = numeric._frombuffer
+    for module in ("builtins", "__builtin__"):
+        for name, obj in (("set", set), ("frozenset", frozenset), ("complex", complex),
+                          ("bytearray", bytearray)):
+            table[(module, name)] = obj
+    return table
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """Unpickler that resolves only the allow-listed globals; anything else is refused unexecuted."""
+
+    _table: dict[tuple[str, str], Any] | None = None
+
+    def find_class(self, module: str, name: str) -> Any:
+        if _RestrictedUnpickler._table is None:
+            _RestrictedUnpickler._table = _safe_globals()
+        obj = _RestrictedUnpickler._table.get((module, name))
+        if obj is None and module == "numpy.dtypes" and name.endswith("DType"):
+            import numpy.dtypes as dtypes  # numpy 2 pickles dtypes by class
+
+            obj = getattr(dtypes, name, None)
+        if obj is None:
+            raise _Refused(f"{module}.{name}")
+        return obj
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise _Refused("persistent id")
+
+
+def restricted_unpickle(stream: BinaryIO) -> Any:
+    """Unpickle arrays and plain containers only. Raises `_Refused` naming a forbidden global."""
+    return _RestrictedUnpickler(stream).load()
+
+
+# --------------------------------------------------------------------------------------------------
+# Point clouds and meshes
+
+
+def normalize_points(xyz: np.ndarray) -> np.ndarray:
+    """Centre on the mean and scale so the farthest point is at radius 1 (ULIP convention)."""
+    pts = np.asarray(xyz, dtype=np.float64)
+    pts = pts - pts.mean(axis=0, keepdims=True)
+    radius = float(np.sqrt((pts ** 2).sum(axis=1)).max(initial=0.0))
+    if radius > 0:
+        pts = pts / radius
+    return pts.astype(np.float32)
+
+
+def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | None = None) -> np.ndarray:
+    """Decode a mesh (surface-sampled, normalised) or a point cloud (as stored) to (N, 3) float32."""
+    p = Path(path)
+    _check_file(p, max_bytes)
+    head = _read_head(p)
+    found = _refuse_mismatch(p, head, "3D", {"3d", "text"})
+    suffix = p.suffix.lower()
+    if n_points <= 0:
+        raise MediaError(p, f"n_points must be positive, got {n_points}")
+    try:
+        label = found[1] if found else ""
+        if label == "Python pickle" or (suffix == ".pkl" and label != "NumPy array"):
+            with open(p, "rb") as fh:  # a bare pickle (some demo files are saved with pickle.dump)
+                xyz = _xyz_from_object(p, _unpickle(p, fh))
+        elif suffix == ".npy" or label == "NumPy array":
+            with open(p, "rb") as fh:
+                xyz = _xyz_from_object(p, _read_npy(p, fh))
+        elif suffix == ".npz" or label == "ZIP archive":
+            xyz = _read_npz(p)
+        elif suffix in _COLUMN_SUFFIXES:
+            xyz = _read_columns(p)
+        else:
+            xyz = _read_geometry(p, n_points, suffix)
+    except MediaError:
+        raise
+    except MemoryError as exc:
+        raise MediaError(p, "3D file too large to decode in memory") from exc
+    except Exception as exc:
+        kind = found[1] if found and found[0] == "3d" else (suffix.lstrip(".").upper() or "3D")
+        raise MediaError(p, f"truncated or corrupt {kind} file ({_short(exc)})") from exc
+    return _validate_points(p, xyz)
+
+
+def _validate_points(path: Path, xyz: Any) -> np.ndarray:
+    arr = np.asarray(xyz)
+    if arr.dtype.kind not in "fiu":
+        raise MediaError(path, f"point array has non-numeric dtype {arr.dtype}")
+    if arr.ndim == 3 and arr.shape[0] == 1:  # a batch of one
+        arr = arr[0]
+    if arr.ndim != 2 or arr.shape[1] < 3:
+        raise MediaError(path, f"point array must have shape (N, 3) or (N, >3), got {tuple(arr.shape)}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.ascontiguousarray(arr[:, :3], dtype=np.float32)
+    if not np.all(np.isfinite(out)):
+        raise MediaError(path, "point cloud has non-finite coordinates (NaN or inf)")
+    if out.shape[0] < 3:
+        raise MediaError(path, f"degenerate point cloud ({out.shape[0]} points, need at least 3)")
+    if float(np.ptp(out, axis=0).max()) == 0.0:
+        raise MediaError(path, "degenerate point cloud (all points identical)")
+    return out
+
+
+def _unpickle(path: Path, stream: BinaryIO) -> Any:
+    try:
+        return restricted_unpickle(stream)
+    except _Refused as exc:
+        raise MediaError(path, f"refused pickle: it refers to {exc.name}, and only arrays and plain "
+                               "containers are allowed") from exc
+    except MediaError:
+        raise
+    except Exception as exc:
+        raise MediaError(path, f"truncated or corrupt pickle ({_short(exc)})") from exc
+
+
+def _read_npy(path: Path, fh: BinaryIO) -> Any:
+    """Plain arrays via numpy without pickle; object arrays through the restricted unpickler."""
+    fmt = np.lib.format
+    try:
+        version = fmt.read_magic(fh)
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(fh)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(fh)
+        else:
+            shape, fortran, dtype = fmt._read_array_header(fh, version)
+    except Exception as exc:
+        raise MediaError(path, f"truncated or corrupt NumPy file ({_short(exc)})") from exc
+    if dtype.hasobject:
+        return _unpickle(path, fh)
+    fh.seek(0)
+    try:
+        return fmt.read_array(fh, allow_pickle=False)
+    except Exception as exc:
+        raise MediaError(path, f"truncated or corrupt NumPy file ({_short(exc)})") from exc
+
+
+def _read_npz(path: Path) -> Any:
+    """An npz member named xyz/points, or the only member; members read like `.npy` files."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception as exc:
+        raise MediaError(path, f"truncated or corrupt NPZ archive ({_short(exc)})") from exc
+    with zf:
+        members = {Path(n).stem if n.endswith(".npy") else n: n for n in zf.namelist()}
+        if not members:
+            raise MediaError(path, "NPZ archive is empty")
+        key = next((k for k in _XYZ_KEYS if k in members), None)
+        if key is None:
+            if len(members) != 1:
+                raise MediaError(path, "NPZ archive has no 'xyz' or 'points' array and several others "
+                                       f"({', '.join(sorted(members)[:6])})")
+            key = next(iter(members))
+        with zf.open(members[key]) as member:
+            data = io.BytesIO(member.read())
+    return _xyz_from_object(path, _read_npy(path, data))
+
+
+def _xyz_from_object(path: Path, obj: Any) -> Any:
+    """Pull the coordinates out of what a `.npy` held: an array, or a dict with an 'xyz' key."""
+    if isinstance(obj, np.ndarray) and obj.dtype.hasobject and obj.shape == ():
+        obj = obj.item()
+    if isinstance(obj, dict):
+        key = next((k for k in _XYZ_KEYS if k in obj), None)
+        if key is None:
+            keys = ", ".join(sorted(str(k) for k in obj)[:8]) or "none"
+            raise MediaError(path, f"no 'xyz' array in the stored dict (keys: {keys})")
+        obj = obj[key]
+    if isinstance(obj, np.ndarray) and obj.dtype.names:
+        names = [n.lower() for n in obj.dtype.names]
+        if {"x", "y", "z"} <= set(names):
+            cols = [obj.dtype.names[names.index(c)] for c in ("x", "y", "z")]
+            return np.stack([np.asarray(obj[c], dtype=np.float64) for c in cols], axis=-1)
+        raise MediaError(path, "structured array without x, y, z fields")
+    if isinstance(obj, (list, tuple)):
+        try:
+            obj = np.asarray(obj, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise MediaError(path, "stored list is not a numeric point array") from exc
+    if not isinstance(obj, np.ndarray):
+        raise MediaError(path, f"stored object is a {type(obj).__name__}, not a point array")
+    if obj.dtype.hasobject:
+        raise MediaError(path, "point array holds Python objects, not numbers")
+    return obj
+
+
+def _read_columns(path: Path) -> np.ndarray:
+    """Whitespace- or comma-separated rows; the first three numbers of each row are x, y, z.
+
+    Lines that do not start with three numbers (headers, a point count, comments) are skipped; a
+    file where most lines are not points is refused rather than half-read.
+    """
+    text = _decode_text_bytes(path, path.read_bytes())
+    rows: list[list[float]] = []
+    skipped = 0
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith(("#", "//", "%")):
+            continue
+        parts = line.replace(",", " ").replace(";", " ").split()
+        try:
+            rows.append([float(v) for v in parts[:3]] if len(parts) >= 3 else [])
+        except ValueError:
+            rows.append([])
+        if not rows[-1]:
+            rows.pop()
+            skipped += 1
+    if not rows:
+        raise MediaError(path, "no x y z rows found")
+    if skipped > max(5, len(rows) // 10):
+        raise MediaError(path, f"not a point list ({skipped} lines are not x y z rows)")
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _read_geometry(path: Path, n_points: int, suffix: str) -> np.ndarray:
+    """Meshes and ply files through trimesh: faces -> surface sample, vertices only -> cloud."""
+    import logging
+
+    import trimesh
+
+    logging.getLogger("trimesh").setLevel(logging.ERROR)
+    file_type = suffix.lstrip(".") or None
+    try:
+        loaded = trimesh.load(str(path), file_type=file_type)
+    except (KeyError, FileNotFoundError) as exc:
+        if suffix == ".gltf":
+            raise MediaError(path, f"glTF refers to a missing file ({_short(exc)})") from exc
+        raise MediaError(path, f"truncated or corrupt {suffix.lstrip('.').upper()} file "
+                               f"({_short(exc)})") from exc
+    except Exception as exc:
+        raise MediaError(path, f"truncated or corrupt {suffix.lstrip('.').upper()} file "
+                               f"({_short(exc)})") from exc
+    if isinstance(loaded, trimesh.Scene):
+        meshes = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
+        if meshes:
+            mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
+            return _sample_mesh(path, mesh, n_points)
+        clouds = [np.asarray(g.vertices) for g in loaded.dump() if len(getattr(g, "vertices", ()))]
+        if not clouds:
+            raise MediaError(path, f"no 3D geometry found (not a valid {suffix.lstrip('.').upper()} file?)")
+        return np.concatenate(clouds, axis=0)
+    if isinstance(loaded, trimesh.Trimesh) and len(loaded.faces):
+        return _sample_mesh(path, loaded, n_points)
+    vertices = np.asarray(getattr(loaded, "vertices", np.zeros((0, 3))))
+    if len(vertices) == 0:
+        raise MediaError(path, "3D file holds no vertices")
+    return vertices
+
+
+def _sample_mesh(path: Path, mesh: Any, n_points: int) -> np.ndarray:
+    import trimesh
+
+    area = float(mesh.area)
+    if not math.isfinite(area):
+        raise MediaError(path, "mesh has non-finite coordinates (NaN or inf)")
+    if area <= 0.0:
+        raise MediaError(path, "degenerate mesh (zero surface area)")
+    points, _ = trimesh.sample.sample_surface(mesh, int(n_points), seed=0)
+    points = np.asarray(points, dtype=np.float64)
+    if not np.all(np.isfinite(points)):
+        raise MediaError(path, "mesh has non-finite coordinates (NaN or inf)")
+    return normalize_points(points)
+
+
+# --------------------------------------------------------------------------------------------------
+# Text
+
+
+def _decode_text_bytes(path: Path, raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise MediaError(path, "corrupt UTF-16 text") from exc
+    if b"\x00" in raw:
+        raise MediaError(path, "not a text file (contains binary data)")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def load_text(path: str | Path, *, max_bytes: int | None = None) -> str:
+    """Read a caption: utf-8 (BOM aware) with latin-1 fallback, stripped; long text is kept whole."""
+    p = Path(path)
+    _check_file(p, max_bytes)
+    _refuse_mismatch(p, _read_head(p), "text", {"text"})
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise MediaError(p, f"cannot read file ({exc.strerror or exc})") from exc
+    text = _decode_text_bytes(p, raw).strip()
+    if not text:
+        raise MediaError(p, "empty text (only whitespace)")
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# Dispatch and presentation
+
+
+def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_points: int = 10_000,
+           max_bytes: int | None = None) -> tuple[Modality, Any]:
+    """Decode any supported file into (modality, model input).
+
+    The modality comes from the extension unless given (a `.txt` is a caption unless `modality="3d"`
+    says it is an x y z list). `max_bytes` defaults to Settings' `max_file_mb`; 0 disables the limit.
+    `n_points` is the surface sample size for meshes (Settings.points_per_cloud).
+    """
+    p = Path(path)
+    if modality is None:
+        found = detect_modality(p)
+        if found is None:
+            suffix = p.suffix.lower() or "(no extension)"
+            raise UnsupportedMediaError(p, f"unsupported file type {suffix}")
+        mod = found
+    else:
+        try:
+            mod = Modality.parse(modality)
+        except Exception as exc:
+            raise MediaError(p, f"unknown modality {modality!r}") from exc
+    loaders: dict[Modality, Callable[[], Any]] = {
+        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes),
+        Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes),
+        Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes),
+        Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes),
+    }
+    try:
+        return mod, loaders[mod]()
+    except MediaError:
+        raise
+    except MemoryError as exc:
+        raise MediaError(p, "too large to decode in memory") from exc
+    except Exception as exc:  # a last guard: no traceback ever escapes for a bad file
+        raise MediaError(p, f"could not decode ({type(exc).__name__}: {_short(exc)})") from exc
+
+
+def describe(modality: "Modality | str", decoded: Any) -> dict[str, Any]:
+    """Payload fields that help present a hit: image size, audio length, point count, caption text."""
+    mod = Modality.parse(modality)
+    if mod is Modality.IMAGE:
+        width, height = decoded.size
+        return {"width": int(width), "height": int(height)}
+    if mod is Modality.AUDIO:
+        return {"duration": round(float(decoded.duration), 3), "sample_rate": int(decoded.sample_rate)}
+    if mod is Modality.POINTS:
+        return {"point_count": int(np.asarray(decoded).shape[0])}
+    text = str(decoded)
+    shown = text if len(text) <= DESCRIBE_TEXT_CHARS else text[: DESCRIBE_TEXT_CHARS - 1].rstrip() + "…"
+    return {"text": shown, "chars": len(text)}

@@ -1,12 +1,131 @@
-"""`mcrsearch benchmark`: placeholder until its issue lands."""
+"""`mcrsearch benchmark NAME --root DIR`: the papers' protocols (and the mini-world) on a dataset you have."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import List, Optional
+
 import typer
 
+from mcrsearch.commands.common import console, print_json, settings
 
-def benchmark(ctx: typer.Context) -> None:
-    """Not available yet in this build."""
-    from mcrsearch.errors import McrError
+# Spaces a benchmark runs when neither --space nor a configured space names one.
+DEFAULT_SPACES: dict[str, list[str]] = {
+    "coco": ["clip", "exmcr"], "coco-karpathy": ["clip", "exmcr"], "coco-val2017": ["clip", "exmcr"],
+    "audiocaps": ["cmcr-clap-clip", "exmcr"], "clotho": ["cmcr-clap-clip", "exmcr"],
+    "modelnet40": ["cmcr-ulip-clip", "exmcr"], "objaverse-lvis": ["cmcr-ulip-clip", "exmcr"],
+    "eshot": ["exmcr"],
+}
 
-    raise McrError("'mcrsearch benchmark' is not available in this build yet.")
+
+def benchmark(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="coco, coco-karpathy, coco-val2017, audiocaps, clotho, objaverse-lvis, "
+                                         "modelnet40, eshot or miniworld."),
+    root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (for miniworld: the world folder)."),
+    space: Optional[List[str]] = typer.Option(None, "--space", help="Space to evaluate; repeat for several."),
+    json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
+    markdown: Optional[Path] = typer.Option(None, "--markdown",
+                                            help="Write this benchmark's section into a Markdown file "
+                                                 "(e.g. docs/BENCHMARKS.md), between its markers."),
+    index: bool = typer.Option(True, "--index/--no-index", help="Also evaluate through a real index and the query layer."),
+    index_mode: str = typer.Option("like", "--index-mode", help="like (query layer) or store (raw store search)."),
+    templates: Optional[Path] = typer.Option(None, "--templates", help="Prompt templates (JSON list, ULIP templates.json, or one per line)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Dataset split (default: the papers' test split)."),
+    limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items per modality (smoke runs)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Items per encoder batch."),
+) -> None:
+    """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index."""
+    import shlex
+    import sys
+
+    from mcrsearch.benchmark.readers import READERS, read_dataset
+    from mcrsearch.benchmark.report import markdown_section, rich_table, write_markdown
+    from mcrsearch.benchmark.runner import RunOptions, run_benchmark
+    from mcrsearch.errors import ConfigError
+
+    cfg = settings(ctx)
+    if name not in READERS:
+        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted(READERS))}.")
+    if root is None:
+        if name != "miniworld":
+            raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
+        root = cfg.home / "miniworld"
+    template_list = None
+    if templates is not None:
+        from mcrsearch.benchmark.templates import load_templates
+
+        template_list = load_templates(templates)
+    dataset = read_dataset(name, root, split=split, templates=template_list)
+    if not dataset.items:
+        first = dataset.problems[0] if dataset.problems else None
+        detail = f" ({first.path}: {first.reason})" if first else ""
+        raise ConfigError(f"No usable items for benchmark '{name}' under {root}{detail}.")
+    if dataset.problems:
+        console.print(f"[yellow]{len(dataset.problems)} missing or unreadable files[/] (listed in --json output); "
+                      f"first: {dataset.problems[0].path}: {dataset.problems[0].reason}")
+
+    spaces = _spaces(name, space, cfg)
+    index_factory = _index_factory(cfg, index_mode) if index else None
+    options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
+    with _progress() as factory:
+        result = run_benchmark(dataset, spaces, options, index_factory=index_factory, progress_factory=factory)
+    data = result.as_dict()
+    if index and index_factory is None:
+        data["notes"].append("index path skipped: the store or query layer is unavailable here")
+    if markdown is not None:
+        command = "mcrsearch benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else ""
+        path = write_markdown(markdown, name, markdown_section(data, command))
+        console.print(f"Wrote the '{name}' section of {path}.")
+    if json_out:
+        print_json(data)
+    else:
+        console.print(rich_table(data))
+
+
+def _spaces(name: str, requested: Optional[List[str]], cfg) -> list:
+    """Build the spaces to evaluate; missing weights raise the builder's WeightsMissingError as is."""
+    from mcrsearch.space import available_spaces, create_space
+
+    names = list(requested or [])
+    if not names and cfg.space not in ("", "auto"):
+        names = [cfg.space]
+    if not names and name == "miniworld":
+        names = [s for s in available_spaces() if s.startswith("miniworld")]
+    if not names:
+        names = DEFAULT_SPACES.get(name, ["exmcr"])
+    return [create_space(n, cfg) for n in names]
+
+
+def _index_factory(cfg, mode: str):
+    from mcrsearch.benchmark.index_path import StoreIndexPath, index_path_available
+
+    if mode not in {"like", "store"}:
+        from mcrsearch.errors import ConfigError
+
+        raise ConfigError(f"Unknown --index-mode '{mode}'; use like or store.")
+    reason = index_path_available()
+    if reason:
+        console.print(f"[yellow]{reason}; reporting the exact path only.[/]")
+        return None
+    return lambda space: StoreIndexPath(space, cfg, mode=mode)
+
+
+class _progress:
+    """Rich progress bars on stderr, one per embedding pass."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                           console=console, transient=True)
+        self._p.__enter__()
+
+        def factory(description: str, total: int):
+            task = self._p.add_task(description, total=total)
+            return lambda n: self._p.advance(task, n)
+
+        return factory
+
+    def __exit__(self, *exc):
+        return self._p.__exit__(*exc)

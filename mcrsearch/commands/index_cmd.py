@@ -1,12 +1,40 @@
-"""`mcrsearch index`: placeholder until its issue lands."""
+"""`mcrsearch index PATH`: bring a collection in line with a folder (incremental, interrupt-safe)."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
-def index(ctx: typer.Context) -> None:
-    """Not available yet in this build."""
-    from mcrsearch.errors import McrError
+def index(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="Folder (or file) to index."),
+    space: Optional[str] = typer.Option(None, "--space", help="Space to embed with (default: settings / auto)."),
+    collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Decode worker threads (0 = cores)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Encoder batch size (0 = by device)."),
+    max_file_mb: Optional[float] = typer.Option(None, "--max-file-mb", help="Skip files larger than this."),
+    qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
+    qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
+    from indexer import index_path
+    from mcrsearch.commands.common import console, print_json, settings
 
-    raise McrError("'mcrsearch index' is not available in this build yet.")
+    cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
+                   max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
+    report = index_path(path, cfg, progress=not json_out)
+    if json_out:
+        print_json(report.to_dict())
+        return
+    console.print(f"[bold]{report.collection}[/] ({report.space}) at {report.location}: "
+                  f"[green]{report.indexed} indexed[/], {report.unchanged} unchanged, {report.removed} removed, "
+                  f"{'[red]' if report.failed else ''}{len(report.failed)} failed{'[/]' if report.failed else ''} "
+                  f"in {report.seconds:.1f} s (encoder {report.encode_seconds:.1f} s)")
+    for failure in report.failed[:50]:
+        console.print(f"  [red]failed[/] {failure.path}: {failure.reason}")
+    if len(report.failed) > 50:
+        console.print(f"  ... and {len(report.failed) - 50} more (use --json for the full list)")

@@ -1,12 +1,33 @@
-"""`mcrsearch info`: placeholder until its issue lands."""
+"""`mcrsearch info`: what a collection holds."""
 
 from __future__ import annotations
+
+from typing import Optional
 
 import typer
 
 
-def info(ctx: typer.Context) -> None:
-    """Not available yet in this build."""
-    from mcrsearch.errors import McrError
+def info(
+    ctx: typer.Context,
+    collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
+    qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
+    qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    json_out: bool = typer.Option(False, "--json", help="Print as JSON on stdout."),
+) -> None:
+    """Collection, spaces, counts per modality and storage size."""
+    from mcrsearch.api import Client
+    from mcrsearch.commands.common import out, print_json, settings
 
-    raise McrError("'mcrsearch info' is not available in this build yet.")
+    cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
+    with Client(settings=cfg) as client:
+        data = client.info()
+    if json_out:
+        print_json(data)
+        return
+    out.print(f"[bold]{data['collection']}[/] ({data['backend']}) at {data['location']}")
+    for s in data["spaces"]:
+        out.print(f"  space {s['name']}  fingerprint {s['fingerprint']}  dim {s['dim']}  "
+                  f"modalities {', '.join(s['modalities'])}")
+    out.print("  items: " + ", ".join(f"{m} {n}" for m, n in data["counts"].items()) + f"  (total {data['total']})")
+    if data["storage_bytes"] is not None:
+        out.print(f"  storage: {data['storage_bytes'] / 2**20:.1f} MB")

@@ -1,15 +1,84 @@
-"""`mcrsearch weights status|fetch|import`: placeholder until the weights registry lands."""
+"""`mcrsearch weights status|fetch|import`: what is on disk, download when online, file local copies."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Optional
+
 import typer
+
+from mcrsearch.commands.common import console, print_json, settings
 
 app = typer.Typer(help="Model artifacts: what is present, fetch when online, import local files.", no_args_is_help=True)
 
 
 @app.command("status")
-def status(ctx: typer.Context) -> None:
-    """Not available yet."""
-    from mcrsearch.errors import McrError
+def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """Show every artifact (encoders, tokenizer, released heads) as present / missing / invalid."""
+    from mcrsearch import weights
 
-    raise McrError("'mcrsearch weights status' is not available in this build yet.")
+    s = settings(ctx)
+    rows = weights.status(s)
+    if as_json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    colour = {"present": "green", "missing": "yellow", "invalid": "red"}
+    table = Table(title=f"Weights in {s.weights_dir}")
+    for col in ("name", "kind", "state", "size", "hash", "file"):
+        table.add_column(col)
+    for row in rows:
+        size = f"{row['size'] / 1e6:.1f} MB" if row["size"] else "-"
+        state = f"[{colour[row['state']]}]{row['state']}[/]" + (f" ({row['reason']})" if row["reason"] else "")
+        table.add_row(row["name"], row["kind"], state, size, row["sha256"], Path(row["file"]).name)
+    console.print(table)
+    missing = [r["name"] for r in rows if r["state"] != "present"]
+    if missing:
+        console.print(f"Get the others with 'mcrsearch weights fetch NAME' (online) or "
+                      f"'mcrsearch weights import FILE'.")
+
+
+@app.command("fetch")
+def fetch(ctx: typer.Context, name: str = typer.Argument(..., help="Artifact name, or 'all'.")) -> None:
+    """Download an artifact (or all missing ones) into the weights folder; fails at once when offline."""
+    # Read the user's choice before settings() sets HF_HUB_OFFLINE=1 by default for the hub libraries.
+    user_offline = os.environ.get("HF_HUB_OFFLINE")
+    s = settings(ctx)
+    from mcrsearch import weights
+
+    if user_offline is None:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+    try:
+        names = list(weights.ARTIFACTS) if name == "all" else [weights.artifact(name).name]
+        if name == "all":
+            names = [r["name"] for r in weights.status(s) if r["state"] != "present"]
+        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                      console=console) as progress:
+            for item in names:
+                path = weights.fetch(item, s, progress=progress)
+                console.print(f"[green]fetched[/] {item} -> {path}")
+        if not names:
+            console.print("Every artifact is already present.")
+    finally:
+        if user_offline is None:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+
+
+@app.command("import")
+def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="Checkpoint file (or tokenizer folder)."),
+            name: Optional[str] = typer.Option(None, "--name", help="Artifact name, when the layout is ambiguous."),
+            as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.")) -> None:
+    """Recognise a checkpoint by its keys and shapes, check it loads, and file it under its canonical name."""
+    from mcrsearch import weights
+
+    s = settings(ctx)
+    found = weights.import_file(file, s, name=name)
+    target = weights.ARTIFACTS[found].path(s.weights_dir)
+    if as_json:
+        print_json({"name": found, "file": str(target)})
+    else:
+        console.print(f"[green]imported[/] {file} as {found} -> {target}")

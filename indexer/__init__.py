@@ -1,0 +1,12 @@
+"""Indexing: scan a folder, decode in parallel, embed in batches, keep the collection in step with disk.
+
+`index_path(path, settings, space=None, progress=True) -> IndexReport` is the one entry point.
+"""
+
+from __future__ import annotations
+
+from indexer.pipeline import index_path
+from indexer.report import Failure, IndexReport
+from indexer.scan import ScannedFile, scan
+
+__all__ = ["index_path", "IndexReport", "Failure", "ScannedFile", "scan"]

@@ -1,0 +1,267 @@
+"""One index run: scan -> (hash, decode in worker threads) -> encode batched in this thread -> upsert.
+
+Why it is incremental and interrupt-safe without a state file of its own: the store *is* the state.
+Every point id is uuid5(path) and every point carries the content hash, size and mtime of the file it
+was made from, written in the same atomic upsert as its vector. A run compares the tree with what the
+store holds: unchanged files cost one stat (or one hash when only the mtime moved), changed files are
+re-embedded, vanished files are deleted. A run killed at any point leaves only whole points behind,
+each a correct function of its file, so the next run simply finishes the work; nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from mcrsearch.errors import ConfigError, MediaError
+from mcrsearch.modality import Modality
+from mcrsearch.store import PointData, Record, Store, point_id
+
+from indexer.report import Failure, IndexReport
+from indexer.scan import ScannedFile, scan
+
+if TYPE_CHECKING:
+    from mcrsearch.config import Settings
+    from mcrsearch.space import Space
+
+STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality"]
+
+
+def resolve_space(space: "Space | str | None", settings: "Settings", store: Store) -> "Space":
+    """The space to index with: an object, a name, or 'auto' (the collection's only space, else the default)."""
+    from mcrsearch.space import Space, create_space
+
+    if isinstance(space, Space):
+        return space
+    name = space or settings.space
+    if not name or name == "auto":
+        known = sorted(store.spaces()) if store.exists else []
+        if len(known) == 1:
+            name = known[0]
+        elif len(known) > 1:
+            raise ConfigError(f"Collection '{store.collection}' holds several spaces ({', '.join(known)}); "
+                              "pick one with --space.")
+        else:
+            name = "exmcr"
+    return create_space(name, settings)
+
+
+def _media():
+    from mcrsearch import media
+
+    return media
+
+
+def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
+             n_points: int) -> tuple[str, Any]:
+    """Worker-thread part: size check, content hash, decode. Returns ('touch'|'embed', data)."""
+    media = _media()
+    if f.size == 0:
+        raise MediaError(f.path, "empty file")
+    if f.size > max_bytes:
+        raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the max_file_mb limit "
+                                 f"of {max_bytes / 2**20:g} MB")
+    digest = media.content_hash(f.path)
+    if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
+        return "touch", digest
+    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes)
+    info = media.describe(modality, decoded) or {}
+    return "embed", (digest, Modality.parse(modality), decoded, info)
+
+
+def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
+               progress: bool = True, store: Store | None = None,
+               on_batch: Callable[[int], None] | None = None) -> IndexReport:
+    """Bring the collection in line with the files under `path`; return what was done.
+
+    `space` is a Space, a registered space name, or None for the settings' choice. `on_batch` is called
+    with the running count of embedded items after each upsert (tests and progress hooks).
+    """
+    started = time.perf_counter()
+    root = Path(os.path.abspath(Path(path).expanduser()))
+    if not root.exists():
+        raise ConfigError(f"The path {root} does not exist.")
+    own_store = store is None
+    store = store or Store.open(settings, create=True)
+    report = IndexReport(collection=store.collection, location=store.backend.location)
+    try:
+        sp = resolve_space(space, settings, store)
+        report.space = sp.name
+        store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
+        files = scan(root)
+        _run(root, files, sp, store, settings, report, progress, on_batch)
+    finally:
+        if own_store:
+            store.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _in_scope(stored_path: str, root: Path) -> bool:
+    r = str(root)
+    return stored_path == r or stored_path.startswith(r.rstrip(os.sep) + os.sep)
+
+
+def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
+         report: IndexReport, progress: bool, on_batch: Callable[[int], None] | None) -> None:
+    from mcrsearch.device import default_batch_size
+
+    stored = {r.payload.get("path"): r for r in store.scroll(fields=STATE_FIELDS)
+              if _in_scope(str(r.payload.get("path", "")), root)}
+    on_disk = {f.path for f in files}
+
+    # 1. files gone from disk
+    gone = [r.id for p, r in stored.items() if p not in on_disk]
+    store.delete(gone)
+    report.removed = len(gone)
+
+    # 2. plan: fast path on size + mtime, everything else goes to the workers
+    todo: list[tuple[ScannedFile, Record | None]] = []
+    for f in files:
+        old = stored.get(f.path)
+        if f.modality not in sp.modalities:
+            report.failed.append(Failure(f.path, f"space '{sp.name}' has no route for {f.modality.value}"))
+            if old is not None:
+                store.delete([old.id])
+            continue
+        if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
+                and sp.name in old.payload.get("spaces", [])):
+            report.unchanged += 1
+        else:
+            todo.append((f, old))
+
+    workers = settings.workers if settings.workers > 0 else (os.cpu_count() or 2)
+    max_bytes = int(settings.max_file_mb * 2**20)
+    batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
+                                         settings.batch_size) for m in sp.modalities}
+    pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
+    changed = bool(gone)
+
+    bar = _Progress(progress, total=len(files), done=report.unchanged + len(report.failed))
+
+    def flush(modality: Modality) -> None:
+        nonlocal changed
+        batch = pending[modality]
+        if not batch:
+            return
+        pending[modality] = []
+        t0 = time.perf_counter()
+        ok, vectors = _embed(sp, modality, batch, report)
+        report.encode_seconds += time.perf_counter() - t0
+        points = []
+        for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors):
+            payload = {"path": f.path, "name": os.path.basename(f.path), "modality": mod.value, "hash": digest,
+                       "size": f.size, "mtime_ns": f.mtime_ns, "mtime": f.mtime_ns / 1e9, "spaces": [sp.name]}
+            payload.update({k: v for k, v in info.items() if k not in payload})
+            points.append(PointData(point_id(f.path), {sp.name: vec}, payload))
+        failed_ids = [point_id(f.path) for f, old, _ in batch if old is not None and f not in {o[0] for o in ok}]
+        store.set_vectors_keep_others(sp.name, sp.fingerprint, points)
+        store.delete(failed_ids)
+        report.indexed += len(points)
+        report.batches += 1
+        changed = True
+        bar.advance(len(batch))
+        if on_batch is not None:
+            on_batch(report.indexed)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcr-decode") as pool:
+        window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
+        queue: deque[tuple[ScannedFile, Record | None, Future]] = deque()
+        it = iter(todo)
+        exhausted = False
+        while queue or not exhausted:
+            while not exhausted and len(queue) < window:
+                nxt = next(it, None)
+                if nxt is None:
+                    exhausted = True
+                    break
+                f, old = nxt
+                queue.append((f, old, pool.submit(_prepare, f, old, sp.name, max_bytes,
+                                                        settings.points_per_cloud)))
+            if not queue:
+                break
+            f, old, fut = queue.popleft()
+            try:
+                kind, data = fut.result()
+            except MediaError as exc:
+                _fail(report, store, f, old, exc.reason)
+                bar.advance(1)
+                continue
+            except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
+                _fail(report, store, f, old, f"{type(exc).__name__}: {exc}")
+                bar.advance(1)
+                continue
+            if kind == "touch":
+                store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns, "mtime": f.mtime_ns / 1e9})
+                report.unchanged += 1
+                bar.advance(1)
+                continue
+            modality = data[1]
+            if modality not in pending:
+                _fail(report, store, f, old, f"decoded as {modality.value}, which space '{sp.name}' cannot embed")
+                bar.advance(1)
+                continue
+            pending[modality].append((f, old, data))
+            if len(pending[modality]) >= batch_sizes[modality]:
+                flush(modality)
+        for modality in list(pending):
+            flush(modality)
+    bar.close()
+
+    if changed:
+        from mcrsearch.search import compute_calibration
+
+        store.set_calibration(sp.name, compute_calibration(store, sp.name))
+        store.optimize()
+
+
+def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None, reason: str) -> None:
+    """Report a bad file and drop its stale point: the store must match what a clean run would give."""
+    report.failed.append(Failure(f.path, reason))
+    if old is not None:
+        store.delete([old.id])
+
+
+def _embed(sp: "Space", modality: Modality, batch: list, report: IndexReport):
+    """Embed a batch; when the batch fails, embed item by item so one bad item cannot sink the others."""
+    items = [data[2] for _, _, data in batch]
+    try:
+        return batch, list(sp.embed(modality, items))
+    except Exception:  # noqa: BLE001 - isolate the culprit below
+        pass
+    ok, vectors = [], []
+    for entry in batch:
+        try:
+            vectors.append(sp.embed(modality, [entry[2][2]])[0])
+            ok.append(entry)
+        except Exception as exc:  # noqa: BLE001
+            report.failed.append(Failure(entry[0].path, f"the encoder failed on it ({type(exc).__name__}: {exc})"))
+    return ok, vectors
+
+
+class _Progress:
+    """A rich progress bar on stderr, or nothing."""
+
+    def __init__(self, enabled: bool, total: int, done: int) -> None:
+        self._bar = None
+        if enabled and total:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            from mcrsearch.commands.common import console
+
+            self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
+                                 TimeRemainingColumn(), console=console, transient=True)
+            self._bar.start()
+            self._task = self._bar.add_task("index", total=total, completed=done)
+
+    def advance(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task, n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()

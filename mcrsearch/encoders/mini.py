@@ -1,0 +1,121 @@
+"""The mini-world's small MCR encoders behind the common Encoder interface (family "mini").
+
+`build(mcr="clip"|"clap"|"ulip", checkpoint=PATH, device=...)` loads a checkpoint written by
+`mcrsearch.miniworld.mcrs` (weights-only torch file: config, vocabulary, state dict).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError
+from mcrsearch.modality import Modality
+
+CHECKPOINT_FORMAT = "mcrsearch-mini-mcr/1"
+_BATCH = 256
+
+
+class MiniEncoder(Encoder):
+    family = "mini"
+
+    def __init__(self, model: Any, weights_id: str, device: Any = "cpu") -> None:
+        self.model = model.to(device).eval()
+        self.mcr = model.name
+        self.modalities = tuple(model.modalities)
+        self.dim = int(model.config["dim"])
+        super().__init__({**model.config, "vocab_size": len(model.vocab)}, weights_id, device)
+
+    def preprocess(self, modality: Modality, items: list[Any]) -> Any:
+        """Decoded items -> the tower's input batch (numpy arrays, or token ids for text)."""
+        from mcrsearch.miniworld import preprocess as pp
+
+        cfg = self.model.config[modality.value]
+        if modality is Modality.IMAGE:
+            return pp.images_array(items, cfg["size"])
+        if modality is Modality.AUDIO:
+            return pp.audios_array(items, cfg["rate"], cfg["seconds"], cfg["n_mels"], cfg["hop"])
+        if modality is Modality.POINTS:
+            return pp.clouds_array(items, cfg["points"])
+        return [pp.token_ids(t, self.model.word_index) for t in items]
+
+    def forward_arrays(self, modality: Modality, batch: Any) -> np.ndarray:
+        """Run the tower on preprocessed input (used by training-time evaluation too)."""
+        import torch
+
+        outs = []
+        with torch.inference_mode():
+            for start in range(0, len(batch), _BATCH):
+                part = batch[start:start + _BATCH]
+                if modality is Modality.TEXT:
+                    flat, offsets = self.model.towers["text"].bag(part)
+                    x = (flat.to(self.device), offsets.to(self.device))
+                else:
+                    x = torch.from_numpy(np.ascontiguousarray(part)).to(self.device)
+                outs.append(self.model.forward_batch(modality, x).float().cpu().numpy())
+        return np.concatenate(outs) if outs else np.zeros((0, self.dim), np.float32)
+
+    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
+        return self.forward_arrays(modality, self.preprocess(modality, items))
+
+
+def save_checkpoint(model: Any, path: Path, metrics: dict | None = None) -> Path:
+    import torch
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"format": CHECKPOINT_FORMAT, "config": model.config, "vocab": list(model.vocab),
+               "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+               "metrics": metrics or {}}
+    tmp = path.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_model(checkpoint: str | Path, mcr: str | None = None):
+    """(model, sha256) from a checkpoint file; refuses foreign or mismatching files in one sentence."""
+    import torch
+
+    from mcrsearch.miniworld.models import MiniMCRModel
+
+    path = Path(checkpoint)
+    if not path.is_file():
+        raise WeightsMissingError(f"The mini-world checkpoint {path} is missing; run `mcrsearch demo` to train it.")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same sentence
+        raise WeightsInvalidError(f"{path} is not a readable mini-world checkpoint ({type(exc).__name__}).") from exc
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise WeightsInvalidError(f"{path} is not a mini-world MCR checkpoint.")
+    config = payload["config"]
+    if mcr is not None and config.get("mcr") != mcr:
+        raise WeightsInvalidError(f"{path} holds mini-{config.get('mcr')}, not mini-{mcr}.")
+    model = MiniMCRModel(config, payload["vocab"])
+    try:
+        model.load_state_dict(payload["state_dict"], strict=True)
+    except RuntimeError as exc:
+        raise WeightsInvalidError(f"{path} does not fit its own configuration ({str(exc)[:120]}).") from exc
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return model.eval(), digest
+
+
+def build(mcr: str = "clip", checkpoint: str | Path | None = None, device: Any = "cpu", model: Any = None,
+          **_: Any) -> MiniEncoder:
+    """A mini encoder from a checkpoint file, or from an in-memory model (weights id = state-dict digest)."""
+    if mcr not in ("clip", "clap", "ulip"):
+        raise ConfigError(f"Unknown mini MCR '{mcr}'; use clip, clap or ulip.")
+    if model is None:
+        if checkpoint is None:
+            raise ConfigError("A mini encoder needs a checkpoint (or a model).")
+        model, digest = load_model(checkpoint, mcr)
+    else:
+        digest = state_dict_digest(model.state_dict())
+    if isinstance(device, str):
+        from mcrsearch.device import pick_device
+
+        device = pick_device(device)
+    return MiniEncoder(model, digest, device)

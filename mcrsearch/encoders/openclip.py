@@ -1,0 +1,151 @@
+"""CLIP ViT-B/32 through open_clip, in the QuickGELU configuration the released heads were trained on.
+
+The OpenAI weights come from a local file (the `clip-vit-b-32-openai` artifact), loaded weights-only.
+A tiny random configuration ("tiny") runs through the same factory, transform and tokenizer for tests.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from mcrsearch.encoders._weights_file import file_sha256, load_strict, read_state_dict, require_file
+from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.errors import ConfigError, WeightsInvalidError
+from mcrsearch.modality import Modality
+
+ARTIFACT = "clip-vit-b-32-openai"
+BASE_MODEL = "ViT-B-32-quickgelu"   # matches HF CLIPModel to ~2e-6; plain ViT-B-32 (GELU) does not
+
+# A 1.6 M-parameter CLIP on the real code path; the vocabulary stays 49408 so the real BPE tokenizer fits.
+TINY_OVERRIDES: dict[str, Any] = {
+    "embed_dim": 32,
+    "vision_cfg": {"image_size": 32, "patch_size": 8, "width": 32, "layers": 2, "head_width": 16},
+    "text_cfg": {"context_length": 77, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 2},
+}
+TINY_SEED = 0
+
+# Keys of OpenAI's TorchScript state dict that are not parameters.
+_JIT_EXTRAS = ("input_resolution", "context_length", "vocab_size")
+
+
+class OpenCLIPEncoder(Encoder):
+    """Images and texts into CLIP space with open_clip's own preprocessing and tokenizer."""
+
+    family = "openclip"
+    modalities = (Modality.IMAGE, Modality.TEXT)
+
+    def __init__(self, model: Any, preprocess: Any, tokenizer: Any, config: Mapping[str, Any],
+                 weights_id: str, device: Any, batch_size: int = 0) -> None:
+        super().__init__(config, weights_id, device)
+        self.model = model
+        self.preprocess = preprocess
+        self.tokenizer = tokenizer
+        self.dim = int(model.visual.output_dim)
+        self.batch_size = batch_size
+
+    def _batch_size(self, modality: Modality) -> int:
+        from mcrsearch.device import default_batch_size
+
+        return default_batch_size(self.device, modality, self.batch_size)
+
+    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
+        import torch
+
+        step = self._batch_size(modality)
+        out: list[np.ndarray] = []
+        with torch.inference_mode():
+            for start in range(0, len(items), step):
+                chunk = items[start:start + step]
+                if modality is Modality.IMAGE:
+                    pixels = torch.stack([self.preprocess(_as_rgb(img)) for img in chunk]).to(self.device)
+                    feats = self.model.encode_image(pixels)
+                else:
+                    tokens = self.tokenizer([_as_text(t) for t in chunk]).to(self.device)
+                    feats = self.model.encode_text(tokens)
+                out.append(feats.float().cpu().numpy())
+        return np.concatenate(out, axis=0)
+
+
+def _as_rgb(image: Any) -> Any:
+    if getattr(image, "mode", "RGB") != "RGB":
+        image = image.convert("RGB")
+    return image
+
+
+def _as_text(text: Any) -> str:
+    if not isinstance(text, str):
+        raise ConfigError(f"CLIP text input must be str, got {type(text).__name__}.")
+    return text
+
+
+def _model_overrides(config: str | Mapping[str, Any], overrides: Mapping[str, Any]) -> tuple[dict, dict]:
+    """(factory overrides, the config recorded in the fingerprint)."""
+    if isinstance(config, Mapping):
+        chosen = copy.deepcopy(dict(config))
+        name = "custom"
+    elif config == "tiny":
+        chosen = copy.deepcopy(TINY_OVERRIDES)
+        name = "tiny"
+    elif config in (BASE_MODEL, "ViT-B-32", "ViT-B/32", "default"):
+        chosen = {}   # every ViT-B/32 alias means the QuickGELU build: that is what OpenAI trained
+        name = BASE_MODEL
+    else:
+        raise ConfigError(f"Unknown CLIP configuration '{config}'; use '{BASE_MODEL}' or 'tiny'.")
+    chosen.update(copy.deepcopy(dict(overrides)))
+    return chosen, {"model": BASE_MODEL, "name": name, "overrides": chosen}
+
+
+def build(config: str | Mapping[str, Any] = BASE_MODEL, checkpoint: str | Path | None = None,
+          device: Any = "cpu", random_init: bool = False, **overrides: Any) -> OpenCLIPEncoder:
+    """Build the CLIP encoder: real weights from `checkpoint`, or seeded random weights when `random_init`.
+
+    Extra keyword arguments override the open_clip model config (embed_dim, vision_cfg, text_cfg, ...);
+    `batch_size` and `seed` are taken out first.
+    """
+    batch_size = int(overrides.pop("batch_size", 0) or 0)
+    seed = int(overrides.pop("seed", TINY_SEED))
+    model_kwargs, recorded = _model_overrides(config, overrides)
+    ckpt_path = None
+    if not random_init:
+        ckpt_path = require_file(checkpoint, ARTIFACT, "CLIP ViT-B/32 checkpoint")
+
+    from mcrsearch.config import prepare_offline_environment
+
+    prepare_offline_environment()
+    import open_clip
+    import torch
+
+    from mcrsearch.device import pick_device
+
+    dev = pick_device(device) if isinstance(device, str) else device
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            BASE_MODEL, pretrained=None, device="cpu", **model_kwargs)
+    if ckpt_path is not None:
+        load_clip_checkpoint(model, ckpt_path)
+        weights_id = file_sha256(ckpt_path)
+    else:
+        weights_id = state_dict_digest(model.state_dict())
+    model = model.to(dev).eval()
+    tokenizer = open_clip.get_tokenizer(BASE_MODEL, context_length=model.context_length)
+    return OpenCLIPEncoder(model, preprocess, tokenizer, recorded, weights_id, dev, batch_size)
+
+
+def load_clip_checkpoint(model: Any, path: str | Path) -> None:
+    """Load CLIP weights strictly from an open_clip / OpenAI state dict, safetensors or OpenAI TorchScript file."""
+    state = read_state_dict(path, "CLIP")
+    for key in _JIT_EXTRAS:
+        state.pop(key, None)
+    if any(k.startswith("vision_model.") for k in state):
+        raise WeightsInvalidError(
+            f"{path} is a HuggingFace CLIPModel checkpoint; import the open_clip or OpenAI file of "
+            f"ViT-B/32 instead (`mcrsearch weights fetch {ARTIFACT}`).")
+    # Some exports store logit_scale as shape (1,) rather than a scalar.
+    if "logit_scale" in state and state["logit_scale"].shape != model.logit_scale.shape:
+        state["logit_scale"] = state["logit_scale"].reshape(model.logit_scale.shape)
+    load_strict(model, state, path, "CLIP ViT-B/32 model")

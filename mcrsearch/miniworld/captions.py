@@ -1,0 +1,77 @@
+"""Captions from varied templates and synonyms. Visual captions (for image pairs) mention colour and size;
+sound captions (for audio pairs) mention how the thing sounds and how often; neutral ones mix both.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from mcrsearch.miniworld.classes import SOUND_WORDS, SYNONYMS
+
+_SIZES = ("small", "large", "tiny", "big", "little", "huge")
+_COUNTS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times",
+           7: "seven times", 8: "many times"}
+
+VISUAL = (
+    "a photo of a {colour} {noun}",
+    "a {size} {colour} {noun}",
+    "a {noun} painted {colour}",
+    "a picture of a {size} {noun}",
+    "a rendering of a {colour} {noun} on a plain background",
+    "there is a {colour} {noun} in the picture",
+    "a 3d model of a {size} {colour} {noun}",
+    "an image showing a {noun} that is {colour}",
+)
+SOUND = (
+    "the sound of a {noun} {gerund}",
+    "a {noun} {verb}",
+    "a {noun} {verb} {count}",
+    "you can hear a {noun} {verb}",
+    "{gerund} of a {noun}",
+    "a recording of a {noun} {gerund}",
+    "a {size} {noun} {verb} in the distance",
+    "someone records a {noun} that {verb}",
+)
+NEUTRAL = VISUAL + SOUND + (
+    "a {colour} {noun} that {verb}",
+    "a {noun}",
+    "this is a {noun}",
+)
+
+
+def caption(class_name: str, colour: str, events: int, style: str, rng: np.random.Generator) -> str:
+    """One caption for an instance; `style` is "visual", "sound" or "neutral"."""
+    templates = {"visual": VISUAL, "sound": SOUND, "neutral": NEUTRAL}[style]
+    verbs, gerunds = SOUND_WORDS[class_name]
+    template = templates[int(rng.integers(len(templates)))]
+    return template.format(
+        noun=SYNONYMS[class_name][int(rng.integers(len(SYNONYMS[class_name])))],
+        colour=colour, size=_SIZES[int(rng.integers(len(_SIZES)))],
+        verb=verbs[int(rng.integers(len(verbs)))], gerund=gerunds[int(rng.integers(len(gerunds)))],
+        count=_COUNTS.get(events, "several times"),
+    )
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case word tokens (the mini text encoders' only text processing)."""
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def vocabulary() -> list[str]:
+    """Every word any template or synonym can produce, sorted: the mini text encoders' vocabulary."""
+    from mcrsearch.miniworld.classes import COLOURS
+
+    words: set[str] = set()
+    for template in NEUTRAL:
+        words.update(tokenize(re.sub(r"\{\w+\}", " ", template)))
+    for names in SYNONYMS.values():
+        for name in names:
+            words.update(tokenize(name))
+    for verbs, gerunds in SOUND_WORDS.values():
+        for w in verbs + gerunds:
+            words.update(tokenize(w))
+    for w in list(COLOURS) + list(_SIZES) + list(_COUNTS.values()) + ["several"]:
+        words.update(tokenize(w))
+    return sorted(words)

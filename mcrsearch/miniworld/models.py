@@ -1,0 +1,173 @@
+"""The three mini MCRs' towers: small, different architectures and output sizes, so the spaces really differ.
+
+mini-CLIP  image (CNN, 48 px) + text (word bag, mean)            -> 64-d
+mini-CLAP  audio (log-mel CNN)  + text (word + bigram bag, max/mean) -> 48-d
+mini-ULIP  3d (PointNet, 512 pts) + image (smaller CNN, 32 px)      -> 32-d
+Each tower ends in a linear projection; outputs are L2-normalised by the encoder / the loss.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mcrsearch.modality import Modality
+
+MCR_MODALITIES: dict[str, tuple[Modality, Modality]] = {
+    "clip": (Modality.IMAGE, Modality.TEXT),
+    "clap": (Modality.AUDIO, Modality.TEXT),
+    "ulip": (Modality.POINTS, Modality.IMAGE),
+}
+MCR_SPLITS = {"clip": "mcr-clip", "clap": "mcr-clap", "ulip": "mcr-ulip"}
+
+DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
+    "clip": {"mcr": "clip", "dim": 64,
+             "image": {"arch": "cnn", "size": 48, "widths": [24, 48, 96]},
+             "text": {"arch": "bag", "embed": 96, "hidden": 128, "bigrams": 0},
+             "train": {"epochs": 50, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}},
+    "clap": {"mcr": "clap", "dim": 48,
+             "audio": {"arch": "melcnn", "rate": 16000, "seconds": 1.0, "n_mels": 40, "hop": 256,
+                       "widths": [16, 32, 64]},
+             "text": {"arch": "bag", "embed": 64, "hidden": 96, "bigrams": 1024},
+             "train": {"epochs": 50, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 1}},
+    "ulip": {"mcr": "ulip", "dim": 32,
+             "3d": {"arch": "pointnet", "points": 512, "widths": [32, 64, 128]},
+             "image": {"arch": "cnn", "size": 32, "widths": [16, 32, 64]},
+             "train": {"epochs": 60, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 2}},
+}
+
+
+def config_hash(configs: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def default_configs() -> dict[str, dict[str, Any]]:
+    return copy.deepcopy(DEFAULT_CONFIGS)
+
+
+class ImageCNN(nn.Module):
+    def __init__(self, dim: int, size: int, widths: list[int], **_: Any) -> None:
+        super().__init__()
+        layers, c = [], 3
+        for w in widths:
+            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+                       nn.Conv2d(w, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+                       nn.MaxPool2d(2)]
+            c = w
+        self.features = nn.Sequential(*layers)
+        self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)
+        h = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+        return self.proj(h)
+
+
+class MelCNN(nn.Module):
+    """(B, 1, mels, frames) -> dim: conv blocks over time-frequency, then mean+max pooling."""
+
+    def __init__(self, dim: int, widths: list[int], n_mels: int = 40, **_: Any) -> None:
+        super().__init__()
+        layers, c = [], 1
+        for w in widths:
+            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
+                       nn.MaxPool2d(2)]
+            c = w
+        self.features = nn.Sequential(*layers)
+        self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.features(x)
+        h = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+        return self.proj(h)
+
+
+class PointNet(nn.Module):
+    """(B, N, 3) -> dim: a shared per-point MLP, max-pool over points, then an MLP."""
+
+    def __init__(self, dim: int, widths: list[int], **_: Any) -> None:
+        super().__init__()
+        layers, c = [], 3
+        for w in widths:
+            layers += [nn.Conv1d(c, w, 1, bias=False), nn.BatchNorm1d(w), nn.ReLU(inplace=True)]
+            c = w
+        self.point_mlp = nn.Sequential(*layers)
+        self.proj = nn.Sequential(nn.Linear(c, c), nn.ReLU(inplace=True), nn.Linear(c, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.point_mlp(x.transpose(1, 2))
+        return self.proj(h.amax(dim=2))
+
+
+class TextBag(nn.Module):
+    """Word ids (+ optional hashed bigrams) -> mean of embeddings -> MLP -> dim."""
+
+    def __init__(self, dim: int, vocab_size: int, embed: int, hidden: int, bigrams: int = 0, **_: Any) -> None:
+        super().__init__()
+        self.bigrams = int(bigrams)
+        self.embed = nn.EmbeddingBag(vocab_size + self.bigrams, embed, mode="mean")
+        self.mlp = nn.Sequential(nn.Linear(embed, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, dim))
+        self.vocab_size = vocab_size
+
+    def bag(self, ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        flat, offsets = [], []
+        for seq in ids:
+            offsets.append(len(flat))
+            flat.extend(seq)
+            if self.bigrams:
+                flat.extend(self.vocab_size + (a * 7919 + b) % self.bigrams for a, b in zip(seq, seq[1:]))
+        return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long)
+
+    def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+        return self.mlp(self.embed(flat, offsets))
+
+
+class MiniMCRModel(nn.Module):
+    """Two towers of one mini MCR plus the contrastive temperature."""
+
+    def __init__(self, config: dict[str, Any], vocab: list[str] | None = None) -> None:
+        super().__init__()
+        self.config = config
+        self.name = config["mcr"]
+        self.modalities = MCR_MODALITIES[self.name]
+        self.vocab = list(vocab or [])
+        self.word_index = {w: i + 2 for i, w in enumerate(self.vocab)}   # 0 pad, 1 unknown
+        towers = {}
+        for m in self.modalities:
+            towers[m.value] = _tower(config[m.value], config["dim"], len(self.vocab) + 2)
+        self.towers = nn.ModuleDict(towers)
+        self.logit_scale = nn.Parameter(torch.tensor(float(torch.log(torch.tensor(1 / 0.07)))))
+
+    def forward_batch(self, modality: Modality, batch: Any) -> torch.Tensor:
+        tower = self.towers[modality.value]
+        if isinstance(tower, TextBag):
+            flat, offsets = batch
+            return tower(flat, offsets)
+        return tower(batch)
+
+
+def _tower(cfg: dict[str, Any], dim: int, vocab_size: int) -> nn.Module:
+    arch = cfg["arch"]
+    if arch == "cnn":
+        return ImageCNN(dim, **cfg)
+    if arch == "melcnn":
+        return MelCNN(dim, **cfg)
+    if arch == "pointnet":
+        return PointNet(dim, **cfg)
+    if arch == "bag":
+        return TextBag(dim, vocab_size, **cfg)
+    raise ValueError(f"unknown tower architecture {arch!r}")
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, logit_scale: torch.Tensor) -> torch.Tensor:
+    """Symmetric InfoNCE over a batch of matched pairs (row i of a pairs with row i of b)."""
+    a, b = F.normalize(a, dim=-1), F.normalize(b, dim=-1)
+    logits = logit_scale.exp().clamp(max=100) * a @ b.t()
+    target = torch.arange(len(a), device=a.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.t(), target)) / 2

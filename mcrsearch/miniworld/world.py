@@ -1,0 +1,182 @@
+"""The mini-world's public API: its configuration, its items on disk, and how to (re)generate or load it.
+
+Splits (instances never cross splits):
+- "mcr-clip" image+text, "mcr-clap" audio+text, "mcr-ulip" 3d+image: three disjoint paired sets, one per mini MCR;
+- "unpaired": per-modality corpora from disjoint instances, so no cross-modal pair exists in it;
+- "test": held-out instances with all four modalities; ground truth for every pair is the class.
+Files of one (split, instance) are true cross-modal partners of each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from mcrsearch.errors import ConfigError
+from mcrsearch.miniworld.classes import DEFAULT_CLASSES
+from mcrsearch.modality import Modality
+
+SPLITS: tuple[str, ...] = ("mcr-clip", "mcr-clap", "mcr-ulip", "unpaired", "test")
+PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {
+    "mcr-clip": (Modality.IMAGE, Modality.TEXT),
+    "mcr-clap": (Modality.AUDIO, Modality.TEXT),
+    "mcr-ulip": (Modality.POINTS, Modality.IMAGE),
+}
+ALL_MODALITIES: tuple[Modality, ...] = (Modality.IMAGE, Modality.TEXT, Modality.AUDIO, Modality.POINTS)
+MANIFEST = "manifest.json"
+FORMAT_VERSION = 1
+
+# Instances per class: paired splits and test count instances; "unpaired" counts instances PER MODALITY.
+_SCALES: dict[str, dict[str, int]] = {
+    "default": {"mcr-clip": 40, "mcr-clap": 40, "mcr-ulip": 40, "unpaired": 24, "test": 10},
+    "small": {"mcr-clip": 10, "mcr-clap": 10, "mcr-ulip": 10, "unpaired": 4, "test": 3},
+}
+_SMALL_CLASSES = 8
+
+
+@dataclass(frozen=True)
+class WorldConfig:
+    """Everything that determines the world's files; `key()` names it (same key -> same bytes)."""
+
+    seed: int = 0
+    classes: tuple[str, ...] = DEFAULT_CLASSES
+    counts: tuple[tuple[str, int], ...] = tuple(_SCALES["default"].items())
+    scale: str = "default"
+    points_per_cloud: int = 2048
+    image_size: int = 64
+    audio_rate: int = 16_000
+    audio_seconds: float = 1.0
+
+    @classmethod
+    def preset(cls, scale: str = "default", seed: int = 0, **overrides) -> "WorldConfig":
+        """The "default" world (16 classes) or the "small" one for tests (8 classes, few items, fast)."""
+        if scale not in _SCALES:
+            raise ConfigError(f"Unknown mini-world scale '{scale}'; use one of {', '.join(_SCALES)}.")
+        base = cls(seed=seed, counts=tuple(_SCALES[scale].items()), scale=scale)
+        if scale == "small":
+            base = replace(base, classes=DEFAULT_CLASSES[:_SMALL_CLASSES], points_per_cloud=1024,
+                           image_size=48, audio_seconds=0.75)
+        return replace(base, **overrides) if overrides else base
+
+    def count(self, split: str) -> int:
+        return dict(self.counts).get(split, 0)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["classes"] = list(self.classes)
+        data["counts"] = [list(c) for c in self.counts]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict) -> "WorldConfig":
+        data = dict(data)
+        data["classes"] = tuple(data["classes"])
+        data["counts"] = tuple((str(k), int(v)) for k, v in data["counts"])
+        return cls(**data)
+
+    def key(self) -> str:
+        blob = json.dumps({"v": FORMAT_VERSION, **self.to_json()}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class WorldItem:
+    """One file of the world. Items sharing (split, instance) are cross-modal partners."""
+
+    id: str
+    label: int
+    class_name: str
+    modality: Modality
+    path: Path
+    split: str
+    instance: int
+    sha1: str = ""
+
+    def to_json(self, root: Path) -> dict:
+        return {"id": self.id, "label": self.label, "class_name": self.class_name,
+                "modality": self.modality.value, "path": self.path.relative_to(root).as_posix(),
+                "split": self.split, "instance": self.instance, "sha1": self.sha1}
+
+    @classmethod
+    def from_json(cls, data: dict, root: Path) -> "WorldItem":
+        return cls(id=data["id"], label=int(data["label"]), class_name=data["class_name"],
+                   modality=Modality.parse(data["modality"]), path=root / data["path"], split=data["split"],
+                   instance=int(data["instance"]), sha1=data.get("sha1", ""))
+
+
+@dataclass
+class World:
+    root: Path
+    config: WorldConfig
+    items: list[WorldItem] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def classes(self) -> list[str]:
+        return list(self.config.classes)
+
+    def key(self) -> str:
+        return self.config.key()
+
+    def select(self, split: str | Sequence[str] | None = None,
+               modality: Modality | str | None = None) -> list[WorldItem]:
+        """Items of a split (or several) and/or a modality, in stable manifest order."""
+        splits = None if split is None else ({split} if isinstance(split, str) else set(split))
+        mod = None if modality is None else Modality.parse(modality)
+        return [it for it in self.items
+                if (splits is None or it.split in splits) and (mod is None or it.modality is mod)]
+
+    def partners(self, split: str, a: Modality | str, b: Modality | str) -> list[tuple[WorldItem, WorldItem]]:
+        """(a, b) item pairs of one split that come from the same instance."""
+        a, b = Modality.parse(a), Modality.parse(b)
+        by_inst = {it.instance: it for it in self.select(split, b)}
+        return [(it, by_inst[it.instance]) for it in self.select(split, a) if it.instance in by_inst]
+
+    @classmethod
+    def load(cls, root: str | Path) -> "World":
+        root = Path(root)
+        manifest = root / MANIFEST
+        if not manifest.is_file():
+            raise ConfigError(f"{root} holds no mini-world (no {MANIFEST}); run `mcrsearch demo` to generate one.")
+        data = json.loads(manifest.read_text())
+        config = WorldConfig.from_json(data["config"])
+        items = [WorldItem.from_json(d, root) for d in data["items"]]
+        return cls(root=root, config=config, items=items, timings=data.get("timings", {}))
+
+    def save_manifest(self) -> None:
+        data = {"format": FORMAT_VERSION, "key": self.config.key(), "config": self.config.to_json(),
+                "classes": self.classes, "timings": self.timings,
+                "items": [it.to_json(self.root) for it in self.items]}
+        tmp = self.root / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.replace(self.root / MANIFEST)
+
+
+def generate_world(root: str | Path, config: WorldConfig | None = None, progress=None,
+                   force: bool = False) -> World:
+    """Write the world's files under `root` (a no-op when a complete world of this config is there).
+
+    `progress(done, total)` is called as instances are written.
+    """
+    from mcrsearch.miniworld.generate import write_world
+
+    root = Path(root)
+    config = config or WorldConfig.preset("default")
+    if not force and (root / MANIFEST).is_file():
+        try:
+            world = World.load(root)
+        except (ConfigError, KeyError, ValueError, TypeError):
+            world = None
+        if world is not None and world.config == config and all(it.path.is_file() for it in world.items):
+            return world
+    return write_world(root, config, progress=progress)
+
+
+def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    for it in items:
+        out.setdefault(it.split, set()).add(it.instance)
+    return out

@@ -1,0 +1,514 @@
+"""The Qdrant layer: one collection per index, one point per item, one named vector per space.
+
+Two backends sit behind `Store`:
+- embedded (default): `qdrant-edge-py`, Qdrant's in-process engine (HNSW, WAL, payload indexes). Not
+  qdrant-client's local mode, which is brute force in Python and stores points as pickles.
+- server / cluster: `qdrant-client` with a URL and API key (shard_number, replication_factor passed on).
+
+The collection carries its own metadata (one reserved point with no vectors): for every space the
+fingerprint, dimension, modalities and score calibration. Every write and every query checks the
+caller's space fingerprint against it, so vectors of two different spaces are never mixed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+
+import numpy as np
+
+from mcrsearch.errors import SpaceMismatchError, StoreError
+from mcrsearch.modality import Modality
+
+if TYPE_CHECKING:
+    from mcrsearch.config import Settings
+
+_NAMESPACE = uuid.UUID("6f1c2a58-5b0e-4d7e-9a51-3f0f9c8e2d10")
+META_ID = str(uuid.uuid5(_NAMESPACE, "mcrsearch:collection-metadata"))
+META_KEY = "mcrsearch_meta"
+ALL_MODALITIES = [m.value for m in Modality]
+INDEXED_FIELDS = ("modality", "path", "hash")
+
+# HNSW schema, chosen by benchmarks/perf.py (filtered recall@10 >= 0.99 at 100k, see docs/BENCHMARKS.md):
+# payload_m builds extra graph links inside each modality, so a target filter keeps the graph connected.
+HNSW_M = 16
+HNSW_EF_CONSTRUCT = 128
+HNSW_PAYLOAD_M = 16
+SEARCH_EF = 128
+FULL_SCAN_THRESHOLD_KB = 10_000
+
+
+def point_id(path: str | Path) -> str:
+    """Deterministic id of an item: re-runs upsert the same point instead of adding a duplicate."""
+    return str(uuid.uuid5(_NAMESPACE, str(path)))
+
+
+@dataclass
+class SpaceRecord:
+    """What the collection knows about one space stored in it."""
+
+    name: str
+    fingerprint: str
+    dim: int
+    modalities: list[str]
+    calibration: dict[str, list[float]] = field(default_factory=dict)   # "q->t": [mean, std]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "fingerprint": self.fingerprint, "dim": self.dim,
+                "modalities": list(self.modalities), "calibration": self.calibration}
+
+
+@dataclass
+class PointData:
+    """One item to write: id, vectors by space name, payload."""
+
+    id: str
+    vectors: dict[str, np.ndarray]
+    payload: dict[str, Any]
+
+
+@dataclass
+class Record:
+    id: str
+    payload: dict[str, Any]
+    vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    score: float = 0.0
+
+
+def _modality_values(modalities: Iterable[Modality | str] | None) -> list[str]:
+    return ALL_MODALITIES if modalities is None else [Modality.parse(m).value for m in modalities]
+
+
+class Backend(ABC):
+    """Primitive vector-store operations; `Store` adds metadata and fingerprint checks on top."""
+
+    location: str
+
+    @abstractmethod
+    def exists(self) -> bool: ...
+    @abstractmethod
+    def create(self, name: str, dim: int) -> None: ...
+    @abstractmethod
+    def vector_names(self) -> dict[str, int]: ...
+    @abstractmethod
+    def add_vector(self, name: str, dim: int) -> None: ...
+    @abstractmethod
+    def upsert(self, points: Sequence[PointData]) -> None: ...
+    @abstractmethod
+    def delete(self, ids: Sequence[str]) -> None: ...
+    @abstractmethod
+    def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None: ...
+    @abstractmethod
+    def retrieve(self, ids: Sequence[str], with_vectors: bool) -> list[Record]: ...
+    @abstractmethod
+    def scroll(self, modalities: list[str], fields: list[str] | None, with_vectors: bool,
+               batch: int = 1024) -> Iterator[Record]: ...
+    @abstractmethod
+    def search(self, name: str, vector: np.ndarray, k: int, modalities: list[str], exact: bool,
+               ef: int, with_vectors: bool) -> list[Record]: ...
+    @abstractmethod
+    def count(self, modalities: list[str]) -> int: ...
+    def optimize(self) -> None: ...
+    def size_bytes(self) -> int | None:
+        return None
+    def close(self) -> None: ...
+
+
+# ----------------------------------------------------------------------------- embedded (qdrant-edge)
+
+class EdgeBackend(Backend):
+    """Qdrant Edge shard in `<index_dir>/<collection>`; one writer process at a time (the WAL is locked)."""
+
+    def __init__(self, path: Path, create: bool) -> None:
+        self.path = Path(path)
+        self.location = str(self.path)
+        self._shard = None
+        if (self.path / "edge_config.json").exists():
+            self._open()
+        elif not create:
+            self._shard = None
+
+    @staticmethod
+    def _q():
+        import qdrant_edge
+
+        return qdrant_edge
+
+    def _open(self) -> None:
+        try:
+            self._shard = self._q().EdgeShard.load(str(self.path))
+        except Exception as exc:  # noqa: BLE001 - the engine reports lock and corruption the same way
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
+                                 "wait for it to finish.") from exc
+            raise StoreError(f"The index at {self.path} could not be opened ({exc}).") from exc
+
+    def _hnsw(self):
+        q = self._q()
+        return q.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
+                                 full_scan_threshold=FULL_SCAN_THRESHOLD_KB, payload_m=HNSW_PAYLOAD_M)
+
+    def exists(self) -> bool:
+        return self._shard is not None
+
+    def create(self, name: str, dim: int) -> None:
+        q = self._q()
+        self.path.mkdir(parents=True, exist_ok=True)
+        config = q.EdgeConfig(vectors={name: q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)},
+                              hnsw_config=self._hnsw())
+        self._shard = q.EdgeShard.create(str(self.path), config)
+        for name_ in INDEXED_FIELDS:
+            self._shard.update(q.UpdateOperation.create_field_index(name_, q.PayloadSchemaType.Keyword))
+
+    def vector_names(self) -> dict[str, int]:
+        config = json.loads((self.path / "edge_config.json").read_text())
+        return {name: int(params.get("size", 0)) for name, params in (config.get("vectors") or {}).items()}
+
+    def add_vector(self, name: str, dim: int) -> None:
+        q = self._q()
+        self._shard.update(q.UpdateOperation.create_dense_vector(name, dim, q.Distance.Cosine))
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        q = self._q()
+        batch = [q.Point(p.id, {k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()},
+                         p.payload) for p in points]
+        if batch:
+            self._shard.update(q.UpdateOperation.upsert_points(batch))
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._shard.update(self._q().UpdateOperation.delete_points(list(ids)))
+
+    def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
+        if ids:
+            self._shard.update(self._q().UpdateOperation.set_payload(list(ids), payload))
+
+    @staticmethod
+    def _record(point, score: float = 0.0) -> Record:
+        vectors = {k: np.asarray(v, dtype=np.float32) for k, v in (point.vector or {}).items()} \
+            if isinstance(point.vector, dict) else {}
+        return Record(str(point.id), dict(point.payload or {}), vectors, score)
+
+    def retrieve(self, ids: Sequence[str], with_vectors: bool) -> list[Record]:
+        if not ids:
+            return []
+        return [self._record(p) for p in self._shard.retrieve(list(ids), with_payload=True,
+                                                              with_vector=with_vectors)]
+
+    def _filter(self, modalities: list[str]):
+        q = self._q()
+        match = q.MatchValue(modalities[0]) if len(modalities) == 1 else q.MatchAny(list(modalities))
+        return q.Filter(must=[q.FieldCondition("modality", match=match)])
+
+    def scroll(self, modalities, fields, with_vectors, batch=1024):
+        q = self._q()
+        offset = None
+        with_payload = True if fields is None else list(fields)
+        while True:
+            records, offset = self._shard.scroll(q.ScrollRequest(
+                offset=offset, limit=batch, filter=self._filter(modalities),
+                with_payload=with_payload, with_vector=with_vectors))
+            for r in records:
+                yield self._record(r)
+            if offset is None:
+                return
+
+    def search(self, name, vector, k, modalities, exact, ef, with_vectors):
+        q = self._q()
+        request = q.QueryRequest(
+            limit=k, query=q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=name),
+            filter=self._filter(modalities), with_payload=True, with_vector=[name] if with_vectors else False,
+            params=q.SearchParams(hnsw_ef=ef, exact=exact))
+        return [self._record(p, float(p.score)) for p in self._shard.query(request)]
+
+    def count(self, modalities):
+        return int(self._shard.count(self._q().CountRequest(exact=True, filter=self._filter(modalities))))
+
+    def optimize(self) -> None:
+        self._shard.optimize()
+
+    def size_bytes(self) -> int | None:
+        """Disk actually used (allocated blocks): the engine pre-allocates sparse files."""
+        total = 0
+        for root, _, files in os.walk(self.path):
+            for f in files:
+                try:
+                    st = os.stat(os.path.join(root, f))
+                except OSError:
+                    continue
+                total += getattr(st, "st_blocks", 0) * 512 or st.st_size
+        return total
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+
+
+# ----------------------------------------------------------------------------- server / cluster
+
+class ClientBackend(Backend):
+    """A collection on a Qdrant server or cluster, through qdrant-client."""
+
+    def __init__(self, client: Any, collection: str, shard_number: int | None = None,
+                 replication_factor: int | None = None, location: str = "") -> None:
+        from qdrant_client import models
+
+        self.m = models
+        self.client = client
+        self.collection = collection
+        self.shard_number = shard_number
+        self.replication_factor = replication_factor
+        self.location = f"{location or 'qdrant'}/{collection}"
+
+    def exists(self) -> bool:
+        try:
+            return bool(self.client.collection_exists(self.collection))
+        except Exception as exc:  # noqa: BLE001 - connection errors vary by transport
+            raise StoreError(f"The Qdrant server at {self.location} is unreachable ({exc}).") from exc
+
+    def _hnsw(self):
+        return self.m.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, payload_m=HNSW_PAYLOAD_M,
+                                     full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
+
+    def create(self, name: str, dim: int) -> None:
+        m = self.m
+        self.client.create_collection(
+            self.collection, vectors_config={name: m.VectorParams(size=dim, distance=m.Distance.COSINE)},
+            hnsw_config=self._hnsw(), shard_number=self.shard_number,
+            replication_factor=self.replication_factor)
+        for name_ in INDEXED_FIELDS:
+            self.client.create_payload_index(self.collection, name_, field_schema=m.PayloadSchemaType.KEYWORD)
+
+    def vector_names(self) -> dict[str, int]:
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        if not isinstance(vectors, dict):
+            return {"": vectors.size}
+        return {name: params.size for name, params in vectors.items()}
+
+    def add_vector(self, name: str, dim: int) -> None:
+        raise StoreError(f"Collection '{self.collection}' on the Qdrant server was created without space "
+                         f"'{name}' and a server cannot add a named vector; use another --collection.")
+
+    def upsert(self, points: Sequence[PointData]) -> None:
+        if not points:
+            return
+        structs = [self.m.PointStruct(id=p.id, vector={k: np.asarray(v, dtype=np.float32).tolist()
+                                                       for k, v in p.vectors.items()}, payload=p.payload)
+                   for p in points]
+        self.client.upsert(self.collection, points=structs, wait=True)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self.client.delete(self.collection, points_selector=self.m.PointIdsList(points=list(ids)), wait=True)
+
+    def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
+        if ids:
+            self.client.set_payload(self.collection, payload=payload, points=list(ids), wait=True)
+
+    @staticmethod
+    def _record(point, score: float = 0.0) -> Record:
+        vec = point.vector if isinstance(point.vector, dict) else {}
+        return Record(str(point.id), dict(point.payload or {}),
+                      {k: np.asarray(v, dtype=np.float32) for k, v in vec.items()}, score)
+
+    def retrieve(self, ids, with_vectors):
+        if not ids:
+            return []
+        return [self._record(p) for p in self.client.retrieve(self.collection, list(ids), with_payload=True,
+                                                              with_vectors=with_vectors)]
+
+    def _filter(self, modalities):
+        m = self.m
+        return m.Filter(must=[m.FieldCondition(key="modality", match=m.MatchAny(any=list(modalities)))])
+
+    def scroll(self, modalities, fields, with_vectors, batch=1024):
+        offset = None
+        while True:
+            records, offset = self.client.scroll(self.collection, scroll_filter=self._filter(modalities),
+                                                 limit=batch, offset=offset,
+                                                 with_payload=True if fields is None else list(fields),
+                                                 with_vectors=with_vectors)
+            for r in records:
+                yield self._record(r)
+            if offset is None:
+                return
+
+    def search(self, name, vector, k, modalities, exact, ef, with_vectors):
+        response = self.client.query_points(
+            self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), using=name,
+            query_filter=self._filter(modalities), limit=k, with_payload=True,
+            with_vectors=[name] if with_vectors else False,
+            search_params=self.m.SearchParams(hnsw_ef=ef, exact=exact))
+        return [self._record(p, float(p.score)) for p in response.points]
+
+    def count(self, modalities):
+        return int(self.client.count(self.collection, count_filter=self._filter(modalities), exact=True).count)
+
+    def close(self) -> None:
+        try:
+            self.client.close()
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ----------------------------------------------------------------------------- the store
+
+class Store:
+    """One collection: items with named vectors per space, and the collection's own metadata."""
+
+    def __init__(self, backend: Backend, collection: str) -> None:
+        self.backend = backend
+        self.collection = collection
+        self._meta: dict[str, Any] | None = None
+
+    # -- opening
+    @classmethod
+    def open(cls, settings: "Settings", create: bool = False) -> "Store":
+        """The store the settings point at: a Qdrant server when `qdrant_url` is set, else embedded."""
+        if settings.qdrant_url:
+            from qdrant_client import QdrantClient
+
+            client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+            backend: Backend = ClientBackend(client, settings.collection, settings.shard_number,
+                                             settings.replication_factor, location=settings.qdrant_url)
+        else:
+            backend = EdgeBackend(Path(settings.index_dir) / settings.collection, create=create)
+        store = cls(backend, settings.collection)
+        if not create and not backend.exists():
+            raise StoreError(f"There is no index '{settings.collection}' at {backend.location}; "
+                             "run 'mcrsearch index PATH' first.")
+        return store
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.backend.close()
+
+    @property
+    def exists(self) -> bool:
+        return self.backend.exists()
+
+    # -- metadata
+    def _load_meta(self) -> dict[str, Any]:
+        if self._meta is None:
+            meta: dict[str, Any] = {"spaces": {}}
+            if self.backend.exists():
+                records = self.backend.retrieve([META_ID], with_vectors=False)
+                if records and META_KEY in records[0].payload:
+                    meta = json.loads(records[0].payload[META_KEY])
+            self._meta = meta
+        return self._meta
+
+    def _save_meta(self) -> None:
+        blob = json.dumps(self._meta, sort_keys=True)
+        self.backend.upsert([PointData(META_ID, {}, {META_KEY: blob})])
+
+    def spaces(self) -> dict[str, SpaceRecord]:
+        return {name: SpaceRecord(**rec) for name, rec in self._load_meta()["spaces"].items()}
+
+    def ensure_space(self, name: str, fingerprint: str, dim: int, modalities: Iterable[Modality | str]) -> None:
+        """Register a space before writing its vectors; refuse a different space under the same name."""
+        mods = sorted(_modality_values(modalities))
+        if not self.backend.exists():
+            self.backend.create(name, dim)
+            self._meta = {"spaces": {}}
+        meta = self._load_meta()
+        if name in meta["spaces"]:
+            self.check_space(name, fingerprint)
+            return
+        names = self.backend.vector_names()
+        if name not in names:
+            self.backend.add_vector(name, dim)
+        elif names[name] != dim:
+            raise SpaceMismatchError(f"Collection '{self.collection}' stores '{name}' vectors of dimension "
+                                     f"{names[name]}, not {dim}; use another --collection.")
+        meta["spaces"][name] = SpaceRecord(name, fingerprint, dim, mods).to_dict()
+        self._save_meta()
+
+    def check_space(self, name: str, fingerprint: str | None) -> SpaceRecord:
+        spaces = self.spaces()
+        if name not in spaces:
+            known = ", ".join(sorted(spaces)) or "none"
+            raise SpaceMismatchError(f"Collection '{self.collection}' has no vectors in space '{name}' "
+                                     f"(it holds: {known}).")
+        record = spaces[name]
+        if fingerprint is not None and record.fingerprint != fingerprint:
+            raise SpaceMismatchError(
+                f"Collection '{self.collection}' was built with a different '{name}' space (fingerprint "
+                f"{record.fingerprint}, this one is {fingerprint}); re-index into another --collection "
+                "instead of mixing vectors from two spaces.")
+        return record
+
+    def set_calibration(self, name: str, calibration: dict[str, list[float]]) -> None:
+        meta = self._load_meta()
+        if meta["spaces"][name].get("calibration") != calibration:
+            meta["spaces"][name]["calibration"] = calibration
+            self._save_meta()
+
+    # -- points
+    def upsert(self, space: str, fingerprint: str, points: Sequence[PointData]) -> None:
+        self.check_space(space, fingerprint)
+        for p in points:
+            if set(p.vectors) - set(self.spaces()):
+                raise SpaceMismatchError(f"A point carries vectors of spaces unknown to collection "
+                                         f"'{self.collection}'.")
+        self.backend.upsert(points)
+
+    def set_vectors_keep_others(self, space: str, fingerprint: str, points: Sequence[PointData]) -> None:
+        """Upsert, keeping vectors of other spaces that unchanged items already have (one atomic write each)."""
+        self.check_space(space, fingerprint)
+        existing = {r.id: r for r in self.backend.retrieve([p.id for p in points], with_vectors=True)}
+        merged = []
+        for p in points:
+            old = existing.get(p.id)
+            vectors = dict(p.vectors)
+            if old is not None and old.payload.get("hash") == p.payload.get("hash"):
+                keep = [s for s in old.payload.get("spaces", []) if s != space and s in old.vectors]
+                for s in keep:
+                    vectors[s] = old.vectors[s]
+                p.payload["spaces"] = sorted(set(keep) | {space})
+            merged.append(PointData(p.id, vectors, p.payload))
+        self.backend.upsert(merged)
+
+    def delete(self, ids: Sequence[str]) -> None:
+        self.backend.delete([i for i in ids if i != META_ID])
+
+    def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
+        self.backend.set_payload([i for i in ids if i != META_ID], payload)
+
+    def retrieve(self, ids: Sequence[str], with_vectors: bool = False) -> list[Record]:
+        return [r for r in self.backend.retrieve(ids, with_vectors) if r.id != META_ID]
+
+    def scroll(self, fields: list[str] | None = None, modalities: Iterable[Modality | str] | None = None,
+               with_vectors: bool = False) -> Iterator[Record]:
+        return self.backend.scroll(_modality_values(modalities), fields, with_vectors)
+
+    def search(self, space: str, vector: np.ndarray, k: int = 10,
+               modalities: Iterable[Modality | str] | None = None, fingerprint: str | None = None,
+               exact: bool = False, ef: int = SEARCH_EF, with_vectors: bool = False) -> list[Record]:
+        """Nearest items in `space`, restricted to the target modalities (payload-indexed filter)."""
+        self.check_space(space, fingerprint)
+        return self.backend.search(space, vector, k, _modality_values(modalities), exact, ef, with_vectors)
+
+    def count(self, modalities: Iterable[Modality | str] | None = None) -> int:
+        return self.backend.count(_modality_values(modalities))
+
+    def counts(self) -> dict[str, int]:
+        return {m: self.backend.count([m]) for m in ALL_MODALITIES}
+
+    def optimize(self) -> None:
+        self.backend.optimize()
+
+    def size_bytes(self) -> int | None:
+        return self.backend.size_bytes()

@@ -1,0 +1,627 @@
+"""The model artifacts mcrsearch needs: where each comes from, where it lives, how it is checked and loaded.
+
+Files live under `Settings.weights_dir` (`$MCRSEARCH_HOME/weights`) with canonical names. `resolve` finds them,
+`fetch` downloads them when a network is there (and fails at once, in one sentence, when not), `import_file`
+recognises a checkpoint a user already has by its keys and shapes, checks that it loads into the right module,
+and files it. Every load goes through `safe_load`: safetensors, or `torch.load(weights_only=True)` with only
+`argparse.Namespace` allowed (ULIP checkpoints carry one); a file that needs full pickle is refused, never run.
+
+Hashes: only values actually read from the source are recorded. The four head files sit as plain git blobs in
+the authors' GitHub repositories, so their git blob ids (SHA-1 over "blob <size>\\0" + bytes) verify a download
+exactly; `ulip_clip.pt` was also hashed with sha256. Everything else is None (unknown), never invented.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
+
+from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
+
+if TYPE_CHECKING:
+    from mcrsearch.config import Settings
+
+
+@dataclass(frozen=True)
+class ArtifactFile:
+    name: str                         # file name under the artifact's folder
+    url: str | None                   # public download address (None: no public address known)
+    size: int | None = None           # bytes, where known
+    sha256: str | None = None         # where known
+    git_blob: str | None = None       # git blob SHA-1 where the file is a blob in a public git repository
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    kind: str                         # encoder | tokenizer | head
+    files: tuple[ArtifactFile, ...]
+    description: str
+    source: str                       # the page that names this file (paper README, model card)
+    folder: str | None = None         # multi-file artifacts live in weights_dir/<folder>/
+    notes: str = ""
+    head_kind: str | None = None      # for heads: the heads.HEAD_KINDS key
+
+    def path(self, weights_dir: Path) -> Path:
+        """The file (single-file artifacts) or folder (multi-file artifacts) that `resolve` returns."""
+        return weights_dir / self.folder if self.folder else weights_dir / self.files[0].name
+
+    def file_paths(self, weights_dir: Path) -> list[Path]:
+        base = weights_dir / self.folder if self.folder else weights_dir
+        return [base / f.name for f in self.files]
+
+
+_GH_CMCR = "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/"
+_GH_EXMCR = "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"
+
+ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
+    Artifact(
+        "clip-vit-b-32-openai", "encoder",
+        (ArtifactFile("open_clip_vit_b_32_openai.safetensors",
+                      "https://huggingface.co/timm/vit_base_patch32_clip_224.openai/resolve/main/open_clip_model.safetensors"),),
+        "CLIP ViT-B/32, OpenAI weights, open_clip layout (use with the ViT-B-32-quickgelu config)",
+        "https://huggingface.co/openai/clip-vit-base-patch32 (C-MCR/Ex-MCR README); open_clip tag 'openai'",
+        notes="HF hub file open_clip_model.safetensors, about 605 MB (exact size and sha256 not recorded). "
+              "OpenAI's own TorchScript ViT-B-32.pt (sha256 40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af, "
+              "from its URL) is another copy of the same weights."),
+    Artifact(
+        "clap-630k-fusion-best", "encoder",
+        (ArtifactFile("630k-fusion-best.pt", "https://huggingface.co/lukewys/laion_clap/resolve/main/630k-fusion-best.pt"),),
+        "LAION-CLAP HTSAT-tiny + RoBERTa, fusion, trained on LAION-Audio-630K",
+        "https://huggingface.co/lukewys/laion_clap (named in the C-MCR and Ex-MCR READMEs)",
+        notes="The papers' code calls it laion_clap_fullset_fusion.pt. Size and sha256 not recorded."),
+    Artifact(
+        "roberta-base-tokenizer", "tokenizer",
+        (ArtifactFile("vocab.json", "https://huggingface.co/FacebookAI/roberta-base/resolve/main/vocab.json"),
+         ArtifactFile("merges.txt", "https://huggingface.co/FacebookAI/roberta-base/resolve/main/merges.txt")),
+        "roberta-base BPE tokenizer files used by CLAP's text tower (50265 tokens)",
+        "https://huggingface.co/FacebookAI/roberta-base", folder="roberta-base-tokenizer",
+        notes="No installed package ships them; a GPT-2 vocabulary is not a substitute."),
+    Artifact(
+        "ulip2-pointbert", "encoder",
+        (ArtifactFile("pointbert_ULIP-2.pt",
+                      "https://storage.googleapis.com/sfr-ulip-code-release-research/pretrained_models/"
+                      "ckpt_zero-sho_classification/pointbert_ULIP-2.pt"),),
+        "ULIP-2 PointBERT, the early SLIP-based 512-d release the C-MCR/Ex-MCR heads expect",
+        "https://github.com/salesforce/ULIP (README, 06/09/2023 release; linked from the C-MCR/Ex-MCR READMEs)",
+        notes="The README links storage.cloud.google.com, which may ask for a Google sign-in; if the direct "
+              "bucket address refuses, download it in a browser and run 'mcrsearch weights import'. "
+              "Size and sha256 not recorded. The later 10k-colored ULIP-2 checkpoint is a different model."),
+    Artifact(
+        "cmcr-clap-clip", "head",
+        (ArtifactFile("clap_clip.pt", _GH_CMCR + "clap_clip.pt", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
+        "C-MCR CLAP-CLIP projector heads (Head_A CLAP side, Head_B CLIP side)",
+        "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-clap-clip"),
+    Artifact(
+        "cmcr-ulip-clip", "head",
+        (ArtifactFile("ulip_clip.pt", _GH_CMCR + "ulip_clip.pt", size=2_122_395,
+                      sha256="f82569f2cb0bfd57762ea8f51bdc6dc1846a3f5fe2e03e343ddc32fff35ec3fa",
+                      git_blob="350a714d9eef411985e353ba0306b885196f2610"),),
+        "C-MCR ULIP-CLIP projector heads (Head_A CLIP side, Head_B ULIP side)",
+        "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-ulip-clip"),
+    Artifact(
+        "exmcr-clap", "head",
+        (ArtifactFile("ex_clap.pt", _GH_EXMCR + "ex_clap.pt", git_blob="f85c9a202324d9374c71b032fd9f42a9c818cf87"),),
+        "Ex-MCR head bringing CLAP (audio, text) into CLIP space",
+        "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
+    Artifact(
+        "exmcr-ulip", "head",
+        (ArtifactFile("ex_ulip.pt", _GH_EXMCR + "ex_ulip.pt", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
+        "Ex-MCR head bringing ULIP-2 (3D, image) into CLIP space",
+        "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
+]}
+
+HEAD_ARTIFACTS = {name: a for name, a in ARTIFACTS.items() if a.kind == "head"}
+
+
+def artifact(name: str) -> Artifact:
+    if name not in ARTIFACTS:
+        raise McrError(f"Unknown artifact '{name}'; known: {', '.join(ARTIFACTS)}.")
+    return ARTIFACTS[name]
+
+
+# --------------------------------------------------------------------------- resolve
+
+def missing_error(name: str, path: Path) -> WeightsMissingError:
+    return WeightsMissingError(
+        f"The {name} weights are missing ({path}): run 'mcrsearch weights fetch {name}' when online, or "
+        f"'mcrsearch weights import FILE' with a copy you already have.")
+
+
+def resolve(name: str, settings: "Settings") -> Path:
+    """The on-disk path of an artifact (file, or folder for multi-file artifacts); one clear error if absent."""
+    art = artifact(name)
+    for path in art.file_paths(settings.weights_dir):
+        if not path.is_file():
+            raise missing_error(name, path)
+    return art.path(settings.weights_dir)
+
+
+# --------------------------------------------------------------------------- safe loading
+
+def _is_safetensors(path: Path) -> bool:
+    if path.suffix == ".safetensors":
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(9)
+    except OSError:
+        return False
+    return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
+
+
+def safe_load(path: str | Path) -> Any:
+    """Load a checkpoint without executing code: safetensors, or torch weights-only (argparse.Namespace allowed)."""
+    import argparse
+    import pickle
+
+    import torch
+
+    path = Path(path)
+    if not path.is_file():
+        raise WeightsInvalidError(f"{path} is not a file.")
+    if _is_safetensors(path):
+        from safetensors.torch import load_file
+
+        try:
+            return load_file(str(path), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
+            raise WeightsInvalidError(f"{path.name} is not a readable safetensors file ({exc}).") from exc
+    try:
+        with torch.serialization.safe_globals([argparse.Namespace]):
+            return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()
+        detail = next((line for line in first if "GLOBAL" in line or "Unsupported" in line), first[0] if first else "")
+        raise WeightsInvalidError(
+            f"{path.name} needs full pickle to load, which could run code, so mcrsearch refuses it ({detail.strip()[:160]}).") from exc
+    except Exception as exc:  # noqa: BLE001 - zip/torchscript/garbage: refuse in one sentence
+        raise WeightsInvalidError(f"{path.name} is not a weights-only PyTorch checkpoint ({type(exc).__name__}: "
+                                  f"{str(exc).strip().splitlines()[0][:160] if str(exc).strip() else 'unreadable'}).") from exc
+
+
+def _state_dict(obj: Any) -> dict[str, Any] | None:
+    """A flat name -> tensor mapping from common checkpoint wrappers (state_dict / model / module. prefix)."""
+    import torch
+
+    if not isinstance(obj, Mapping):
+        return None
+    for key in ("state_dict", "model", "model_state_dict"):
+        if key in obj and isinstance(obj[key], Mapping):
+            obj = obj[key]
+            break
+    out = {}
+    for k, v in obj.items():
+        if isinstance(k, str) and torch.is_tensor(v):
+            out[k[len("module."):] if k.startswith("module.") else k] = v
+    return out or None
+
+
+# --------------------------------------------------------------------------- heads
+
+def build_head(kind: str):
+    """A fresh head module of a released kind (all dims 512)."""
+    from mcrsearch import heads
+
+    return heads.HEAD_KINDS[kind]()
+
+
+def identify_head(state: Mapping[str, Any]) -> str | None:
+    """Which released head layout a state dict has, by its key families (shapes are checked on load)."""
+    keys = set(state)
+    if any(k.startswith("Head_A.net1.") for k in keys) and any(k.startswith("Head_B.net1.") for k in keys):
+        return "cmcr-clap-clip"
+    if any(k.startswith("Head_A.net.") for k in keys) and any(k.startswith("Head_B.net.") for k in keys):
+        return "cmcr-ulip-clip"
+    if any(k.startswith("Head1.") for k in keys) and any(k.startswith("Head2.") for k in keys):
+        return "exmcr"
+    if any(k.startswith(("Head_A.", "Head_B.", "Head1.", "Head2.")) for k in keys):
+        return "partial"
+    return None
+
+
+def load_head_file(path: Path, kind: str, source: str | None = None):
+    from mcrsearch.heads import load_head_state
+
+    state = _state_dict(safe_load(path))
+    if state is None:
+        raise WeightsInvalidError(f"{path.name} holds no state dict.")
+    return load_head_state(build_head(kind), state, source or path.name)
+
+
+def load_released_head(name: str, settings: "Settings"):
+    """A released head (artifact name or head kind alias) loaded strictly, in eval mode, on the CPU."""
+    aliases = {"clap_clip": "cmcr-clap-clip", "ulip_clip": "cmcr-ulip-clip", "ex_clap": "exmcr-clap",
+               "ex_ulip": "exmcr-ulip"}
+    name = aliases.get(name, name)
+    art = artifact(name)
+    if art.kind != "head":
+        raise McrError(f"'{name}' is not a projector head; heads are {', '.join(HEAD_ARTIFACTS)}.")
+    return load_head_file(resolve(name, settings), art.head_kind, art.files[0].name)
+
+
+# --------------------------------------------------------------------------- recognising files
+
+_CLIP_ANCHORS = {"visual.conv1.weight": (768, 3, 32, 32), "visual.proj": (768, 512), "text_projection": (512, 512),
+                 "token_embedding.weight": (49408, 512), "positional_embedding": (77, 512)}
+
+
+def _identify_encoder(state: Mapping[str, Any], source: str) -> str | None:
+    """Recognise the encoder checkpoints by keys and a few anchor shapes; refuse near-misses clearly."""
+    keys = set(state)
+    if any(k.startswith("point_encoder.") for k in keys) or "pc_projection" in keys:
+        return "ulip2-pointbert"
+    if any(k.startswith("audio_branch.") for k in keys) and any(k.startswith("text_branch.") for k in keys):
+        if not any("fusion_model" in k or "mel_conv2d" in k for k in keys):
+            raise WeightsInvalidError(f"{source} is a CLAP checkpoint without feature fusion; the released heads "
+                                      f"need 630k-fusion-best.pt.")
+        patch = state.get("audio_branch.patch_embed.proj.weight")
+        if patch is not None and tuple(patch.shape)[0] != 96:
+            raise WeightsInvalidError(f"{source} is a CLAP checkpoint with a {tuple(patch.shape)[0]}-wide HTSAT "
+                                      f"(not HTSAT-tiny); the released heads need 630k-fusion-best.pt.")
+        return "clap-630k-fusion-best"
+    if "visual.conv1.weight" in keys and "token_embedding.weight" in keys:
+        for key, shape in _CLIP_ANCHORS.items():
+            if key not in state or tuple(state[key].shape) != shape:
+                got = tuple(state[key].shape) if key in state else "absent"
+                raise WeightsInvalidError(f"{source} is a CLIP checkpoint but not ViT-B/32 ({key} is {got}, "
+                                          f"expected {shape}).")
+        return "clip-vit-b-32-openai"
+    if any(k.startswith("vision_model.") for k in keys) and any(k.startswith("text_model.") for k in keys):
+        raise WeightsInvalidError(f"{source} is a Hugging Face CLIPModel checkpoint; mcrsearch needs the open_clip "
+                                  f"layout (open_clip_model.safetensors from timm/vit_base_patch32_clip_224.openai).")
+    return None
+
+
+def _verify_ulip(path: Path) -> None:
+    from mcrsearch.encoders.ulip import CONFIGS, PointBERT, load_point_checkpoint
+
+    load_point_checkpoint(PointBERT(**CONFIGS["pointbert-ulip2"]), path)
+
+
+def _verify_clip(state: Mapping[str, Any], source: str) -> None:
+    """Strict load into open_clip's ViT-B-32-quickgelu (skipped where open_clip is not installed)."""
+    try:
+        import open_clip
+    except ImportError:
+        return
+    model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None)
+    expected = model.state_dict()
+    state = {k: v for k, v in state.items() if k in expected or not k.endswith("position_ids")}
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
+        raise WeightsInvalidError(f"{source} does not load into open_clip ViT-B-32: {detail}.")
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise WeightsInvalidError(f"{source} does not load into open_clip ViT-B-32 ({str(exc).splitlines()[0]}).") from exc
+
+
+def _read_tokenizer_files(folder: Path) -> None:
+    """Check vocab.json / merges.txt are the roberta-base BPE files (not GPT-2's, not a stub)."""
+    vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
+    try:
+        vocab = json.loads(vocab_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise WeightsInvalidError(f"{vocab_path} is not a readable JSON vocabulary.") from exc
+    if not isinstance(vocab, dict) or len(vocab) != 50265 or vocab.get("<s>") != 0 or vocab.get("<pad>") != 1 \
+            or vocab.get("</s>") != 2 or vocab.get("<unk>") != 3:
+        raise WeightsInvalidError(f"{vocab_path} is not the roberta-base vocabulary (expected 50265 entries with "
+                                  f"<s>=0, <pad>=1, </s>=2, <unk>=3).")
+    try:
+        with merges_path.open(encoding="utf-8") as fh:
+            first = fh.readline()
+            count = 1 + sum(1 for _ in fh)
+    except OSError as exc:
+        raise WeightsInvalidError(f"{merges_path} is not readable.") from exc
+    if count < 40000 or " " not in (first if not first.startswith("#") else "x y"):
+        raise WeightsInvalidError(f"{merges_path} is not a BPE merges file of roberta-base size.")
+
+
+def identify(path: str | Path) -> tuple[str, Any]:
+    """(artifact name or 'exmcr', loaded state) for a file a user offers; refuses anything else clearly."""
+    path = Path(path)
+    source = path.name
+    state = _state_dict(safe_load(path))
+    if state is None:
+        raise WeightsInvalidError(f"{source} holds no state dict of tensors, so it is no model mcrsearch knows.")
+    kind = identify_head(state)
+    if kind == "partial":
+        raise WeightsInvalidError(f"{source} has projector-head keys but not the full layout of any released head.")
+    if kind == "cmcr-clap-clip" or kind == "cmcr-ulip-clip":
+        return kind, state
+    if kind == "exmcr":
+        return "exmcr", state
+    name = _identify_encoder(state, source)
+    if name is None:
+        raise WeightsInvalidError(f"{source} is not a checkpoint mcrsearch knows (no released head, ULIP-2, CLAP or "
+                                  f"CLIP layout found).")
+    return name, state
+
+
+# --------------------------------------------------------------------------- import
+
+def _atomic_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dst)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _import_tokenizer(path: Path, settings: "Settings") -> str:
+    folder = path if path.is_dir() else path.parent
+    _read_tokenizer_files(folder)
+    art = ARTIFACTS["roberta-base-tokenizer"]
+    for src, dst in zip([folder / f.name for f in art.files], art.file_paths(settings.weights_dir)):
+        if src.resolve() != dst.resolve():
+            _atomic_copy(src, dst)
+    return art.name
+
+
+def import_file(path: str | Path, settings: "Settings", name: str | None = None) -> str:
+    """Recognise a checkpoint by keys and shapes, verify it loads into its module, file it; return its name."""
+    path = Path(path).expanduser()
+    if name is not None:
+        artifact(name)
+    if not path.exists():
+        raise WeightsInvalidError(f"{path} does not exist.")
+    if path.is_dir() or path.name in ("vocab.json", "merges.txt"):
+        found = _import_tokenizer(path, settings)
+        _check_name(found, name, path)
+        return found
+    found, state = identify(path)
+    if found == "exmcr":
+        by_file = {a.files[0].name: n for n, a in HEAD_ARTIFACTS.items() if a.head_kind == "exmcr"}
+        if name in ("exmcr-clap", "exmcr-ulip"):
+            found = name
+        elif name is not None:
+            raise WeightsInvalidError(f"{path.name} is an Ex-MCR head (exmcr-clap or exmcr-ulip), not {name}.")
+        elif path.name in by_file:
+            found = by_file[path.name]
+        else:
+            raise WeightsInvalidError(f"{path.name} is an Ex-MCR head, and exmcr-clap and exmcr-ulip share one layout: "
+                                      f"pass --name exmcr-clap or --name exmcr-ulip.")
+    _check_name(found, name, path)
+    art = ARTIFACTS[found]
+    dst = art.path(settings.weights_dir)
+    if art.kind == "head":
+        from mcrsearch.heads import load_head_state
+
+        load_head_state(build_head(art.head_kind), state, path.name)
+        _atomic_copy(path, dst)
+    elif found == "ulip2-pointbert":
+        _verify_ulip(path)
+        _atomic_copy(path, dst)
+    elif found == "clip-vit-b-32-openai":
+        _verify_clip(state, path.name)
+        if _is_safetensors(path):
+            _atomic_copy(path, dst)
+        else:   # store one canonical, code-free format
+            from safetensors.torch import save_file
+
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(dst.name + ".part")
+            save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+            os.replace(tmp, dst)
+    else:   # CLAP: keys and anchor shapes checked above; the encoder loads it strictly when built
+        _atomic_copy(path, dst)
+    _write_sidecar(dst)
+    return found
+
+
+def _check_name(found: str, name: str | None, path: Path) -> None:
+    if name is not None and name != found:
+        raise WeightsInvalidError(f"{path.name} is a {found} checkpoint, not {name}.")
+
+
+# --------------------------------------------------------------------------- hashing and status
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def git_blob_sha1(path: Path) -> str:
+    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sha256.json")
+
+
+def _write_sidecar(path: Path) -> None:
+    """Cache the sha256 with size and mtime, so `status` need not re-read multi-GB files."""
+    if path.is_file():
+        st = path.stat()
+        _sidecar(path).write_text(json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns,
+                                              "sha256": file_sha256(path)}))
+
+
+def cached_sha256(path: Path, compute_below: int = 64 << 20) -> str | None:
+    st = path.stat()
+    try:
+        data = json.loads(_sidecar(path).read_text())
+        if data.get("size") == st.st_size and data.get("mtime_ns") == st.st_mtime_ns:
+            return data["sha256"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return file_sha256(path) if st.st_size < compute_below else None
+
+
+def _file_state(path: Path, spec: ArtifactFile) -> tuple[str, str, str | None]:
+    """(state, hash check, reason) of one file against what is known about it."""
+    if not path.is_file():
+        return "missing", "-", None
+    size = path.stat().st_size
+    if spec.size is not None and size != spec.size:
+        return "invalid", "-", f"size {size} bytes, expected {spec.size}"
+    check = "unknown"
+    if spec.sha256:
+        digest = cached_sha256(path)
+        if digest is None:
+            check = "not checked"
+        elif digest != spec.sha256:
+            return "invalid", "mismatch", "sha256 differs from the released file"
+        else:
+            check = "ok"
+    elif spec.git_blob and size < (64 << 20):
+        if git_blob_sha1(path) != spec.git_blob:
+            return "invalid", "mismatch", "git blob hash differs from the released file"
+        check = "ok (git blob)"
+    return "present", check, None
+
+
+def status(settings: "Settings") -> list[dict[str, Any]]:
+    """One row per artifact: name, kind, file, state (present / missing / invalid), size, hash check."""
+    rows = []
+    for art in ARTIFACTS.values():
+        states, checks, reasons, size = [], [], [], 0
+        for path, spec in zip(art.file_paths(settings.weights_dir), art.files):
+            state, check, reason = _file_state(path, spec)
+            states.append(state)
+            checks.append(check)
+            if reason:
+                reasons.append(f"{path.name}: {reason}")
+            if path.is_file():
+                size += path.stat().st_size
+        if "invalid" in states:
+            state = "invalid"
+        elif "missing" in states:
+            state = "missing"
+        else:
+            state = "present"
+        if state == "present" and art.kind == "head":
+            try:
+                load_head_file(art.path(settings.weights_dir), art.head_kind)
+            except McrError as exc:
+                state, reasons = "invalid", [str(exc)]
+        if state == "present" and art.kind == "tokenizer":
+            try:
+                _read_tokenizer_files(art.path(settings.weights_dir))
+            except McrError as exc:
+                state, reasons = "invalid", [str(exc)]
+        rows.append({
+            "name": art.name, "kind": art.kind, "description": art.description,
+            "file": str(art.path(settings.weights_dir)), "files": [f.name for f in art.files],
+            "state": state, "size": size if state != "missing" else None,
+            "expected_size": sum(f.size for f in art.files) if all(f.size for f in art.files) else None,
+            "sha256": checks[0] if len(checks) == 1 else ", ".join(checks),
+            "url": [f.url for f in art.files] if len(art.files) > 1 else art.files[0].url,
+            "reason": "; ".join(reasons) or None,
+        })
+    return rows
+
+
+# --------------------------------------------------------------------------- fetch
+
+def is_offline() -> bool:
+    """Offline when the user says so (HF_HUB_OFFLINE / MCRSEARCH_OFFLINE), without touching the network."""
+    return any(os.environ.get(var, "").strip().lower() in {"1", "true", "yes", "on"}
+               for var in ("MCRSEARCH_OFFLINE", "HF_HUB_OFFLINE"))
+
+
+def _check_reachable(url: str, timeout: float) -> None:
+    import socket
+    from urllib.parse import urlparse
+
+    host = urlparse(url).hostname or ""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except OSError as exc:
+        raise OfflineError(f"Cannot reach {host} ({exc.__class__.__name__}); fetch needs a network: copy the "
+                           f"file here by other means and run 'mcrsearch weights import FILE'.") from exc
+
+
+def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> None:
+    import urllib.error
+    import urllib.request
+
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".part")
+    sha, blob = hashlib.sha256(), None
+    request = urllib.request.Request(spec.url, headers={"User-Agent": "mcrsearch"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as resp, tmp.open("wb") as out:
+            total = int(resp.headers.get("Content-Length") or 0) or spec.size
+            if spec.git_blob and total:
+                blob = hashlib.sha1(f"blob {total}\0".encode())
+            task = progress.add_task(dst.name, total=total or None) if progress else None
+            for chunk in iter(lambda: resp.read(1 << 20), b""):
+                out.write(chunk)
+                sha.update(chunk)
+                if blob is not None:
+                    blob.update(chunk)
+                if task is not None:
+                    progress.update(task, advance=len(chunk))
+    except (urllib.error.URLError, OSError) as exc:
+        tmp.unlink(missing_ok=True)
+        reason = getattr(exc, "reason", None) or exc
+        raise OfflineError(f"Downloading {spec.url} failed ({reason}); fetch it by other means and run "
+                           f"'mcrsearch weights import FILE'.") from exc
+    size = tmp.stat().st_size
+    problem = None
+    if spec.size is not None and size != spec.size:
+        problem = f"{size} bytes instead of {spec.size}"
+    elif spec.sha256 and sha.hexdigest() != spec.sha256:
+        problem = "its sha256 differs from the released file"
+    elif blob is not None and size == total and blob.hexdigest() != spec.git_blob:
+        problem = "its git blob hash differs from the released file"
+    if problem:
+        tmp.unlink(missing_ok=True)
+        raise WeightsInvalidError(f"The download of {dst.name} is not the released file: {problem}.")
+    os.replace(tmp, dst)
+
+
+def fetch(name: str, settings: "Settings", progress: Any = None, timeout: float = 5.0) -> Path:
+    """Download an artifact (verified where hashes are known, then recognised like an import)."""
+    art = artifact(name)
+    if is_offline():
+        raise OfflineError(f"Cannot fetch {name}: mcrsearch is offline (HF_HUB_OFFLINE/MCRSEARCH_OFFLINE is set); "
+                           f"unset it when a network is there, or run 'mcrsearch weights import FILE'.")
+    if any(f.url is None for f in art.files):
+        raise OfflineError(f"No public download address is known for {name}; run 'mcrsearch weights import FILE'.")
+    _check_reachable(art.files[0].url, timeout)
+    for path, spec in zip(art.file_paths(settings.weights_dir), art.files):
+        _download(spec, path, timeout=max(timeout, 30.0), progress=progress)
+    target = art.path(settings.weights_dir)
+    if art.kind == "tokenizer":
+        _read_tokenizer_files(target)
+    else:
+        try:
+            found, state = identify(target)
+            if art.kind == "head":
+                from mcrsearch.heads import load_head_state
+
+                load_head_state(build_head(art.head_kind), state, target.name)
+            elif found != name:
+                raise WeightsInvalidError(f"The download of {target.name} is a {found} checkpoint, not {name}.")
+        except McrError:
+            target.unlink(missing_ok=True)
+            raise
+        _write_sidecar(target)
+    return target
+
+
+__all__ = ["Artifact", "ArtifactFile", "ARTIFACTS", "HEAD_ARTIFACTS", "artifact", "resolve", "missing_error",
+           "safe_load", "status", "fetch", "import_file", "identify", "load_released_head", "is_offline",
+           "file_sha256", "git_blob_sha1"]

@@ -1,0 +1,115 @@
+"""The store: named vectors per space, fingerprint checks, filtered search, metadata, both backends."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mcrsearch.errors import SpaceMismatchError, StoreError
+from mcrsearch.store import ClientBackend, EdgeBackend, PointData, Store, point_id
+
+# qdrant-client's local mode stands in for a server here (same client code path); it warns that it
+# ignores payload indexes and search params, which is expected.
+pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning",
+                                        "ignore:Local mode performs exact:UserWarning")
+
+
+def _unit(rng, n, d):
+    x = rng.standard_normal((n, d)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _edge(tmp_path):
+    return Store(EdgeBackend(tmp_path / "coll", create=True), "coll")
+
+
+def _memory_client():
+    from qdrant_client import QdrantClient
+
+    return Store(ClientBackend(QdrantClient(":memory:"), "coll", location=":memory:"), "coll")
+
+
+@pytest.fixture(params=["edge", "client"])
+def store(request, tmp_path):
+    s = _edge(tmp_path) if request.param == "edge" else _memory_client()
+    yield s
+    s.close()
+
+
+def _fill(store, n=200, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    vectors = _unit(rng, n, d)
+    mods = ["image", "audio", "text", "3d"]
+    points = [PointData(point_id(f"/data/{i}"), {"s": vectors[i]},
+                        {"path": f"/data/{i}", "modality": mods[i % 4], "hash": str(i), "spaces": ["s"]})
+              for i in range(n)]
+    store.ensure_space("s", "fp-a", d, mods)
+    store.upsert("s", "fp-a", points)
+    return vectors, mods
+
+
+def test_filtered_search_matches_exact(store):
+    vectors, mods = _fill(store)
+    rng = np.random.default_rng(1)
+    for q in _unit(rng, 5, 16):
+        hits = store.search("s", q, k=5, modalities=["audio"], fingerprint="fp-a")
+        assert {h.payload["modality"] for h in hits} == {"audio"}
+        idx = [i for i in range(len(vectors)) if mods[i % 4] == "audio"]
+        exact = sorted(idx, key=lambda i: -float(vectors[i] @ q))[:5]
+        assert [h.payload["path"] for h in hits] == [f"/data/{i}" for i in exact]
+    assert store.count() == 200 and store.counts()["audio"] == 50
+
+
+def test_foreign_space_refused_on_write_and_query(store):
+    _fill(store)
+    with pytest.raises(SpaceMismatchError, match="different 's' space"):
+        store.ensure_space("s", "fp-b", 16, ["image"])
+    with pytest.raises(SpaceMismatchError):
+        store.upsert("s", "fp-b", [PointData(point_id("/x"), {"s": np.ones(16)}, {"modality": "image"})])
+    with pytest.raises(SpaceMismatchError):
+        store.search("s", np.ones(16), fingerprint="fp-b")
+    with pytest.raises(SpaceMismatchError, match="no vectors in space 'other'"):
+        store.search("other", np.ones(16))
+
+
+def test_upsert_same_ids_never_duplicates(store):
+    _fill(store)
+    _fill(store, seed=5)
+    assert store.count() == 200
+    assert point_id("/a/b.png") == point_id("/a/b.png") != point_id("/a/c.png")
+
+
+def test_second_space_keeps_vectors_of_the_first(tmp_path):
+    store = _edge(tmp_path)
+    _fill(store)
+    store.ensure_space("t", "fp-t", 8, ["image"])
+    pid = point_id("/data/0")
+    payload = {"path": "/data/0", "modality": "image", "hash": "0", "spaces": ["t"]}
+    store.set_vectors_keep_others("t", "fp-t", [PointData(pid, {"t": np.ones(8)}, payload)])
+    rec = store.retrieve([pid], with_vectors=True)[0]
+    assert set(rec.vectors) == {"s", "t"} and sorted(rec.payload["spaces"]) == ["s", "t"]
+    store.close()
+
+
+def test_metadata_survives_reopen_and_lock_is_reported(tmp_path):
+    from mcrsearch.config import Settings
+
+    settings = Settings(home=tmp_path, collection="coll", store_path=tmp_path)
+    store = Store.open(settings, create=True)
+    _fill(store)
+    store.set_calibration("s", {"image->audio": [0.1, 0.2]})
+    with pytest.raises(StoreError, match="in use by another"):
+        Store.open(settings)
+    store.close()
+    again = Store.open(settings)
+    assert again.spaces()["s"].fingerprint == "fp-a"
+    assert again.spaces()["s"].calibration == {"image->audio": [0.1, 0.2]}
+    assert again.count() == 200 and again.size_bytes() > 0
+    again.close()
+
+
+def test_missing_collection_is_one_clear_error(tmp_path):
+    from mcrsearch.config import Settings
+
+    with pytest.raises(StoreError, match="run 'mcrsearch index PATH' first"):
+        Store.open(Settings(home=tmp_path, collection="nothing"))
