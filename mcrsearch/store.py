@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -36,10 +37,10 @@ INDEXED_FIELDS = ("modality", "path", "hash")
 
 # HNSW schema, chosen by benchmarks/perf.py (filtered recall@10 >= 0.99 at 100k, see docs/BENCHMARKS.md):
 # payload_m builds extra graph links inside each modality, so a target filter keeps the graph connected.
-HNSW_M = 16
-HNSW_EF_CONSTRUCT = 128
-HNSW_PAYLOAD_M = 16
-SEARCH_EF = 128
+HNSW_M = 32
+HNSW_EF_CONSTRUCT = 200
+HNSW_PAYLOAD_M = 32
+SEARCH_EF = 256
 FULL_SCAN_THRESHOLD_KB = 10_000
 
 
@@ -121,8 +122,16 @@ class Backend(ABC):
 
 # ----------------------------------------------------------------------------- embedded (qdrant-edge)
 
+_OPEN_SHARDS: dict[str, list[Any]] = {}     # path -> [shard, users]: one engine per shard per process
+_OPEN_LOCK = threading.Lock()
+
+
 class EdgeBackend(Backend):
-    """Qdrant Edge shard in `<index_dir>/<collection>`; one writer process at a time (the WAL is locked)."""
+    """Qdrant Edge shard in `<index_dir>/<collection>`.
+
+    The engine locks its WAL, so one process at a time owns a shard; inside a process every handle on the
+    same path shares one open shard (reference counted), so several clients can coexist.
+    """
 
     def __init__(self, path: Path, create: bool) -> None:
         self.path = Path(path)
@@ -140,8 +149,18 @@ class EdgeBackend(Backend):
         return qdrant_edge
 
     def _open(self) -> None:
+        key = str(self.path.resolve())
+        with _OPEN_LOCK:
+            if key in _OPEN_SHARDS:
+                _OPEN_SHARDS[key][1] += 1
+                self._shard = _OPEN_SHARDS[key][0]
+                return
+            self._shard = self._load()
+            _OPEN_SHARDS[key] = [self._shard, 1]
+
+    def _load(self):
         try:
-            self._shard = self._q().EdgeShard.load(str(self.path))
+            return self._q().EdgeShard.load(str(self.path))
         except Exception as exc:  # noqa: BLE001 - the engine reports lock and corruption the same way
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
@@ -161,7 +180,9 @@ class EdgeBackend(Backend):
         self.path.mkdir(parents=True, exist_ok=True)
         config = q.EdgeConfig(vectors={name: q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)},
                               hnsw_config=self._hnsw())
-        self._shard = q.EdgeShard.create(str(self.path), config)
+        with _OPEN_LOCK:
+            self._shard = q.EdgeShard.create(str(self.path), config)
+            _OPEN_SHARDS[str(self.path.resolve())] = [self._shard, 1]
         for name_ in INDEXED_FIELDS:
             self._shard.update(q.UpdateOperation.create_field_index(name_, q.PayloadSchemaType.Keyword))
 
@@ -245,7 +266,17 @@ class EdgeBackend(Backend):
         return total
 
     def close(self) -> None:
-        if self._shard is not None:
+        if self._shard is None:
+            return
+        key = str(self.path.resolve())
+        with _OPEN_LOCK:
+            entry = _OPEN_SHARDS.get(key)
+            if entry is not None and entry[0] is self._shard:
+                entry[1] -= 1
+                if entry[1] > 0:
+                    self._shard = None
+                    return
+                del _OPEN_SHARDS[key]
             self._shard.flush()
             self._shard.close()
             self._shard = None

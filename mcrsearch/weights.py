@@ -156,6 +156,16 @@ def _is_safetensors(path: Path) -> bool:
     return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
 
 
+def _is_torchscript(path: Path) -> bool:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.endswith("constants.pkl") or "/code/" in n for n in zf.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
 def safe_load(path: str | Path) -> Any:
     """Load a checkpoint without executing code: safetensors, or torch weights-only (argparse.Namespace allowed)."""
     import argparse
@@ -166,6 +176,18 @@ def safe_load(path: str | Path) -> Any:
     path = Path(path)
     if not path.is_file():
         raise WeightsInvalidError(f"{path} is not a file.")
+    if _is_torchscript(path):
+        # OpenAI's CLIP files are TorchScript archives: torch.jit.load rebuilds tensors with TorchScript's own
+        # restricted unpickler (no Python pickle, no code run at load); only the state dict is kept.
+        import warnings
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = torch.jit.load(str(path), map_location="cpu")
+        except Exception as exc:  # noqa: BLE001
+            raise WeightsInvalidError(f"{path.name} is an unreadable TorchScript archive ({type(exc).__name__}).") from exc
+        return {k: v.detach().clone() for k, v in module.state_dict().items()}
     if _is_safetensors(path):
         from safetensors.torch import load_file
 
@@ -279,10 +301,14 @@ def _identify_encoder(state: Mapping[str, Any], source: str) -> str | None:
     return None
 
 
-def _verify_ulip(path: Path) -> None:
-    from mcrsearch.encoders.ulip import CONFIGS, PointBERT, load_point_checkpoint
+def _verify_ulip(state: Mapping[str, Any], source: str) -> None:
+    """Strict load of the point branch into the full-size PointBERT (the image/text towers are ignored)."""
+    from mcrsearch.encoders.ulip import CONFIGS, PointBERT, check_point_state, extract_point_state
 
-    load_point_checkpoint(PointBERT(**CONFIGS["pointbert-ulip2"]), path)
+    model = PointBERT(**CONFIGS["pointbert-ulip2"])
+    points = extract_point_state(state)
+    check_point_state(model, points, source)
+    model.load_state_dict(points, strict=True)
 
 
 def _verify_clip(state: Mapping[str, Any], source: str) -> None:
@@ -397,29 +423,35 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
     _check_name(found, name, path)
     art = ARTIFACTS[found]
     dst = art.path(settings.weights_dir)
-    if art.kind == "head":
-        from mcrsearch.heads import load_head_state
+    state = _verify(found, state, path.name)
+    if found == "clip-vit-b-32-openai" and not _is_safetensors(path):
+        from safetensors.torch import save_file     # store one canonical, code-free format
 
-        load_head_state(build_head(art.head_kind), state, path.name)
-        _atomic_copy(path, dst)
-    elif found == "ulip2-pointbert":
-        _verify_ulip(path)
-        _atomic_copy(path, dst)
-    elif found == "clip-vit-b-32-openai":
-        _verify_clip(state, path.name)
-        if _is_safetensors(path):
-            _atomic_copy(path, dst)
-        else:   # store one canonical, code-free format
-            from safetensors.torch import save_file
-
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dst.with_name(dst.name + ".part")
-            save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
-            os.replace(tmp, dst)
-    else:   # CLAP: keys and anchor shapes checked above; the encoder loads it strictly when built
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(dst.name + ".part")
+        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+        os.replace(tmp, dst)
+    else:
         _atomic_copy(path, dst)
     _write_sidecar(dst)
     return found
+
+
+def _verify(found: str, state: dict[str, Any], source: str) -> dict[str, Any]:
+    """Check a recognised state dict loads into its module; returns the state to store (CLIP: float32)."""
+    art = ARTIFACTS[found]
+    if art.kind == "head":
+        from mcrsearch.heads import load_head_state
+
+        load_head_state(build_head(art.head_kind), state, source)
+    elif found == "ulip2-pointbert":
+        _verify_ulip(state, source)
+    elif found == "clip-vit-b-32-openai":
+        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()
+                 if k not in ("input_resolution", "context_length", "vocab_size")}
+        _verify_clip(state, source)
+    # CLAP: keys and anchor shapes were checked by _identify_encoder; the encoder loads it strictly when built.
+    return state
 
 
 def _check_name(found: str, name: str | None, path: Path) -> None:
@@ -544,12 +576,24 @@ def _check_reachable(url: str, timeout: float) -> None:
     import socket
     from urllib.parse import urlparse
 
-    host = urlparse(url).hostname or ""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    parsed = urlparse(url)
+    host = parsed.hostname or ""
+    port = parsed.port or (80 if parsed.scheme == "http" else 443)
+    pool = ThreadPoolExecutor(max_workers=1)     # getaddrinfo ignores socket timeouts: bound it here
     try:
-        socket.create_connection((host, 443), timeout=timeout).close()
+        pool.submit(socket.getaddrinfo, host, port).result(timeout=timeout)
+        socket.create_connection((host, port), timeout=timeout).close()
+    except FutureTimeout as exc:
+        raise OfflineError(f"Cannot resolve {host} within {timeout:.0f} s; fetch needs a network: copy the file "
+                           f"here by other means and run 'mcrsearch weights import FILE'.") from exc
     except OSError as exc:
         raise OfflineError(f"Cannot reach {host} ({exc.__class__.__name__}); fetch needs a network: copy the "
                            f"file here by other means and run 'mcrsearch weights import FILE'.") from exc
+    finally:
+        pool.shutdown(wait=False)
 
 
 def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> None:
@@ -573,6 +617,10 @@ def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> N
                     blob.update(chunk)
                 if task is not None:
                     progress.update(task, advance=len(chunk))
+    except urllib.error.HTTPError as exc:
+        tmp.unlink(missing_ok=True)
+        raise WeightsMissingError(f"The server answered HTTP {exc.code} ({exc.reason}) for {spec.url}; fetch the file "
+                                  f"by other means and run 'mcrsearch weights import FILE'.") from exc
     except (urllib.error.URLError, OSError) as exc:
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "reason", None) or exc
@@ -609,12 +657,11 @@ def fetch(name: str, settings: "Settings", progress: Any = None, timeout: float 
     else:
         try:
             found, state = identify(target)
-            if art.kind == "head":
-                from mcrsearch.heads import load_head_state
-
-                load_head_state(build_head(art.head_kind), state, target.name)
-            elif found != name:
+            if found == "exmcr" and art.head_kind == "exmcr":
+                found = name
+            if found != name:
                 raise WeightsInvalidError(f"The download of {target.name} is a {found} checkpoint, not {name}.")
+            _verify(found, state, target.name)
         except McrError:
             target.unlink(missing_ok=True)
             raise

@@ -34,7 +34,7 @@ class TinyEncoder(Encoder):
     def __init__(self, variant: int = 0) -> None:
         super().__init__({"variant": variant}, weights_id=f"tiny-{variant}")
         rng = np.random.default_rng(1234 + variant)
-        self._gap = {m: rng.standard_normal(DIM).astype(np.float32) * 0.25 for m in self.modalities}
+        self._gap = {m: rng.standard_normal(DIM).astype(np.float32) * 0.12 for m in self.modalities}
         self._mix = rng.standard_normal((8, DIM - 3)).astype(np.float32) * 0.05
 
     def _encode(self, modality, items):
@@ -55,7 +55,7 @@ class TinyEncoder(Encoder):
         if modality is Modality.IMAGE:
             return np.asarray(item, dtype=np.float32).reshape(-1, 3).mean(0) / 255.0
         if modality is Modality.AUDIO:
-            spec = np.abs(np.fft.rfft(item.samples[: item.sample_rate]))
+            spec = np.abs(np.fft.rfft(item.samples[: item.sample_rate])) ** 2
             freqs = np.fft.rfftfreq(min(len(item.samples), item.sample_rate), 1.0 / item.sample_rate)
             bands = [(0, 400), (400, 1500), (1500, item.sample_rate / 2)]
             return np.array([spec[(freqs >= a) & (freqs < b)].sum() for a, b in bands], dtype=np.float32)

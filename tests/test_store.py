@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -98,8 +101,16 @@ def test_metadata_survives_reopen_and_lock_is_reported(tmp_path):
     store = Store.open(settings, create=True)
     _fill(store)
     store.set_calibration("s", {"image->audio": [0.1, 0.2]})
-    with pytest.raises(StoreError, match="in use by another"):
-        Store.open(settings)
+    twin = Store.open(settings)                  # same process: shares the open shard
+    assert twin.count() == 200
+    twin.close()
+    assert store.count() == 200
+    code = ("import sys; from pathlib import Path; from mcrsearch.config import Settings; "
+            "from mcrsearch.store import Store; from mcrsearch.errors import StoreError\n"
+            f"try: Store.open(Settings(home=Path({str(tmp_path)!r}), collection='coll', "
+            f"store_path=Path({str(tmp_path)!r})))\nexcept StoreError as e: print(e); sys.exit(5)")
+    other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert other.returncode == 5 and "in use by another" in other.stdout
     store.close()
     again = Store.open(settings)
     assert again.spaces()["s"].fingerprint == "fp-a"

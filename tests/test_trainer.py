@@ -111,7 +111,7 @@ def test_exmcr_tuples_pool_every_centre(data):
 
 
 def test_ablation_switches_change_behaviour(data):
-    small = dict(FAST, epochs=2)
+    small = dict(FAST, steps=3)
     base = fit_exmcr(data, make_config(ExMCRConfig, **small))[1]
     for switch in ("use_pseudo", "use_noise", "use_intra", "dense"):
         other = fit_exmcr(data, make_config(ExMCRConfig, **small, **{switch: False}))[1]

@@ -144,3 +144,97 @@ def test_git_blob_hash_matches_git(tmp_path):
     f = tmp_path / "hello"
     f.write_bytes(b"hello\n")
     assert weights.git_blob_sha1(f) == "ce013625030ba8dba906f756967f9e9ca394464a"   # `git hash-object`
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")
+def test_torchscript_archive_reads_weights_only(tmp_path):
+    path = tmp_path / "ts.pt"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 3)), str(path))
+    state = weights.safe_load(path)
+    assert set(state) == {"weight", "bias"} and state["weight"].shape == (3, 2)
+
+
+@pytest.mark.slow
+def test_open_clip_state_dict_imports_as_safetensors(tmp_path):
+    open_clip = pytest.importorskip("open_clip")
+    model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None)
+    src = tmp_path / "openai_vitb32.bin"
+    torch.save({f"module.{k}": v.half() for k, v in model.state_dict().items()}, src)
+    settings = Settings(home=tmp_path / "home")
+    assert weights.import_file(src, settings) == "clip-vit-b-32-openai"
+    stored = weights.safe_load(weights.resolve("clip-vit-b-32-openai", settings))
+    assert stored.keys() == model.state_dict().keys()
+    assert all(v.dtype == torch.float32 for v in stored.values() if v.is_floating_point())
+
+
+def test_full_size_ulip_release_format_imports_and_loads(tmp_path):
+    from mcrsearch.encoders.ulip import CONFIGS, PointBERT, build
+
+    model = PointBERT(**CONFIGS["pointbert-ulip2"])
+    src = tmp_path / "downloaded.pt"
+    state = {f"module.{k}": v for k, v in model.state_dict().items()}
+    state["module.image_projection"] = torch.zeros(768, 512)        # the unused towers ride along
+    torch.save({"state_dict": state, "args": argparse.Namespace(model="ULIP_PointBERT"), "epoch": 1}, src)
+    settings = Settings(home=tmp_path / "home")
+    assert weights.import_file(src, settings) == "ulip2-pointbert"
+    encoder = build(checkpoint=weights.resolve("ulip2-pointbert", settings))
+    for key, value in encoder.model.state_dict().items():
+        assert torch.equal(value, model.state_dict()[key]), key
+    rows = {r["name"]: r for r in weights.status(settings)}
+    assert rows["ulip2-pointbert"]["state"] == "present"
+
+
+@pytest.fixture()
+def local_server(tmp_path):
+    """A plain HTTP server on localhost serving tmp_path/www: lets fetch run end to end without a network."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+def test_fetch_downloads_verifies_and_files(local_server, tmp_path, monkeypatch):
+    import dataclasses
+
+    from test_heads import random_released_state
+
+    from mcrsearch import heads
+
+    www, base = local_server
+    torch.save(random_released_state(heads.CMCRUlipClipHeads, 7), www / "ulip_clip.pt")
+    torch.save(random_released_state(heads.CMCRUlipClipHeads, 8), www / "other.pt")
+    good = weights.git_blob_sha1(www / "ulip_clip.pt")
+    art = weights.ARTIFACTS["cmcr-ulip-clip"]
+    spec = weights.ArtifactFile("ulip_clip.pt", base + "ulip_clip.pt", git_blob=good)
+    monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(spec,)))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    settings = Settings(home=tmp_path / "home")
+    path = weights.fetch("cmcr-ulip-clip", settings)
+    assert path.read_bytes() == (www / "ulip_clip.pt").read_bytes()
+    assert weights.load_released_head("cmcr-ulip-clip", settings) is not None
+    assert {r["name"]: r for r in weights.status(settings)}["cmcr-ulip-clip"]["sha256"] == "ok (git blob)"
+
+    path.unlink()
+    wrong = dataclasses.replace(spec, url=base + "other.pt")          # served bytes differ from the release
+    monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(wrong,)))
+    with pytest.raises(WeightsInvalidError, match="git blob"):
+        weights.fetch("cmcr-ulip-clip", settings)
+    assert not [p for p in settings.weights_dir.iterdir() if not p.name.startswith(".")]
+
+    gone = dataclasses.replace(spec, url=base + "absent.pt")
+    monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(gone,)))
+    with pytest.raises(WeightsMissingError, match="HTTP 404"):
+        weights.fetch("cmcr-ulip-clip", settings)

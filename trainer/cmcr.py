@@ -92,7 +92,7 @@ def fit_cmcr(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "c
 
 def fit_cmcr_oracle(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
                     progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
-    """Paired oracle: the same heads trained by InfoNCE on true cross-modal pairs (pairs_a, pairs_b)."""
+    """Paired oracle: the same heads trained by InfoNCE on true pairs (pairs_a, pairs_b) and overlap pairs."""
     if data.pairs_a is None:
         raise ValueError("The paired oracle needs pairs_a/pairs_b.")
     cfg = cfg or CMCRConfig()
@@ -103,8 +103,13 @@ def fit_cmcr_oracle(data: ConnectionData, cfg: CMCRConfig | None = None, kind: s
     xa_all, xb_all = to_tensor(data.pairs_a, device), to_tensor(data.pairs_b, device)
     sigma = cfg.sigma if cfg.use_noise else 0.0
 
+    oa, ob = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
+
     def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        loss = info_nce(fa(add_noise(xa_all[idx], sigma, gen)), fb(add_noise(xb_all[idx], sigma, gen)), cfg.tau)
+        jdx = torch.randint(0, len(oa), (len(idx),), generator=gen, device=gen.device).to(device)
+        za, zoa = _paired_forward(fa, add_noise(xa_all[idx], sigma, gen), add_noise(oa[jdx], sigma, gen))
+        zb, zob = _paired_forward(fb, add_noise(xb_all[idx], sigma, gen), add_noise(ob[jdx], sigma, gen))
+        loss = info_nce(za, zb, cfg.tau) + info_nce(zoa, zob, cfg.tau)
         return loss, {"inter": float(loss.detach())}
 
     history = train_loop(heads, len(xa_all), cfg, device, gen, step, _validator(data, fa, fb, device), progress)

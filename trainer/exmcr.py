@@ -107,7 +107,10 @@ def fit_exmcr(data: ConnectionData, cfg: ExMCRConfig | None = None,
 
 def fit_exmcr_oracle(data: ConnectionData, cfg: ExMCRConfig | None = None,
                      progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
-    """Paired oracle: the same head trained by InfoNCE from true leaf items to their true base partners."""
+    """Paired oracle: the same head trained by InfoNCE on true pairs, as a paired-data method would be.
+
+    Each step aligns a batch of true (pairs_a, pairs_b) cross-modal pairs and a batch of true overlap pairs.
+    """
     if data.pairs_a is None:
         raise ValueError("The paired oracle needs pairs_a/pairs_b.")
     cfg = cfg or ExMCRConfig()
@@ -117,8 +120,12 @@ def fit_exmcr_oracle(data: ConnectionData, cfg: ExMCRConfig | None = None,
     xa, xb = to_tensor(data.pairs_a, device), to_tensor(data.pairs_b, device)
     sigma = cfg.sigma if cfg.use_noise else 0.0
 
+    oa, ob = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
+
     def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        loss = info_nce(head(add_noise(xa[idx], sigma, gen)), xb[idx], cfg.tau)
+        jdx = torch.randint(0, len(oa), (len(idx),), generator=gen, device=gen.device).to(device)
+        za, zo = head(torch.cat([add_noise(xa[idx], sigma, gen), add_noise(oa[jdx], sigma, gen)])).split(len(idx))
+        loss = info_nce(za, xb[idx], cfg.tau) + info_nce(zo, ob[jdx], cfg.tau)
         return loss, {"inter": float(loss.detach())}
 
     history = train_loop(head, len(xa), cfg, device, gen, step, _validator(data, head, device), progress)

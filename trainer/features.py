@@ -49,7 +49,8 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
     if decode is None:
         from mcrsearch.media import decode as media_decode
 
-        decode = media_decode
+        def decode(path: Path, _m=modality) -> Any:
+            return media_decode(path, _m)[1]
     paths = [Path(f) for f in files]
     hashes = [file_hash(p) for p in paths]
     key = cache_key(encoder.fingerprint, modality.value, hashes)

@@ -54,12 +54,30 @@ def rows_for_table(result: dict[str, Any]) -> list[dict[str, str]]:
         index = ""
         if "diff" in row:
             worst = max((abs(v) for v in row["diff"].values()), default=0.0)
-            index = f"max |Δ| {100 * worst:.3f}"
+            index = f"max abs Δ {100 * worst:.3f}"
         chance = "  ".join(f"{m} {_fmt(row['chance'].get(m))}" for m in names if m in row.get("chance", {}))
         kind = _pair_kind(row["task"]) if result["benchmark"] == "miniworld" else ""
         out.append({"space": row["space"], "task": row["task"] + (f" ({kind})" if kind else ""), "metrics": ours,
                     "index": index, "chance": chance, "published": _published_text(row)})
     return out
+
+
+def pivot(result: dict[str, Any], metric: str = "map") -> tuple[list[str], list[list[str]]]:
+    """Class-level tasks as rows, spaces as columns (one metric), chance last: the mini-world's table
+    of within-MCR and emergent pairs across C-MCR, Ex-MCR, paired oracle and chance."""
+    spaces = [s["space"] for s in result["spaces"]]
+    tasks: dict[str, dict[str, Any]] = {}
+    for row in result["results"]:
+        if row.get("kind") != "class" or "exact" not in row:
+            continue
+        entry = tasks.setdefault(row["task"], {"chance": row.get("chance", {}).get(metric)})
+        entry[row["space"]] = row["exact"].get(metric)
+    header = ["pair", "kind"] + spaces + ["chance"]
+    body = []
+    for task, values in tasks.items():
+        body.append([task, _pair_kind(task)] + [_fmt(values.get(s)) for s in spaces] + [_fmt(values["chance"])])
+    body.sort(key=lambda r: (r[1] != "within", r[0]))
+    return header, body
 
 
 def rich_table(result: dict[str, Any]):
@@ -70,7 +88,17 @@ def rich_table(result: dict[str, Any]):
         table.add_column(col, overflow="fold")
     for r in rows_for_table(result):
         table.add_row(r["space"], r["task"], r["metrics"], r["index"], r["chance"], r["published"])
-    return table
+    header, body = pivot(result)
+    if not body:
+        return table
+    from rich.console import Group
+
+    summary = Table(title="class-level mAP by pair (percent)")
+    for col in header:
+        summary.add_column(col)
+    for r in body:
+        summary.add_row(*r)
+    return Group(table, summary)
 
 
 def markdown_section(result: dict[str, Any], command: str = "") -> str:
@@ -93,6 +121,11 @@ def markdown_section(result: dict[str, Any], command: str = "") -> str:
               "| space | task | ours (exact) | index | chance | published |", "|---|---|---|---|---|---|"]
     for r in rows_for_table(result):
         lines.append(f"| {r['space']} | {r['task']} | {r['metrics']} | {r['index']} | {r['chance']} | {r['published'] or '—'} |")
+    header, body = pivot(result)
+    if body:
+        lines += ["", "Class-level mAP by pair and space (percent):", "",
+                  "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(r) + " |" for r in body]
     if result.get("notes"):
         lines += [""] + [f"- {n}" for n in result["notes"]]
     return "\n".join(lines) + "\n"

@@ -207,8 +207,13 @@ def space_info(space: Any) -> dict[str, Any]:
 
 def run_space(dataset: Dataset, space: EmbeddingSpace, options: RunOptions | None = None,
               index: IndexPath | None = None, decoder: Callable[[Item], Any] = default_decoder,
-              progress_factory: Callable[[str, int], Callable[[int], None]] | None = None) -> SpaceRun:
-    """Evaluate every task of `dataset` that `space` can serve; tasks it cannot are listed as skipped."""
+              progress_factory: Callable[[str, int], Callable[[int], None]] | None = None,
+              new_index: Callable[[], IndexPath] | None = None) -> SpaceRun:
+    """Evaluate every task of `dataset` that `space` can serve; tasks it cannot are listed as skipped.
+
+    `index` holds every embedded item for the retrieval tasks; `new_index` makes a fresh one per
+    zero-shot task (items + class prototypes), so prototypes never mix with a dataset's own texts.
+    """
     opts = options or RunOptions()
     run = SpaceRun(space=space.name, info=space_info(space))
     supported = set(space.modalities)
@@ -241,7 +246,7 @@ def run_space(dataset: Dataset, space: EmbeddingSpace, options: RunOptions | Non
     started = time.perf_counter()
     for task in runnable:
         if isinstance(task, ZeroShot):
-            run.rows.append(_zero_shot(task, space, emb, opts, dataset.name))
+            run.rows.append(_zero_shot(task, space, emb, opts, dataset.name, new_index))
             continue
         for name, qm, tm, qg, tg in _directions(task, emb):
             run.rows.append(_retrieval_row(task, name, emb[qm], emb[tm], qg, tg, tm, opts, index, dataset.name))
@@ -293,7 +298,7 @@ def _retrieval_row(task: Task, name: str, q: Embedded, t: Embedded, qg: np.ndarr
 
 
 def _zero_shot(task: ZeroShot, space: EmbeddingSpace, emb: dict[Modality, Embedded], opts: RunOptions,
-               dataset: str) -> dict[str, Any]:
+               dataset: str, new_index: Callable[[], IndexPath] | None = None) -> dict[str, Any]:
     row: dict[str, Any] = {"task": task.name, "kind": "zero-shot"}
     items = emb[task.modality]
     if len(items.keys) == 0 or not task.classes:
@@ -312,12 +317,38 @@ def _zero_shot(task: ZeroShot, space: EmbeddingSpace, emb: dict[Modality, Embedd
     scores = M.zero_shot_metrics(items.vectors[known], protos, labels, opts.zero_shot_ks, opts.chunk)
     row["exact"] = scores.as_dict()
     row["chance"] = {f"top{k}": min(1.0, k / len(task.classes)) for k in opts.zero_shot_ks}
+    if new_index is not None:
+        _zero_shot_via_index(row, task, items, known, labels, protos, opts, new_index)
     if int((~known).sum()):
         row["unlabelled_items"] = int((~known).sum())
     published = published_for(dataset, "zero-shot " + task.modality.value)
     if published:
         row["published"] = published
     return row
+
+
+def _zero_shot_via_index(row: dict[str, Any], task: ZeroShot, items: Embedded, known: np.ndarray,
+                         labels: np.ndarray, protos: np.ndarray, opts: RunOptions,
+                         new_index: Callable[[], IndexPath]) -> None:
+    """Classify through the index: prototypes stored as text points, each item queries target=text."""
+    index = new_index()
+    try:
+        started = time.perf_counter()
+        keys = [k for k, ok in zip(items.keys, known) if ok]
+        vecs = items.vectors[known]
+        index.add(task.modality, keys, vecs)
+        proto_keys = [f"class-prototype:{n}" for n in range(len(protos))]
+        index.add(Modality.TEXT, proto_keys, protos)
+        ranked = index.rank(vecs, Modality.TEXT, len(protos), keys)
+        position = {key: n for n, key in enumerate(proto_keys)}
+        rankings = [[position[k] for k in r if k in position] for r in ranked]
+        via = M.ranking_metrics(rankings, labels, np.arange(len(protos)), opts.zero_shot_ks, compute_map=False)
+        row["index"] = {f"top{k}": v for k, v in via.recall.items()}
+        row["index_seconds"] = time.perf_counter() - started
+        row["index_path"] = index.name
+        row["diff"] = {m: row["index"][m] - row["exact"][m] for m in row["index"] if m in row["exact"]}
+    finally:
+        index.close()
 
 
 @dataclass
@@ -354,8 +385,9 @@ def run_benchmark(dataset: Dataset, spaces: Sequence[EmbeddingSpace], options: R
         index = None
         if index_factory is not None:
             index = index_factory(space)
+        fresh = (lambda s=space: index_factory(s)) if index_factory is not None else None
         try:
-            runs.append(run_space(dataset, space, options, index, decoder, progress_factory))
+            runs.append(run_space(dataset, space, options, index, decoder, progress_factory, fresh))
         finally:
             if index is not None:
                 index.close()

@@ -27,12 +27,16 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
 
     colour = {"present": "green", "missing": "yellow", "invalid": "red"}
     table = Table(title=f"Weights in {s.weights_dir}")
-    for col in ("name", "kind", "state", "size", "hash", "file"):
-        table.add_column(col)
+    table.add_column("name", no_wrap=True)
+    table.add_column("state", min_width=8, overflow="fold")
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("hash check", min_width=7)
+    table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=20)
     for row in rows:
         size = f"{row['size'] / 1e6:.1f} MB" if row["size"] else "-"
         state = f"[{colour[row['state']]}]{row['state']}[/]" + (f" ({row['reason']})" if row["reason"] else "")
-        table.add_row(row["name"], row["kind"], state, size, row["sha256"], Path(row["file"]).name)
+        check = "-" if set(row["sha256"].split(", ")) == {"-"} else row["sha256"]
+        table.add_row(row["name"], state, size, check, Path(row["file"]).name)
     console.print(table)
     missing = [r["name"] for r in rows if r["state"] != "present"]
     if missing:
@@ -51,9 +55,10 @@ def fetch(ctx: typer.Context, name: str = typer.Argument(..., help="Artifact nam
     if user_offline is None:
         os.environ.pop("HF_HUB_OFFLINE", None)
     try:
-        names = list(weights.ARTIFACTS) if name == "all" else [weights.artifact(name).name]
         if name == "all":
             names = [r["name"] for r in weights.status(s) if r["state"] != "present"]
+        else:
+            names = [weights.artifact(name).name]
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
         with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),

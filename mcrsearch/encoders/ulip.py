@@ -287,7 +287,7 @@ def resolve_config(config: str | Mapping[str, Any], overrides: Mapping[str, Any]
             raise ConfigError(f"Unknown ULIP-2 config '{config}'; known: {', '.join(sorted(CONFIGS))}.")
         cfg = dict(CONFIGS[config], name=config)
     else:
-        cfg = dict(CONFIGS["pointbert-ulip2"], name="custom", **dict(config))
+        cfg = {**CONFIGS["pointbert-ulip2"], "name": "custom", **dict(config)}
     unknown = set(overrides) - set(CONFIGS["pointbert-ulip2"])
     if unknown:
         raise ConfigError(f"Unknown ULIP-2 option(s) {sorted(unknown)}.")

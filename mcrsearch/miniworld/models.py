@@ -1,8 +1,8 @@
 """The three mini MCRs' towers: small, different architectures and output sizes, so the spaces really differ.
 
-mini-CLIP  image (CNN, 48 px) + text (word bag, mean)            -> 64-d
-mini-CLAP  audio (log-mel CNN)  + text (word + bigram bag, max/mean) -> 48-d
-mini-ULIP  3d (PointNet, 512 pts) + image (smaller CNN, 32 px)      -> 32-d
+mini-CLIP  image (CNN, 32 px) + text (word bag, mean)                -> 64-d
+mini-CLAP  audio (log-mel CNN)  + text (word + hashed-bigram bag, mean) -> 48-d
+mini-ULIP  3d (PointNet, 384 pts) + image (smaller CNN, 24 px)         -> 32-d
 Each tower ends in a linear projection; outputs are L2-normalised by the encoder / the loss.
 """
 
@@ -28,18 +28,18 @@ MCR_SPLITS = {"clip": "mcr-clip", "clap": "mcr-clap", "ulip": "mcr-ulip"}
 
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "clip": {"mcr": "clip", "dim": 64,
-             "image": {"arch": "cnn", "size": 48, "widths": [24, 48, 96]},
+             "image": {"arch": "cnn", "size": 32, "widths": [16, 32, 64]},
              "text": {"arch": "bag", "embed": 96, "hidden": 128, "bigrams": 0},
-             "train": {"epochs": 50, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}},
+             "train": {"steps": 300, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}},
     "clap": {"mcr": "clap", "dim": 48,
              "audio": {"arch": "melcnn", "rate": 16000, "seconds": 1.0, "n_mels": 40, "hop": 256,
-                       "widths": [16, 32, 64]},
+                       "widths": [16, 32, 48]},
              "text": {"arch": "bag", "embed": 64, "hidden": 96, "bigrams": 1024},
-             "train": {"epochs": 50, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 1}},
+             "train": {"steps": 300, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 1}},
     "ulip": {"mcr": "ulip", "dim": 32,
-             "3d": {"arch": "pointnet", "points": 512, "widths": [32, 64, 128]},
-             "image": {"arch": "cnn", "size": 32, "widths": [16, 32, 64]},
-             "train": {"epochs": 60, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 2}},
+             "3d": {"arch": "pointnet", "points": 384, "widths": [24, 48, 96]},
+             "image": {"arch": "cnn", "size": 24, "widths": [12, 24, 48]},
+             "train": {"steps": 300, "batch": 96, "lr": 3e-3, "weight_decay": 1e-4, "seed": 2}},
 }
 
 
@@ -51,16 +51,19 @@ def default_configs() -> dict[str, dict[str, Any]]:
     return copy.deepcopy(DEFAULT_CONFIGS)
 
 
+def _conv_stack(c: int, widths: list[int]) -> tuple[nn.Sequential, int]:
+    """Strided 3x3 conv blocks (each halves the resolution): cheap enough to train on 2 CPU cores."""
+    layers = []
+    for w in widths:
+        layers += [nn.Conv2d(c, w, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
+        c = w
+    return nn.Sequential(*layers), c
+
+
 class ImageCNN(nn.Module):
     def __init__(self, dim: int, size: int, widths: list[int], **_: Any) -> None:
         super().__init__()
-        layers, c = [], 3
-        for w in widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-                       nn.Conv2d(w, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
-            c = w
-        self.features = nn.Sequential(*layers)
+        self.features, c = _conv_stack(3, widths)
         self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,12 +77,7 @@ class MelCNN(nn.Module):
 
     def __init__(self, dim: int, widths: list[int], n_mels: int = 40, **_: Any) -> None:
         super().__init__()
-        layers, c = [], 1
-        for w in widths:
-            layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True),
-                       nn.MaxPool2d(2)]
-            c = w
-        self.features = nn.Sequential(*layers)
+        self.features, c = _conv_stack(1, widths)
         self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,217 @@
+"""Train the mini-world's connections (CLAP->CLIP via text, ULIP->CLIP via image) and measure emergence.
+
+Training data come only from the world's "unpaired" split (no cross-modal pair in it). The test split
+(held-out instances, all four modalities) measures emergent pairs at class level. The paired oracle
+is the same heads trained with TRUE cross-modal pairs from a separate "oracle" world (same classes,
+another seed, only fully paired instances), i.e. what a paired-data method would be given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from trainer.config import CMCRConfig, ExMCRConfig, make_config
+from trainer.data import ConnectionData, ValidationSet
+
+# leaf -> (overlap modality, leaf's other modality, base's other modality)
+CONNECTIONS = {"clap": ("text", "audio", "image"), "ulip": ("image", "3d", "text")}
+ORACLE_SEED_OFFSET = 7919
+ORACLE_PER_CLASS = 40
+
+
+def default_world(settings: Any, scale: str = "default"):
+    """The current mini-world (as recorded by the mini-world), else the default one generated in the cache."""
+    from mcrsearch.miniworld.mcrs import miniworld_cache, read_current
+    from mcrsearch.miniworld.world import World, WorldConfig, generate_world
+
+    current = read_current(settings)
+    if current and Path(current.get("world_root", "")).is_dir():
+        world = World.load(current["world_root"])
+        if world.config.scale == scale:
+            return world
+    cfg = WorldConfig.preset(scale)
+    return generate_world(miniworld_cache(settings) / "worlds" / cfg.key(), cfg)
+
+
+def oracle_world(world: Any, settings: Any):
+    """A world of fully paired instances of the same classes (another seed): training pairs for the oracle."""
+    from dataclasses import replace
+
+    from mcrsearch.miniworld.mcrs import miniworld_cache
+    from mcrsearch.miniworld.world import generate_world
+
+    cfg = replace(world.config, seed=world.config.seed + ORACLE_SEED_OFFSET,
+                  counts=(("test", ORACLE_PER_CLASS),))
+    return generate_world(miniworld_cache(settings) / "worlds" / f"oracle-{cfg.key()}", cfg)
+
+
+def miniworld_features(world: Any, mcrs: Any, splits=("unpaired", "test"), oracle: Any = None) -> dict:
+    """Encoder vectors (cached on disk) and labels per (split, mcr, modality) that the connections use."""
+    from mcrsearch.miniworld.mcrs import encode_items
+
+    need = {("clap", "audio"), ("clap", "text"), ("clip", "text"), ("clip", "image"), ("ulip", "image"),
+            ("ulip", "3d")}
+    feats: dict = {}
+    sources = [(world, s, s) for s in splits] + ([(oracle, "test", "oracle")] if oracle is not None else [])
+    for w, split, tag in sources:
+        for mcr, mod in sorted(need):
+            items = w.select(split, mod)
+            vecs = encode_items(mcrs.encoder(mcr), mod, items, cache_dir=mcrs.cache_dir)
+            feats[(tag, mcr, mod)] = (np.asarray(vecs, np.float32), np.array([it.label for it in items]),
+                                      np.array([it.instance for it in items]))
+    return feats
+
+
+def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of two feature sets matched by instance (true partners)."""
+    xa, _, ia = feats[(tag, *a)]
+    xb, _, ib = feats[(tag, *b)]
+    pos = {inst: i for i, inst in enumerate(ib)}
+    rows = [(i, pos[inst]) for i, inst in enumerate(ia) if inst in pos]
+    return xa[[r[0] for r in rows]], xb[[r[1] for r in rows]]
+
+
+def connection_data(feats: dict, leaf: str, base: str = "clip") -> ConnectionData:
+    """ConnectionData for leaf->base from the unpaired split; validation = the emergent pair on test."""
+    over, mod_a, mod_b = CONNECTIONS[leaf]
+    oa, ob = _aligned(feats, "unpaired", (leaf, over), (base, over))     # the same overlap items in both MCRs
+    pairs_a = pairs_b = None
+    if ("oracle", leaf, mod_a) in feats:
+        pairs_a, pairs_b = _aligned(feats, "oracle", (leaf, mod_a), (base, mod_b))
+    va, la, _ = feats[("test", leaf, mod_a)]
+    vb, lb, _ = feats[("test", base, mod_b)]
+    return ConnectionData(overlap_a=oa, overlap_b=ob, memory_a=feats[("unpaired", leaf, mod_a)][0],
+                          memory_b=feats[("unpaired", base, mod_b)][0], pairs_a=pairs_a, pairs_b=pairs_b,
+                          validation=[ValidationSet(f"{mod_a}->{mod_b}", va, la, vb, lb)])
+
+
+def _with_oracle_overlap(data: ConnectionData, feats: dict, leaf: str, base: str = "clip") -> ConnectionData:
+    """The oracle also gets the oracle world's true overlap pairs on top of the unpaired overlap."""
+    over = CONNECTIONS[leaf][0]
+    oa, ob = _aligned(feats, "oracle", (leaf, over), (base, over))
+    return ConnectionData(np.concatenate([data.overlap_a, oa]), np.concatenate([data.overlap_b, ob]),
+                          data.memory_a, data.memory_b, data.pairs_a, data.pairs_b, data.validation)
+
+
+def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], split: str = "test") -> dict:
+    """Class-level mAP/R@1/R@5 both directions for every pair whose two projections share a space.
+
+    `proj[(mcr, modality)]` maps raw vectors into a common space (None = already there, e.g. CLIP in Ex-MCR).
+    """
+    from trainer.evaluate import project, retrieval_metrics
+
+    pairs = [(("clap", "audio"), ("ulip", "3d")), (("clap", "audio"), ("clip", "image")),
+             (("ulip", "3d"), ("clip", "text")), (("clap", "audio"), ("clip", "text")),
+             (("ulip", "3d"), ("clip", "image"))]
+    out: dict = {}
+    for a, b in pairs:
+        if a not in proj or b not in proj:
+            continue
+        za = project(proj[a], feats[(split, *a)][0])
+        zb = project(proj[b], feats[(split, *b)][0])
+        la, lb = feats[(split, *a)][1], feats[(split, *b)][1]
+        for (qn, q, ql), (gn, g, gl) in [((a[1], za, la), (b[1], zb, lb)), ((b[1], zb, lb), (a[1], za, la))]:
+            for k, v in retrieval_metrics(q, ql, g, gl).items():
+                out[f"{qn}->{gn}/{k}"] = v
+    return out
+
+
+def _exmcr_proj(heads: dict) -> dict:
+    return {("clap", "audio"): heads["clap"], ("clap", "text"): heads["clap"], ("ulip", "3d"): heads["ulip"],
+            ("ulip", "image"): heads["ulip"], ("clip", "image"): None, ("clip", "text"): None}
+
+
+def _cmcr_proj(heads: dict) -> dict:
+    from trainer.cmcr import sides
+
+    fa, fb = sides(heads["clap"], "cmcr-clap-clip")
+    ga, gb = sides(heads["ulip"], "cmcr-ulip-clip")
+    return {"clap": {("clap", "audio"): fa, ("clip", "image"): fb, ("clip", "text"): fb},
+            "ulip": {("ulip", "3d"): ga, ("clip", "text"): gb, ("clip", "image"): gb}}
+
+
+def evaluate_heads(method: str, heads: dict, feats: dict) -> dict:
+    """Emergent metrics of trained heads: one CLIP space for Ex-MCR, two new spaces for C-MCR."""
+    if method == "exmcr":
+        return emergent_metrics(feats, _exmcr_proj(heads))
+    projs = _cmcr_proj(heads)
+    out = emergent_metrics(feats, projs["clap"])
+    out.update({k: v for k, v in emergent_metrics(feats, projs["ulip"]).items() if k not in out})
+    return out
+
+
+def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) -> tuple[dict, dict]:
+    """Train both connections; (heads per leaf, histories). `oracle=True` trains the paired oracle instead."""
+    from trainer.cmcr import fit_cmcr, fit_cmcr_oracle
+    from trainer.exmcr import fit_exmcr, fit_exmcr_oracle
+
+    heads, hist = {}, {}
+    for leaf in ("clap", "ulip"):
+        data = connection_data(feats, leaf)
+        if oracle:
+            data = _with_oracle_overlap(data, feats, leaf)
+        kind = f"cmcr-{leaf}-clip"
+        if method == "exmcr":
+            heads[leaf], hist[leaf] = (fit_exmcr_oracle if oracle else fit_exmcr)(data, cfg)
+        else:
+            heads[leaf], hist[leaf] = (fit_cmcr_oracle(data, cfg, kind) if oracle else fit_cmcr(data, cfg, kind))
+    return heads, hist
+
+
+def train_miniworld_connections(world: Any = None, mcrs: Any = None, settings: Any = None, method: str = "exmcr",
+                                config: Any = None, oracle: bool = True, save: bool = True,
+                                log: Callable[[str], None] | None = None, feats: dict | None = None,
+                                **overrides: Any) -> dict:
+    """Train the mini-world connections with `method`, save heads, return metrics (+ the paired oracle's).
+
+    Ex-MCR heads go to `<mcrs.cache_dir>/heads/ex_clap.pt` / `ex_ulip.pt` (what the `miniworld` space loads);
+    C-MCR heads (method="cmcr") to `clap_clip.pt` / `ulip_clip.pt` beside them. Returns
+    {"method", "emergent": {pair/metric: value}, "oracle": {...}, "ratio": {...}, "heads": {...}, "training": {...}}.
+    """
+    from mcrsearch.config import load_settings
+    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
+    from trainer.checkpoint import plot_curves, save_checkpoint
+
+    say = log or (lambda msg: None)
+    settings = settings or load_settings()
+    if world is None:
+        world = default_world(settings)
+    if mcrs is None:
+        mcrs = load_or_train_mcrs(world, settings, log=log)
+    cls = ExMCRConfig if method == "exmcr" else CMCRConfig
+    cfg = config if config is not None else make_config(cls, **overrides)
+    if config is not None and overrides:
+        cfg = make_config(cls, {**cfg.to_dict(), **overrides})
+    cfg = make_config(cls, {k: v for k, v in cfg.to_dict().items() if k != "method"})
+    if feats is None:
+        say("encoding the mini-world (cached)")
+        feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings) if oracle else None)
+    say(f"training {method} connections clap->clip and ulip->clip")
+    heads, hist = fit_connections(method, feats, cfg)
+    result: dict = {"method": method, "world": world.key(), "config": cfg.to_dict(),
+                    "emergent": evaluate_heads(method, heads, feats),
+                    "training": {leaf: {"steps": len(h.steps), "samples_per_s": h.samples_per_s, "seconds": h.seconds}
+                                 for leaf, h in hist.items()}}
+    if save:
+        names = {"exmcr": {"clap": "ex_clap.pt", "ulip": "ex_ulip.pt"},
+                 "cmcr": {"clap": "clap_clip.pt", "ulip": "ulip_clip.pt"}}[method]
+        result["heads"] = {}
+        for leaf, module in heads.items():
+            path = Path(mcrs.heads_dir) / names[leaf]
+            data = connection_data(feats, leaf)
+            save_checkpoint(module, path, config=cfg.to_dict(), data_fingerprint=data.fingerprint(),
+                            metrics=hist[leaf].final_val(), history=hist[leaf],
+                            extra={"method": method, "world": world.key(), "leaf": leaf, "base": "clip",
+                                   "emergent": result["emergent"]})
+            plot_curves(hist[leaf], path.with_name(path.stem + "_curves.png"), title=f"{method} {leaf}->clip")
+            result["heads"][leaf] = str(path)
+    if oracle and ("oracle", "clap", "audio") in feats:
+        say("training the paired oracle")
+        o_heads, _ = fit_connections(method, feats, cfg, oracle=True)
+        result["oracle"] = evaluate_heads(method, o_heads, feats)
+        result["ratio"] = {k: result["emergent"][k] / v for k, v in result["oracle"].items()
+                           if k in result["emergent"] and k.endswith("mAP") and v > 0}
+    return result
