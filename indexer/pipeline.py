@@ -124,9 +124,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     for f in files:
         old = stored.get(f.path)
         if f.modality not in sp.modalities:
-            report.failed.append(Failure(f.path, f"space '{sp.name}' has no route for {f.modality.value}"))
-            if old is not None:
-                store.delete([old.id])
+            # Not a bad file: this space cannot embed it. Vectors another space made for it stay.
+            report.failed.append(Failure(f.path, f"space '{sp.name}' does not embed {f.modality.value} files"))
             continue
         if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
                 and sp.name in old.payload.get("spaces", [])):

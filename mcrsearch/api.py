@@ -40,6 +40,7 @@ class Client:
                                             collection=collection, **overrides)
         self._spaces = {s.name: s for s in spaces}
         self._store: "Store | None" = None
+        self._searcher: Any = None
 
     # -- lifecycle
     @property
@@ -74,7 +75,10 @@ class Client:
                    (Modality.POINTS, points)) if v is not None]
         if like is not None:
             inputs.append(QueryInput(None, like, 1.0, like=True))
-        return Searcher(self.store, self.settings, self._spaces).query(inputs, target=target, k=k, space=space)
+        # one Searcher per client: spaces (models) are built once and reused by every later query
+        if self._searcher is None or self._searcher.store is not self.store:
+            self._searcher = Searcher(self.store, self.settings, self._spaces)
+        return self._searcher.query(inputs, target=target, k=k, space=space)
 
     def info(self) -> dict[str, Any]:
         """Collection, spaces, counts per modality and storage size."""

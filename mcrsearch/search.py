@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from mcrsearch.space import Space
 
 CALIBRATION_SAMPLE = 256          # items per modality used for the pair statistics
+MIN_PAIRS = 10                    # fewer random pairs than this: fall back to the '*->target' statistics
+MIN_STD = 0.02                    # a tiny collection must not turn a small cosine gap into a huge z-score
 PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count")
 
 
@@ -81,8 +83,8 @@ def compute_calibration(store: Store, space: str, sample: int = CALIBRATION_SAMP
             if q == t:
                 sims = sims[~np.eye(len(vq), dtype=bool)] if len(vq) > 1 else np.empty(0)
             sims = np.asarray(sims).ravel()
-            if sims.size >= 2:
-                stats[f"{q}->{t}"] = [float(sims.mean()), float(max(sims.std(), 1e-3))]
+            if sims.size >= MIN_PAIRS:
+                stats[f"{q}->{t}"] = [float(sims.mean()), float(max(sims.std(), MIN_STD))]
     return stats
 
 
@@ -133,7 +135,7 @@ class Searcher:
     def __init__(self, store: Store, settings: "Settings", spaces: dict[str, "Space"] | None = None) -> None:
         self.store = store
         self.settings = settings
-        self._spaces: dict[str, "Space"] = dict(spaces or {})
+        self._spaces: dict[str, "Space"] = spaces if spaces is not None else {}   # shared cache, not a copy
 
     def space(self, record: SpaceRecord) -> "Space":
         if record.name not in self._spaces:
@@ -153,6 +155,7 @@ class Searcher:
             raise ConfigError("Give at least one query input (--audio, --image, --text, --3d or --like).")
         if k < 1:
             raise ConfigError("k must be at least 1.")
+        self.store.refresh()
         resolved = [self._resolve_like(i) if i.like else i for i in inputs]
         for inp in resolved:
             if inp.weight <= 0:

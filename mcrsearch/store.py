@@ -445,12 +445,17 @@ class Store:
         blob = json.dumps(self._meta, sort_keys=True)
         self.backend.upsert([PointData(META_ID, {}, {META_KEY: blob})])
 
+    def refresh(self) -> None:
+        """Forget cached metadata (another handle may have added a space or new calibration)."""
+        self._meta = None
+
     def spaces(self) -> dict[str, SpaceRecord]:
         return {name: SpaceRecord(**rec) for name, rec in self._load_meta()["spaces"].items()}
 
     def ensure_space(self, name: str, fingerprint: str, dim: int, modalities: Iterable[Modality | str]) -> None:
         """Register a space before writing its vectors; refuse a different space under the same name."""
         mods = sorted(_modality_values(modalities))
+        self.refresh()
         if not self.backend.exists():
             self.backend.create(name, dim)
             self._meta = {"spaces": {}}
@@ -490,8 +495,9 @@ class Store:
     # -- points
     def upsert(self, space: str, fingerprint: str, points: Sequence[PointData]) -> None:
         self.check_space(space, fingerprint)
+        known = set(self.spaces())
         for p in points:
-            if set(p.vectors) - set(self.spaces()):
+            if set(p.vectors) - known:
                 raise SpaceMismatchError(f"A point carries vectors of spaces unknown to collection "
                                          f"'{self.collection}'.")
         self.backend.upsert(points)

@@ -237,3 +237,15 @@ def test_cli_end_to_end_with_a_registered_space(tmp_path, capsys):
         assert "<!-- BEGIN benchmark:coco -->" in md.read_text()
     finally:
         SPACE_BUILDERS.pop("colour-test", None)
+
+
+def test_limit_keeps_pairs_intact():
+    from mcrsearch.benchmark.runner import _limit
+
+    items = []
+    for c in CLASSES:
+        items.append(Item(f"img:{c}", Modality.IMAGE, path=Path(f"/{c}.png")))
+        items += [Item(f"img:{c}:cap{j}", Modality.TEXT, text=f"{c} {j}", owner=f"img:{c}") for j in range(2)]
+    kept = _limit(items, 2)
+    assert [i.key for i in kept] == ["img:bell", "img:bell:cap0", "img:bell:cap1",
+                                     "img:drum", "img:drum:cap0", "img:drum:cap1"]

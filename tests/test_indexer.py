@@ -199,3 +199,34 @@ def test_cli_missing_path_is_one_sentence(tmp_path, capsys):
     code = main(["--home", str(tmp_path), "index", str(tmp_path / "nope"), "--space", "tiny"])
     assert code == 2
     assert "does not exist" in " ".join(capsys.readouterr().err.split())
+
+
+def test_two_spaces_share_one_collection(tmp_path):
+    from mcrsearch.space import Route, Space
+
+    corpus = tmp_path / "corpus"
+    files = H.write_corpus(corpus, per_class=1)
+    settings = _settings(tmp_path / "home")
+    index_path(corpus, settings, space="tiny", progress=False)
+    enc = H.TinyEncoder(variant=5)
+    image_only = Space("tinyimg", {"image": Route(enc)}, H.DIM)
+    report = index_path(corpus, settings, space=image_only, progress=False)
+    assert report.indexed == 3 and len(report.failed) == 9
+    assert all("does not embed" in f.reason for f in report.failed)
+    with Store.open(settings) as store:
+        assert store.count() == 12, "files the second space cannot embed keep their first-space vectors"
+        image = store.retrieve([__import__("mcrsearch.store").store.point_id(str(files["image"][0]))], True)[0]
+        assert set(image.vectors) == {"tiny", "tinyimg"} and image.payload["spaces"] == ["tiny", "tinyimg"]
+    import mcrsearch
+
+    with mcrsearch.Client(settings=settings) as client:
+        hits = client.query(text="red", target="image", k=1)          # only 'tiny' covers text -> image
+        assert H.class_of(hits[0].path) == "red"
+        with pytest.raises(Exception, match="Several spaces"):
+            client.query(like=str(files["image"][1]), target="image")
+        assert client.query(like=str(files["image"][1]), target="image", space="tinyimg", k=1)
+    # both runs again: nothing to embed in either space
+    before = H.TinyEncoder.items_encoded
+    assert index_path(corpus, settings, space="tiny", progress=False).unchanged == 12
+    assert index_path(corpus, settings, space=image_only, progress=False).unchanged == 3
+    assert H.TinyEncoder.items_encoded == before

@@ -124,3 +124,16 @@ def test_missing_collection_is_one_clear_error(tmp_path):
 
     with pytest.raises(StoreError, match="run 'mcrsearch index PATH' first"):
         Store.open(Settings(home=tmp_path, collection="nothing"))
+
+
+@pytest.mark.slow
+def test_filtered_hnsw_recall_at_50k():
+    """The chosen HNSW schema keeps filtered recall@10 >= 0.99 once the graph is built (not exact search)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("perf", Path(__file__).parents[1] / "benchmarks" / "perf.py")
+    perf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(perf)
+    row = perf.bench_ann(50_000, 256, 100)
+    assert row["recall_at_10"] >= 0.99

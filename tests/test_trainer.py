@@ -19,9 +19,17 @@ def _unit(n, d, seed):
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Tiny heads gain nothing from threads, and on a busy 2-core machine OpenMP contention costs 50x."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def data():
-    torch.set_num_threads(2)
     return synthetic_connection(n_overlap=800, n_memory=800, n_val=300)
 
 

@@ -12,6 +12,14 @@ from mcrsearch.cli import main
 from trainer.synthetic import synthetic_connection
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _npz(tmp_path):
     d = synthetic_connection(n_overlap=300, n_memory=300, n_val=100)
     vs = d.validation[0]

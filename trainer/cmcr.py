@@ -57,20 +57,35 @@ def _paired_forward(f: nn.Module, *xs: torch.Tensor) -> list[torch.Tensor]:
 def fit_cmcr(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
              progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
     """Train C-MCR heads on `data`; returns (heads in released layout, eval mode) and the history."""
-    cfg = cfg or CMCRConfig()
+    return _fit(data, cfg or CMCRConfig(), kind, progress, oracle=False)
+
+
+def fit_cmcr_oracle(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
+                    progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
+    """Paired oracle: the same heads and loss, with TRUE tuples (pairs + their overlap) instead of pseudo ones."""
+    return _fit(data, cfg or CMCRConfig(), kind, progress, oracle=True)
+
+
+def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn | None,
+         oracle: bool) -> tuple[nn.Module, History]:
     device = resolve_device(cfg.device)
     gen = seed_all(cfg.seed, device)
     heads = build_heads(kind, data.dim_a, data.dim_b, getattr(cfg, "out_dim", 0)).to(device)
     fa, fb = sides(heads, kind)
-    ta, tb = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
-    if cfg.use_pseudo:
-        va = pseudo_embeddings(data.overlap_a, data.memory_a, cfg.tau_mem, chunk=cfg.chunk, device=device)
-        vb = pseudo_embeddings(data.overlap_b, data.memory_b, cfg.tau_mem, chunk=cfg.chunk, device=device)
+    use_partners = cfg.use_pseudo or oracle
+    if oracle:
+        t = data.true_tuples()
+        ta, tb, va, vb = (to_tensor(t[k], device) for k in ("o_a", "o_b", "m_a", "m_b"))
+    else:
+        ta, tb = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
+        if use_partners:
+            va = pseudo_embeddings(data.overlap_a, data.memory_a, cfg.tau_mem, chunk=cfg.chunk, device=device)
+            vb = pseudo_embeddings(data.overlap_b, data.memory_b, cfg.tau_mem, chunk=cfg.chunk, device=device)
     sigma = cfg.sigma if cfg.use_noise else 0.0
 
     def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         xa, xb = add_noise(ta[idx], sigma, gen), add_noise(tb[idx], sigma, gen)
-        if not cfg.use_pseudo:
+        if not use_partners:
             za, zb = fa(xa), fb(xb)
             inter = info_nce(za, zb, cfg.tau)
             return inter, {"inter": float(inter.detach())}
@@ -87,32 +102,6 @@ def fit_cmcr(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "c
         return loss, parts
 
     history = train_loop(heads, len(ta), cfg, device, gen, step, _validator(data, fa, fb, device), progress)
-    return heads.cpu().eval(), history
-
-
-def fit_cmcr_oracle(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
-                    progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
-    """Paired oracle: the same heads trained by InfoNCE on true pairs (pairs_a, pairs_b) and overlap pairs."""
-    if data.pairs_a is None:
-        raise ValueError("The paired oracle needs pairs_a/pairs_b.")
-    cfg = cfg or CMCRConfig()
-    device = resolve_device(cfg.device)
-    gen = seed_all(cfg.seed, device)
-    heads = build_heads(kind, data.dim_a, data.dim_b, getattr(cfg, "out_dim", 0)).to(device)
-    fa, fb = sides(heads, kind)
-    xa_all, xb_all = to_tensor(data.pairs_a, device), to_tensor(data.pairs_b, device)
-    sigma = cfg.sigma if cfg.use_noise else 0.0
-
-    oa, ob = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
-
-    def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        jdx = torch.randint(0, len(oa), (len(idx),), generator=gen, device=gen.device).to(device)
-        za, zoa = _paired_forward(fa, add_noise(xa_all[idx], sigma, gen), add_noise(oa[jdx], sigma, gen))
-        zb, zob = _paired_forward(fb, add_noise(xb_all[idx], sigma, gen), add_noise(ob[jdx], sigma, gen))
-        loss = info_nce(za, zb, cfg.tau) + info_nce(zoa, zob, cfg.tau)
-        return loss, {"inter": float(loss.detach())}
-
-    history = train_loop(heads, len(xa_all), cfg, device, gen, step, _validator(data, fa, fb, device), progress)
     return heads.cpu().eval(), history
 
 

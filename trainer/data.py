@@ -29,7 +29,8 @@ class ConnectionData:
 
     `overlap_a[i]` and `overlap_b[i]` are the SAME item (e.g. a text) embedded in A and in B;
     `memory_a` / `memory_b` are unpaired banks of each MCR's other modality; `pairs_a[i]`/`pairs_b[i]`
-    are true cross-modal pairs, used only by the paired oracle.
+    are true cross-modal pairs, used only by the paired oracle; `pairs_overlap_a/b[i]` (optional) are the
+    overlap modality of the same instances, so the oracle can train on true tuples.
     """
 
     overlap_a: np.ndarray
@@ -39,6 +40,8 @@ class ConnectionData:
     pairs_a: np.ndarray | None = None
     pairs_b: np.ndarray | None = None
     validation: list[ValidationSet] = field(default_factory=list)
+    pairs_overlap_a: np.ndarray | None = None   # overlap modality of the same true-pair instances (oracle)
+    pairs_overlap_b: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if len(self.overlap_a) != len(self.overlap_b):
@@ -48,6 +51,14 @@ class ConnectionData:
             raise ValueError("pairs_a and pairs_b must both be given and row-aligned.")
         if self.memory_a.shape[1] != self.overlap_a.shape[1] or self.memory_b.shape[1] != self.overlap_b.shape[1]:
             raise ValueError("memory and overlap of one MCR must have the same dimension.")
+
+    def true_tuples(self) -> dict[str, np.ndarray]:
+        """Row-aligned true tuples (m_a, o_a, o_b, m_b) for the paired oracle."""
+        if self.pairs_a is None:
+            raise ValueError("The paired oracle needs pairs_a/pairs_b.")
+        if self.pairs_overlap_a is not None and self.pairs_overlap_b is not None:
+            return {"m_a": self.pairs_a, "o_a": self.pairs_overlap_a, "o_b": self.pairs_overlap_b, "m_b": self.pairs_b}
+        raise ValueError("The paired oracle needs pairs_overlap_a/pairs_overlap_b (the overlap of the pair instances).")
 
     @property
     def dim_a(self) -> int:
@@ -60,7 +71,8 @@ class ConnectionData:
     def fingerprint(self) -> str:
         """Content hash of the training arrays, recorded in checkpoint sidecars for provenance."""
         h = hashlib.sha256()
-        for name in ("overlap_a", "overlap_b", "memory_a", "memory_b", "pairs_a", "pairs_b"):
+        for name in ("overlap_a", "overlap_b", "memory_a", "memory_b", "pairs_a", "pairs_b", "pairs_overlap_a",
+                     "pairs_overlap_b"):
             arr = getattr(self, name)
             if arr is None:
                 continue

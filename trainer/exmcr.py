@@ -60,12 +60,25 @@ def _validator(data: ConnectionData, head: ExMCRHead, device: torch.device):
 def fit_exmcr(data: ConnectionData, cfg: ExMCRConfig | None = None,
               progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
     """Train the leaf head into the frozen base; returns (ExMCRHead in eval mode, history)."""
-    cfg = cfg or ExMCRConfig()
+    return _fit(data, cfg or ExMCRConfig(), progress, oracle=False)
+
+
+def fit_exmcr_oracle(data: ConnectionData, cfg: ExMCRConfig | None = None,
+                     progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
+    """Paired oracle: the same head and loss, with TRUE tuples (pairs + their overlap) instead of pseudo ones."""
+    return _fit(data, cfg or ExMCRConfig(), progress, oracle=True)
+
+
+def _fit(data: ConnectionData, cfg: ExMCRConfig, progress: ProgressFn | None,
+         oracle: bool) -> tuple[ExMCRHead, History]:
     device = resolve_device(cfg.device)
     gen = seed_all(cfg.seed, device)
     head = ExMCRHead(data.dim_a, data.dim_b).to(device)
     sigma = cfg.sigma if cfg.use_noise else 0.0
-    if cfg.use_pseudo:
+    use_partners = cfg.use_pseudo or oracle
+    if oracle:
+        t = {k: to_tensor(v, device) for k, v in data.true_tuples().items()}
+    elif use_partners:
         t = build_tuples(data, cfg, device, gen)
     else:   # overlap pairs only: no partner exists for the other modalities
         t = {"o_a": to_tensor(data.overlap_a, device), "o_b": to_tensor(data.overlap_b, device)}
@@ -79,7 +92,7 @@ def fit_exmcr(data: ConnectionData, cfg: ExMCRConfig | None = None,
 
     def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         o_a, o_b = add_noise(t["o_a"][idx], sigma, gen), t["o_b"][idx]
-        if not cfg.use_pseudo:
+        if not use_partners:
             (_,), (z_o,) = embed(o_a)
             loss = info_nce(z_o, o_b, cfg.tau)
             return loss, {"inter": float(loss.detach())}
@@ -93,40 +106,14 @@ def fit_exmcr(data: ConnectionData, cfg: ExMCRConfig | None = None,
         parts = {"inter": float(inter.detach())}
         loss = inter
         if cfg.use_intra:
+            n_m, n_o = F.normalize(l_m, dim=-1), F.normalize(l_o, dim=-1)   # scale-free: f_l cannot just shrink
             if cfg.intra_loss == "infonce":
-                intra = info_nce(F.normalize(l_m, dim=-1), F.normalize(l_o, dim=-1), cfg.tau)
+                intra = info_nce(n_m, n_o, cfg.tau)
             else:
-                intra = ((l_m - l_o) ** 2).sum(-1).mean()
+                intra = ((n_m - n_o) ** 2).sum(-1).mean()
             loss = loss + cfg.lam * intra
             parts["intra"] = float(intra.detach())
         return loss, parts
 
     history = train_loop(head, len(t["o_a"]), cfg, device, gen, step, _validator(data, head, device), progress)
-    return head.cpu().eval(), history
-
-
-def fit_exmcr_oracle(data: ConnectionData, cfg: ExMCRConfig | None = None,
-                     progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
-    """Paired oracle: the same head trained by InfoNCE on true pairs, as a paired-data method would be.
-
-    Each step aligns a batch of true (pairs_a, pairs_b) cross-modal pairs and a batch of true overlap pairs.
-    """
-    if data.pairs_a is None:
-        raise ValueError("The paired oracle needs pairs_a/pairs_b.")
-    cfg = cfg or ExMCRConfig()
-    device = resolve_device(cfg.device)
-    gen = seed_all(cfg.seed, device)
-    head = ExMCRHead(data.dim_a, data.dim_b).to(device)
-    xa, xb = to_tensor(data.pairs_a, device), to_tensor(data.pairs_b, device)
-    sigma = cfg.sigma if cfg.use_noise else 0.0
-
-    oa, ob = to_tensor(data.overlap_a, device), to_tensor(data.overlap_b, device)
-
-    def step(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        jdx = torch.randint(0, len(oa), (len(idx),), generator=gen, device=gen.device).to(device)
-        za, zo = head(torch.cat([add_noise(xa[idx], sigma, gen), add_noise(oa[jdx], sigma, gen)])).split(len(idx))
-        loss = info_nce(za, xb[idx], cfg.tau) + info_nce(zo, ob[jdx], cfg.tau)
-        return loss, {"inter": float(loss.detach())}
-
-    history = train_loop(head, len(xa), cfg, device, gen, step, _validator(data, head, device), progress)
     return head.cpu().eval(), history

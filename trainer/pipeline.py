@@ -74,26 +74,32 @@ def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> t
     return xa[[r[0] for r in rows]], xb[[r[1] for r in rows]]
 
 
+def _aligned_many(feats: dict, tag: str, keys: dict[str, tuple[str, str]]) -> dict[str, np.ndarray]:
+    """Several feature sets restricted to the instances all of them have, row-aligned by instance."""
+    common = set.intersection(*(set(feats[(tag, *k)][2].tolist()) for k in keys.values()))
+    order = sorted(common)
+    out = {}
+    for name, k in keys.items():
+        x, _, inst = feats[(tag, *k)]
+        pos = {i: r for r, i in enumerate(inst.tolist())}
+        out[name] = x[[pos[i] for i in order]]
+    return out
+
+
 def connection_data(feats: dict, leaf: str, base: str = "clip") -> ConnectionData:
     """ConnectionData for leaf->base from the unpaired split; validation = the emergent pair on test."""
     over, mod_a, mod_b = CONNECTIONS[leaf]
     oa, ob = _aligned(feats, "unpaired", (leaf, over), (base, over))     # the same overlap items in both MCRs
-    pairs_a = pairs_b = None
-    if ("oracle", leaf, mod_a) in feats:
-        pairs_a, pairs_b = _aligned(feats, "oracle", (leaf, mod_a), (base, mod_b))
+    pairs = {}
+    if ("oracle", leaf, mod_a) in feats:   # true tuples of fully paired instances, for the oracle only
+        keys = {"pairs_a": (leaf, mod_a), "pairs_overlap_a": (leaf, over), "pairs_overlap_b": (base, over),
+                "pairs_b": (base, mod_b)}
+        pairs = _aligned_many(feats, "oracle", keys)
     va, la, _ = feats[("test", leaf, mod_a)]
     vb, lb, _ = feats[("test", base, mod_b)]
     return ConnectionData(overlap_a=oa, overlap_b=ob, memory_a=feats[("unpaired", leaf, mod_a)][0],
-                          memory_b=feats[("unpaired", base, mod_b)][0], pairs_a=pairs_a, pairs_b=pairs_b,
+                          memory_b=feats[("unpaired", base, mod_b)][0], **pairs,
                           validation=[ValidationSet(f"{mod_a}->{mod_b}", va, la, vb, lb)])
-
-
-def _with_oracle_overlap(data: ConnectionData, feats: dict, leaf: str, base: str = "clip") -> ConnectionData:
-    """The oracle also gets the oracle world's true overlap pairs on top of the unpaired overlap."""
-    over = CONNECTIONS[leaf][0]
-    oa, ob = _aligned(feats, "oracle", (leaf, over), (base, over))
-    return ConnectionData(np.concatenate([data.overlap_a, oa]), np.concatenate([data.overlap_b, ob]),
-                          data.memory_a, data.memory_b, data.pairs_a, data.pairs_b, data.validation)
 
 
 def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], split: str = "test") -> dict:
@@ -148,16 +154,24 @@ def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) ->
     from trainer.cmcr import fit_cmcr, fit_cmcr_oracle
     from trainer.exmcr import fit_exmcr, fit_exmcr_oracle
 
+    from dataclasses import replace
+
+    from trainer.loop import total_steps
+
     heads, hist = {}, {}
     for leaf in ("clap", "ulip"):
         data = connection_data(feats, leaf)
-        if oracle:
-            data = _with_oracle_overlap(data, feats, leaf)
+        run_cfg = cfg
+        if oracle and cfg.steps <= 0:   # same number of optimiser steps as the method gets on its own rows
+            rows = len(data.overlap_a)
+            if method == "exmcr" and cfg.use_pseudo and cfg.various_centric:
+                rows += len(data.memory_a) + len(data.memory_b)
+            run_cfg = replace(cfg, steps=total_steps(rows, cfg.batch_size, cfg.epochs, 0)[1])
         kind = f"cmcr-{leaf}-clip"
         if method == "exmcr":
-            heads[leaf], hist[leaf] = (fit_exmcr_oracle if oracle else fit_exmcr)(data, cfg)
+            heads[leaf], hist[leaf] = (fit_exmcr_oracle if oracle else fit_exmcr)(data, run_cfg)
         else:
-            heads[leaf], hist[leaf] = (fit_cmcr_oracle(data, cfg, kind) if oracle else fit_cmcr(data, cfg, kind))
+            heads[leaf], hist[leaf] = (fit_cmcr_oracle if oracle else fit_cmcr)(data, run_cfg, kind)
     return heads, hist
 
 

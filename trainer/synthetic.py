@@ -69,4 +69,34 @@ def synthetic_connection(leaf: str = "clap", base: str = "clip", n_overlap: int 
         overlap_a=world.embed(leaf, overlap, z, rng), overlap_b=world.embed(base, overlap, z, rng),
         memory_a=world.embed(leaf, mod_a, za, rng), memory_b=world.embed(base, mod_b, zb, rng),
         pairs_a=world.embed(leaf, mod_a, zp, rng), pairs_b=world.embed(base, mod_b, zp, rng),
+        pairs_overlap_a=world.embed(leaf, overlap, zp, rng), pairs_overlap_b=world.embed(base, overlap, zp, rng),
         validation=[val])
+
+
+def synthetic_feats(world: SyntheticWorld | None = None, n_unpaired: int = 600, n_test: int = 200,
+                    n_oracle: int = 400, seed: int = 2) -> dict:
+    """Features shaped like `trainer.pipeline.miniworld_features`: {(split, mcr, modality): (x, labels, inst)}.
+
+    "unpaired" rows come from disjoint instances per modality except that an overlap modality's rows are the
+    same items in both MCRs (as when one text file is embedded by CLAP and by CLIP); "test" and "oracle"
+    instances have all modalities.
+    """
+    world = world or SyntheticWorld()
+    rng = np.random.default_rng(seed)
+    feats: dict = {}
+    next_inst = 0
+    for split, n in (("test", n_test), ("oracle", n_oracle)):
+        z, lab = world.latents(n, rng)
+        inst = np.arange(next_inst, next_inst + n)
+        next_inst += n
+        for mcr, mods in MCR_MODALITIES.items():
+            for mod in mods:
+                feats[(split, mcr, mod)] = (world.embed(mcr, mod, z, rng), lab, inst)
+    for mod in ("audio", "text", "image", "3d"):
+        z, lab = world.latents(n_unpaired, rng)
+        inst = np.arange(next_inst, next_inst + n_unpaired)
+        next_inst += n_unpaired
+        for mcr, mods in MCR_MODALITIES.items():
+            if mod in mods:
+                feats[("unpaired", mcr, mod)] = (world.embed(mcr, mod, z, rng), lab, inst)
+    return feats

@@ -72,6 +72,7 @@ class StoreIndexPath:
         self._registered = False
         self._searcher = None
         self._key_of: dict[str, str] = {}
+        self._dirty = False
 
     @property
     def fingerprint(self) -> str:
@@ -93,9 +94,13 @@ class StoreIndexPath:
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))
             self.store.upsert(self.space.name, self.fingerprint, points)
+            self._dirty = True
 
     def rank(self, queries: np.ndarray, target: Modality, k: int, query_keys: list[str] | None = None) -> list[list[str]]:
         """Top-k target keys per query. `like` mode needs the queries' keys (they are stored items)."""
+        if self._dirty:          # build the HNSW graph as `mcrsearch index` does at the end of a run
+            self.store.optimize()
+            self._dirty = False
         if self.mode == "like" and query_keys is not None:
             return [self._like(key, target, k) for key in query_keys]
         out = []

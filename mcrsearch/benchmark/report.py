@@ -117,7 +117,8 @@ def markdown_section(result: dict[str, Any], command: str = "") -> str:
                 for m, r in sorted(routes.items()))
         lines.append(f"- Space `{space['space']}`: {detail}.")
     lines += ["", "All numbers are percentages. *Index* is the largest absolute difference between the exact path",
-              "(matrix products) and the same metrics read back through the index and the query layer.", "",
+              "(matrix products) and the same metrics read back through the index and the query layer",
+              "(R@k only, when a task has more than 2,000 targets: mAP then needs a full ranking).", "",
               "| space | task | ours (exact) | index | chance | published |", "|---|---|---|---|---|---|"]
     for r in rows_for_table(result):
         lines.append(f"| {r['space']} | {r['task']} | {r['metrics']} | {r['index']} | {r['chance']} | {r['published'] or '—'} |")

@@ -53,7 +53,8 @@ class RunOptions:
     chunk: int = M.DEFAULT_CHUNK
     batch_size: int = 32
     paired_map: bool = False         # mAP for paired retrieval is not in the papers' tables; off for speed
-    index_k_cap: int = 1000          # the index path asks for min(targets, cap) results per query
+    index_full_rank_max: int = 2000  # up to this many targets the index path ranks all of them (exact mAP);
+    #                                  above it, it asks only for max(ks) results (R@k; mAP left to the exact path)
     limit: int | None = None         # evaluate on the first N items per modality (smoke runs)
 
 
@@ -76,16 +77,29 @@ class SpaceRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
+def make_decoder(points_per_cloud: int | None = None, max_bytes: int | None = None) -> Callable[[Item], Any]:
+    """Decoder with the index flow's settings (mesh sample size, size limit), so that a benchmark
+    vector equals the vector `mcrsearch index` stores for the same file."""
+
+    def decode_item(item: Item) -> Any:
+        if item.text is not None:
+            return item.text
+        if item.loader is not None:
+            return item.loader()
+        from mcrsearch.media import decode
+
+        kwargs: dict[str, Any] = {"max_bytes": max_bytes}
+        if points_per_cloud:
+            kwargs["n_points"] = points_per_cloud
+        _, decoded = decode(item.path, item.modality, **kwargs)
+        return decoded
+
+    return decode_item
+
+
 def default_decoder(item: Item) -> Any:
     """Decoded model input for an item: inline text, archive loader, or the shared media decoder."""
-    if item.text is not None:
-        return item.text
-    if item.loader is not None:
-        return item.loader()
-    from mcrsearch.media import decode
-
-    _, decoded = decode(item.path, item.modality)
-    return decoded
+    return make_decoder()(item)
 
 
 def embed_items(space: EmbeddingSpace, modality: Modality, items: Sequence[Item], batch_size: int,
@@ -279,7 +293,7 @@ def _retrieval_row(task: Task, name: str, q: Embedded, t: Embedded, qg: np.ndarr
         chance["map"] = M.chance_average_precision(len(t_vec), n_rel)
     row["chance"] = chance
     if index is not None:
-        k = min(len(t_vec), max(opts.index_k_cap, max(opts.ks)))
+        k = len(t_vec) if len(t_vec) <= opts.index_full_rank_max else min(len(t_vec), max(opts.ks))
         started = time.perf_counter()
         q_keys = [key for key, ok in zip(q.keys, valid_q) if ok]
         ranked_keys = index.rank(q_vec, target, k, q_keys)
@@ -362,7 +376,7 @@ class BenchmarkResult:
 
     def as_dict(self, max_problems: int = 50) -> dict[str, Any]:
         problems = list(self.problems) + [p for r in self.runs for p in r.problems]
-        return {
+        return _no_nan({
             "benchmark": self.benchmark,
             "root": self.root,
             "items": self.counts,
@@ -371,7 +385,18 @@ class BenchmarkResult:
             "notes": self.notes,
             "spaces": [{**r.info, "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in self.runs],
             "results": [{"space": r.space, **row} for r in self.runs for row in r.rows],
-        }
+        })
+
+
+def _no_nan(value: Any) -> Any:
+    """NaN (a metric over zero queries) becomes None, so the JSON output stays strict JSON."""
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_no_nan(v) for v in value]
+    return value
 
 
 def run_benchmark(dataset: Dataset, spaces: Sequence[EmbeddingSpace], options: RunOptions | None = None,

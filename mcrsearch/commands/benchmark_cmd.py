@@ -41,7 +41,7 @@ def benchmark(
 
     from mcrsearch.benchmark.readers import READERS, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, write_markdown
-    from mcrsearch.benchmark.runner import RunOptions, run_benchmark
+    from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
     from mcrsearch.errors import ConfigError
 
     cfg = settings(ctx)
@@ -50,7 +50,7 @@ def benchmark(
     if root is None:
         if name != "miniworld":
             raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
-        root = cfg.home / "miniworld"
+        root = _current_world(cfg)
     template_list = None
     if templates is not None:
         from mcrsearch.benchmark.templates import load_templates
@@ -69,7 +69,9 @@ def benchmark(
     index_factory = _index_factory(cfg, index_mode) if index else None
     options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
     with _progress() as factory:
-        result = run_benchmark(dataset, spaces, options, index_factory=index_factory, progress_factory=factory)
+        decoder = make_decoder(cfg.points_per_cloud, int(cfg.max_file_mb * 1024 * 1024))
+        result = run_benchmark(dataset, spaces, options, index_factory=index_factory, decoder=decoder,
+                               progress_factory=factory)
     data = result.as_dict()
     if index and index_factory is None:
         data["notes"].append("index path skipped: the store or query layer is unavailable here")
@@ -81,6 +83,21 @@ def benchmark(
         print_json(data)
     else:
         console.print(rich_table(data))
+
+
+def _current_world(cfg) -> Path:
+    """The world the last `mcrsearch demo` trained on (recorded in the mini-world cache)."""
+    from mcrsearch.errors import ConfigError
+
+    try:
+        from mcrsearch.miniworld.mcrs import read_current
+
+        current = read_current(cfg) or {}
+    except ImportError:
+        current = {}
+    if not current.get("world_root"):
+        raise ConfigError("No mini-world found; run 'mcrsearch demo' first or give --root.")
+    return Path(current["world_root"])
 
 
 def _spaces(name: str, requested: Optional[List[str]], cfg) -> list:

@@ -1,12 +1,77 @@
-"""`mcrsearch demo`: placeholder until the mini-world lands."""
+"""`mcrsearch demo`: the whole method offline on the mini-world, from a cold cache in minutes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Optional
+
 import typer
 
+from mcrsearch.commands.common import console, print_json, settings
 
-def demo(ctx: typer.Context) -> None:
-    """Not available yet."""
-    from mcrsearch.errors import McrError
 
-    raise McrError("'mcrsearch demo' is not available in this build yet.")
+def demo(
+    ctx: typer.Context,
+    directory: Optional[Path] = typer.Option(None, "--dir", help="Where to write the mini-world (default <home>/miniworld)."),
+    scale: str = typer.Option("default", "--scale", help="default (16 classes) or small (8 classes, fast)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
+) -> None:
+    """Generate the mini-world, train its small MCRs and the connections, index it and run example queries."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from mcrsearch.miniworld.demo import run_demo
+
+    s = settings(ctx)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
+        task = bar.add_task("generating the mini-world", total=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        def log(msg: str) -> None:
+            bar.update(task, description=msg[:70])
+            if not json_out:
+                console.print(f"[dim]{msg}[/]")
+
+        summary = run_demo(s, directory, scale, log=log, progress=progress)
+    if json_out:
+        print_json(summary)
+        return
+    _present(summary)
+
+
+def _present(summary: dict) -> None:
+    from rich.table import Table
+
+    w = summary["world"]
+    console.print(f"[bold]mini-world[/] {w['key']} ({w['scale']}): {w['files']} files, {w['classes']} classes at {w['root']}")
+    table = Table(title="Within each mini MCR (held-out test split, class-level)")
+    for col in ("MCR", "direction", "R@1", "mAP", "chance R@1"):
+        table.add_column(col)
+    for name, dirs in summary["mcr"].items():
+        for d, m in dirs.items():
+            table.add_row(f"mini-{name} ({summary['dims'][name]}-d)", d, f"{m['r@1']:.3f}", f"{m['map']:.3f}",
+                          f"{m['chance_r@1']:.3f}")
+    console.print(table)
+    for note in summary.get("notes", []):
+        console.print(f"[yellow]note:[/] {note}")
+    if summary.get("emergent"):
+        table = Table(title="Unified space (Ex-MCR: mini-CLAP and mini-ULIP into mini-CLIP)")
+        for col in ("query -> target", "emergent", "R@1", "mAP", "chance R@1"):
+            table.add_column(col)
+        for pair, m in summary["emergent"].items():
+            table.add_row(pair, "yes" if m["emergent"] else "", f"{m['r@1']:.3f}", f"{m['map']:.3f}",
+                          f"{m['chance_r@1']:.3f}")
+        console.print(table)
+    for ex in summary.get("examples", []):
+        console.print(f"\n[bold]{ex['query_modality']} -> {ex['target']}[/]: a held-out [cyan]{ex['query_class']}[/] "
+                      f"({Path(ex['query']).name}); top {len(ex['hits'])}, {ex['precision']:.0%} of the same class")
+        for h in ex["hits"]:
+            mark = "[green]✓[/]" if h["class"] == ex["query_class"] else "[red]✗[/]"
+            console.print(f"  {mark} {h['cosine']:+.3f}  {h['path']}")
+    t = summary.get("timings", {})
+    console.print("\n[bold]timings[/] " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
+    if summary.get("index", {}).get("status") == "indexed":
+        console.print(f"Query it yourself: mcrsearch query --audio {summary['examples'][0]['query']} --target 3d "
+                      f"--space miniworld --collection {summary['index']['collection']}")

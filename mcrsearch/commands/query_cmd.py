@@ -47,8 +47,10 @@ def query(
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
-    for col in ("#", "score", "cosine", "modality", "path", "details"):
-        table.add_column(col)
+    for col in ("#", "score", "cosine", "modality"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("path", overflow="fold")
+    table.add_column("details")
     for i, h in enumerate(hits, 1):
         details = ", ".join(f"{k}={_short(v)}" for k, v in h.details.items())
         table.add_row(str(i), f"{h.score:.2f}", f"{h.cosine:.3f}", h.modality, h.path, details)

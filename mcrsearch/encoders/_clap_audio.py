@@ -67,7 +67,7 @@ class FusionFeatures:
         self.melspec = torchaudio.transforms.MelSpectrogram(
             sample_rate=int(cfg["sample_rate"]), n_fft=int(cfg["window_size"]),
             win_length=int(cfg["window_size"]), hop_length=self.hop, center=True, pad_mode="reflect",
-            power=2.0, norm=None, onesided=True, n_mels=self.mel_bins, f_min=cfg["fmin"], f_max=cfg["fmax"])
+            power=2.0, norm=None, n_mels=self.mel_bins, f_min=cfg["fmin"], f_max=cfg["fmax"])
         self.to_db = torchaudio.transforms.AmplitudeToDB(top_db=None)
 
     def log_mel(self, x: np.ndarray) -> Any:

@@ -12,8 +12,9 @@ from __future__ import annotations
 import copy
 import sys
 import threading
-from contextlib import ExitStack
-from typing import Any, Mapping
+import warnings
+from contextlib import ExitStack, contextmanager
+from typing import Any, Iterator, Mapping
 from unittest import mock
 
 from mcrsearch.errors import ConfigError
@@ -38,7 +39,7 @@ HTSAT_TINY_AUDIO: dict[str, Any] = {
 # one block deep, and the text tower keeps width 768 (CLAP's text projection is hard-wired to it).
 TINY_HTSAT: dict[str, Any] = {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 2, 4, 8]}
 TINY_ROBERTA: dict[str, Any] = {**ROBERTA_BASE, "vocab_size": 261, "num_hidden_layers": 1,
-                                "intermediate_size": 1536}
+                                "intermediate_size": 768}
 TINY_MODEL_NAME = "HTSAT-mcrsearch-tiny"
 
 _IMPORT_LOCK = threading.Lock()
@@ -68,12 +69,23 @@ def import_laion_clap() -> Any:
                 cls = getattr(transformers, name)
                 stack.enter_context(mock.patch.object(cls, "from_pretrained",
                                                       lambda *a, **k: _DisabledTokenizer()))
+            stack.enter_context(_quiet_library_warnings())
             try:
                 import laion_clap
             finally:
                 # Its modules stay importable through sys.modules ('clap_module.*', 'training.*').
                 sys.path[:] = [p for p in sys.path if p in saved_path]
         return laion_clap
+
+
+@contextmanager
+def _quiet_library_warnings() -> Iterator[None]:
+    """laion_clap's import and HTSAT's construction emit deprecation warnings users cannot act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=".*meshgrid.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        yield
 
 
 class _LocalRobertaModel:
@@ -135,6 +147,7 @@ def construct_clap(tokenizer: Any, tiny: bool, device: str = "cpu", seed: int = 
             stack.enter_context(mock.patch.dict(factory_mod._MODEL_CONFIGS, {TINY_MODEL_NAME: cfg}))
             stack.enter_context(mock.patch.object(model_mod, "create_htsat_model",
                                                   _tiny_htsat_factory(htsat_mod, TINY_HTSAT)))
+        stack.enter_context(_quiet_library_warnings())
         stack.enter_context(torch.random.fork_rng(devices=[]))
         torch.manual_seed(seed)
         wrapper = laion_clap.CLAP_Module(enable_fusion=True, device=device, amodel=amodel, tmodel="roberta")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
@@ -89,7 +90,9 @@ def read_state_dict(path: str | Path, what: str) -> dict[str, Any]:
             raw: Any = load_file(str(path), device="cpu")
         elif is_torchscript_archive(path):
             # TorchScript's own loader rebuilds only TorchScript types; we keep nothing but its tensors.
-            raw = dict(torch.jit.load(str(path), map_location="cpu").state_dict())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)   # "torch.jit.load is deprecated"
+                raw = dict(torch.jit.load(str(path), map_location="cpu").state_dict())
         else:
             with torch.serialization.safe_globals([argparse.Namespace]):
                 raw = torch.load(str(path), map_location="cpu", weights_only=True)

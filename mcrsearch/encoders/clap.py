@@ -4,6 +4,9 @@ Weights come from `630k-fusion-best.pt` (artifact `clap-630k-fusion-best`), load
 never by laion_clap's `load_ckpt` (full pickle). Text needs the roberta-base tokenizer files, their own
 artifact. A tiny random configuration ("tiny") goes through the same CLAP_Module construction, audio
 preprocessing and tokenizer class for tests.
+
+Audio follows the released preprocessing (see `_clap_audio`), except that clips over 10 s take fixed fusion
+crops (the centre of each third of the clip) instead of random ones, so the same file gives the same vector.
 """
 
 from __future__ import annotations

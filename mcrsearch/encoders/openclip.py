@@ -7,8 +7,10 @@ A tiny random configuration ("tiny") runs through the same factory, transform an
 from __future__ import annotations
 
 import copy
+import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -122,7 +124,7 @@ def build(config: str | Mapping[str, Any] = BASE_MODEL, checkpoint: str | Path |
     from mcrsearch.device import pick_device
 
     dev = pick_device(device) if isinstance(device, str) else device
-    with torch.random.fork_rng(devices=[]):
+    with torch.random.fork_rng(devices=[]), _quiet_random_init_warning():
         torch.manual_seed(seed)
         model, _, preprocess = open_clip.create_model_and_transforms(
             BASE_MODEL, pretrained=None, device="cpu", **model_kwargs)
@@ -136,10 +138,31 @@ def build(config: str | Mapping[str, Any] = BASE_MODEL, checkpoint: str | Path |
     return OpenCLIPEncoder(model, preprocess, tokenizer, recorded, weights_id, dev, batch_size)
 
 
+@contextmanager
+def _quiet_random_init_warning() -> Iterator[None]:
+    """open_clip logs 'initialized randomly' because we load the checkpoint ourselves, after construction."""
+
+    class _Drop(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return "No pretrained weights loaded" not in record.getMessage()
+
+    root = logging.getLogger()
+    flt = _Drop()
+    root.addFilter(flt)
+    try:
+        yield
+    finally:
+        root.removeFilter(flt)
+
+
 def load_clip_checkpoint(model: Any, path: str | Path) -> None:
     """Load CLIP weights strictly from an open_clip / OpenAI state dict, safetensors or OpenAI TorchScript file."""
     state = read_state_dict(path, "CLIP")
     for key in _JIT_EXTRAS:
+        state.pop(key, None)
+    # A TorchScript archive also lists non-persistent buffers (e.g. the causal attn_mask): rebuilt, not loaded.
+    transient = {name for name, _ in model.named_buffers()} - set(model.state_dict())
+    for key in transient:
         state.pop(key, None)
     if any(k.startswith("vision_model.") for k in state):
         raise WeightsInvalidError(

@@ -14,7 +14,8 @@ _SIZES = ("small", "large", "tiny", "big", "little", "huge")
 _COUNTS = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times",
            7: "seven times", 8: "many times"}
 
-VISUAL = (
+GENERIC = ("a {noun}", "this is a {noun}", "a {size} {noun}", "there is a {noun} here")
+VISUAL = GENERIC + (
     "a photo of a {colour} {noun}",
     "a {size} {colour} {noun}",
     "a {noun} painted {colour}",
@@ -24,7 +25,7 @@ VISUAL = (
     "a 3d model of a {size} {colour} {noun}",
     "an image showing a {noun} that is {colour}",
 )
-SOUND = (
+SOUND = GENERIC + (
     "the sound of a {noun} {gerund}",
     "a {noun} {verb}",
     "a {noun} {verb} {count}",
@@ -34,10 +35,8 @@ SOUND = (
     "a {size} {noun} {verb} in the distance",
     "someone records a {noun} that {verb}",
 )
-NEUTRAL = VISUAL + SOUND + (
+NEUTRAL = VISUAL + SOUND[len(GENERIC):] + (
     "a {colour} {noun} that {verb}",
-    "a {noun}",
-    "this is a {noun}",
 )
 
 

@@ -30,33 +30,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "tree": ("tree", "pine tree", "oak tree", "fir tree"),
 }
 
-# Named colours per class for each part role: (name, rgb). Instances jitter around these.
+# Named colours (rgb). Each class owns one body colour (so a tiny image tower can tell classes apart at
+# 32 px, as real photos tell them apart by texture) and an accent; instances jitter around both.
 COLOURS: dict[str, tuple[int, int, int]] = {
-    "red": (200, 40, 40), "dark red": (130, 20, 25), "orange": (235, 130, 30), "yellow": (235, 210, 50),
-    "gold": (210, 170, 50), "green": (50, 160, 60), "dark green": (25, 95, 35), "blue": (45, 90, 210),
-    "navy": (25, 35, 110), "light blue": (120, 180, 235), "purple": (130, 60, 170), "pink": (235, 130, 170),
-    "brown": (120, 75, 40), "tan": (200, 160, 110), "black": (30, 30, 30), "grey": (130, 130, 135),
-    "silver": (185, 190, 200), "white": (235, 235, 235), "teal": (30, 150, 150), "cream": (240, 225, 190),
+    "gold": (215, 175, 40), "red": (205, 35, 35), "orange": (240, 120, 20), "blue": (40, 80, 220),
+    "dark green": (20, 100, 40), "white": (240, 240, 240), "yellow": (245, 230, 40), "brown": (125, 75, 35),
+    "purple": (130, 50, 170), "tan": (205, 165, 110), "pink": (240, 130, 180), "teal": (20, 160, 160),
+    "light blue": (130, 190, 240), "silver": (160, 160, 172), "navy": (25, 35, 110), "green": (70, 185, 60),
+    "black": (30, 30, 30), "dark red": (120, 20, 25), "grey": (110, 110, 115), "cream": (240, 225, 190),
 }
 
-# Body colour choices per class (named, so captions can mention them), and an accent colour name.
+# Body colour name(s) per class, and an accent colour name.
 PALETTES: dict[str, tuple[tuple[str, ...], str]] = {
-    "bell": (("gold", "yellow", "brown"), "dark red"),
-    "drum": (("red", "blue", "white"), "silver"),
-    "guitar": (("tan", "brown", "orange"), "black"),
-    "car": (("red", "blue", "silver", "black"), "grey"),
-    "train": (("dark green", "red", "navy"), "black"),
-    "airplane": (("white", "silver", "light blue"), "blue"),
-    "bird": (("yellow", "blue", "brown"), "orange"),
-    "dog": (("brown", "tan", "black", "white"), "dark red"),
-    "chair": (("brown", "tan", "black"), "brown"),
-    "table": (("brown", "tan", "white"), "brown"),
-    "lamp": (("cream", "yellow", "white"), "black"),
-    "bottle": (("green", "teal", "dark green"), "gold"),
-    "mug": (("white", "red", "blue", "pink"), "white"),
-    "clock": (("white", "cream", "silver"), "black"),
-    "boat": (("white", "red", "navy"), "cream"),
-    "tree": (("green", "dark green"), "brown"),
+    "bell": (("gold",), "dark red"), "drum": (("red",), "silver"), "guitar": (("orange",), "black"),
+    "car": (("blue",), "black"), "train": (("dark green",), "black"), "airplane": (("white",), "blue"),
+    "bird": (("yellow",), "orange"), "dog": (("brown",), "black"), "chair": (("purple",), "grey"),
+    "table": (("tan",), "brown"), "lamp": (("pink",), "black"), "bottle": (("teal",), "gold"),
+    "mug": (("light blue",), "white"), "clock": (("silver",), "black"), "boat": (("navy",), "cream"),
+    "tree": (("green",), "brown"),
 }
 
 # How a class sounds, in caption words: verbs and sound nouns for the audio-style templates.

@@ -40,6 +40,8 @@ class MiniMCRs:
     world_key: str
     metrics: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
+    settings: Any = None
+    world_root: Path | None = None
 
     @property
     def dims(self) -> dict[str, int]:
@@ -58,7 +60,7 @@ def miniworld_cache(settings: "Settings") -> Path:
 
 
 def mcr_dir(world: World, settings: "Settings", configs: dict | None = None) -> Path:
-    configs = configs or default_configs()
+    configs = configs or default_configs(world.config.scale)
     return miniworld_cache(settings) / f"{world.key()}-{config_hash(configs)}"
 
 
@@ -67,7 +69,7 @@ def load_or_train_mcrs(world: World, settings: "Settings", configs: dict | None 
     """Reuse cached checkpoints for this (world, model configs), else train and cache them; update current.json."""
     from mcrsearch.encoders.mini import build, save_checkpoint
 
-    configs = configs or default_configs()
+    configs = configs or default_configs(world.config.scale)
     out = mcr_dir(world, settings, configs)
     device = device if device is not None else "cpu"
     encoders, metrics, timings = {}, {}, {}
@@ -88,7 +90,8 @@ def load_or_train_mcrs(world: World, settings: "Settings", configs: dict | None 
                  "timings": {**saved.get("timings", {}), **timings}}
         metrics_file.write_text(json.dumps(saved, indent=1))
     mcrs = MiniMCRs(clip=encoders["clip"], clap=encoders["clap"], ulip=encoders["ulip"], cache_dir=out,
-                    world_key=world.key(), metrics=saved.get("mcr", {}), timings=timings)
+                    world_key=world.key(), metrics=saved.get("mcr", {}), timings=timings, settings=settings,
+                    world_root=Path(world.root))
     write_current(settings, world, mcrs)
     return mcrs
 
@@ -97,15 +100,19 @@ def write_current(settings: "Settings", world: World, mcrs: MiniMCRs) -> Path:
     """Point `<cache>/miniworld/current.json` at this world and its MCRs (what the `miniworld` space loads)."""
     path = miniworld_cache(settings) / CURRENT
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {"world_root": str(Path(world.root).resolve()), "world_key": world.key(),
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(current_record(world, mcrs), indent=1))
+    tmp.replace(path)
+    return path
+
+
+def current_record(world: World, mcrs: MiniMCRs) -> dict:
+    """What the `miniworld` space needs: the world, the three MCR checkpoints and the two head files."""
+    return {"world_root": str(Path(world.root).resolve()), "world_key": world.key(),
             "mcr_dir": str(mcrs.cache_dir.resolve()), "dims": mcrs.dims,
             "checkpoints": {n: str((mcrs.cache_dir / f"{n}.pt").resolve()) for n in ("clip", "clap", "ulip")},
             "heads": {"clap": str((mcrs.heads_dir / "ex_clap.pt").resolve()),
                       "ulip": str((mcrs.heads_dir / "ex_ulip.pt").resolve())}}
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1))
-    tmp.replace(path)
-    return path
 
 
 def read_current(settings: "Settings") -> dict | None:
@@ -190,7 +197,7 @@ def _augment(modality: Modality, x: Any, cfg: dict, gen) -> Any:
     if modality is Modality.POINTS:
         b, n, _ = x.shape
         k = cfg["points"]
-        idx = torch.stack([torch.randperm(n, generator=gen)[:k] for _ in range(b)])
+        idx = torch.randint(0, n, (b, k), generator=gen)
         x = torch.gather(x, 1, idx[:, :, None].expand(-1, -1, 3))
         theta = torch.rand(b, generator=gen) * 2 * math.pi
         c, s = torch.cos(theta), torch.sin(theta)
@@ -209,6 +216,17 @@ def _augment(modality: Modality, x: Any, cfg: dict, gen) -> Any:
 
 def train_mcr(name: str, world: World, config: dict, log: Callable[[str], None] | None = None) -> tuple[Any, dict]:
     """Train one mini MCR contrastively on its own paired split; returns (model, training info)."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)   # tiny models: one thread is as fast, and far faster on a shared, loaded machine
+    try:
+        return _train(name, world, config, log)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train(name: str, world: World, config: dict, log: Callable[[str], None] | None) -> tuple[Any, dict]:
     import torch
 
     from mcrsearch.miniworld.captions import vocabulary
@@ -266,7 +284,7 @@ def train_mcr(name: str, world: World, config: dict, log: Callable[[str], None] 
             sched.step()
             loss_val = float(loss.detach())
         if log and (epoch + 1) % max(1, epochs // 5) == 0:
-            log(f"mini-{name} epoch {epoch + 1}/{epochs} loss {loss_val:.3f}")
+            log(f"mini-{name}: step {step}/{total}, loss {loss_val:.3f}")
     model.eval()
     return model, {"pairs": n, "steps": total, "epochs": epochs, "final_loss": round(loss_val, 4),
                    "decode_s": round(decode_s, 2), "fit_s": round(time.perf_counter() - t1, 2)}

@@ -1,7 +1,7 @@
 """The three mini MCRs' towers: small, different architectures and output sizes, so the spaces really differ.
 
 mini-CLIP  image (CNN, 32 px) + text (word bag, mean)                -> 64-d
-mini-CLAP  audio (log-mel CNN)  + text (word + hashed-bigram bag, mean) -> 48-d
+mini-CLAP  audio (log-mel CNN)  + text (word bag, max)                 -> 48-d
 mini-ULIP  3d (PointNet, 384 pts) + image (smaller CNN, 24 px)         -> 32-d
 Each tower ends in a linear projection; outputs are L2-normalised by the encoder / the loss.
 """
@@ -29,12 +29,12 @@ MCR_SPLITS = {"clip": "mcr-clip", "clap": "mcr-clap", "ulip": "mcr-ulip"}
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {
     "clip": {"mcr": "clip", "dim": 64,
              "image": {"arch": "cnn", "size": 32, "widths": [16, 32, 64]},
-             "text": {"arch": "bag", "embed": 96, "hidden": 128, "bigrams": 0},
-             "train": {"steps": 300, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}},
+             "text": {"arch": "bag", "embed": 96, "hidden": 128, "pool": "mean"},
+             "train": {"steps": 500, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 0}},
     "clap": {"mcr": "clap", "dim": 48,
              "audio": {"arch": "melcnn", "rate": 16000, "seconds": 1.0, "n_mels": 40, "hop": 256,
                        "widths": [16, 32, 48]},
-             "text": {"arch": "bag", "embed": 64, "hidden": 96, "bigrams": 1024},
+             "text": {"arch": "bag", "embed": 64, "hidden": 96, "pool": "max"},
              "train": {"steps": 300, "batch": 128, "lr": 3e-3, "weight_decay": 1e-4, "seed": 1}},
     "ulip": {"mcr": "ulip", "dim": 32,
              "3d": {"arch": "pointnet", "points": 384, "widths": [24, 48, 96]},
@@ -47,8 +47,17 @@ def config_hash(configs: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(configs, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def default_configs() -> dict[str, dict[str, Any]]:
-    return copy.deepcopy(DEFAULT_CONFIGS)
+# The small (test) world has ~10 pairs per class: fewer, smaller steps reach its ceiling.
+SMALL_TRAIN = {"steps": 120, "batch": 64}
+
+
+def default_configs(scale: str = "default") -> dict[str, dict[str, Any]]:
+    """Model + training configuration for a world scale (part of the checkpoint cache key)."""
+    configs = copy.deepcopy(DEFAULT_CONFIGS)
+    if scale == "small":
+        for cfg in configs.values():
+            cfg["train"].update(SMALL_TRAIN)
+    return configs
 
 
 def _conv_stack(c: int, widths: list[int]) -> tuple[nn.Sequential, int]:
@@ -104,12 +113,17 @@ class PointNet(nn.Module):
 
 
 class TextBag(nn.Module):
-    """Word ids (+ optional hashed bigrams) -> mean of embeddings -> MLP -> dim."""
+    """Word ids (+ optional hashed bigrams) -> mean- or max-pooled embeddings -> LayerNorm -> MLP -> dim."""
 
-    def __init__(self, dim: int, vocab_size: int, embed: int, hidden: int, bigrams: int = 0, **_: Any) -> None:
+    def __init__(self, dim: int, vocab_size: int, embed: int, hidden: int, bigrams: int = 0, pool: str = "mean",
+                 **_: Any) -> None:
         super().__init__()
         self.bigrams = int(bigrams)
-        self.embed = nn.EmbeddingBag(vocab_size + self.bigrams, embed, mode="mean")
+        self.embed = nn.EmbeddingBag(vocab_size + self.bigrams, embed, mode=pool)
+        # Near-zero init: words this MCR never trained on (e.g. colours in CLAP) stay near zero and barely
+        # move the mean; the LayerNorm then removes the scale they dilute it by.
+        nn.init.normal_(self.embed.weight, std=0.01)
+        self.norm = nn.LayerNorm(embed)
         self.mlp = nn.Sequential(nn.Linear(embed, hidden), nn.ReLU(inplace=True), nn.Linear(hidden, dim))
         self.vocab_size = vocab_size
 
@@ -123,7 +137,7 @@ class TextBag(nn.Module):
         return torch.tensor(flat, dtype=torch.long), torch.tensor(offsets, dtype=torch.long)
 
     def forward(self, flat: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.embed(flat, offsets))
+        return self.mlp(self.norm(self.embed(flat, offsets)))
 
 
 class MiniMCRModel(nn.Module):

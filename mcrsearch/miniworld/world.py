@@ -27,7 +27,7 @@ PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {
 }
 ALL_MODALITIES: tuple[Modality, ...] = (Modality.IMAGE, Modality.TEXT, Modality.AUDIO, Modality.POINTS)
 MANIFEST = "manifest.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 3          # bump whenever the generator changes its output: it is part of key()
 
 # Instances per class: paired splits and test count instances; "unpaired" counts instances PER MODALITY.
 _SCALES: dict[str, dict[str, int]] = {
@@ -113,6 +113,7 @@ class World:
     config: WorldConfig
     items: list[WorldItem] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    format: int = FORMAT_VERSION
 
     @property
     def classes(self) -> list[str]:
@@ -144,7 +145,8 @@ class World:
         data = json.loads(manifest.read_text())
         config = WorldConfig.from_json(data["config"])
         items = [WorldItem.from_json(d, root) for d in data["items"]]
-        return cls(root=root, config=config, items=items, timings=data.get("timings", {}))
+        return cls(root=root, config=config, items=items, timings=data.get("timings", {}),
+                   format=int(data.get("format", 0)))
 
     def save_manifest(self) -> None:
         data = {"format": FORMAT_VERSION, "key": self.config.key(), "config": self.config.to_json(),
@@ -170,7 +172,8 @@ def generate_world(root: str | Path, config: WorldConfig | None = None, progress
             world = World.load(root)
         except (ConfigError, KeyError, ValueError, TypeError):
             world = None
-        if world is not None and world.config == config and all(it.path.is_file() for it in world.items):
+        if (world is not None and world.format == FORMAT_VERSION and world.config == config
+                and all(it.path.is_file() for it in world.items)):
             return world
     return write_world(root, config, progress=progress)
 

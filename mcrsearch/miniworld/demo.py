@@ -1,0 +1,234 @@
+"""`mcrsearch demo` as clean stages: world -> mini MCRs -> connections -> index -> example queries + quality.
+
+Each stage is a function the CLI (or a test, or the lead) can call on its own. Stages that depend on
+other packages (trainer, indexer) are skipped with a note when those are not importable.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from mcrsearch.miniworld.world import World, WorldConfig, generate_world
+from mcrsearch.modality import Modality
+
+if TYPE_CHECKING:
+    from mcrsearch.config import Settings
+    from mcrsearch.miniworld.mcrs import MiniMCRs
+
+DEMO_COLLECTION = "miniworld"
+Log = Callable[[str], None]
+
+# (query modality, target modality) pairs reported as "emergent" or cross-space in the unified space.
+EVAL_PAIRS = [("audio", "3d"), ("3d", "audio"), ("audio", "image"), ("image", "audio"), ("3d", "text"),
+              ("text", "3d"), ("audio", "text"), ("text", "audio"), ("3d", "image"), ("image", "3d"),
+              ("image", "text"), ("text", "image")]
+EMERGENT = {("audio", "3d"), ("3d", "audio"), ("audio", "image"), ("image", "audio"), ("3d", "text"),
+            ("text", "3d")}
+# Example queries: (query class, query modality, target modality)
+EXAMPLES = [("bell", "audio", "3d"), ("dog", "audio", "image"), ("guitar", "3d", "text"), ("car", "text", "audio")]
+
+
+def default_dir(settings: "Settings") -> Path:
+    return Path(settings.home) / "miniworld"
+
+
+def stage_world(settings: "Settings", directory: Path | None = None, scale: str = "default",
+                progress: Callable[[int, int], None] | None = None) -> World:
+    directory = Path(directory) if directory else default_dir(settings)
+    return generate_world(directory, WorldConfig.preset(scale), progress=progress)
+
+
+def stage_mcrs(world: World, settings: "Settings", log: Log | None = None) -> "MiniMCRs":
+    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
+
+    return load_or_train_mcrs(world, settings, log=log)
+
+
+def heads_ready(world: World, mcrs: "MiniMCRs") -> bool:
+    """Trained Ex-MCR heads for exactly this world and these MCRs are on disk."""
+    for leaf in ("clap", "ulip"):
+        path = mcrs.heads_dir / f"ex_{leaf}.pt"
+        side = path.with_name(path.stem + ".json")
+        if not path.is_file():
+            return False
+        if side.is_file():
+            try:
+                if json.loads(side.read_text()).get("world", world.key()) != world.key():
+                    return False
+            except ValueError:
+                return False
+    return True
+
+
+def stage_connections(world: World, mcrs: "MiniMCRs", settings: "Settings", log: Log | None = None,
+                      retrain: bool = False) -> dict:
+    """Train (or reuse) the Ex-MCR heads clap->clip and ulip->clip; {"status": trained|cached|unavailable, ...}."""
+    if not retrain and heads_ready(world, mcrs):
+        return {"status": "cached"}
+    try:
+        from trainer.pipeline import train_miniworld_connections
+    except ImportError as exc:
+        return {"status": "unavailable", "note": f"connection trainer not available ({exc})"}
+    result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=False, log=log)
+    return {"status": "trained", **result}
+
+
+def test_features(world: World, mcrs: "MiniMCRs") -> dict[str, tuple[np.ndarray, np.ndarray, list]]:
+    """Test-split vectors in the unified (mini-CLIP) space per modality: (vectors, labels, items)."""
+    from mcrsearch.miniworld.mcrs import current_record, encode_items
+    from mcrsearch.miniworld.space import build_miniworld_space
+
+    space = build_miniworld_space(mcrs.settings, current_record(world, mcrs), device="cpu")
+    out = {}
+    for mod in ("image", "text", "audio", "3d"):
+        items = world.select("test", mod)
+        route = space.routes[Modality.parse(mod)]
+        raw = encode_items(route.encoder, mod, items, cache_dir=mcrs.cache_dir)
+        out[mod] = (space.project(mod, raw), np.array([it.label for it in items]), items)
+    return out
+
+
+def stage_quality(world: World, mcrs: "MiniMCRs", feats: dict | None = None) -> dict:
+    """Class-level retrieval in the unified space for every modality pair (emergent ones flagged)."""
+    from mcrsearch.miniworld.metrics import retrieval
+
+    feats = feats or test_features(world, mcrs)
+    out = {}
+    for q, g in EVAL_PAIRS:
+        vq, lq, _ = feats[q]
+        vg, lg, _ = feats[g]
+        m = retrieval(vq, lq, vg, lg)
+        out[f"{q}->{g}"] = {"map": round(m["map"], 4), "r@1": round(m["r@1"], 4), "r@5": round(m["r@5"], 4),
+                            "chance_r@1": round(m["chance_r@1"], 4), "emergent": (q, g) in EMERGENT}
+    return out
+
+
+def stage_index(world: World, settings: "Settings", log: Log | None = None) -> dict:
+    """Index the held-out test media into the embedded store (collection `miniworld`) with the miniworld space."""
+    try:
+        from indexer.pipeline import index_path
+    except ImportError as exc:
+        return {"status": "unavailable", "note": f"indexer not available ({exc})"}
+    s = replace(settings, collection=DEMO_COLLECTION)
+    report = index_path(world.root / "test", s, space="miniworld", progress=False)
+    info = {"status": "indexed", "collection": DEMO_COLLECTION, "path": str(world.root / "test")}
+    for key in ("added", "updated", "unchanged", "skipped", "failed", "embedded", "seconds"):
+        if hasattr(report, key):
+            value = getattr(report, key)
+            info[key] = value if isinstance(value, (int, float)) else len(value)
+    return info
+
+
+def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: dict | None = None,
+                   use_store: bool = False, k: int = 5) -> list[dict]:
+    """A few held-out queries (e.g. a bell sound -> 3D objects) with their top results and class hits."""
+    feats = feats or test_features(world, mcrs)
+    classes = world.classes
+    examples = []
+    for cls, qmod, tmod in EXAMPLES:
+        if cls not in classes:
+            cls = classes[0]
+        label = classes.index(cls)
+        vq, lq, iq = feats[qmod]
+        idx = int(np.flatnonzero(lq == label)[0])
+        query_item = iq[idx]
+        hits = None
+        if use_store:
+            hits = _store_hits(settings, query_item, qmod, tmod, k)
+        if hits is None:
+            vg, lg, ig = feats[tmod]
+            order = np.argsort(-(vg @ vq[idx]), kind="stable")[:k]
+            hits = [{"path": str(ig[j].path), "class": ig[j].class_name, "cosine": round(float(vg[j] @ vq[idx]), 4)}
+                    for j in order]
+        examples.append({"query": str(query_item.path), "query_class": cls, "query_modality": qmod,
+                         "target": tmod, "hits": hits,
+                         "precision": round(float(np.mean([h["class"] == cls for h in hits])), 3)})
+    return examples
+
+
+def _store_hits(settings: "Settings", item, qmod: str, tmod: str, k: int) -> list[dict] | None:
+    try:
+        from mcrsearch.search import QueryInput, Searcher
+        from mcrsearch.store import Store
+    except ImportError:
+        return None
+    s = replace(settings, collection=DEMO_COLLECTION, space="miniworld")
+    store = Store.open(s)
+    try:
+        hits = Searcher(store, s).query([QueryInput(Modality.parse(qmod), str(item.path))], target=tmod, k=k,
+                                        space="miniworld")
+    finally:
+        store.close()
+    return [{"path": h.path, "class": Path(h.path).stem.rsplit("_", 1)[0], "cosine": round(h.cosine, 4),
+             "score": round(h.score, 3)} for h in hits]
+
+
+def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "default", log: Log | None = None,
+             progress: Callable[[str, int, int], None] | None = None) -> dict:
+    """All stages; returns the JSON-able summary (mcr, emergent, timings, notes, examples)."""
+    say = log or (lambda msg: None)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    t0 = time.perf_counter()
+
+    t = time.perf_counter()
+    world = stage_world(settings, directory, scale, progress=(lambda d, n: progress("world", d, n)) if progress else None)
+    timings["world_s"] = round(time.perf_counter() - t, 2)
+    say(f"world {world.key()} at {world.root}: {len(world.items)} files, {len(world.classes)} classes")
+
+    t = time.perf_counter()
+    mcrs = stage_mcrs(world, settings, log=say)
+    timings["mcrs_s"] = round(time.perf_counter() - t, 2)
+    summary: dict[str, Any] = {"world": {"root": str(world.root), "key": world.key(), "scale": world.config.scale,
+                                         "files": len(world.items), "classes": len(world.classes)},
+                               "mcr": _mcr_metrics(mcrs.metrics), "dims": mcrs.dims}
+
+    t = time.perf_counter()
+    conn = stage_connections(world, mcrs, settings, log=say)
+    timings["connections_s"] = round(time.perf_counter() - t, 2)
+    summary["connections"] = {k: v for k, v in conn.items() if k in ("status", "note", "heads", "training")}
+    if conn["status"] == "unavailable":
+        notes.append(conn["note"] + "; the demo stops after the mini MCRs.")
+        summary.update(emergent={}, timings={**timings, "total_s": round(time.perf_counter() - t0, 2)}, notes=notes)
+        return summary
+
+    t = time.perf_counter()
+    feats = test_features(world, mcrs)
+    summary["emergent"] = stage_quality(world, mcrs, feats)
+    timings["evaluate_s"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    try:
+        idx = stage_index(world, settings, log=say)
+    except Exception as exc:  # noqa: BLE001 - the demo reports a failed stage and goes on
+        idx = {"status": "failed", "note": f"indexing failed: {type(exc).__name__}: {exc}"}
+    if idx["status"] != "indexed":
+        notes.append(idx["note"] + "; example queries run on in-memory vectors.")
+    summary["index"] = idx
+    timings["index_s"] = round(time.perf_counter() - t, 2)
+
+    t = time.perf_counter()
+    try:
+        summary["examples"] = stage_examples(world, mcrs, settings, feats, use_store=idx["status"] == "indexed")
+    except Exception as exc:  # noqa: BLE001
+        notes.append(f"store queries failed ({type(exc).__name__}: {exc}); using in-memory vectors.")
+        summary["examples"] = stage_examples(world, mcrs, settings, feats, use_store=False)
+    timings["queries_s"] = round(time.perf_counter() - t, 2)
+    timings["total_s"] = round(time.perf_counter() - t0, 2)
+    summary["timings"] = timings
+    summary["notes"] = notes
+    return summary
+
+
+def _mcr_metrics(metrics: dict) -> dict:
+    out = {}
+    for name, m in metrics.items():
+        out[name] = {d: {"r@1": round(v["r@1"], 4), "map": round(v["map"], 4), "chance_r@1": round(v["chance_r@1"], 4)}
+                     for d, v in m.items() if isinstance(v, dict) and "r@1" in v}
+    return out

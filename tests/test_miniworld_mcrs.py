@@ -1,0 +1,127 @@
+"""The mini MCRs on the small world: they train, cache, plug into the Encoder interface, beat chance widely;
+the `miniworld` space and `mcrsearch demo` run end to end on the small world."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mcrsearch.config import load_settings
+from mcrsearch.media import AudioClip
+from mcrsearch.modality import Modality
+
+# Measured on the small world (8 classes, chance R@1 = 0.125): see the report; floors keep a wide margin.
+SMALL_R1_FLOOR = 0.5
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory):
+    """The small world and its trained mini MCRs, shared by every test here (and reused by the demo test)."""
+    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
+    from mcrsearch.miniworld.world import WorldConfig, generate_world
+
+    home = tmp_path_factory.getbasetemp() / "mcrsearch-home"
+    settings = load_settings(home=home, device="cpu")
+    world = generate_world(home / "miniworld", WorldConfig.preset("small"))
+    return world, load_or_train_mcrs(world, settings), settings
+
+
+def test_small_mcrs_beat_chance_widely(small):
+    world, mcrs, _ = small
+    assert mcrs.dims == {"clip": 64, "clap": 48, "ulip": 32}
+    for name in ("clip", "clap", "ulip"):
+        metrics = mcrs.metrics[name]
+        directions = [k for k, v in metrics.items() if isinstance(v, dict) and "r@1" in v]
+        assert len(directions) == 2
+        for d in directions:
+            m = metrics[d]
+            assert m["chance_r@1"] == pytest.approx(1 / len(world.classes))
+            assert m["r@1"] >= SMALL_R1_FLOOR, (name, d, m)
+
+
+def test_checkpoints_are_cached_and_reloaded(small):
+    from mcrsearch.miniworld.mcrs import load_or_train_mcrs, read_current
+
+    world, mcrs, settings = small
+    again = load_or_train_mcrs(world, settings)               # cached: no training, same weights
+    assert again.timings == {}
+    assert again.clip.fingerprint == mcrs.clip.fingerprint and again.ulip.weights_id == mcrs.ulip.weights_id
+    current = read_current(settings)
+    assert current["world_key"] == world.key() and Path(current["checkpoints"]["clap"]).is_file()
+
+
+def test_mini_encoders_take_any_decoded_media(small):
+    from mcrsearch.encoders import create_encoder
+
+    world, mcrs, _ = small
+    clap = create_encoder("mini", mcr="clap", checkpoint=mcrs.cache_dir / "clap.pt", device="cpu")
+    assert clap.fingerprint == mcrs.clap.fingerprint
+    rng = np.random.default_rng(0)
+    clips = [AudioClip(rng.normal(0, 0.1, 44_100 * 3).astype(np.float32), 44_100),   # long, other rate
+             AudioClip(rng.normal(0, 0.1, 800).astype(np.float32), 8_000)]          # very short
+    va = clap.encode(Modality.AUDIO, clips)
+    vt = clap.encode("text", ["a bell rings", "", "zzz unknown words"])
+    assert va.shape == (2, 48) and vt.shape == (3, 48)
+    assert np.allclose(np.linalg.norm(va, axis=1), 1, atol=1e-5)
+    from PIL import Image
+
+    imgs = [Image.new("L", (17, 90), 128), Image.new("RGBA", (300, 200))]
+    assert mcrs.clip.encode("image", imgs).shape == (2, 64)
+    assert mcrs.ulip.encode("image", imgs).shape == (2, 32)
+    clouds = [rng.normal(size=(50, 3)).astype(np.float32) * 100, rng.normal(size=(20000, 3)).astype(np.float32)]
+    v1 = mcrs.ulip.encode("3d", clouds)
+    assert v1.shape == (2, 32) and np.array_equal(v1, mcrs.ulip.encode("3d", clouds))   # deterministic
+
+
+def test_encode_items_caches(small, tmp_path):
+    from mcrsearch.miniworld.mcrs import encode_items
+
+    world, mcrs, _ = small
+    items = world.select("test", "3d")
+    v = encode_items(mcrs.ulip, "3d", items, cache_dir=tmp_path)
+    files = list((tmp_path / "features").glob("*.npy"))
+    assert len(files) == 1 and v.shape == (len(items), 32)
+    assert np.array_equal(encode_items(mcrs.ulip, "3d", items, cache_dir=tmp_path), v)
+
+
+def test_space_refuses_without_heads(small, tmp_path):
+    from mcrsearch.errors import McrError
+    from mcrsearch.miniworld.mcrs import current_record
+    from mcrsearch.miniworld.space import build_miniworld_space
+
+    world, mcrs, settings = small
+    record = current_record(world, mcrs)
+    record["heads"] = {"clap": str(tmp_path / "none.pt"), "ulip": str(tmp_path / "none2.pt")}
+    with pytest.raises(McrError, match="mcrsearch demo"):
+        build_miniworld_space(settings, record)
+    empty = load_settings(home=tmp_path / "empty-home")
+    with pytest.raises(McrError, match="mcrsearch demo"):
+        build_miniworld_space(empty)
+
+
+def test_demo_on_the_small_world_via_cli(small, capsys):
+    from mcrsearch.cli import main
+
+    world, mcrs, settings = small
+    code = main(["--home", str(settings.home), "--device", "cpu", "demo", "--scale", "small",
+                 "--dir", str(world.root), "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = json.loads(out)
+    assert set(summary["mcr"]) == {"clip", "clap", "ulip"}
+    assert summary["mcr"]["clip"]["image->text"]["r@1"] >= SMALL_R1_FLOOR
+    assert "timings" in summary and summary["world"]["key"] == world.key()
+    if summary["connections"]["status"] != "unavailable":
+        em = summary["emergent"]["audio->3d"]
+        assert 0.0 <= em["map"] <= 1.0 and em["emergent"] is True
+        assert len(summary["examples"]) >= 3 and all(ex["hits"] for ex in summary["examples"])
+        from mcrsearch.space import create_space
+
+        space = create_space("miniworld", settings)          # the space is now a named space like any other
+        assert space.dim == 64 and set(space.modalities) == set(Modality)
+        v = space.embed("3d", [np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)])
+        assert v.shape == (1, 64)

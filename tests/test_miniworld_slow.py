@@ -1,0 +1,24 @@
+"""The full default demo (cold cache): each mini MCR must reach held-out class-level R@1 >= 0.9."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.slow
+def test_default_demo_mcrs_reach_090(tmp_path, capsys):
+    from mcrsearch.cli import main
+
+    code = main(["--home", str(tmp_path / "home"), "--device", "cpu", "demo", "--dir", str(tmp_path / "world"),
+                 "--json"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    summary = json.loads(out)
+    for name in ("clip", "clap", "ulip"):
+        for direction, m in summary["mcr"][name].items():
+            assert m["r@1"] >= 0.9, (name, direction, m)
+    if summary["connections"]["status"] != "unavailable":
+        em = summary["emergent"]["audio->3d"]
+        assert em["r@1"] > 3 * em["chance_r@1"], em

@@ -1,0 +1,49 @@
+"""The mini-world pipeline's logic on synthetic features (fast), and on the real small world (slow)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from trainer.config import ExMCRConfig, make_config
+from trainer.pipeline import connection_data, evaluate_heads, fit_connections
+from trainer.synthetic import synthetic_feats
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_connection_data_is_row_aligned_and_unpaired():
+    feats = synthetic_feats(n_unpaired=100, n_test=40, n_oracle=40)
+    d = connection_data(feats, "ulip")
+    assert len(d.overlap_a) == len(d.overlap_b) == 100 and d.dim_a == d.dim_b == 32
+    assert d.validation[0].name == "3d->text" and len(d.pairs_a) == 40
+
+
+def test_exmcr_connections_make_audio_and_3d_meet():
+    feats = synthetic_feats(n_unpaired=500, n_test=160, n_oracle=200)
+    cfg = make_config(ExMCRConfig, device="cpu", batch_size=256, epochs=8, val_every=10 ** 6)
+    heads, _ = fit_connections("exmcr", feats, cfg)
+    m = evaluate_heads("exmcr", heads, feats)
+    for pair in ("audio->3d", "3d->audio", "audio->image", "image->audio", "3d->text", "text->3d"):
+        assert m[f"{pair}/mAP"] > 0.25, (pair, m[f"{pair}/mAP"])     # chance ~ 1/16
+    oracle, _ = fit_connections("exmcr", feats, cfg, oracle=True)
+    assert evaluate_heads("exmcr", oracle, feats)["audio->3d/mAP"] > 0.25
+
+
+@pytest.mark.slow
+def test_miniworld_small_end_to_end(tmp_path):
+    from mcrsearch.config import load_settings
+    from mcrsearch.miniworld.world import WorldConfig, generate_world
+    from trainer.pipeline import train_miniworld_connections
+
+    settings = load_settings(home=tmp_path, device="cpu")
+    world = generate_world(tmp_path / "world", WorldConfig.preset("small"))
+    result = train_miniworld_connections(world, None, settings, method="exmcr")
+    assert result["emergent"]["audio->3d/mAP"] > 2.0 / len(world.classes)
+    assert all(p.endswith(".pt") for p in result["heads"].values())
