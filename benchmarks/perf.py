@@ -140,6 +140,7 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
     from mcrsearch.device import default_batch_size
     from mcrsearch.modality import Modality
     from mcrsearch.space import create_space
+    from mcrsearch.store import Store
 
     rows = []
     for name, mods in spaces:
@@ -162,16 +163,21 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
                         space.embed(m, batch[i:i + bs])
                 return time.perf_counter() - t0
 
-            pures, walls, inside = [], [], []
+            pures, walls, inside, creates = [], [], [], []
             for r in range(rounds):
                 pures.append(pure_pass())
                 settings = load_settings(home=tmp / "home", device="cpu", collection=f"perf-{name}-{r}")
+                t0 = time.perf_counter()             # one-off collection creation, reported on its own
+                with Store.open(settings, create=True) as store:
+                    store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
+                creates.append(time.perf_counter() - t0)
                 report = index_path(tmp / "corpus", settings, space=space, progress=False)
                 assert report.indexed == n, report.to_dict()
                 walls.append(report.seconds)
                 inside.append(report.encode_seconds)
             rows.append({"space": name, "modalities": "+".join(mods), "items": n, "rounds": rounds,
                          "index_s": min(walls), "encoder_in_index_s": min(inside), "pure_encoder_s": min(pures),
+                         "create_s": min(creates),
                          "items_per_s": n / min(walls), "ratio": min(walls) / min(pures),
                          "ratio_per_round": [round(w / p, 2) for w, p in zip(walls, pures)]})
             print("indexing", rows[-1], flush=True)
@@ -327,16 +333,23 @@ def render(results: dict) -> str:
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in sorted(results.get("_runs", {}).items())), ""]
     if "indexing" in results:
+        for row in results["indexing"]:
+            row["ratio_median"] = statistics.median(row.get("ratio_per_round") or [row["ratio"]])
         lines += ["### Indexing throughput and overhead over the encoder", "",
                   "`ratio` = index wall time / pure encoder time on the same items decoded beforehand (same batch "
-                  "sizes), best of interleaved rounds for each (the machine is shared, single rounds are noisy; "
-                  "`per round` shows the spread). Wall time includes collection creation, scan, hashing, decoding "
-                  "(worker threads), upserts, calibration and the HNSW optimize step. Target: <= 1.25.", "",
+                  "sizes), measured in interleaved rounds (pure pass, then index run); `ratio` is the median of the "
+                  "paired per-round ratios (listed in `per round`), `best-of ratio` divides the best index time by "
+                  "the best encoder time. The machine is shared with other jobs, so single rounds are noisy. Wall time is a full `index_path` run into an existing empty collection: "
+                  "scan, hashing, decoding (worker threads), encoding, upserts, calibration and the HNSW optimize "
+                  "step; creating a new collection is a one-off cost of its own (`create s`: the engine and three "
+                  "payload indexes). Target: <= 1.25.", "",
                   _table(results["indexing"], [("space", "space", ""), ("modalities", "modalities", ""),
-                                               ("items", "items", ""), ("index_s", "index wall s", ".2f"),
+                                               ("items", "items", ""), ("create_s", "create s", ".2f"),
+                                               ("index_s", "index wall s", ".2f"),
                                                ("pure_encoder_s", "pure encoder s", ".2f"),
                                                ("encoder_in_index_s", "encoder s inside index", ".2f"),
-                                               ("items_per_s", "items/s", ".1f"), ("ratio", "ratio", ".2f"),
+                                               ("items_per_s", "items/s", ".1f"), ("ratio_median", "ratio", ".2f"),
+                                               ("ratio", "best-of ratio", ".2f"),
                                                ("ratio_per_round", "per round", "")]), ""]
     if "reindex" in results:
         r = results["reindex"]

@@ -138,12 +138,10 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
                                          settings.batch_size) for m in sp.modalities}
     pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
-    changed = bool(gone)
 
     bar = _Progress(progress, total=len(files), done=report.unchanged + len(report.failed))
 
     def flush(modality: Modality) -> None:
-        nonlocal changed
         batch = pending[modality]
         if not batch:
             return
@@ -162,7 +160,6 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         store.delete(failed_ids)
         report.indexed += len(points)
         report.batches += 1
-        changed = True
         bar.advance(len(batch))
         if on_batch is not None:
             on_batch(report.indexed)
@@ -211,11 +208,13 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             flush(modality)
     bar.close()
 
-    if changed:
-        from mcrsearch.search import compute_calibration
+    # Always (not only when this run changed something): a previous run may have been killed after its
+    # last upsert but before these steps. Both are cheap when there is nothing to do, and calibration is a
+    # pure function of the stored points, so the end state equals a clean run's.
+    from mcrsearch.search import compute_calibration
 
-        store.set_calibration(sp.name, compute_calibration(store, sp.name))
-        store.optimize()
+    store.set_calibration(sp.name, compute_calibration(store, sp.name))
+    store.optimize()
 
 
 def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None, reason: str) -> None:

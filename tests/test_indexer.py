@@ -18,7 +18,7 @@ from indexer import index_path, scan
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 from mcrsearch.errors import SpaceMismatchError
-from mcrsearch.store import Store
+from mcrsearch.store import Store, point_id
 
 TESTS = Path(__file__).parent
 
@@ -77,7 +77,7 @@ def test_incremental_modify_delete(tmp_path):
     assert H.TinyEncoder.items_encoded - before == 2
     with Store.open(settings) as store:
         assert store.count() == 24
-        rec = store.retrieve([__import__("mcrsearch.store").store.point_id(str(files["text"][0]))])[0]
+        rec = store.retrieve([point_id(str(files["text"][0]))])[0]
         assert rec.payload["text"] == "a blue thing high"
 
     # The clean-run state equals the incremental state.
@@ -215,7 +215,7 @@ def test_two_spaces_share_one_collection(tmp_path):
     assert all("does not embed" in f.reason for f in report.failed)
     with Store.open(settings) as store:
         assert store.count() == 12, "files the second space cannot embed keep their first-space vectors"
-        image = store.retrieve([__import__("mcrsearch.store").store.point_id(str(files["image"][0]))], True)[0]
+        image = store.retrieve([point_id(str(files["image"][0]))], True)[0]
         assert set(image.vectors) == {"tiny", "tinyimg"} and image.payload["spaces"] == ["tiny", "tinyimg"]
     import mcrsearch
 
@@ -230,3 +230,24 @@ def test_two_spaces_share_one_collection(tmp_path):
     assert index_path(corpus, settings, space="tiny", progress=False).unchanged == 12
     assert index_path(corpus, settings, space=image_only, progress=False).unchanged == 3
     assert H.TinyEncoder.items_encoded == before
+
+
+def test_crash_after_last_upsert_is_repaired_by_rerun(tmp_path, monkeypatch):
+    import mcrsearch.search
+
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus, per_class=1)
+    settings = _settings(tmp_path / "home")
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("killed after the last upsert")
+
+    monkeypatch.setattr(mcrsearch.search, "compute_calibration", crash)
+    with pytest.raises(RuntimeError):
+        index_path(corpus, settings, space="tiny", progress=False)
+    monkeypatch.undo()
+    report = index_path(corpus, settings, space="tiny", progress=False)
+    assert report.unchanged == 12 and report.indexed == 0
+    clean = _settings(tmp_path / "clean")
+    index_path(corpus, clean, space="tiny", progress=False)
+    assert _point_set(settings) == _point_set(clean)

@@ -14,8 +14,10 @@ from mcrsearch.config import load_settings
 from mcrsearch.media import AudioClip
 from mcrsearch.modality import Modality
 
-# Measured on the small world (8 classes, chance R@1 = 0.125): see the report; floors keep a wide margin.
-SMALL_R1_FLOOR = 0.5
+# Measured on the small world (8 classes, 24 test items per modality, chance R@1 = 0.125): R@1 between
+# 0.63 and 0.96 per direction over training seeds; the floors (>= 3x chance) leave room for that spread.
+SMALL_R1_FLOOR = 0.4
+SMALL_MEAN_R1_FLOOR = 0.5
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +43,7 @@ def test_small_mcrs_beat_chance_widely(small):
             m = metrics[d]
             assert m["chance_r@1"] == pytest.approx(1 / len(world.classes))
             assert m["r@1"] >= SMALL_R1_FLOOR, (name, d, m)
+        assert np.mean([metrics[d]["r@1"] for d in directions]) >= SMALL_MEAN_R1_FLOOR, (name, metrics)
 
 
 def test_checkpoints_are_cached_and_reloaded(small):

@@ -33,7 +33,13 @@ def default_world(settings: Any, scale: str = "default"):
         if world.config.scale == scale:
             return world
     cfg = WorldConfig.preset(scale)
-    return generate_world(miniworld_cache(settings) / "worlds" / cfg.key(), cfg)
+    try:   # where `mcrsearch demo` puts it
+        from mcrsearch.miniworld.demo import default_dir
+
+        root = default_dir(settings)
+    except ImportError:
+        root = miniworld_cache(settings) / "worlds" / cfg.key()
+    return generate_world(root, cfg)
 
 
 def oracle_world(world: Any, settings: Any):

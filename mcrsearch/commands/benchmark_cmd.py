@@ -76,7 +76,7 @@ def benchmark(
     if index and index_factory is None:
         data["notes"].append("index path skipped: the store or query layer is unavailable here")
     if markdown is not None:
-        command = "mcrsearch benchmark " + " ".join(shlex.quote(a) for a in sys.argv[2:]) if len(sys.argv) > 2 else ""
+        command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "benchmark" in sys.argv else ""
         path = write_markdown(markdown, name, markdown_section(data, command))
         console.print(f"Wrote the '{name}' section of {path}.")
     if json_out:

@@ -126,8 +126,14 @@ def _train_miniworld(s, method, cfg) -> dict:
     from trainer.pipeline import train_miniworld_connections
 
     result = train_miniworld_connections(None, None, s, method=method, config=cfg, log=console.print)
-    for key, value in sorted(result.get("emergent", {}).items()):
-        console.print(f"  {key}: {value:.3f}")
+    emergent, oracle = result.get("emergent", {}), result.get("oracle", {})
+    console.print("pair: mAP / R@1 (paired oracle mAP)")
+    for key in sorted(k for k in emergent if k.endswith("/mAP")):
+        pair = key.split("/")[0]
+        extra = f" ({oracle[key]:.3f})" if key in oracle else ""
+        console.print(f"  {pair}: {emergent[key]:.3f} / {emergent[pair + '/R@1']:.3f}{extra}")
+    for leaf, path in result.get("heads", {}).items():
+        console.print(f"[green]saved[/] {path}")
     return result
 
 
