@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -97,3 +98,56 @@ def test_feature_cache_resumes_without_recomputing(tmp_path):
     changed = _CountingEncoder()
     cached_features(files, changed, "text", root, chunk=5, decode=decode, show_progress=False)
     assert changed.items == 23               # new content -> new cache key
+
+
+class _HashEncoder:
+    """Stands in for a real MCR encoder: deterministic vectors from the decoded content."""
+
+    family, dim = "fakehash", 8
+
+    def __init__(self, name: str) -> None:
+        self.fingerprint = f"fake-{name}"
+
+    def encode(self, modality, items):
+        rows = []
+        for item in items:
+            if hasattr(item, "samples"):
+                arr = np.asarray(item.samples, dtype=np.float64)
+            elif isinstance(item, str):
+                arr = np.array([ord(c) for c in item], dtype=np.float64)
+            else:
+                arr = np.asarray(item, dtype=np.float64).ravel()
+            rng = np.random.default_rng([int(abs(float(np.sum(arr))) * 1000) % (2 ** 32),
+                                         zlib.crc32(self.fingerprint.encode())])
+            rows.append(rng.standard_normal(self.dim))
+        x = np.array(rows, np.float32)
+        return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_data_from_files_through_the_feature_cache(tmp_path):
+    import soundfile as sf
+    from PIL import Image
+
+    from mcrsearch.config import load_settings
+    from trainer.run import data_from_files
+
+    for i in range(6):
+        (tmp_path / "texts").mkdir(exist_ok=True)
+        (tmp_path / "texts" / f"t{i}.txt").write_text(f"a caption number {i}")
+        for split in ("mem", "val"):
+            (tmp_path / split / "audio" / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
+            (tmp_path / split / "images" / f"c{i % 2}").mkdir(parents=True, exist_ok=True)
+            sf.write(tmp_path / split / "audio" / f"c{i % 2}" / f"a{i}.wav",
+                     np.sin(np.arange(1600) * (i + 1) / 50).astype(np.float32), 16000)
+            Image.fromarray(np.full((8, 8, 3), 20 * i + (split == "val"), np.uint8)).save(
+                tmp_path / split / "images" / f"c{i % 2}" / f"v{i}.png")
+    settings = load_settings(home=tmp_path / "home")
+    encoders = {"clap": _HashEncoder("clap"), "clip": _HashEncoder("clip")}
+    d = data_from_files("clap", "clip", [str(tmp_path / "texts")], [str(tmp_path / "mem" / "audio")],
+                        [str(tmp_path / "mem" / "images")], [str(tmp_path / "val" / "audio")],
+                        [str(tmp_path / "val" / "images")], settings, encoders=encoders)
+    assert d.overlap_a.shape == (6, 8) and d.memory_a.shape == (6, 8) and d.memory_b.shape == (6, 8)
+    assert not np.allclose(d.overlap_a, d.overlap_b)          # the two MCRs embed the same texts differently
+    vs = d.validation[0]
+    assert vs.name == "audio->image" and sorted(set(vs.labels_a)) == [0, 1]
+    assert any((tmp_path / "home" / "cache" / "features").rglob("vectors.f32"))

@@ -29,7 +29,7 @@ class _Common:
     cosine: bool = True            # cosine learning-rate decay to 0 over training
     seed: int = 0
     device: str = "auto"
-    chunk: int = 65536             # memory rows per pseudo-embedding chunk
+    chunk: int = 16384             # memory rows per pseudo-embedding chunk (x 1024 queries = 64 MiB of logits)
     val_every: int = 0             # steps between validations; 0 = once per epoch
     use_pseudo: bool = True        # ablation: pseudo partners from the memories
     use_noise: bool = True         # ablation: semantic-completion noise

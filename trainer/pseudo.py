@@ -23,8 +23,8 @@ def _as_tensor(x: Any, device: torch.device | str = "cpu") -> torch.Tensor:
 
 
 @torch.no_grad()
-def pseudo_embeddings(queries: Any, memory: Any, tau: float, chunk: int = 65536, values: Any = None,
-                      query_chunk: int = 4096, device: torch.device | str = "cpu",
+def pseudo_embeddings(queries: Any, memory: Any, tau: float, chunk: int = 16384, values: Any = None,
+                      query_chunk: int = 1024, device: torch.device | str = "cpu",
                       normalize: bool = True) -> torch.Tensor:
     """Softmax aggregation of `values` (default `memory`) weighted by `<query, memory>/tau`, chunked.
 

@@ -18,6 +18,8 @@ def index(
     max_file_mb: Optional[float] = typer.Option(None, "--max-file-mb", help="Skip files larger than this."),
     qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
     qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    shards: Optional[int] = typer.Option(None, "--shards", help="shard_number of a new server collection."),
+    replicas: Optional[int] = typer.Option(None, "--replicas", help="replication_factor of a new server collection."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
@@ -25,7 +27,8 @@ def index(
     from mcrsearch.commands.common import console, print_json, settings
 
     cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
-                   max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
+                   max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
+                   shard_number=shards, replication_factor=replicas)
     report = index_path(path, cfg, progress=not json_out)
     if json_out:
         print_json(report.to_dict())

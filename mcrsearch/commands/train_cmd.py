@@ -16,7 +16,7 @@ from mcrsearch.commands.common import console, print_json, settings as get_setti
 def train(
     ctx: typer.Context,
     method: str = typer.Argument(..., help="cmcr (two MCRs into a new space) or exmcr (a leaf MCR into the base)."),
-    config: Optional[Path] = typer.Option(None, "--config", help="Training TOML (top level, [train] or [cmcr]/[exmcr])."),
+    config: Optional[Path] = typer.Option(None, "--config", help="Training TOML: keys at top level, or in a train, cmcr or exmcr table."),
     miniworld: bool = typer.Option(False, "--miniworld", help="Train both connections on the mini-world."),
     features: Optional[Path] = typer.Option(None, "--features", help=".npz of cached arrays (overlap_a, overlap_b, memory_a, memory_b, val_*)."),
     leaf: Optional[str] = typer.Option(None, "--leaf", help="MCR A / the leaf: clap or ulip."),
