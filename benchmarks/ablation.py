@@ -200,7 +200,10 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "### Training speed on cached features", "",
               "Ex-MCR CLAP->CLIP connection (head 48->64-d, batch 512), C-MCR CLAP-CLIP heads (batch 256), "
               f"{sp['steps']} optimiser steps each, pseudo partners precomputed; load average during the run "
-              f"{sp['load']:.1f} on {sp['cpus']} cores (the machine is shared, so these are lower bounds).", "",
+              f"{sp['load']:.1f} on {sp['cpus']} cores (the machine is shared, so these are lower bounds). A sample is one "
+              "training row: an Ex-MCR tuple, or a C-MCR overlap item with its pseudo partners. When other jobs hold "
+              "the cores, 2 OpenMP threads wait on each other and lose most of their speed; `--threads 1` "
+              "(`mcrsearch train ... --threads 1`) is the robust choice on a shared machine.", "",
               "| run | threads | samples/s |", "|---|---|---|"]
     for row in sp["rows"]:
         lines.append(f"| {row['method']} | {row['threads']} | {row['samples_per_s']:,.0f} |")

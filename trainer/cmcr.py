@@ -10,16 +10,15 @@ overlap pairs (no partner, hence no intra term either), `use_noise`, `use_intra`
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
+from mcrsearch.errors import ConfigError
 from mcrsearch.heads import CMCRClapClipHeads, CMCRUlipClipHeads, Normalized
 from trainer.config import CMCRConfig
 from trainer.data import ConnectionData
 from trainer.evaluate import evaluate_set
-from trainer.loop import History, ProgressFn, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
 from trainer.pseudo import add_noise, pseudo_embeddings
 
 KINDS = ("cmcr-clap-clip", "cmcr-ulip-clip", "generic")
@@ -32,7 +31,7 @@ def build_heads(kind: str, dim_a: int, dim_b: int, out_dim: int = 0) -> nn.Modul
         return CMCRClapClipHeads(clap_dim=dim_a, clip_dim=dim_b, out_dim=out)
     if kind == "cmcr-ulip-clip":                    # released: Head_A = CLIP (our B), Head_B = ULIP (our A)
         return CMCRUlipClipHeads(clip_dim=dim_b, ulip_dim=dim_a, out_dim=out)
-    raise ValueError(f"Unknown C-MCR kind '{kind}'; use one of {', '.join(KINDS)}.")
+    raise ConfigError(f"Unknown C-MCR kind '{kind}'; use one of {', '.join(KINDS)}.")
 
 
 def sides(heads: nn.Module, kind: str) -> tuple[nn.Module, nn.Module]:
@@ -57,13 +56,17 @@ def _paired_forward(f: nn.Module, *xs: torch.Tensor) -> list[torch.Tensor]:
 def fit_cmcr(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
              progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
     """Train C-MCR heads on `data`; returns (heads in released layout, eval mode) and the history."""
-    return _fit(data, cfg or CMCRConfig(), kind, progress, oracle=False)
+    cfg = cfg or CMCRConfig()
+    with cpu_threads(cfg.threads):
+        return _fit(data, cfg, kind, progress, oracle=False)
 
 
 def fit_cmcr_oracle(data: ConnectionData, cfg: CMCRConfig | None = None, kind: str = "cmcr-clap-clip",
                     progress: ProgressFn | None = None) -> tuple[nn.Module, History]:
     """Paired oracle: the same heads and loss, with TRUE tuples (pairs + their overlap) instead of pseudo ones."""
-    return _fit(data, cfg or CMCRConfig(), kind, progress, oracle=True)
+    cfg = cfg or CMCRConfig()
+    with cpu_threads(cfg.threads):
+        return _fit(data, cfg, kind, progress, oracle=True)
 
 
 def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn | None,
@@ -103,8 +106,3 @@ def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn 
 
     history = train_loop(heads, len(ta), cfg, device, gen, step, _validator(data, fa, fb, device), progress)
     return heads.cpu().eval(), history
-
-
-def projectors(heads: nn.Module, kind: str) -> dict[str, Any]:
-    fa, fb = sides(heads, kind)
-    return {"a": fa, "b": fb}

@@ -29,6 +29,7 @@ class _Common:
     cosine: bool = True            # cosine learning-rate decay to 0 over training
     seed: int = 0
     device: str = "auto"
+    threads: int = 0               # CPU threads for training; 0 = torch's default (1 is fastest on a busy box)
     chunk: int = 16384             # memory rows per pseudo-embedding chunk (x 1024 queries = 64 MiB of logits)
     val_every: int = 0             # steps between validations; 0 = once per epoch
     use_pseudo: bool = True        # ablation: pseudo partners from the memories

@@ -19,7 +19,7 @@ from mcrsearch.heads import ExMCRHead
 from trainer.config import ExMCRConfig
 from trainer.data import ConnectionData
 from trainer.evaluate import evaluate_set
-from trainer.loop import History, ProgressFn, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
 from trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
 
 
@@ -60,13 +60,17 @@ def _validator(data: ConnectionData, head: ExMCRHead, device: torch.device):
 def fit_exmcr(data: ConnectionData, cfg: ExMCRConfig | None = None,
               progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
     """Train the leaf head into the frozen base; returns (ExMCRHead in eval mode, history)."""
-    return _fit(data, cfg or ExMCRConfig(), progress, oracle=False)
+    cfg = cfg or ExMCRConfig()
+    with cpu_threads(cfg.threads):
+        return _fit(data, cfg, progress, oracle=False)
 
 
 def fit_exmcr_oracle(data: ConnectionData, cfg: ExMCRConfig | None = None,
                      progress: ProgressFn | None = None) -> tuple[ExMCRHead, History]:
     """Paired oracle: the same head and loss, with TRUE tuples (pairs + their overlap) instead of pseudo ones."""
-    return _fit(data, cfg or ExMCRConfig(), progress, oracle=True)
+    cfg = cfg or ExMCRConfig()
+    with cpu_threads(cfg.threads):
+        return _fit(data, cfg, progress, oracle=True)
 
 
 def _fit(data: ConnectionData, cfg: ExMCRConfig, progress: ProgressFn | None,

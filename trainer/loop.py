@@ -18,6 +18,21 @@ def resolve_device(name: str) -> torch.device:
     return torch.device("cpu") if device.type == "mps" else device   # BN + small heads: mps gains nothing
 
 
+class cpu_threads:
+    """Temporarily set torch's CPU thread count (0 = leave it); small heads rarely gain from threads."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.before = n, torch.get_num_threads()
+
+    def __enter__(self) -> None:
+        if self.n > 0:
+            torch.set_num_threads(self.n)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.n > 0:
+            torch.set_num_threads(self.before)
+
+
 def seed_all(seed: int, device: torch.device) -> torch.Generator:
     torch.manual_seed(seed)
     np.random.seed(seed % (2 ** 32))

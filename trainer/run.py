@@ -69,8 +69,11 @@ def data_from_npz(path: str | Path) -> ConnectionData:
     if all(k in arrays for k in ("val_x_a", "val_labels_a", "val_x_b", "val_labels_b")):
         validation.append(ValidationSet("val", arrays["val_x_a"], arrays["val_labels_a"], arrays["val_x_b"],
                                         arrays["val_labels_b"]))
-    return ConnectionData(arrays["overlap_a"], arrays["overlap_b"], arrays["memory_a"], arrays["memory_b"],
-                          arrays.get("pairs_a"), arrays.get("pairs_b"), validation)
+    try:
+        return ConnectionData(arrays["overlap_a"], arrays["overlap_b"], arrays["memory_a"], arrays["memory_b"],
+                              arrays.get("pairs_a"), arrays.get("pairs_b"), validation)
+    except ValueError as exc:
+        raise ConfigError(f"The features file {path.name} is inconsistent: {exc}") from exc
 
 
 def expand_paths(specs: Sequence[str], modality: str | None = None) -> list[Path]:

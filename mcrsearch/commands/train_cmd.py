@@ -41,6 +41,7 @@ def train(
     warmup_steps: Optional[int] = typer.Option(None, "--warmup-steps", help="Linear warm-up steps."),
     cosine: Optional[bool] = typer.Option(None, "--cosine/--no-cosine", help="Cosine learning-rate decay."),
     seed: Optional[int] = typer.Option(None, "--seed", help="Random seed."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads for training (0 = torch default)."),
     chunk: Optional[int] = typer.Option(None, "--chunk", help="Memory rows per pseudo-embedding chunk."),
     val_every: Optional[int] = typer.Option(None, "--val-every", help="Steps between validations (0 = each epoch)."),
     pseudo: Optional[bool] = typer.Option(None, "--pseudo/--no-pseudo", help="Ablation: pseudo partners."),
@@ -64,7 +65,7 @@ def train(
 
     overrides = dict(tau_mem=tau_mem, sigma=sigma, tau=tau, lam=lam, lr=lr, weight_decay=weight_decay,
                      batch_size=batch_size, epochs=epochs, steps=steps, warmup_steps=warmup_steps, cosine=cosine,
-                     seed=seed, chunk=chunk, val_every=val_every, use_pseudo=pseudo, use_noise=noise,
+                     seed=seed, threads=threads, chunk=chunk, val_every=val_every, use_pseudo=pseudo, use_noise=noise,
                      use_intra=intra)
     if (ctx.find_root().obj or {}).get("device"):
         overrides["device"] = s.device

@@ -75,7 +75,10 @@ def stage_connections(world: World, mcrs: "MiniMCRs", settings: "Settings", log:
         from trainer.pipeline import train_miniworld_connections
     except ImportError as exc:
         return {"status": "unavailable", "note": f"connection trainer not available ({exc})"}
-    result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=False, log=log)
+    # One CPU thread: the heads are tiny, and torch's default 2 threads ran 60x slower (349 s vs 5.7 s)
+    # on this shared 2-core machine under load.
+    result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=False, log=log,
+                                         threads=1)
     return {"status": "trained", **result}
 
 
@@ -185,6 +188,7 @@ def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "
     t = time.perf_counter()
     mcrs = stage_mcrs(world, settings, log=say)
     timings["mcrs_s"] = round(time.perf_counter() - t, 2)
+    timings.update(mcrs.timings)                      # per-MCR training seconds when they were trained now
     summary: dict[str, Any] = {"world": {"root": str(world.root), "key": world.key(), "scale": world.config.scale,
                                          "files": len(world.items), "classes": len(world.classes)},
                                "mcr": _mcr_metrics(mcrs.metrics), "dims": mcrs.dims}

@@ -47,7 +47,8 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
     current = current or read_current(settings)
     if not current:
         raise McrError(f"No mini-world has been trained on this machine yet; {_DEMO_HINT}.")
-    device = device if device is not None else pick_device(settings.device)
+    if device is None:   # tiny models: CPU unless a device is asked for explicitly (same vectors everywhere)
+        device = pick_device("cpu" if settings.device in ("", "auto") else settings.device)
     ckpts = current["checkpoints"]
     for name in ("clip", "clap", "ulip"):
         if not Path(ckpts[name]).is_file():
