@@ -151,7 +151,7 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
             space = create_space(name, base)
             decoded: dict[Modality, list] = {}
             for f in scan(tmp / "corpus"):
-                m, item = media.decode(f.path, f.modality, n_points=base.points_per_cloud)
+                m, item = media.decode(f.path, f.modality, n_points=space.mesh_points)
                 decoded.setdefault(m, []).append(item)
             space.embed(next(iter(decoded)), list(decoded.values())[0][:1])   # warm-up, as indexing gets
 

@@ -177,7 +177,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                     break
                 f, old = nxt
                 queue.append((f, old, pool.submit(_prepare, f, old, sp.name, max_bytes,
-                                                        settings.points_per_cloud)))
+                                                        sp.mesh_points)))
             if not queue:
                 break
             f, old, fut = queue.popleft()

@@ -33,7 +33,6 @@ class Settings:
     replication_factor: int | None = None
     batch_size: int = 0                  # 0 = sized for the device
     workers: int = 0                     # decode workers; 0 = cores
-    points_per_cloud: int = 10_000       # surface sample size for meshes
     max_file_mb: float = 512.0           # larger files are skipped as 'huge'
     debug: bool = False
 
@@ -56,7 +55,7 @@ class Settings:
 
 
 _PATH_FIELDS = {"home", "store_path"}
-_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "points_per_cloud"}
+_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers"}
 _FLOAT_FIELDS = {"max_file_mb"}
 _BOOL_FIELDS = {"debug"}
 

@@ -675,7 +675,7 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
 
     The modality comes from the extension unless given (a `.txt` is a caption unless `modality="3d"`
     says it is an x y z list). `max_bytes` defaults to Settings' `max_file_mb`; 0 disables the limit.
-    `n_points` is the surface sample size for meshes (Settings.points_per_cloud).
+    `n_points` is the surface sample size for meshes (the space's `mesh_points`).
     """
     p = Path(path)
     if modality is None:

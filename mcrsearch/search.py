@@ -205,7 +205,7 @@ class Searcher:
                 raise ConfigError(f"{inp.value} has no vector in space '{record.name}'; re-index it.")
             return rec[0].vectors[record.name].astype(np.float32)
         sp = self.space(record)
-        modality, item = _decode_input(inp, self.settings.points_per_cloud)
+        modality, item = _decode_input(inp, sp.mesh_points)
         if not sp.supports(modality):
             raise ConfigError(f"Space '{record.name}' cannot embed {modality.value} queries.")
         return sp.embed(modality, [item])[0]

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from mcrsearch.config import Settings
 
 
+DEFAULT_MESH_POINTS = 10_000   # what ULIP-2 was fed in the released demo files
+
+
 @dataclass
 class Route:
     """How one modality reaches the space: encoder output, then heads in order, then L2 normalisation."""
@@ -30,8 +33,10 @@ class Route:
 
 
 class Space:
-    def __init__(self, name: str, routes: Mapping[Modality, Route], dim: int, description: str = "") -> None:
+    def __init__(self, name: str, routes: Mapping[Modality, Route], dim: int, description: str = "",
+                 mesh_points: int = DEFAULT_MESH_POINTS) -> None:
         self.name = name
+        self.mesh_points = mesh_points   # surface samples taken from a mesh file before encoding
         self.routes = {Modality.parse(m): r for m, r in routes.items()}
         self.dim = dim
         self.description = description
@@ -49,6 +54,7 @@ class Space:
         """Identity of the vectors: two spaces with equal fingerprints give identical vectors."""
         if self._fingerprint is None:
             h = hashlib.sha256(self.name.encode())
+            h.update(f"mesh_points={self.mesh_points}".encode())
             for modality in sorted(self.routes, key=lambda m: m.value):
                 route = self.routes[modality]
                 h.update(modality.value.encode() + route.encoder.fingerprint.encode())
@@ -56,6 +62,12 @@ class Space:
                     h.update(type(head).__name__.encode() + state_dict_digest(head.state_dict()).encode())
             self._fingerprint = h.hexdigest()[:16]
         return self._fingerprint
+
+    def decode(self, path: Any, modality: Modality | None = None, max_bytes: int | None = None) -> tuple[Modality, Any]:
+        """Decode a file exactly as this space's vectors expect (the same call in index, query and train)."""
+        from mcrsearch import media
+
+        return media.decode(path, modality, n_points=self.mesh_points, max_bytes=max_bytes)
 
     def supports(self, modality: Modality | str) -> bool:
         return Modality.parse(modality) in self.routes

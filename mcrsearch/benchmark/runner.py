@@ -77,29 +77,36 @@ class SpaceRun:
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def make_decoder(points_per_cloud: int | None = None, max_bytes: int | None = None) -> Callable[[Item], Any]:
-    """Decoder with the index flow's settings (mesh sample size, size limit), so that a benchmark
-    vector equals the vector `mcrsearch index` stores for the same file."""
+@dataclass(frozen=True)
+class MediaDecoder:
+    """Decoder with the index flow's settings (the space's mesh sample size, the size limit), so that a
+    benchmark vector equals the vector `mcrsearch index` stores for the same file."""
 
-    def decode_item(item: Item) -> Any:
+    max_bytes: int | None = None
+    mesh_points: int | None = None
+
+    def for_space(self, space: Any) -> "MediaDecoder":
+        return MediaDecoder(self.max_bytes, getattr(space, "mesh_points", None))
+
+    def __call__(self, item: Item) -> Any:
         if item.text is not None:
             return item.text
         if item.loader is not None:
             return item.loader()
         from mcrsearch.media import decode
 
-        kwargs: dict[str, Any] = {"max_bytes": max_bytes}
-        if points_per_cloud:
-            kwargs["n_points"] = points_per_cloud
+        kwargs: dict[str, Any] = {"max_bytes": self.max_bytes}
+        if self.mesh_points:
+            kwargs["n_points"] = self.mesh_points
         _, decoded = decode(item.path, item.modality, **kwargs)
         return decoded
 
-    return decode_item
+
+def make_decoder(max_bytes: int | None = None) -> MediaDecoder:
+    return MediaDecoder(max_bytes)
 
 
-def default_decoder(item: Item) -> Any:
-    """Decoded model input for an item: inline text, archive loader, or the shared media decoder."""
-    return make_decoder()(item)
+default_decoder = MediaDecoder()
 
 
 def embed_items(space: EmbeddingSpace, modality: Modality, items: Sequence[Item], batch_size: int,
@@ -112,6 +119,8 @@ def embed_items(space: EmbeddingSpace, modality: Modality, items: Sequence[Item]
     problems: list[Problem] = []
     batch: list[Any] = []
     batch_items: list[Item] = []
+    if isinstance(decoder, MediaDecoder):
+        decoder = decoder.for_space(space)
 
     def flush() -> None:
         if batch:

@@ -69,7 +69,7 @@ def benchmark(
     index_factory = _index_factory(cfg, index_mode) if index else None
     options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
     with _progress() as factory:
-        decoder = make_decoder(cfg.points_per_cloud, int(cfg.max_file_mb * 1024 * 1024))
+        decoder = make_decoder(int(cfg.max_file_mb * 1024 * 1024))
         result = run_benchmark(dataset, spaces, options, index_factory=index_factory, decoder=decoder,
                                progress_factory=factory)
     data = result.as_dict()

@@ -42,7 +42,7 @@ def _load_head(path: Path, leaf_dim: int, base_dim: int, device: Any):
 def build_miniworld_space(settings: "Settings", current: dict | None = None, device: Any = None) -> Space:
     from mcrsearch.device import pick_device
     from mcrsearch.encoders.mini import build
-    from mcrsearch.miniworld.mcrs import read_current
+    from mcrsearch.miniworld.mcrs import MESH_POINTS, read_current
 
     current = current or read_current(settings)
     if not current:
@@ -61,7 +61,7 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
     ulip_head = _load_head(Path(heads["ulip"]), ulip.dim, clip.dim, device)
     routes = {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip),
               Modality.AUDIO: Route(clap, (clap_head,)), Modality.POINTS: Route(ulip, (ulip_head,))}
-    space = Space(NAME, routes, dim=clip.dim,
+    space = Space(NAME, routes, dim=clip.dim, mesh_points=MESH_POINTS,
                   description=f"mini-world {current.get('world_key', '?')}: Ex-MCR, mini-CLIP base "
                               f"({clip.dim}-d), mini-CLAP and mini-ULIP through trained heads")
     space.source = dict(current)          # which world / checkpoints / heads this space was built from
