@@ -1,21 +1,22 @@
-"""Class-level retrieval metrics: a hit is any gallery item of the query's class."""
+"""Class-level retrieval metrics for the mini-world: a hit is any gallery item of the query's class.
+
+A thin view over `mcrsearch.benchmark.metrics` so that the demo, the trainer and the benchmark report
+numbers computed by one implementation.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
+from mcrsearch.benchmark.metrics import chance_recall, relevant_counts, retrieval_metrics
+
 
 def retrieval(queries: np.ndarray, q_labels, gallery: np.ndarray, g_labels, ks=(1, 5)) -> dict[str, float]:
     """R@k and mAP over cosine similarity of L2-normalised vectors; chance R@1 is the class share."""
     q_labels, g_labels = np.asarray(q_labels), np.asarray(g_labels)
-    sims = queries @ gallery.T
-    order = np.argsort(-sims, axis=1, kind="stable")
-    rel = g_labels[order] == q_labels[:, None]
-    out = {f"r@{k}": float(rel[:, :k].any(axis=1).mean()) for k in ks}
-    hits = np.cumsum(rel, axis=1)
-    ranks = np.arange(1, rel.shape[1] + 1)
-    n_rel = np.maximum(rel.sum(axis=1), 1)
-    out["map"] = float(((hits / ranks) * rel).sum(axis=1).__truediv__(n_rel).mean())
-    out["chance_r@1"] = float(np.mean([(g_labels == q).mean() for q in q_labels]))
+    scores = retrieval_metrics(queries, gallery, q_labels, g_labels, ks=ks)
+    out: dict[str, float] = {f"r@{k}": float(v) for k, v in scores.recall.items()}
+    out["map"] = float(scores.map)
+    out["chance_r@1"] = float(chance_recall(len(g_labels), relevant_counts(q_labels, g_labels), 1))
     out["n_queries"] = int(len(q_labels))
     return out
