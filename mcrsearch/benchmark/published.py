@@ -1,9 +1,18 @@
 """Published numbers of the papers, shown beside ours in reports.
 
-Only numbers read from a citable public source belong here, each with that source. The C-MCR and
-Ex-MCR repository READMEs (MCR-PEFT/C-MCR, MCR-PEFT/Ex-MCR, read for this table) give demo softmax
-matrices only, no benchmark tables, so every value is None until someone transcribes a paper table
-and cites it here. Never fill a value from memory.
+Only numbers read from a citable public source belong here, each with that source and, where it
+comes from a paper, the table it was read from. Never fill a value from memory.
+
+State of the transcription (2026-11-23): every value is still None. Sources checked:
+- MCR-PEFT/C-MCR and MCR-PEFT/Ex-MCR READMEs: demo softmax matrices only, no benchmark tables.
+- C-MCR (Wang et al., NeurIPS 2023, arXiv 2305.14381) and Ex-MCR (Zhang, Wang et al., NeurIPS 2024,
+  arXiv 2310.08884), looked up through the stored page corpus (ar5iv, NeurIPS full-text copies,
+  OpenReview): only each page's opening (abstract and start of the introduction) was readable, so
+  no results table could be read. The abstracts confirm what is reported (C-MCR: zero-shot
+  ModelNet40 and audio-image retrieval; Ex-MCR: audio-visual, 3D-image, audio-text and visual-text
+  retrieval plus 3D classification) but give no values.
+- The arXiv v1 of Ex-MCR and its NeurIPS 2024 version have different abstracts, so their tables may
+  differ too: transcribe from the NeurIPS version and name the table in `table`.
 """
 
 from __future__ import annotations
@@ -17,32 +26,36 @@ class Published:
     metric: str                 # key as our rows spell it: "r@1", "map", "top1", ...
     value: float | None         # fraction in [0, 1]; None = not available from the sources we could read
     source: str
+    table: str | None = None    # table number / caption the value was read from; None while value is None
 
 
-_README_NOTE = "MCR-PEFT/{repo} README: no benchmark table (demo outputs only)"
+_CMCR = ("C-MCR (Wang et al., NeurIPS 2023, arXiv 2305.14381); MCR-PEFT/C-MCR README has no table; "
+         "paper results table not readable in the sources searched")
+_EXMCR = ("Ex-MCR (Zhang, Wang et al., NeurIPS 2024, arXiv 2310.08884); MCR-PEFT/Ex-MCR README has no table; "
+          "paper results table not readable in the sources searched")
 
 # (benchmark, task) -> entries. Tasks are spelled as the runner names them.
 PUBLISHED: dict[tuple[str, str], tuple[Published, ...]] = {
     ("audiocaps", "audio->text"): (
-        Published("C-MCR", "r@1", None, _README_NOTE.format(repo="C-MCR")),
-        Published("Ex-MCR", "r@1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("C-MCR", "r@1", None, _CMCR),
+        Published("Ex-MCR", "r@1", None, _EXMCR),
     ),
     ("audiocaps", "text->audio"): (
-        Published("C-MCR", "r@1", None, _README_NOTE.format(repo="C-MCR")),
-        Published("Ex-MCR", "r@1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("C-MCR", "r@1", None, _CMCR),
+        Published("Ex-MCR", "r@1", None, _EXMCR),
     ),
     ("modelnet40", "zero-shot 3d"): (
-        Published("C-MCR", "top1", None, _README_NOTE.format(repo="C-MCR")),
-        Published("Ex-MCR", "top1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("C-MCR", "top1", None, _CMCR),
+        Published("Ex-MCR", "top1", None, _EXMCR),
     ),
     ("objaverse-lvis", "zero-shot 3d"): (
-        Published("Ex-MCR", "top1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("Ex-MCR", "top1", None, _EXMCR),
     ),
     ("coco-karpathy", "image->text"): (
-        Published("Ex-MCR", "r@1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("Ex-MCR", "r@1", None, _EXMCR),
     ),
     ("coco-karpathy", "text->image"): (
-        Published("Ex-MCR", "r@1", None, _README_NOTE.format(repo="Ex-MCR")),
+        Published("Ex-MCR", "r@1", None, _EXMCR),
     ),
 }
 
@@ -52,4 +65,5 @@ def published_for(benchmark: str, task: str) -> list[dict[str, object]]:
     entries = PUBLISHED.get((benchmark, task), ())
     if benchmark == "coco" and not entries:
         entries = PUBLISHED.get(("coco-karpathy", task), ())
-    return [{"method": e.method, "metric": e.metric, "value": e.value, "source": e.source} for e in entries]
+    return [{"method": e.method, "metric": e.metric, "value": e.value, "source": e.source, "table": e.table}
+            for e in entries]
