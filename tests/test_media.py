@@ -389,10 +389,10 @@ def test_sniff(head, expected):
     assert media.sniff(head) == expected
 
 
-def test_mesh_default_sample_size_is_settings_points_per_cloud(good):
-    from mcrsearch.config import Settings
+def test_mesh_default_sample_size_is_the_default_space_sample_size(good):
+    from mcrsearch.space import DEFAULT_MESH_POINTS
 
-    assert load_points(good["mesh_off"]).shape == (Settings().points_per_cloud, 3)
+    assert load_points(good["mesh_off"]).shape == (DEFAULT_MESH_POINTS, 3)
 
 
 def test_decoding_in_threads_matches_serial(good):

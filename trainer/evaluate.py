@@ -12,29 +12,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from mcrsearch.benchmark.metrics import retrieval_metrics as class_retrieval
 from trainer.data import ValidationSet
 
 Projector = Callable[[torch.Tensor], torch.Tensor]
 
 
 def retrieval_metrics(queries: Any, q_labels: Any, gallery: Any, g_labels: Any, chunk: int = 1024) -> dict[str, float]:
-    """mAP, R@1 and R@5 for every query against the whole gallery (cosine = dot of normalised rows)."""
-    q = F.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=-1)
-    g = F.normalize(torch.as_tensor(np.asarray(gallery, dtype=np.float32)), dim=-1)
-    ql = torch.as_tensor(np.asarray(q_labels))
-    gl = torch.as_tensor(np.asarray(g_labels))
-    aps, r1, r5 = [], [], []
-    for s in range(0, len(q), chunk):
-        order = torch.argsort(q[s:s + chunk] @ g.T, dim=1, descending=True)
-        rel = (gl[order] == ql[s:s + chunk, None]).float()
-        hits = rel.cumsum(dim=1)
-        ranks = torch.arange(1, rel.shape[1] + 1, dtype=torch.float32)
-        n_rel = rel.sum(dim=1)
-        aps.append(((hits / ranks) * rel).sum(dim=1) / n_rel.clamp(min=1))
-        r1.append(rel[:, :1].amax(dim=1))
-        r5.append(rel[:, :5].amax(dim=1))
-    return {"mAP": float(torch.cat(aps).mean()), "R@1": float(torch.cat(r1).mean()),
-            "R@5": float(torch.cat(r5).mean())}
+    """mAP, R@1 and R@5 for every query against the whole gallery (the benchmark's exact metrics)."""
+    q = F.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=-1).numpy()
+    g = F.normalize(torch.as_tensor(np.asarray(gallery, dtype=np.float32)), dim=-1).numpy()
+    scores = class_retrieval(q, g, np.asarray(q_labels), np.asarray(g_labels), ks=(1, 5), chunk=chunk)
+    return {"mAP": float(scores.map), "R@1": scores.recall[1], "R@5": scores.recall[5]}
 
 
 @torch.no_grad()
