@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from abc import ABC, abstractmethod
+from abc import ABC
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -23,6 +23,7 @@ class Encoder(ABC):
     family: str = "base"
     modalities: tuple[Modality, ...] = ()
     dim: int = 0
+    batch_size: int = 0               # 0: sized for the device (mcrsearch.device.default_batch_size)
 
     def __init__(self, config: Mapping[str, Any], weights_id: str, device: Any = "cpu") -> None:
         self.config = dict(config)
@@ -49,9 +50,25 @@ class Encoder(ABC):
         vectors = self._encode(modality, list(items))
         return l2_normalize(np.asarray(vectors, dtype=np.float32))
 
-    @abstractmethod
+    def batch_size_for(self, modality: Modality) -> int:
+        from mcrsearch.device import default_batch_size
+
+        return default_batch_size(self.device, modality, self.batch_size)
+
     def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
-        """Family-specific batch encoding; normalisation happens in `encode`."""
+        """Chunks sized for the device, each embedded under inference mode; normalisation is in `encode`."""
+        import torch
+
+        step = self.batch_size_for(modality)
+        with torch.inference_mode():
+            parts = [self._encode_batch(modality, items[start:start + step]) for start in range(0, len(items), step)]
+        return np.concatenate([p.float().cpu().numpy() if hasattr(p, "cpu") else np.asarray(p) for p in parts])
+
+    def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
+        """One device-sized batch of decoded items -> (n, dim) tensor or array of raw embeddings.
+
+        Families implement this, or override `_encode` when they batch differently."""
+        raise NotImplementedError(f"{type(self).__name__} implements neither _encode_batch nor _encode")
 
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:

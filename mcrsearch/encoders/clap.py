@@ -47,22 +47,8 @@ class CLAPEncoder(Encoder):
         self.dim = int(model.joint_embed_shape)
         self.batch_size = batch_size
 
-    def _batch_size(self, modality: Modality) -> int:
-        from mcrsearch.device import default_batch_size
-
-        return default_batch_size(self.device, modality, self.batch_size)
-
-    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
-        import torch
-
-        step = self._batch_size(modality)
-        out: list[np.ndarray] = []
-        with torch.inference_mode():
-            for start in range(0, len(items), step):
-                chunk = items[start:start + step]
-                feats = self._audio(chunk) if modality is Modality.AUDIO else self._text(chunk)
-                out.append(feats.float().cpu().numpy())
-        return np.concatenate(out, axis=0)
+    def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
+        return self._audio(batch) if modality is Modality.AUDIO else self._text(batch)
 
     def _audio(self, clips: list[Any]) -> Any:
         import torch

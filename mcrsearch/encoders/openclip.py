@@ -49,27 +49,14 @@ class OpenCLIPEncoder(Encoder):
         self.dim = int(model.visual.output_dim)
         self.batch_size = batch_size
 
-    def _batch_size(self, modality: Modality) -> int:
-        from mcrsearch.device import default_batch_size
-
-        return default_batch_size(self.device, modality, self.batch_size)
-
-    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
+    def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         import torch
 
-        step = self._batch_size(modality)
-        out: list[np.ndarray] = []
-        with torch.inference_mode():
-            for start in range(0, len(items), step):
-                chunk = items[start:start + step]
-                if modality is Modality.IMAGE:
-                    pixels = torch.stack([self.preprocess(_as_rgb(img)) for img in chunk]).to(self.device)
-                    feats = self.model.encode_image(pixels)
-                else:
-                    tokens = self.tokenizer([_as_text(t) for t in chunk]).to(self.device)
-                    feats = self.model.encode_text(tokens)
-                out.append(feats.float().cpu().numpy())
-        return np.concatenate(out, axis=0)
+        if modality is Modality.IMAGE:
+            pixels = torch.stack([self.preprocess(_as_rgb(img)) for img in batch]).to(self.device)
+            return self.model.encode_image(pixels)
+        tokens = self.tokenizer([_as_text(t) for t in batch]).to(self.device)
+        return self.model.encode_text(tokens)
 
 
 def _as_rgb(image: Any) -> Any:

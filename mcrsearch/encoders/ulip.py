@@ -264,21 +264,16 @@ class ULIPEncoder(Encoder):
     modalities = (Modality.POINTS,)
 
     def __init__(self, model: PointBERT, config: Mapping[str, Any], weights_id: str, device: Any = "cpu",
-                 chunk: int = 16) -> None:
+                 batch_size: int = 0) -> None:
         super().__init__(config, weights_id, device)
         self.model = model.to(device).eval()
         self.dim = int(config["embed_dim"])
         self.npoints = int(config["npoints"])
-        self.chunk = chunk
+        self.batch_size = batch_size
 
-    def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
-        clouds = np.stack([prepare_points(c, self.npoints) for c in items])
-        outs = []
-        with torch.inference_mode():
-            for start in range(0, len(clouds), self.chunk):
-                xyz = torch.from_numpy(clouds[start:start + self.chunk]).to(self.device)
-                outs.append(self.model(xyz).float().cpu().numpy())
-        return np.concatenate(outs)
+    def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
+        xyz = torch.from_numpy(np.stack([prepare_points(c, self.npoints) for c in batch])).to(self.device)
+        return self.model(xyz)
 
 
 def resolve_config(config: str | Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
