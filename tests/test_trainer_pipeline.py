@@ -47,3 +47,25 @@ def test_miniworld_small_end_to_end(tmp_path):
     result = train_miniworld_connections(world, None, settings, method="exmcr")
     assert result["emergent"]["audio->3d/mAP"] > 2.0 / len(world.classes)
     assert all(p.endswith(".pt") for p in result["heads"].values())
+
+
+def test_scarce_unpaired_keeps_overlap_rows_aligned_and_cuts_per_class():
+    import numpy as np
+
+    from trainer.pipeline import _aligned, scarce_unpaired
+
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(4), 5)
+    inst = np.arange(20) + 100
+    feats = {("unpaired", "clap", "text"): (rng.normal(size=(20, 3)), labels, inst),
+             ("unpaired", "clip", "text"): (rng.normal(size=(20, 5)), labels, inst[::-1].copy()[::-1]),
+             ("unpaired", "clap", "audio"): (rng.normal(size=(20, 3)), labels, inst + 1000),
+             ("test", "clap", "audio"): (rng.normal(size=(8, 3)), labels[:8], inst[:8])}
+    cut = scarce_unpaired(feats, 2)
+    for key in [k for k in feats if k[0] == "unpaired"]:
+        _, kept_labels, _ = cut[key]
+        assert np.bincount(kept_labels).tolist() == [2, 2, 2, 2]
+    assert set(cut[("unpaired", "clap", "text")][2]) == set(cut[("unpaired", "clip", "text")][2])
+    a, b = _aligned(cut, "unpaired", ("clap", "text"), ("clip", "text"))
+    assert len(a) == len(b) == 8
+    assert cut[("test", "clap", "audio")][0] is feats[("test", "clap", "audio")][0]

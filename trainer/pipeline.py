@@ -235,3 +235,29 @@ def train_miniworld_connections(world: Any = None, mcrs: Any = None, settings: A
         result["ratio"] = {k: result["emergent"][k] / v for k, v in result["oracle"].items()
                            if k in result["emergent"] and k.endswith("mAP") and v > 0}
     return result
+
+
+def scarce_unpaired(feats: dict, per_class: int, seed: int = 0) -> dict:
+    """The same features with the unpaired corpora cut to `per_class` instances per class and modality.
+
+    Shows what each ingredient is worth when unpaired data are scarce (on the full mini-world every
+    variant saturates). The same instances are kept in every MCR, so overlap rows stay row-aligned.
+    """
+    rng = np.random.default_rng(seed)
+    keep: dict[str, set] = {}
+    for (tag, _mcr, mod), (_x, labels, inst) in sorted(feats.items()):
+        if tag != "unpaired" or mod in keep:
+            continue
+        chosen: set = set()
+        for label in np.unique(labels):
+            pool = np.unique(inst[labels == label])
+            chosen.update(rng.choice(pool, size=min(per_class, len(pool)), replace=False).tolist())
+        keep[mod] = chosen
+    out = {}
+    for key, (x, labels, inst) in feats.items():
+        if key[0] == "unpaired":
+            rows = np.array([i in keep[key[2]] for i in inst.tolist()], dtype=bool)
+            out[key] = (x[rows], labels[rows], inst[rows])
+        else:
+            out[key] = (x, labels, inst)
+    return out
