@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     for pair, m in emergent.items():
         if m.get("emergent"):
             lines.append(f"| {pair} | {m['map']:.3f} | {m['r@1']:.3f} | {m['chance_r@1']:.3f} |")
+    for pair, m in cold.get("query_layer", {}).items():
+        lines += ["", f"Through the index and the query layer, every held-out {pair.split('->')[0]} file queried with "
+                      f"`--target {pair.split('->')[1]}`: precision@10 {m['p@10']:.3f} over {m['queries']} queries "
+                      f"(chance {m['chance']:.3f})."]
     write_section(args.out, "demo", "\n".join(lines))
     print("\n".join(lines))
     return 0

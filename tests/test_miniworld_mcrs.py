@@ -122,6 +122,9 @@ def test_demo_on_the_small_world_via_cli(small, capsys):
         em = summary["emergent"]["audio->3d"]
         assert 0.0 <= em["map"] <= 1.0 and em["emergent"] is True
         assert len(summary["examples"]) >= 3 and all(ex["hits"] for ex in summary["examples"])
+        through_index = summary["query_layer"]["audio->3d"]            # real query layer over the real index
+        assert through_index["queries"] == len(world.select("test", "audio"))
+        assert through_index["p@10"] >= 2 * through_index["chance"]
         from mcrsearch.space import create_space
 
         space = create_space("miniworld", settings)          # the space is now a named space like any other

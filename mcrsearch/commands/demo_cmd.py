@@ -70,6 +70,10 @@ def _present(summary: dict) -> None:
         for h in ex["hits"]:
             mark = "[green]✓[/]" if h["class"] == ex["query_class"] else "[red]✗[/]"
             console.print(f"  {mark} {h['cosine']:+.3f}  {h['path']}")
+    for pair, m in summary.get("query_layer", {}).items():
+        console.print(f"\n[bold]Through the index and query layer[/]: every held-out {pair.split('->')[0]} file "
+                      f"-> {pair.split('->')[1]}, precision@10 {m['p@10']:.3f} over {m['queries']} queries "
+                      f"(chance {m['chance']:.3f})")
     t = summary.get("timings", {})
     console.print("\n[bold]timings[/] " + ", ".join(f"{k} {v:.1f}s" for k, v in t.items()))
     if summary.get("index", {}).get("status") == "indexed":

@@ -172,6 +172,29 @@ def _store_hits(settings: "Settings", item, qmod: str, tmod: str, k: int) -> lis
              "score": round(h.score, 3)} for h in hits]
 
 
+def stage_query_precision(world: World, settings: "Settings", qmod: str = "audio", tmod: str = "3d",
+                          k: int = 10) -> dict:
+    """Mean precision@k of every held-out `qmod` file queried through the real query layer and index
+    (decode -> encode -> project -> filtered search), judged by class."""
+    from mcrsearch.search import QueryInput, Searcher
+    from mcrsearch.store import Store
+
+    s = replace(settings, collection=DEMO_COLLECTION, space="miniworld")
+    classes = {str(it.path): it.class_name for it in world.select("test")}
+    store = Store.open(s)
+    try:
+        searcher = Searcher(store, s)
+        precisions = []
+        for item in world.select("test", qmod):
+            hits = searcher.query([QueryInput(Modality.parse(qmod), str(item.path))], target=tmod, k=k,
+                                  space="miniworld")
+            precisions.append(np.mean([classes.get(h.path) == item.class_name for h in hits]) if hits else 0.0)
+    finally:
+        store.close()
+    return {f"p@{k}": round(float(np.mean(precisions)), 4), "queries": len(precisions),
+            "chance": round(1.0 / len(world.classes), 4)}
+
+
 def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "default", log: Log | None = None,
              progress: Callable[[str, int, int], None] | None = None) -> dict:
     """All stages; returns the JSON-able summary (mcr, emergent, timings, notes, examples)."""
@@ -223,6 +246,8 @@ def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "
     except Exception as exc:  # noqa: BLE001
         notes.append(f"store queries failed ({type(exc).__name__}: {exc}); using in-memory vectors.")
         summary["examples"] = stage_examples(world, mcrs, settings, feats, use_store=False)
+    if idx["status"] == "indexed":
+        summary["query_layer"] = {"audio->3d": stage_query_precision(world, settings)}
     timings["queries_s"] = round(time.perf_counter() - t, 2)
     timings["total_s"] = round(time.perf_counter() - t0, 2)
     summary["timings"] = timings
