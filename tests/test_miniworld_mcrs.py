@@ -131,3 +131,88 @@ def test_demo_on_the_small_world_via_cli(small, capsys):
         assert space.dim == 64 and set(space.modalities) == set(Modality)
         v = space.embed("3d", [np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)])
         assert v.shape == (1, 64)
+
+
+# The four spaces of the mini-world table and the modalities each one serves.
+TABLE_SPACES = {"miniworld": set(Modality), "miniworld-oracle": set(Modality),
+                "miniworld-cmcr-clap-clip": {Modality.IMAGE, Modality.TEXT, Modality.AUDIO},
+                "miniworld-cmcr-ulip-clip": {Modality.IMAGE, Modality.TEXT, Modality.POINTS}}
+
+
+def _demo_heads(small):
+    """Every head the demo trains (cached when the demo test above already ran)."""
+    from mcrsearch.miniworld.demo import stage_connections
+
+    world, mcrs, settings = small
+    if stage_connections(world, mcrs, settings)["status"] == "unavailable":
+        pytest.skip("the connection trainer is not available in this build")
+    return world, mcrs, settings
+
+
+def test_demo_heads_build_every_miniworld_space(small):
+    from mcrsearch.miniworld.mcrs import decode_items, read_current
+    from mcrsearch.space import create_space
+
+    world, mcrs, settings = _demo_heads(small)
+    current = read_current(settings)
+    for key in ("heads", "cmcr_heads", "oracle_heads"):
+        assert all(Path(p).is_file() for p in current[key].values()), key
+    oracle_side = json.loads(Path(current["oracle_heads"]["clap"]).with_suffix(".json").read_text())
+    assert oracle_side["oracle"] is True and oracle_side["head"] == "ExMCRHead"
+    fingerprints = set()
+    for name, modalities in TABLE_SPACES.items():
+        space = create_space(name, settings)
+        assert set(space.modalities) == modalities and space.dim == 64 and space.mesh_points == 2048, name
+        assert getattr(space, "label", "")
+        fingerprints.add(space.fingerprint)
+        for mod in modalities:
+            items = world.select("test", mod)[:3]
+            v = space.embed(mod, decode_items(items, mod))
+            assert v.shape == (3, 64) and np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-5), (name, mod)
+    assert len(fingerprints) == len(TABLE_SPACES)          # the oracle's heads are not Ex-MCR's
+
+
+def test_new_spaces_refuse_missing_heads_and_the_benchmark_skips_them(small, tmp_path):
+    from mcrsearch.commands.benchmark_cmd import _spaces
+    from mcrsearch.errors import McrError
+    from mcrsearch.miniworld.mcrs import CURRENT, current_record, miniworld_cache
+    from mcrsearch.miniworld.space import build_cmcr_space, build_miniworld_space
+
+    world, mcrs, _ = _demo_heads(small)
+    record = current_record(world, mcrs)
+    record["cmcr_heads"] = {"clap": str(tmp_path / "none.pt"), "ulip": str(tmp_path / "none2.pt")}
+    del record["oracle_heads"]                               # a record written before the oracle space existed
+    settings = load_settings(home=tmp_path / "home", device="cpu")
+    for build in (lambda: build_cmcr_space(settings, "clap", record),
+                  lambda: build_cmcr_space(settings, "ulip", record),
+                  lambda: build_miniworld_space(settings, record, oracle=True)):
+        with pytest.raises(McrError, match="mcrsearch demo"):
+            build()
+    (miniworld_cache(settings) / CURRENT).parent.mkdir(parents=True)
+    (miniworld_cache(settings) / CURRENT).write_text(json.dumps(record))
+    spaces, notes = _spaces("miniworld", None, settings)
+    assert [s.name for s in spaces] == ["miniworld"] and len(notes) == 3
+    assert all("skipped" in n and "mcrsearch demo" in n for n in notes)
+
+
+def test_benchmark_table_covers_the_four_spaces_and_index_equals_exact(small, capsys):
+    from mcrsearch.cli import main
+
+    world, _, settings = _demo_heads(small)
+    capsys.readouterr()
+    assert main(["--home", str(settings.home), "benchmark", "miniworld", "--root", str(world.root), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {s["space"] for s in data["spaces"]} == set(TABLE_SPACES)
+    assert {s["label"] for s in data["spaces"]} == {"Ex-MCR", "Ex-MCR paired oracle", "C-MCR CLAP-CLIP",
+                                                    "C-MCR ULIP-CLIP"}
+    rows = [r for r in data["results"] if r.get("kind") == "class" and "exact" in r]
+    for name, modalities in TABLE_SPACES.items():
+        served = {r["task"] for r in rows if r["space"] == name}
+        assert len(served) == len(modalities) * (len(modalities) - 1), name
+        assert {r["pair"] for r in rows if r["space"] == name} == {"within", "emergent"}, name
+    for row in rows:
+        assert row["chance"]["map"] > 0
+        for metric, delta in row["diff"].items():          # index path == exact path to 3 decimals
+            assert abs(delta) < 1e-3, (row["space"], row["task"], metric, delta)
+    emergent = [r for r in rows if r["pair"] == "emergent"]
+    assert all(r["exact"]["map"] > 2 * r["chance"]["map"] for r in emergent)

@@ -188,12 +188,12 @@ def train_miniworld_connections(world: Any = None, mcrs: Any = None, settings: A
     """Train the mini-world connections with `method`, save heads, return metrics (+ the paired oracle's).
 
     Ex-MCR heads go to `<mcrs.cache_dir>/heads/ex_clap.pt` / `ex_ulip.pt` (what the `miniworld` space loads);
-    C-MCR heads (method="cmcr") to `clap_clip.pt` / `ulip_clip.pt` beside them. Returns
+    C-MCR heads (method="cmcr") to `clap_clip.pt` / `ulip_clip.pt` beside them; with `oracle` the paired
+    oracle's heads too, as `oracle_<name>` (what the `miniworld-oracle` space loads). Returns
     {"method", "emergent": {pair/metric: value}, "oracle": {...}, "ratio": {...}, "heads": {...}, "training": {...}}.
     """
     from mcrsearch.config import load_settings
     from mcrsearch.miniworld.mcrs import load_or_train_mcrs
-    from trainer.checkpoint import plot_curves, save_checkpoint
 
     say = log or (lambda msg: None)
     settings = settings or load_settings()
@@ -216,25 +216,37 @@ def train_miniworld_connections(world: Any = None, mcrs: Any = None, settings: A
                     "training": {leaf: {"steps": len(h.steps), "samples_per_s": h.samples_per_s, "seconds": h.seconds}
                                  for leaf, h in hist.items()}}
     if save:
-        names = {"exmcr": {"clap": "ex_clap.pt", "ulip": "ex_ulip.pt"},
-                 "cmcr": {"clap": "clap_clip.pt", "ulip": "ulip_clip.pt"}}[method]
-        result["heads"] = {}
-        for leaf, module in heads.items():
-            path = Path(mcrs.heads_dir) / names[leaf]
-            data = connection_data(feats, leaf)
-            save_checkpoint(module, path, config=cfg.to_dict(), data_fingerprint=data.fingerprint(),
-                            metrics=hist[leaf].final_val(), history=hist[leaf],
-                            extra={"method": method, "world": world.key(), "leaf": leaf, "base": "clip",
-                                   "emergent": result["emergent"]})
-            plot_curves(hist[leaf], path.with_name(path.stem + "_curves.png"), title=f"{method} {leaf}->clip")
-            result["heads"][leaf] = str(path)
+        result["heads"] = _save_heads(method, heads, hist, feats, cfg, world, mcrs, result["emergent"])
     if oracle and ("oracle", "clap", "audio") in feats:
         say("training the paired oracle")
-        o_heads, _ = fit_connections(method, feats, cfg, oracle=True)
+        o_heads, o_hist = fit_connections(method, feats, cfg, oracle=True)
         result["oracle"] = evaluate_heads(method, o_heads, feats)
         result["ratio"] = {k: result["emergent"][k] / v for k, v in result["oracle"].items()
                            if k in result["emergent"] and k.endswith("mAP") and v > 0}
+        if save:
+            result["oracle_heads"] = _save_heads(method, o_heads, o_hist, feats, cfg, world, mcrs,
+                                                 result["oracle"], oracle=True)
     return result
+
+
+def _save_heads(method: str, heads: dict, hist: dict, feats: dict, cfg: Any, world: Any, mcrs: Any,
+                emergent: dict, oracle: bool = False) -> dict[str, str]:
+    """Write each leaf's heads (released key layout) with sidecar and curves; {leaf: path}."""
+    from mcrsearch.miniworld.mcrs import head_file
+    from trainer.checkpoint import plot_curves, save_checkpoint
+
+    out = {}
+    for leaf, module in heads.items():
+        path = Path(mcrs.heads_dir) / head_file(method, leaf, oracle)
+        data = connection_data(feats, leaf)
+        save_checkpoint(module, path, config=cfg.to_dict(), data_fingerprint=data.fingerprint(),
+                        metrics=hist[leaf].final_val(), history=hist[leaf],
+                        extra={"method": method, "oracle": oracle, "world": world.key(), "leaf": leaf,
+                               "base": "clip", "emergent": emergent})
+        title = f"{method}{' paired oracle' if oracle else ''} {leaf}->clip"
+        plot_curves(hist[leaf], path.with_name(path.stem + "_curves.png"), title=title)
+        out[leaf] = str(path)
+    return out
 
 
 def scarce_unpaired(feats: dict, per_class: int, seed: int = 0) -> dict:

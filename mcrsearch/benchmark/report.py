@@ -41,13 +41,28 @@ def _pair_kind(task: str) -> str:
     return pair_kind(Modality.parse(a), Modality.parse(b))
 
 
+def space_label(result: dict[str, Any], space: str) -> str | None:
+    """What a space is (e.g. 'Ex-MCR paired oracle'), when its builder says."""
+    return next((s.get("label") for s in result.get("spaces", []) if s.get("space") == space), None)
+
+
+def space_title(result: dict[str, Any], space: str) -> str:
+    """A space's name with what it is, e.g. 'miniworld-oracle (Ex-MCR paired oracle)'."""
+    label = space_label(result, space)
+    return f"{space} ({label})" if label else space
+
+
 def rows_for_table(result: dict[str, Any]) -> list[dict[str, str]]:
     """One flat row per (space, task): metric cells as 'ours' with index / chance / published columns."""
     out: list[dict[str, str]] = []
     for row in result["results"]:
         if "skipped" in row:
-            out.append({"space": row["space"], "task": row["task"], "metrics": f"skipped: {row['skipped']}",
-                        "index": "", "chance": "", "published": ""})
+            title, reason = space_title(result, row["space"]), f"skipped: {row['skipped']}"
+            if out and out[-1]["space"] == title and out[-1]["metrics"] == reason:
+                out[-1]["task"] += f", {row['task']}"    # one line per space and reason, not per task
+            else:
+                out.append({"space": title, "task": row["task"], "metrics": reason, "index": "", "chance": "",
+                            "published": ""})
             continue
         names = _metrics(row)
         ours = "  ".join(f"{m} {_fmt(row['exact'].get(m))}" for m in names if m in row["exact"])
@@ -57,7 +72,8 @@ def rows_for_table(result: dict[str, Any]) -> list[dict[str, str]]:
             index = f"max abs Δ {100 * worst:.3f}"
         chance = "  ".join(f"{m} {_fmt(row['chance'].get(m))}" for m in names if m in row.get("chance", {}))
         kind = _pair_kind(row["task"]) if result["benchmark"] == "miniworld" else ""
-        out.append({"space": row["space"], "task": row["task"] + (f" ({kind})" if kind else ""), "metrics": ours,
+        out.append({"space": space_title(result, row["space"]), "task": row["task"] + (f" ({kind})" if kind else ""),
+                    "metrics": ours,
                     "index": index, "chance": chance, "published": _published_text(row)})
     return out
 
@@ -72,7 +88,7 @@ def pivot(result: dict[str, Any], metric: str = "map") -> tuple[list[str], list[
             continue
         entry = tasks.setdefault(row["task"], {"chance": row.get("chance", {}).get(metric)})
         entry[row["space"]] = row["exact"].get(metric)
-    header = ["pair", "kind"] + spaces + ["chance"]
+    header = ["pair", "kind"] + [space_label(result, s) or s for s in spaces] + ["chance"]
     body = []
     for task, values in tasks.items():
         body.append([task, _pair_kind(task)] + [_fmt(values.get(s)) for s in spaces] + [_fmt(values["chance"])])
@@ -94,8 +110,8 @@ def rich_table(result: dict[str, Any]):
     from rich.console import Group
 
     summary = Table(title="class-level mAP by pair (percent)")
-    for col in header:
-        summary.add_column(col)
+    for n, col in enumerate(header):
+        summary.add_column(col, no_wrap=n < 2)
     for r in body:
         summary.add_row(*r)
     return Group(table, summary)
@@ -115,7 +131,8 @@ def markdown_section(result: dict[str, Any], command: str = "") -> str:
             detail += "; " + "; ".join(
                 f"{m}: {r['encoder']} (weights {str(r['weights'])[:12]}){' + ' + '/'.join(r['heads']) if r['heads'] else ''}"
                 for m, r in sorted(routes.items()))
-        lines.append(f"- Space `{space['space']}`: {detail}.")
+        label = f" ({space['label']})" if space.get("label") else ""
+        lines.append(f"- Space `{space['space']}`{label}: {detail}.")
     lines += ["", "All numbers are percentages. *Index* is the largest absolute difference between the exact path",
               "(matrix products) and the same metrics read back through the index and the query layer",
               "(R@k only, when a task has more than 2,000 targets: mAP then needs a full ranking).", "",

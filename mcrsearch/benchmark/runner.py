@@ -208,7 +208,7 @@ def _limit(items: list[Item], limit: int | None) -> list[Item]:
 def space_info(space: Any) -> dict[str, Any]:
     """Name, fingerprint and the checkpoints behind each modality's route (for the report)."""
     info: dict[str, Any] = {"space": getattr(space, "name", str(space))}
-    for attr in ("fingerprint", "description", "dim"):
+    for attr in ("label", "fingerprint", "description", "dim"):
         try:
             value = getattr(space, attr, None)
         except Exception:  # noqa: BLE001 - a fingerprint that cannot be computed is just not reported

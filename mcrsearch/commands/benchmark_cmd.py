@@ -65,7 +65,9 @@ def benchmark(
         console.print(f"[yellow]{len(dataset.problems)} missing or unreadable files[/] (listed in --json output); "
                       f"first: {dataset.problems[0].path}: {dataset.problems[0].reason}")
 
-    spaces = _spaces(name, space, cfg)
+    spaces, skipped = _spaces(name, space, cfg)
+    for note in skipped:
+        console.print(f"[yellow]{note}[/]")
     index_factory = _index_factory(cfg, index_mode) if index else None
     options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
     with _progress() as factory:
@@ -73,6 +75,7 @@ def benchmark(
         result = run_benchmark(dataset, spaces, options, index_factory=index_factory, decoder=decoder,
                                progress_factory=factory)
     data = result.as_dict()
+    data["notes"].extend(skipped)
     if index and index_factory is None:
         data["notes"].append("index path skipped: the store or query layer is unavailable here")
     if markdown is not None:
@@ -100,8 +103,10 @@ def _current_world(cfg) -> Path:
     return Path(current["world_root"])
 
 
-def _spaces(name: str, requested: Optional[List[str]], cfg) -> list:
-    """Build the spaces to evaluate; missing weights raise the builder's WeightsMissingError as is."""
+def _spaces(name: str, requested: Optional[List[str]], cfg) -> tuple[list, list[str]]:
+    """Build the spaces to evaluate, and notes on skipped ones. Missing weights raise the builder's
+    WeightsMissingError as is; a mini-world space whose heads were not trained yet is skipped with a
+    note (unless no space is left), so the table shows every space that exists."""
     from mcrsearch.space import available_spaces, create_space
 
     names = list(requested or [])
@@ -111,7 +116,23 @@ def _spaces(name: str, requested: Optional[List[str]], cfg) -> list:
         names = [s for s in available_spaces() if s.startswith("miniworld")]
     if not names:
         names = DEFAULT_SPACES.get(name, ["exmcr"])
-    return [create_space(n, cfg) for n in names]
+    try:
+        from mcrsearch.miniworld.space import HeadsMissingError
+        skippable: tuple[type[Exception], ...] = (HeadsMissingError,)
+    except ImportError:
+        skippable = ()
+    spaces, notes, first_error = [], [], None
+    for n in names:
+        try:
+            spaces.append(create_space(n, cfg))
+        except skippable as exc:
+            if not n.startswith("miniworld"):
+                raise
+            first_error = first_error or exc
+            notes.append(f"space '{n}' skipped: {exc}")
+    if not spaces and first_error is not None:
+        raise first_error
+    return spaces, notes
 
 
 def _index_factory(cfg, mode: str):

@@ -50,36 +50,62 @@ def stage_mcrs(world: World, settings: "Settings", log: Log | None = None) -> "M
     return load_or_train_mcrs(world, settings, log=log)
 
 
+# Heads the demo leaves on disk: (method, paired oracle?) -> the spaces `miniworld`, `miniworld-cmcr-*`,
+# `miniworld-oracle` load them.
+DEMO_HEADS = (("exmcr", False), ("cmcr", False), ("exmcr", True))
+
+
 def heads_ready(world: World, mcrs: "MiniMCRs") -> bool:
-    """Trained Ex-MCR heads for exactly this world and these MCRs are on disk."""
-    for leaf in ("clap", "ulip"):
-        path = mcrs.heads_dir / f"ex_{leaf}.pt"
-        side = path.with_name(path.stem + ".json")
-        if not path.is_file():
-            return False
-        if side.is_file():
-            try:
-                if json.loads(side.read_text()).get("world", world.key()) != world.key():
-                    return False
-            except ValueError:
+    """Every head the demo trains (Ex-MCR, C-MCR, Ex-MCR paired oracle) is on disk for exactly this world."""
+    from mcrsearch.miniworld.mcrs import head_file
+
+    for method, oracle in DEMO_HEADS:
+        for leaf in ("clap", "ulip"):
+            path = mcrs.heads_dir / head_file(method, leaf, oracle)
+            side = path.with_name(path.stem + ".json")
+            if not path.is_file():
                 return False
+            if side.is_file():
+                try:
+                    if json.loads(side.read_text()).get("world", world.key()) != world.key():
+                        return False
+                except ValueError:
+                    return False
     return True
 
 
 def stage_connections(world: World, mcrs: "MiniMCRs", settings: "Settings", log: Log | None = None,
                       retrain: bool = False) -> dict:
-    """Train (or reuse) the Ex-MCR heads clap->clip and ulip->clip; {"status": trained|cached|unavailable, ...}."""
+    """Train (or reuse) every head of the mini-world table: Ex-MCR and C-MCR (clap->clip, ulip->clip) and
+    the Ex-MCR paired oracle; {"status": trained|cached|unavailable, "heads", "seconds", ...}."""
+    from mcrsearch.miniworld.mcrs import write_current
+
     if not retrain and heads_ready(world, mcrs):
         return {"status": "cached"}
     try:
-        from trainer.pipeline import train_miniworld_connections
+        from trainer.pipeline import miniworld_features, oracle_world, train_miniworld_connections
     except ImportError as exc:
         return {"status": "unavailable", "note": f"connection trainer not available ({exc})"}
+    seconds: dict[str, float] = {}
+    t = time.perf_counter()
+    # The oracle's training pairs come from a separate, fully paired world (same classes, another seed).
+    feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings))
+    seconds["features_s"] = round(time.perf_counter() - t, 2)
     # One CPU thread: the heads are tiny, and torch's default 2 threads ran 60x slower (349 s vs 5.7 s)
     # on this shared 2-core machine under load.
-    result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=False, log=log,
-                                         threads=1)
-    return {"status": "trained", **result}
+    t = time.perf_counter()
+    result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=True, log=log,
+                                         feats=feats, threads=1)
+    seconds["exmcr_and_oracle_s"] = round(time.perf_counter() - t, 2)
+    t = time.perf_counter()
+    cmcr = train_miniworld_connections(world, mcrs, settings, method="cmcr", oracle=False, log=log,
+                                       feats=feats, threads=1)
+    seconds["cmcr_s"] = round(time.perf_counter() - t, 2)
+    write_current(settings, world, mcrs)          # records every head path the miniworld* spaces load
+    heads = {"exmcr": result.get("heads", {}), "cmcr": cmcr.get("heads", {}),
+             "oracle": result.get("oracle_heads", {})}
+    return {"status": "trained", **result, "heads": heads, "cmcr": {"emergent": cmcr["emergent"]},
+            "seconds": seconds}
 
 
 def test_features(world: World, mcrs: "MiniMCRs") -> dict[str, tuple[np.ndarray, np.ndarray, list]]:
@@ -219,7 +245,8 @@ def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "
     t = time.perf_counter()
     conn = stage_connections(world, mcrs, settings, log=say)
     timings["connections_s"] = round(time.perf_counter() - t, 2)
-    summary["connections"] = {k: v for k, v in conn.items() if k in ("status", "note", "heads", "training")}
+    timings.update({f"connections_{k}": v for k, v in conn.get("seconds", {}).items()})
+    summary["connections"] = {k: v for k, v in conn.items() if k in ("status", "note", "heads", "training", "seconds")}
     if conn["status"] == "unavailable":
         notes.append(conn["note"] + "; the demo stops after the mini MCRs.")
         summary.update(emergent={}, timings={**timings, "total_s": round(time.perf_counter() - t0, 2)}, notes=notes)

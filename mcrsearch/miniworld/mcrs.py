@@ -27,6 +27,16 @@ if TYPE_CHECKING:
 TRAIN_POINTS = 1024          # clouds kept per training item; each step subsamples the model's point count
 MESH_POINTS = 2048           # surface samples when decoding a mesh file
 CURRENT = "current.json"
+# Head files under `MiniMCRs.heads_dir`, per method and leaf MCR (released names); the paired oracle's
+# heads carry an "oracle_" prefix beside them.
+HEAD_FILES = {"exmcr": {"clap": "ex_clap.pt", "ulip": "ex_ulip.pt"},
+              "cmcr": {"clap": "clap_clip.pt", "ulip": "ulip_clip.pt"}}
+ORACLE_PREFIX = "oracle_"
+
+
+def head_file(method: str, leaf: str, oracle: bool = False) -> str:
+    """File name of a trained mini-world head (e.g. `ex_clap.pt`, `oracle_ex_clap.pt`, `ulip_clip.pt`)."""
+    return (ORACLE_PREFIX if oracle else "") + HEAD_FILES[method][leaf]
 
 
 @dataclass
@@ -107,12 +117,16 @@ def write_current(settings: "Settings", world: World, mcrs: MiniMCRs) -> Path:
 
 
 def current_record(world: World, mcrs: MiniMCRs) -> dict:
-    """What the `miniworld` space needs: the world, the three MCR checkpoints and the two head files."""
+    """What the `miniworld*` spaces need: the world, the three MCR checkpoints and the head files
+    (`heads` Ex-MCR, `cmcr_heads` C-MCR, `oracle_heads` the Ex-MCR paired oracle; they may not exist yet)."""
+
+    def heads(method: str, oracle: bool = False) -> dict[str, str]:
+        return {leaf: str((mcrs.heads_dir / head_file(method, leaf, oracle)).resolve()) for leaf in ("clap", "ulip")}
+
     return {"world_root": str(Path(world.root).resolve()), "world_key": world.key(),
             "mcr_dir": str(mcrs.cache_dir.resolve()), "dims": mcrs.dims,
             "checkpoints": {n: str((mcrs.cache_dir / f"{n}.pt").resolve()) for n in ("clip", "clap", "ulip")},
-            "heads": {"clap": str((mcrs.heads_dir / "ex_clap.pt").resolve()),
-                      "ulip": str((mcrs.heads_dir / "ex_ulip.pt").resolve())}}
+            "heads": heads("exmcr"), "cmcr_heads": heads("cmcr"), "oracle_heads": heads("exmcr", oracle=True)}
 
 
 def read_current(settings: "Settings") -> dict | None:

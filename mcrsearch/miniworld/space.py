@@ -1,9 +1,14 @@
-"""The `miniworld` space: Ex-MCR over the mini MCRs, with mini-CLIP as the frozen base.
+"""The mini-world spaces: the mini MCRs connected by heads trained with `mcrsearch demo`.
 
-image, text -> mini-CLIP (raw); audio -> mini-CLAP -> ExMCRHead (heads/ex_clap.pt);
-3d -> mini-ULIP -> ExMCRHead (heads/ex_ulip.pt). Which world, MCR checkpoints and heads it uses is read
-from `<cache>/miniworld/current.json` (written by `mcrsearch demo`), so `mcrsearch index PATH --space
-miniworld` works on any folder afterwards; the space fingerprint covers every checkpoint it loads.
+- `miniworld` (Ex-MCR, mini-CLIP as the frozen base): image, text -> mini-CLIP (raw); audio -> mini-CLAP ->
+  ExMCRHead (heads/ex_clap.pt); 3d -> mini-ULIP -> ExMCRHead (heads/ex_ulip.pt).
+- `miniworld-oracle`: the same routes with the paired oracle's Ex-MCR heads (heads/oracle_ex_*.pt).
+- `miniworld-cmcr-clap-clip` (C-MCR): audio -> mini-CLAP -> Head_A; image, text -> mini-CLIP -> Head_B
+  (heads/clap_clip.pt). `miniworld-cmcr-ulip-clip`: 3d -> mini-ULIP -> Head_B; image, text -> mini-CLIP
+  -> Head_A (heads/ulip_clip.pt). C-MCR makes one new space per connection, hence two spaces.
+Which world, MCR checkpoints and heads they use is read from `<cache>/miniworld/current.json` (written by
+`mcrsearch demo`), so `mcrsearch index PATH --space miniworld` works on any folder afterwards; a space's
+fingerprint covers every checkpoint it loads.
 """
 
 from __future__ import annotations
@@ -19,30 +24,65 @@ if TYPE_CHECKING:
     from mcrsearch.config import Settings
 
 NAME = "miniworld"
+ORACLE_NAME = "miniworld-oracle"
+CMCR_CLAP_NAME = "miniworld-cmcr-clap-clip"
+CMCR_ULIP_NAME = "miniworld-cmcr-ulip-clip"
+# What each space is, for benchmark reports.
+LABELS = {NAME: "Ex-MCR", ORACLE_NAME: "Ex-MCR paired oracle", CMCR_CLAP_NAME: "C-MCR CLAP-CLIP",
+          CMCR_ULIP_NAME: "C-MCR ULIP-CLIP"}
 _DEMO_HINT = "run `mcrsearch demo` first"
 
 
-def _load_head(path: Path, leaf_dim: int, base_dim: int, device: Any):
+class HeadsMissingError(McrError):
+    """A mini-world space's trained heads are not on disk (the benchmark skips such a space with a note)."""
+
+
+def _read_state(path: Path) -> dict:
     import torch
 
-    from mcrsearch.heads import ExMCRHead, load_head_state
-
     if not path.is_file():
-        raise McrError(f"The mini-world head {path} is missing; {_DEMO_HINT}.")
+        raise HeadsMissingError(f"The mini-world head {path} is missing; {_DEMO_HINT}.")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001
         raise WeightsInvalidError(f"{path} is not a readable head checkpoint ({type(exc).__name__}).") from exc
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise WeightsInvalidError(f"{path} is not a head state dict.")
+    return state
+
+
+def _load_head(path: Path, leaf_dim: int, base_dim: int, device: Any):
+    from mcrsearch.heads import ExMCRHead, load_head_state
+
+    state = _read_state(path)
     head = load_head_state(ExMCRHead(leaf_dim=leaf_dim, base_dim=base_dim), state, source=str(path))
     return head.to(device).eval()
 
 
-def build_miniworld_space(settings: "Settings", current: dict | None = None, device: Any = None) -> Space:
+def _load_cmcr(path: Path, kind: str, clip_dim: int, leaf_dim: int, device: Any):
+    """C-MCR heads as the trainer saved them (released layout); the shared space's size is read from the
+    file, since the trainer's `out_dim` (0 = mini-CLIP's dimension) may have been changed."""
+    from mcrsearch.heads import CMCRClapClipHeads, CMCRUlipClipHeads, load_head_state
+
+    state = _read_state(path)
+    if kind == "clap":
+        key = "Head_A.net2.0.weight"
+        out = int(state[key].shape[0]) if key in state else clip_dim
+        module = CMCRClapClipHeads(clap_dim=leaf_dim, clip_dim=clip_dim, out_dim=out)
+    else:
+        key = "Head_A.net.0.weight"
+        out = int(state[key].shape[0]) if key in state else clip_dim
+        module = CMCRUlipClipHeads(clip_dim=clip_dim, ulip_dim=leaf_dim, out_dim=out)
+    return load_head_state(module, state, source=str(path)).to(device).eval(), out
+
+
+def _encoders(settings: "Settings", current: dict | None, device: Any) -> tuple[dict, Any, dict]:
+    """(current record, device, {"clip", "clap", "ulip": mini encoder}) or a clear refusal."""
     from mcrsearch.device import pick_device
     from mcrsearch.encoders.mini import build
-    from mcrsearch.miniworld.mcrs import MESH_POINTS, read_current
+    from mcrsearch.miniworld.mcrs import read_current
 
     current = current or read_current(settings)
     if not current:
@@ -53,21 +93,76 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
     for name in ("clip", "clap", "ulip"):
         if not Path(ckpts[name]).is_file():
             raise McrError(f"The mini-{name} checkpoint {ckpts[name]} is missing; {_DEMO_HINT}.")
-    clip = build("clip", checkpoint=ckpts["clip"], device=device)
-    clap = build("clap", checkpoint=ckpts["clap"], device=device)
-    ulip = build("ulip", checkpoint=ckpts["ulip"], device=device)
-    heads = current["heads"]
+    return current, device, {name: build(name, checkpoint=ckpts[name], device=device) for name in ckpts}
+
+
+def _head_paths(current: dict, key: str, name: str) -> dict:
+    heads = current.get(key)
+    if not heads:   # a record written before this space existed
+        raise HeadsMissingError(f"The heads of the '{name}' space are not recorded; {_DEMO_HINT}.")
+    return heads
+
+
+def _finish(space: Space, name: str, current: dict) -> Space:
+    space.label = LABELS[name]            # what the benchmark report calls it
+    space.source = dict(current)          # which world / checkpoints / heads this space was built from
+    return space
+
+
+def build_miniworld_space(settings: "Settings", current: dict | None = None, device: Any = None,
+                          oracle: bool = False) -> Space:
+    """The Ex-MCR space (or, with `oracle`, the same routes with the paired oracle's heads)."""
+    from mcrsearch.miniworld.mcrs import MESH_POINTS
+
+    current, device, enc = _encoders(settings, current, device)
+    clip, clap, ulip = enc["clip"], enc["clap"], enc["ulip"]
+    name = ORACLE_NAME if oracle else NAME
+    heads = _head_paths(current, "oracle_heads" if oracle else "heads", name)
     clap_head = _load_head(Path(heads["clap"]), clap.dim, clip.dim, device)
     ulip_head = _load_head(Path(heads["ulip"]), ulip.dim, clip.dim, device)
     routes = {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip),
               Modality.AUDIO: Route(clap, (clap_head,)), Modality.POINTS: Route(ulip, (ulip_head,))}
-    space = Space(NAME, routes, dim=clip.dim, mesh_points=MESH_POINTS,
-                  description=f"mini-world {current.get('world_key', '?')}: Ex-MCR, mini-CLIP base "
+    what = "Ex-MCR paired oracle (heads trained on true cross-modal pairs)" if oracle else "Ex-MCR"
+    space = Space(name, routes, dim=clip.dim, mesh_points=MESH_POINTS,
+                  description=f"mini-world {current.get('world_key', '?')}: {what}, mini-CLIP base "
                               f"({clip.dim}-d), mini-CLAP and mini-ULIP through trained heads")
-    space.source = dict(current)          # which world / checkpoints / heads this space was built from
-    return space
+    return _finish(space, name, current)
+
+
+def build_cmcr_space(settings: "Settings", leaf: str, current: dict | None = None, device: Any = None) -> Space:
+    """One C-MCR space: mini-`leaf` (clap or ulip) and mini-CLIP, both projected into the new shared space."""
+    from mcrsearch.heads import Normalized
+    from mcrsearch.miniworld.mcrs import MESH_POINTS
+
+    current, device, enc = _encoders(settings, current, device)
+    name = CMCR_CLAP_NAME if leaf == "clap" else CMCR_ULIP_NAME
+    path = Path(_head_paths(current, "cmcr_heads", name)[leaf])
+    heads, out = _load_cmcr(path, leaf, enc["clip"].dim, enc[leaf].dim, device)
+    leaf_side, clip_side = Normalized(heads.side(leaf)), Normalized(heads.side("clip"))
+    leaf_mod = Modality.AUDIO if leaf == "clap" else Modality.POINTS
+    routes = {Modality.IMAGE: Route(enc["clip"], (clip_side,)), Modality.TEXT: Route(enc["clip"], (clip_side,)),
+              leaf_mod: Route(enc[leaf], (leaf_side,))}
+    space = Space(name, routes, dim=out, mesh_points=MESH_POINTS,
+                  description=f"mini-world {current.get('world_key', '?')}: C-MCR {leaf.upper()}-CLIP, a new "
+                              f"{out}-d space; mini-{leaf.upper()} and mini-CLIP through trained heads")
+    return _finish(space, name, current)
 
 
 @register_space(NAME)
 def _builder(settings: "Settings") -> Space:
     return build_miniworld_space(settings)
+
+
+@register_space(ORACLE_NAME)
+def _oracle_builder(settings: "Settings") -> Space:
+    return build_miniworld_space(settings, oracle=True)
+
+
+@register_space(CMCR_CLAP_NAME)
+def _cmcr_clap_builder(settings: "Settings") -> Space:
+    return build_cmcr_space(settings, "clap")
+
+
+@register_space(CMCR_ULIP_NAME)
+def _cmcr_ulip_builder(settings: "Settings") -> Space:
+    return build_cmcr_space(settings, "ulip")
