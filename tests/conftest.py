@@ -17,3 +17,15 @@ def _isolated_home(tmp_path_factory, monkeypatch):
     home.mkdir(exist_ok=True)
     monkeypatch.setenv("MCRSEARCH_HOME", str(home))
     yield home
+
+
+@pytest.fixture(scope="module")
+def single_thread():
+    """One intra-op torch thread: small models gain nothing from threads, and on a busy 2-core machine
+    OpenMP contention made them tens of times slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -34,15 +34,6 @@ def _noise(seconds: float, rate: int, seed: int) -> AudioClip:
 
 
 @pytest.fixture(scope="module")
-def single_thread():
-    """The shared 2-core machine is oversubscribed; one intra-op thread keeps these small models quick."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
 def tiny(single_thread):
     return create_encoder("clap", config="tiny", random_init=True)
 

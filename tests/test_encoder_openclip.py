@@ -23,15 +23,6 @@ CAPTIONS = ["a photo of a dog", "a red car on a street", "", "an old clock tower
 
 
 @pytest.fixture(scope="module")
-def single_thread():
-    """The shared 2-core machine is oversubscribed; one intra-op thread keeps these small models quick."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
 def tiny(single_thread):
     return create_encoder("openclip", config="tiny", random_init=True)
 

@@ -20,12 +20,8 @@ def _unit(n, d, seed):
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny heads gain nothing from threads, and on a busy 2-core machine OpenMP contention costs 50x."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(single_thread):
+    """Every test here runs on one torch thread (see conftest.single_thread)."""
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,8 @@ from trainer.synthetic import synthetic_feats
 
 
 @pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _one_thread(single_thread):
+    """Every test here runs on one torch thread (see conftest.single_thread)."""
 
 
 def test_connection_data_is_row_aligned_and_unpaired():
