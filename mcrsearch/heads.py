@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mcrsearch.errors import WeightsInvalidError
+from mcrsearch.statecheck import check_state_fits
 
 
 class MLPBlock(nn.Module):
@@ -125,16 +125,6 @@ HEAD_KINDS: dict[str, type[nn.Module]] = {
 
 def load_head_state(module: nn.Module, state_dict: Mapping[str, torch.Tensor], source: str = "checkpoint") -> nn.Module:
     """Load strictly (every key, every shape) and switch to eval; refuse anything else in one sentence."""
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state_dict))
-    unexpected = sorted(set(state_dict) - set(expected))
-    if missing or unexpected:
-        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
-        raise WeightsInvalidError(f"{source} does not fit {type(module).__name__}: {detail}.")
-    for key, tensor in state_dict.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise WeightsInvalidError(
-                f"{source} does not fit {type(module).__name__}: {key} has shape {tuple(tensor.shape)}, "
-                f"expected {tuple(expected[key].shape)}.")
+    check_state_fits(module, state_dict, source, type(module).__name__)
     module.load_state_dict(state_dict, strict=True)
     return module.eval()

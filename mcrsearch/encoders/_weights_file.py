@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from mcrsearch.errors import WeightsInvalidError, WeightsMissingError
+from mcrsearch.statecheck import check_state_fits
 
 def missing_weights(artifact: str, what: str, path: str | Path | None = None) -> WeightsMissingError:
     """The one-sentence error for an absent artifact, naming the commands that provide it."""
@@ -126,19 +127,5 @@ def unwrap_state_dict(raw: Any) -> dict[str, Any]:
 
 def load_strict(module: Any, state: Mapping[str, Any], path: str | Path, what: str) -> None:
     """load_state_dict(strict=True), turning a mismatch into one clear sentence."""
-    expected = module.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(state) if tuple(expected[k].shape) != tuple(state[k].shape))
-    if missing or unexpected or wrong:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
-        if wrong:
-            k = wrong[0]
-            parts.append(f"{len(wrong)} of the wrong shape (e.g. {k}: {tuple(state[k].shape)} "
-                         f"instead of {tuple(expected[k].shape)})")
-        raise WeightsInvalidError(f"{path} does not fit the {what}: {', '.join(parts)} tensors.")
+    check_state_fits(module, state, path, what)
     module.load_state_dict(dict(state), strict=True)

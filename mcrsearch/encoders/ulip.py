@@ -27,6 +27,7 @@ from torch import nn
 from mcrsearch.encoders.base import Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError, MediaError, WeightsInvalidError
 from mcrsearch.modality import Modality
+from mcrsearch.statecheck import check_state_fits
 
 ARTIFACT = "ulip2-pointbert"
 
@@ -215,15 +216,7 @@ def check_point_state(model: nn.Module, state: Mapping[str, torch.Tensor], sourc
         raise WeightsInvalidError(
             f"{source} projects point clouds to {tuple(proj.shape)[-1]} dimensions, not {want[-1]}: it is another "
             f"ULIP release than the early 512-d pointbert_ULIP-2.pt the C-MCR/Ex-MCR heads were trained on.")
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
-        raise WeightsInvalidError(f"{source} does not fit the ULIP-2 PointBERT layout: {detail}.")
-    for key, tensor in state.items():
-        if tuple(tensor.shape) != tuple(expected[key].shape):
-            raise WeightsInvalidError(f"{source} does not fit the ULIP-2 PointBERT layout: {key} has shape "
-                                      f"{tuple(tensor.shape)}, expected {tuple(expected[key].shape)}.")
+    check_state_fits(model, state, source, "ULIP-2 PointBERT layout")
 
 
 def load_point_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
