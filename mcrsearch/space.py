@@ -63,12 +63,6 @@ class Space:
             self._fingerprint = h.hexdigest()[:16]
         return self._fingerprint
 
-    def decode(self, path: Any, modality: Modality | None = None, max_bytes: int | None = None) -> tuple[Modality, Any]:
-        """Decode a file exactly as this space's vectors expect (the same call in index, query and train)."""
-        from mcrsearch import media
-
-        return media.decode(path, modality, n_points=self.mesh_points, max_bytes=max_bytes)
-
     def supports(self, modality: Modality | str) -> bool:
         return Modality.parse(modality) in self.routes
 
