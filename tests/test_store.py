@@ -135,5 +135,33 @@ def test_filtered_hnsw_recall_at_50k():
     spec = importlib.util.spec_from_file_location("perf", Path(__file__).parents[1] / "benchmarks" / "perf.py")
     perf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(perf)
-    row = perf.bench_ann(50_000, 256, 100)
+    row = perf.bench_ann(50_000, 256, 100)[0]
     assert row["recall_at_10"] >= 0.99
+
+
+def test_quantized_search_keeps_top_k_of_near_duplicates_and_float_scores(tmp_path):
+    """Once optimized, the engine picks candidates on int8 codes; among tight clusters of near-duplicates the
+    hits must still be the exact top-k with float cosines, since calibration and fused ranking use them."""
+    rng = np.random.default_rng(3)
+    n, d = 12_000, 256                      # 12 MB of float vectors: above the full-scan threshold
+    centers = _unit(rng, 60, d)
+    vectors = centers[rng.integers(0, 60, n)] + 0.08 * _unit(rng, n, d)   # clustered, like real embeddings
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    mods = np.array(["image", "audio", "text", "3d"])[rng.integers(0, 4, n)]
+    store = _edge(tmp_path)
+    store.ensure_space("s", "fp", d, list(set(mods)))
+    store.upsert("s", "fp", [PointData(point_id(f"/v/{i}"), {"s": vectors[i]},
+                                       {"path": f"/v/{i}", "modality": str(mods[i])}) for i in range(n)])
+    store.optimize()
+    pool = np.where(mods == "3d")[0]
+    recalls = []
+    for q in centers[:20] + 0.05 * _unit(rng, 20, d):
+        q = q / np.linalg.norm(q)
+        hits = store.search("s", q, k=10, modalities=["3d"], fingerprint="fp")
+        exact = pool[np.argsort(-(vectors[pool] @ q))[:10]]
+        recalls.append(len({f"/v/{i}" for i in exact} & {h.payload["path"] for h in hits}) / 10)
+        for h in hits:
+            i = int(h.payload["path"].rsplit("/", 1)[1])
+            assert h.score == pytest.approx(float(vectors[i] @ q), abs=1e-5)
+    store.close()
+    assert np.mean(recalls) >= 0.99
