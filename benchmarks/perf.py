@@ -405,16 +405,19 @@ def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
     return head + body
 
 
+MERGED_PARTS = ("indexing", "ann")   # tables whose rows accumulate across runs, each row naming its command
+
+
 def _provenance(results: dict) -> list[tuple[str, dict]]:
-    """(part, command) pairs; indexing rows are merged across runs, so each row names its own command."""
+    """(part, command) pairs: one per part, or one per distinct command behind a merged part's rows."""
     pairs = []
     for part, meta in sorted(results.get("_runs", {}).items()):
         if part not in results:
             continue
-        if part == "indexing":
-            seen = {}
-            for row in results["indexing"]:
-                seen.setdefault(row.get("produced_by", meta)["command"], row.get("produced_by", meta))
+        if part in MERGED_PARTS:
+            seen: dict[str, dict] = {}
+            for row in results[part]:
+                seen.setdefault(row["produced_by"]["command"], row["produced_by"])
             pairs += [(part, m) for m in seen.values()]
         else:
             pairs.append((part, meta))
@@ -436,9 +439,9 @@ def render(results: dict) -> str:
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in _provenance(results)), ""]
     if "indexing" in results:
-        for row in results["indexing"]:
-            row["ratio_median"] = statistics.median(row["ratio_per_round"])
-            row["model_ratio_median"] = statistics.median(row["model_ratio_per_round"])
+        shown = [{**row, "ratio_median": statistics.median(row["ratio_per_round"]),
+                  "model_ratio_median": statistics.median(row["model_ratio_per_round"])}
+                 for row in results["indexing"]]
         lines += ["### Indexing throughput and overhead over the encoder", "",
                   "Three passes over the same files, interleaved per round; times are medians over the rounds. "
                   "`encoder from files s` decodes each file and embeds the items in batches in one thread: the cost "
@@ -450,16 +453,16 @@ def render(results: dict) -> str:
                   "on items decoded beforehand: for the tiny and mini-world encoders reading and decoding a file costs "
                   "as much as embedding it, so this ratio counts decoding, which any embedding of files must do, "
                   "as overhead. The `bench-full-*` rows are the real architectures at full size (random weights).", "",
-                  _table(results["indexing"], [("space", "space", ""), ("modalities", "modalities", ""),
-                                               ("items", "items", ""), ("create_s", "create s", ".2f"),
-                                               ("index_s", "index wall s", ".2f"),
-                                               ("files_encoder_s", "encoder from files s", ".2f"),
-                                               ("pure_encoder_s", "model only s", ".2f"),
-                                               ("encoder_in_index_s", "model s inside index", ".2f"),
-                                               ("items_per_s", "items/s", ".1f"),
-                                               ("ratio_median", "overhead ratio", ".2f"),
-                                               ("model_ratio_median", "model-only ratio", ".2f"),
-                                               ("ratio_per_round", "per round", "")]), ""]
+                  _table(shown, [("space", "space", ""), ("modalities", "modalities", ""),
+                                 ("items", "items", ""), ("create_s", "create s", ".2f"),
+                                 ("index_s", "index wall s", ".2f"),
+                                 ("files_encoder_s", "encoder from files s", ".2f"),
+                                 ("pure_encoder_s", "model only s", ".2f"),
+                                 ("encoder_in_index_s", "model s inside index", ".2f"),
+                                 ("items_per_s", "items/s", ".1f"),
+                                 ("ratio_median", "overhead ratio", ".2f"),
+                                 ("model_ratio_median", "model-only ratio", ".2f"),
+                                 ("ratio_per_round", "per round", "")]), ""]
     if "reindex" in results:
         r = results["reindex"]
         lines += ["### Re-index of an unchanged tree", "",
@@ -519,6 +522,17 @@ def previous_results(path: Path) -> dict:
         return {}
 
 
+def _current_layout(results: dict) -> dict:
+    """Drop rows written by an older layout of this script (indexing rows without the from-files pass, ANN
+    rows without search settings): they are re-measured, never mixed into a table with the current ones.
+    Rows written before rows named their own command get the command their part was last run with."""
+    for part, field in (("indexing", "files_encoder_s"), ("ann", "oversampling")):
+        rows = [r for r in results.pop(part, []) if field in r]
+        if rows:
+            results[part] = [{"produced_by": results["_runs"][part], **r} for r in rows]
+    return results
+
+
 def _ann_key(row: dict) -> tuple:
     return row["vectors"], row["dim"], row["hnsw_ef"], row["oversampling"]
 
@@ -540,7 +554,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--items", type=int, default=100, help="items per modality for the indexing part")
     p.add_argument("--reindex-files", type=int, default=10_000)
     p.add_argument("--runs", type=int, default=50)
-    p.add_argument("--rounds", type=int, default=3, help="interleaved pure/index rounds (best of each kept)")
+    p.add_argument("--rounds", type=int, default=3, help="interleaved model/files/index rounds (medians reported)")
     p.add_argument("--cold-runs", type=int, default=5)
     p.add_argument("--spaces", default="tiny-real", help="tiny-real, full-real and/or miniworld")
     p.add_argument("--out", default=str(REPO / "docs" / "BENCHMARKS.md"))
@@ -549,10 +563,7 @@ def main(argv: list[str] | None = None) -> int:
     _register_spaces()
     parts = set(ns.parts.split(","))
     out_path = Path(ns.out)
-    results: dict = previous_results(out_path)
-    current = [r for r in results.pop("indexing", []) if "files_encoder_s" in r]
-    if current:   # rows of the older layout (no from-files pass) are dropped, not mixed in
-        results["indexing"] = current
+    results: dict = _current_layout(previous_results(out_path))
     runs = results.setdefault("_runs", {})
     meta = {"command": ("python benchmarks/perf.py " + " ".join(args)).strip(),
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
@@ -569,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
                            ("bench-full-ulip", ("3d",))]
             elif s == "miniworld":
                 spaces.append(("miniworld", MODS))
-        rows = {r["space"]: r for r in results.get("indexing", []) if "files_encoder_s" in r}   # others kept
+        rows = {r["space"]: r for r in results.get("indexing", [])}   # spaces not measured now are kept
         rows.update({r["space"]: {**r, "produced_by": meta} for r in bench_indexing(ns.items, spaces, ns.rounds)})
         results["indexing"] = list(rows.values())
     if "reindex" in parts:
@@ -580,10 +591,10 @@ def main(argv: list[str] | None = None) -> int:
         sizes = [int(s) for s in ns.sizes.split(",") if s]
         efs = [int(e) for e in ns.efs.split(",")] if ns.efs else None
         overs = [float(o) for o in ns.oversamplings.split(",")] if ns.oversamplings else None
-        rows = {_ann_key(r): r for r in results.get("ann", []) if "oversampling" in r}   # others are kept
+        rows = {_ann_key(r): r for r in results.get("ann", [])}   # sizes and settings not measured now are kept
         for n in sizes:
             for row in bench_ann(n, ns.dim, ns.queries, efs, ns.store_dir, overs):
-                rows[_ann_key(row)] = row
+                rows[_ann_key(row)] = {**row, "produced_by": meta}
             results["ann"] = [rows[key] for key in sorted(rows)]
             write_section(out_path, "perf", render(results))       # keep what finished if a later size is cut short
         done = {r["vectors"] for r in results["ann"]}
