@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,6 @@ def _entry(path: str) -> ScannedFile | None:
         st = os.stat(path)          # follows a file symlink; a dangling one is skipped
     except OSError:
         return None
-    if not os.path.isfile(path):
+    if not stat.S_ISREG(st.st_mode):
         return None
     return ScannedFile(path, modality, st.st_size, st.st_mtime_ns)

@@ -32,7 +32,7 @@ class Settings:
     shard_number: int | None = None
     replication_factor: int | None = None
     batch_size: int = 0                  # 0 = sized for the device
-    workers: int = 0                     # decode workers; 0 = cores
+    workers: int = 0                     # decode threads; 0 = auto (cores on a GPU, none on CPU)
     max_file_mb: float = 512.0           # larger files are skipped as 'huge'
     debug: bool = False
 

@@ -516,10 +516,16 @@ class Store:
                                          f"'{self.collection}'.")
         self.backend.upsert(points)
 
-    def set_vectors_keep_others(self, space: str, fingerprint: str, points: Sequence[PointData]) -> None:
-        """Upsert, keeping vectors of other spaces that unchanged items already have (one atomic write each)."""
+    def set_vectors_keep_others(self, space: str, fingerprint: str, points: Sequence[PointData],
+                                stored_ids: Iterable[str] | None = None) -> None:
+        """Upsert, keeping vectors of other spaces that unchanged items already have (one atomic write each).
+
+        `stored_ids`: the ids among `points` that may already be stored (the indexer knows them from its
+        scroll); the others are written without first being looked up. None looks them all up.
+        """
         self.check_space(space, fingerprint)
-        existing = {r.id: r for r in self.backend.retrieve([p.id for p in points], with_vectors=True)}
+        lookup = [p.id for p in points] if stored_ids is None else list(stored_ids)
+        existing = {r.id: r for r in self.backend.retrieve(lookup, with_vectors=True)}
         merged = []
         for p in points:
             old = existing.get(p.id)

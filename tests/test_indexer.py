@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,9 +16,11 @@ import pytest
 
 import test_indexer_helpers as H
 from indexer import index_path, scan
+from indexer.pipeline import decode_workers
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 from mcrsearch.errors import SpaceMismatchError
+from mcrsearch.modality import Modality
 from mcrsearch.store import Store, point_id
 
 TESTS = Path(__file__).parent
@@ -177,6 +180,15 @@ def test_sigkill_mid_index_then_rerun_equals_clean_run(tmp_path, kill_after):
     assert len(state["points"]) == 24
     assert state == expected
     assert sum(len(v) for v in files.values()) == 24
+
+
+def test_decode_threads_only_when_an_encoder_is_on_an_accelerator(tmp_path):
+    settings = _settings(tmp_path)
+    space = H.build_tiny(settings)
+    assert decode_workers(settings, space) == 0            # CPU: decode in the encoding thread
+    assert decode_workers(replace(settings, workers=3), space) == 3
+    space.routes[Modality.AUDIO].encoder.device = "cuda:0"
+    assert decode_workers(settings, space) == (os.cpu_count() or 2)
 
 
 def test_cli_index_json(tmp_path, capsys):

@@ -13,7 +13,7 @@ def index(
     path: Path = typer.Argument(..., help="Folder (or file) to index."),
     space: Optional[str] = typer.Option(None, "--space", help="Space to embed with (default: settings / auto)."),
     collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Decode worker threads (0 = cores)."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Decode threads (0 = auto: cores when encoding on a GPU, none on CPU)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Encoder batch size (0 = by device)."),
     max_file_mb: Optional[float] = typer.Option(None, "--max-file-mb", help="Skip files larger than this."),
     qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
