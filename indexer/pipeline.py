@@ -155,7 +155,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                        "mtime_ns": f.mtime_ns, "spaces": [sp.name]}
             payload.update({k: v for k, v in info.items() if k not in payload})
             points.append(PointData(point_id(f.path), {sp.name: vec}, payload))
-        failed_ids = [point_id(f.path) for f, old, _ in batch if old is not None and f not in {o[0] for o in ok}]
+        embedded = {f.path for f, _old, _data in ok}
+        failed_ids = [old.id for f, old, _ in batch if old is not None and f.path not in embedded]
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
                                       stored_ids=[old.id for _f, old, _data in ok if old is not None])
         store.delete(failed_ids)
