@@ -376,6 +376,20 @@ def test_content_hash_is_sha256_of_bytes(good, tmp_path):
         content_hash(tmp_path / "missing")
 
 
+def test_content_hash_streams_files_over_one_block(tmp_path, monkeypatch):
+    import hashlib
+
+    from mcrsearch import media
+
+    data = np.random.default_rng(0).bytes(10_000)
+    path = tmp_path / "big.bin"
+    path.write_bytes(data)
+    expected = hashlib.sha256(data).hexdigest()
+    assert content_hash(path) == expected                       # one read
+    monkeypatch.setattr(media, "HASH_BLOCK", 4096)              # 3 blocks, the last one short
+    assert content_hash(path) == expected
+
+
 @pytest.mark.parametrize("head,expected", [
     (b"\xff\xfeh\x00i\x00", ("text", "text")),                 # UTF-16 BOM, not an MP3 frame sync
     (b"\xff\xfb\x90\x64" + b"\x00" * 20, ("audio", "MP3 audio")),  # MPEG-1 layer III frame
