@@ -461,7 +461,7 @@ def render(results: dict) -> str:
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in _provenance(results)), ""]
     if "indexing" in results:
-        shown = [{"decode_threads": 0, **row, "ratio_median": statistics.median(row["ratio_per_round"]),
+        shown = [{**row, "ratio_median": statistics.median(row["ratio_per_round"]),
                   "ratio_best": row["index_best_s"] / row["streamed_best_s"],
                   "model_ratio_median": statistics.median(row["model_ratio_per_round"])}
                  for row in results["indexing"]]
@@ -554,9 +554,10 @@ def previous_results(path: Path) -> dict:
 
 
 def _current_layout(results: dict) -> dict:
-    """Drop rows written by an older layout of this script (indexing rows without the streamed from-files pass and best times, ANN
-    rows without search settings): they are re-measured, never mixed into a table with the current ones.
-    Rows written before rows named their own command get the command their part was last run with."""
+    """Drop rows written by an older layout of this script (indexing rows without the streamed from-files
+    pass, best times and decode threads; ANN rows without search settings): they are re-measured, never mixed
+    into a table with the current ones. Rows written before rows named their own command get the command
+    their part was last run with."""
     for part, field in (("indexing", "index_best_s"), ("ann", "oversampling")):
         rows = [r for r in results.pop(part, []) if field in r]
         if rows:
@@ -565,7 +566,7 @@ def _current_layout(results: dict) -> dict:
 
 
 def _indexing_key(row: dict) -> tuple:
-    return row["space"], row.get("decode_threads", 0)   # rows before the column: CPU, product choice = 0
+    return row["space"], row["decode_threads"]
 
 
 def _ann_key(row: dict) -> tuple:
