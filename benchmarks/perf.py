@@ -344,10 +344,11 @@ def _same_schema(config_path: Path) -> bool:
 def _build_ann_store(path: Path, data: np.ndarray, labels: np.ndarray, ids: list[str]):
     """Upsert and build the HNSW graph in `path`, or reopen it when an earlier run built the same data there
     (a 1M-vector build takes the better part of an hour on 2 cores; search settings can be swept on it)."""
-    from mcrsearch.store import EdgeBackend, PointData, Store
+    from mcrsearch.store import INDEXED_FIELDS, EdgeBackend, PointData, Store
 
     marker = path / "bench-ann.json"
-    want = {"vectors": len(data), "dim": int(data.shape[1]), "checksum": float(data[:: max(1, len(data) // 997)].sum())}
+    want = {"vectors": len(data), "dim": int(data.shape[1]), "checksum": float(data[:: max(1, len(data) // 997)].sum()),
+            "indexed_fields": list(INDEXED_FIELDS)}
     if marker.exists() and _same_schema(path / "ann" / "edge_config.json"):
         done = json.loads(marker.read_text())
         if all(done.get(k) == v for k, v in want.items()):
@@ -448,8 +449,8 @@ def _provenance(results: dict) -> list[tuple[str, dict]]:
 
 def render(results: dict) -> str:
     """Markdown for every part measured so far; each part says which command produced it and when."""
-    from mcrsearch.store import (HNSW_EF_CONSTRUCT, HNSW_M, HNSW_PAYLOAD_M, INDEXING_THREADS, OVERSAMPLING, QUANTILE,
-                                 SEARCH_EF)
+    from mcrsearch.store import (HNSW_EF_CONSTRUCT, HNSW_M, HNSW_PAYLOAD_M, INDEXED_FIELDS, INDEXING_THREADS,
+                                 OVERSAMPLING, QUANTILE, SEARCH_EF)
 
     lines = ["## Performance (index, re-index, query, ANN)", "",
              f"Machine: {platform.machine()} with {os.cpu_count()} CPU cores (shared with other jobs), Python "
@@ -457,7 +458,7 @@ def render(results: dict) -> str:
              f"ef_construct={HNSW_EF_CONSTRUCT}, payload_m={HNSW_PAYLOAD_M} (per-modality links for filtered "
              f"search), built with {INDEXING_THREADS} threads on int8 scalar-quantized vectors (quantile {QUANTILE}); "
              f"search ef={SEARCH_EF}, the best {OVERSAMPLING:g} x k candidates rescored with the float vectors; keyword "
-             "payload indexes on modality/path/hash.", "",
+             f"payload index on {'/'.join(INDEXED_FIELDS)}.", "",
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in _provenance(results)), ""]
     if "indexing" in results:

@@ -58,17 +58,17 @@ def _media():
 
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
              n_points: int) -> tuple[str, Any]:
-    """Worker-thread part: size check, content hash, decode. Returns ('touch'|'embed', data)."""
+    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data)."""
     media = _media()
     if f.size == 0:
         raise MediaError(f.path, "empty file")
     if f.size > max_bytes:
         raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the max_file_mb limit "
                                  f"of {max_bytes / 2**20:g} MB")
-    digest = media.content_hash(f.path)
+    digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         return "touch", digest
-    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes)
+    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data)
     info = media.describe(modality, decoded) or {}
     return "embed", (digest, Modality.parse(modality), decoded, info)
 

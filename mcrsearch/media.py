@@ -26,6 +26,7 @@ import io
 import math
 import os
 import pickle
+import stat
 import struct
 import warnings
 from collections.abc import Callable
@@ -79,30 +80,56 @@ def _human_bytes(n: float) -> str:
     return f"{n:.1f} GB"  # pragma: no cover
 
 
-def _check_file(path: Path, max_bytes: int | float | None) -> int:
-    """Refuse missing, empty and huge files before anything reads them; return the size."""
-    try:
-        if not path.exists():
-            raise MediaError(path, "file not found")
-        if path.is_dir():
+@dataclass(frozen=True)
+class _Source:
+    """The file a loader decodes: its path (for reasons, and for readers that need one) and, when the
+    caller has already read the whole file, its bytes, so that nothing reads it a second time."""
+
+    path: Path
+    size: int
+    data: bytes | None = None
+
+    def head(self, n: int = 64) -> bytes:
+        if self.data is not None:
+            return self.data[:n]
+        with self.open() as fh:
+            return fh.read(n)
+
+    def open(self) -> BinaryIO:
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        try:
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise MediaError(self.path, f"cannot read file ({exc.strerror or exc})") from exc
+
+    def read(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        with self.open() as fh:
+            return fh.read()
+
+
+def _source(path: Path, max_bytes: int | float | None, data: bytes | None = None) -> _Source:
+    """Refuse missing, empty and huge files before anything reads them (one stat; none for given bytes)."""
+    if data is not None:
+        size = len(data)
+    else:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError as exc:
+            raise MediaError(path, "file not found") from exc
+        except OSError as exc:
+            raise MediaError(path, f"cannot read file ({exc.strerror or exc})") from exc
+        if stat.S_ISDIR(st.st_mode):
             raise MediaError(path, "is a directory, not a file")
-        size = path.stat().st_size
-    except OSError as exc:
-        raise MediaError(path, f"cannot read file ({exc.strerror or exc})") from exc
+        size = st.st_size
     if size == 0:
         raise MediaError(path, "empty file")
     limit = default_max_bytes() if max_bytes is None else max_bytes
     if limit and size > limit:
         raise MediaError(path, f"exceeds the {_human_bytes(limit)} limit (file is {_human_bytes(size)})")
-    return size
-
-
-def _read_head(path: Path, n: int = 64) -> bytes:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n)
-    except OSError as exc:
-        raise MediaError(path, f"cannot read file ({exc.strerror or exc})") from exc
+    return _Source(path, size, data)
 
 
 def sniff(head: bytes) -> tuple[str, str] | None:
@@ -172,36 +199,45 @@ def _short(exc: BaseException) -> str:
 HASH_BLOCK = 1 << 24
 
 
-def content_hash(path: str | Path) -> str:
-    """sha256 hex digest of the file's bytes; the indexer keys items by it.
+def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
+    """sha256 hex digest of the file's bytes, and the bytes themselves when they were read in one piece.
 
-    Why one read for small files: `read(n)` allocates n bytes before it knows the file is shorter, so
-    streaming a 30 KB file in 1 MB blocks cost about as much as hashing it; a bare `read()` sizes its
-    buffer from the file.
+    Why the bytes: the indexer hashes every file it embeds, then decodes it; passing them to `decode`
+    reads each file once, and the vector comes from exactly the bytes the stored hash names. Why one
+    read for files up to HASH_BLOCK: `read(n)` allocates n bytes before it knows the file is shorter,
+    so small block reads cost about as much as hashing; a bare `read()` sizes its buffer from the file.
     """
-    p = Path(path)
     try:
-        with open(p, "rb") as fh:
+        with open(path, "rb") as fh:
             if os.fstat(fh.fileno()).st_size <= HASH_BLOCK:
-                return hashlib.sha256(fh.read()).hexdigest()
+                data = fh.read()
+                return hashlib.sha256(data).hexdigest(), data
             digest = hashlib.sha256()
             while block := fh.read(HASH_BLOCK):
                 digest.update(block)
-            return digest.hexdigest()
+            return digest.hexdigest(), None
     except OSError as exc:
-        raise MediaError(p, f"cannot read file ({exc.strerror or exc})") from exc
+        raise MediaError(Path(path), f"cannot read file ({exc.strerror or exc})") from exc
+
+
+def content_hash(path: str | Path) -> str:
+    """sha256 hex digest of the file's bytes; the indexer keys items by it."""
+    return read_hashed(path)[0]
 
 
 # --------------------------------------------------------------------------------------------------
 # Images
 
 
-def load_image(path: str | Path, *, max_bytes: int | None = None,
-               max_pixels: int = MAX_IMAGE_PIXELS) -> "Image.Image":  # noqa: F821
-    """Decode an image to RGB: first frame, EXIF orientation applied, transparency on white."""
+def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS,
+               data: bytes | None = None) -> "Image.Image":  # noqa: F821
+    """Decode an image to RGB: first frame, EXIF orientation applied, transparency on white.
+
+    `data`: the file's bytes when the caller has read them already (see `read_hashed`).
+    """
     p = Path(path)
-    _check_file(p, max_bytes)
-    found = _refuse_mismatch(p, _read_head(p), "image", {"image"})
+    src = _source(p, max_bytes, data)
+    found = _refuse_mismatch(p, src.head(), "image", {"image"})
     label = found[1].replace(" image", "") if found else "image"
 
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -209,7 +245,7 @@ def load_image(path: str | Path, *, max_bytes: int | None = None,
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as img:
+            with src.open() as fh, Image.open(fh) as img:
                 width, height = img.size
                 if width * height > max_pixels:
                     raise MediaError(p, f"image too large to decode safely ({width}x{height} pixels, "
@@ -274,51 +310,53 @@ def mp3_supported() -> bool:
         return False
 
 
-def load_audio(path: str | Path, *, max_bytes: int | None = None) -> AudioClip:
-    """Decode wav/flac/ogg/mp3 to a mono float32 clip in [-1, 1] at the file's native rate."""
+def load_audio(path: str | Path, *, max_bytes: int | None = None, data: bytes | None = None) -> AudioClip:
+    """Decode wav/flac/ogg/mp3 to a mono float32 clip in [-1, 1] at the file's native rate.
+
+    `data`: the file's bytes when the caller has read them already (see `read_hashed`).
+    """
     p = Path(path)
-    _check_file(p, max_bytes)
-    found = _refuse_mismatch(p, _read_head(p), "audio", {"audio"})
+    src = _source(p, max_bytes, data)
+    found = _refuse_mismatch(p, src.head(), "audio", {"audio"})
     label = found[1].replace(" audio", "") if found else p.suffix.lstrip(".").upper() or "audio"
     is_mp3 = p.suffix.lower() == ".mp3" or (found is not None and found[1] == "MP3 audio")
     if is_mp3 and not mp3_supported():
         raise UnsupportedMediaError(p, "MP3 decoding is not available (this libsndfile lacks MP3 support)")
 
     if found is not None and found[1] == "WAV audio":
-        _check_wav_complete(p)
+        _check_wav_complete(src)
 
     import soundfile as sf
 
-    try:
-        data, rate = sf.read(str(p), dtype="float32", always_2d=True)
-    except MemoryError as exc:
-        raise MediaError(p, "audio too long to decode in memory") from exc
-    except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, ValueError ...
-        reason = f"truncated or corrupt {label}" if found else "not a valid audio file (unrecognised format)"
-        raise MediaError(p, f"{reason} ({_short(exc)})") from exc
+    with src.open() as fh:
+        try:
+            samples, rate = sf.read(fh, dtype="float32", always_2d=True)
+        except MemoryError as exc:
+            raise MediaError(p, "audio too long to decode in memory") from exc
+        except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, ValueError ...
+            reason = f"truncated or corrupt {label}" if found else "not a valid audio file (unrecognised format)"
+            # libsndfile's own words, without soundfile's "Error opening <stream>:" prefix
+            detail = getattr(exc, "error_string", None) or _short(exc)
+            raise MediaError(p, f"{reason} ({detail})") from exc
     if rate is None or rate <= 0:
         raise MediaError(p, f"invalid sample rate {rate}")
-    if data.size == 0 or data.shape[0] == 0:
+    if samples.size == 0 or samples.shape[0] == 0:
         raise MediaError(p, "audio has no samples (zero length)")
-    mono = data.mean(axis=1, dtype=np.float64) if data.shape[1] > 1 else data[:, 0]
+    mono = samples.mean(axis=1, dtype=np.float64) if samples.shape[1] > 1 else samples[:, 0]
     if not np.all(np.isfinite(mono)):
         raise MediaError(p, "audio contains NaN or infinite samples")
-    samples = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
-    return AudioClip(samples=np.ascontiguousarray(samples), sample_rate=int(rate))
+    clipped = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
+    return AudioClip(samples=np.ascontiguousarray(clipped), sample_rate=int(rate))
 
 
-def _check_wav_complete(path: Path) -> None:
+def _check_wav_complete(src: _Source) -> None:
     """Refuse a WAV whose data chunk is cut short (an interrupted copy); libsndfile would silently
     return the part that is there, and a half clip would be indexed as if it were the whole."""
-    try:
-        fh = open(path, "rb")
-    except OSError:
-        return  # libsndfile will report it
-    with fh:
+    path, size = src.path, src.size
+    with src.open() as fh:
         if fh.read(4) != b"RIFF":
             return  # RF64 and others: leave to libsndfile
         fh.seek(12)
-        size = path.stat().st_size
         while True:
             header = fh.read(8)
             if len(header) < 8:
@@ -427,11 +465,16 @@ def normalize_points(xyz: np.ndarray) -> np.ndarray:
     return pts.astype(np.float32)
 
 
-def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | None = None) -> np.ndarray:
-    """Decode a mesh (surface-sampled, normalised) or a point cloud (as stored) to (N, 3) float32."""
+def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | None = None,
+                data: bytes | None = None) -> np.ndarray:
+    """Decode a mesh (surface-sampled, normalised) or a point cloud (as stored) to (N, 3) float32.
+
+    `data`: the file's bytes when the caller has read them already (see `read_hashed`); meshes are
+    still loaded from the path, since a glTF may refer to files beside it.
+    """
     p = Path(path)
-    _check_file(p, max_bytes)
-    head = _read_head(p)
+    src = _source(p, max_bytes, data)
+    head = src.head()
     found = _refuse_mismatch(p, head, "3D", {"3d", "text"})
     suffix = p.suffix.lower()
     if n_points <= 0:
@@ -439,15 +482,15 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
     try:
         label = found[1] if found else ""
         if label == "Python pickle" or (suffix == ".pkl" and label != "NumPy array"):
-            with open(p, "rb") as fh:  # a bare pickle (some demo files are saved with pickle.dump)
+            with src.open() as fh:  # a bare pickle (some demo files are saved with pickle.dump)
                 xyz = _xyz_from_object(p, _unpickle(p, fh))
         elif suffix == ".npy" or label == "NumPy array":
-            with open(p, "rb") as fh:
+            with src.open() as fh:
                 xyz = _xyz_from_object(p, _read_npy(p, fh))
         elif suffix == ".npz" or label == "ZIP archive":
-            xyz = _read_npz(p)
+            xyz = _read_npz(src)
         elif suffix in _COLUMN_SUFFIXES:
-            xyz = _read_columns(p)
+            xyz = _read_columns(src)
         else:
             xyz = _read_geometry(p, n_points, suffix)
     except MediaError:
@@ -513,15 +556,18 @@ def _read_npy(path: Path, fh: BinaryIO) -> Any:
         raise MediaError(path, f"truncated or corrupt NumPy file ({_short(exc)})") from exc
 
 
-def _read_npz(path: Path) -> Any:
+def _read_npz(src: _Source) -> Any:
     """An npz member named xyz/points, or the only member; members read like `.npy` files."""
     import zipfile
 
+    path = src.path
+    stream = src.open()
     try:
-        zf = zipfile.ZipFile(path)
+        zf = zipfile.ZipFile(stream)
     except Exception as exc:
+        stream.close()
         raise MediaError(path, f"truncated or corrupt NPZ archive ({_short(exc)})") from exc
-    with zf:
+    with stream, zf:
         members = {Path(n).stem if n.endswith(".npy") else n: n for n in zf.namelist()}
         if not members:
             raise MediaError(path, "NPZ archive is empty")
@@ -564,13 +610,14 @@ def _xyz_from_object(path: Path, obj: Any) -> Any:
     return obj
 
 
-def _read_columns(path: Path) -> np.ndarray:
+def _read_columns(src: _Source) -> np.ndarray:
     """Whitespace- or comma-separated rows; the first three numbers of each row are x, y, z.
 
     Lines that do not start with three numbers (headers, a point count, comments) are skipped; a
     file where most lines are not points is refused rather than half-read.
     """
-    text = _decode_text_bytes(path, path.read_bytes())
+    path = src.path
+    text = _decode_text_bytes(path, src.read())
     rows: list[list[float]] = []
     skipped = 0
     for line in text.splitlines():
@@ -662,16 +709,15 @@ def _decode_text_bytes(path: Path, raw: bytes) -> str:
         return raw.decode("latin-1")
 
 
-def load_text(path: str | Path, *, max_bytes: int | None = None) -> str:
-    """Read a caption: utf-8 (BOM aware) with latin-1 fallback, stripped; long text is kept whole."""
+def load_text(path: str | Path, *, max_bytes: int | None = None, data: bytes | None = None) -> str:
+    """Read a caption: utf-8 (BOM aware) with latin-1 fallback, stripped; long text is kept whole.
+
+    `data`: the file's bytes when the caller has read them already (see `read_hashed`).
+    """
     p = Path(path)
-    _check_file(p, max_bytes)
-    _refuse_mismatch(p, _read_head(p), "text", {"text"})
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise MediaError(p, f"cannot read file ({exc.strerror or exc})") from exc
-    text = _decode_text_bytes(p, raw).strip()
+    src = _source(p, max_bytes, data)
+    _refuse_mismatch(p, src.head(), "text", {"text"})
+    text = _decode_text_bytes(p, src.read()).strip()
     if not text:
         raise MediaError(p, "empty text (only whitespace)")
     return text
@@ -682,12 +728,14 @@ def load_text(path: str | Path, *, max_bytes: int | None = None) -> str:
 
 
 def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_points: int = 10_000,
-           max_bytes: int | None = None) -> tuple[Modality, Any]:
+           max_bytes: int | None = None, data: bytes | None = None) -> tuple[Modality, Any]:
     """Decode any supported file into (modality, model input).
 
     The modality comes from the extension unless given (a `.txt` is a caption unless `modality="3d"`
     says it is an x y z list). `max_bytes` defaults to Settings' `max_file_mb`; 0 disables the limit.
-    `n_points` is the surface sample size for meshes (the space's `mesh_points`).
+    `n_points` is the surface sample size for meshes (the space's `mesh_points`). `data`: the file's
+    bytes when the caller has read them already (the indexer, from `read_hashed`); decoded from them,
+    the result is the same as from the path.
     """
     p = Path(path)
     if modality is None:
@@ -702,10 +750,10 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
         except Exception as exc:
             raise MediaError(p, f"unknown modality {modality!r}") from exc
     loaders: dict[Modality, Callable[[], Any]] = {
-        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes),
-        Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes),
-        Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes),
-        Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes),
+        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes, data=data),
+        Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes, data=data),
+        Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes, data=data),
+        Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes, data=data),
     }
     try:
         return mod, loaders[mod]()

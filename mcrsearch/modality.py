@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 from pathlib import Path
 
@@ -45,5 +46,11 @@ SUPPORTED_EXTENSIONS = frozenset(_BY_EXTENSION)
 
 
 def detect_modality(path: str | Path) -> Modality | None:
-    """The modality a file is indexed as, from its extension; None for files mcrsearch skips."""
-    return _BY_EXTENSION.get(Path(path).suffix.lower())
+    """The modality a file is indexed as, from its extension; None for files mcrsearch skips.
+
+    The suffix is taken as `Path.suffix` takes it, from the string: the scan asks this of every file in a
+    tree, and building a Path for it cost as much as the scan's stat.
+    """
+    name = os.path.basename(os.fspath(path))
+    dot = name.rfind(".")
+    return _BY_EXTENSION.get(name[dot:].lower()) if 0 < dot < len(name) - 1 else None

@@ -390,6 +390,49 @@ def test_content_hash_streams_files_over_one_block(tmp_path, monkeypatch):
     assert content_hash(path) == expected
 
 
+def test_read_hashed_keeps_the_bytes_of_files_read_in_one_piece(tmp_path, monkeypatch):
+    import hashlib
+
+    data = np.random.default_rng(1).bytes(10_000)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), data)
+    monkeypatch.setattr(media, "HASH_BLOCK", 4096)              # streamed: the bytes are not kept
+    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), None)
+
+
+def _decoded_or_reason(path: Path, data: bytes | None):
+    try:
+        modality, item = decode(path, n_points=256, data=data)
+    except MediaError as exc:
+        return type(exc).__name__, exc.reason
+    if isinstance(item, AudioClip):
+        return modality, item.sample_rate, item.samples.tobytes()
+    if isinstance(item, str):
+        return modality, item
+    return modality, np.asarray(item).tobytes()
+
+
+def test_decoding_from_the_read_bytes_matches_decoding_from_the_path(good, bad):
+    """The indexer decodes the bytes it hashed: every good file gives the same input, every bad file the
+    same reason, as decoding from the path."""
+    for key, path in {**good, **{f"bad:{k}": v for k, v in bad.items()}}.items():
+        data = path.read_bytes() if path.is_file() else None
+        assert _decoded_or_reason(path, data) == _decoded_or_reason(path, None), key
+
+
+def test_decoding_from_bytes_reads_no_file(good, monkeypatch):
+    def boom(*a, **k):
+        raise AssertionError("the bytes were given: nothing may open the file")
+
+    kinds = ["image_png", "image_jpg", "audio_wav", "audio_flac", "cloud_npy", "cloud_dict_npy", "text_latin1"]
+    given = {key: good[key].read_bytes() for key in kinds}
+    monkeypatch.setattr("builtins.open", boom)
+    monkeypatch.setattr("os.stat", boom)
+    for key in kinds:
+        decode(good[key], n_points=256, data=given[key])
+
+
 @pytest.mark.parametrize("head,expected", [
     (b"\xff\xfeh\x00i\x00", ("text", "text")),                 # UTF-16 BOM, not an MP3 frame sync
     (b"\xff\xfb\x90\x64" + b"\x00" * 20, ("audio", "MP3 audio")),  # MPEG-1 layer III frame
