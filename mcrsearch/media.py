@@ -561,24 +561,23 @@ def _read_npz(src: _Source) -> Any:
     import zipfile
 
     path = src.path
-    stream = src.open()
-    try:
-        zf = zipfile.ZipFile(stream)
-    except Exception as exc:
-        stream.close()
-        raise MediaError(path, f"truncated or corrupt NPZ archive ({_short(exc)})") from exc
-    with stream, zf:
-        members = {Path(n).stem if n.endswith(".npy") else n: n for n in zf.namelist()}
-        if not members:
-            raise MediaError(path, "NPZ archive is empty")
-        key = next((k for k in _XYZ_KEYS if k in members), None)
-        if key is None:
-            if len(members) != 1:
-                raise MediaError(path, "NPZ archive has no 'xyz' or 'points' array and several others "
-                                       f"({', '.join(sorted(members)[:6])})")
-            key = next(iter(members))
-        with zf.open(members[key]) as member:
-            data = io.BytesIO(member.read())
+    with src.open() as stream:
+        try:
+            zf = zipfile.ZipFile(stream)
+        except Exception as exc:
+            raise MediaError(path, f"truncated or corrupt NPZ archive ({_short(exc)})") from exc
+        with zf:
+            members = {Path(n).stem if n.endswith(".npy") else n: n for n in zf.namelist()}
+            if not members:
+                raise MediaError(path, "NPZ archive is empty")
+            key = next((k for k in _XYZ_KEYS if k in members), None)
+            if key is None:
+                if len(members) != 1:
+                    raise MediaError(path, "NPZ archive has no 'xyz' or 'points' array and several others "
+                                           f"({', '.join(sorted(members)[:6])})")
+                key = next(iter(members))
+            with zf.open(members[key]) as member:
+                data = io.BytesIO(member.read())
     return _xyz_from_object(path, _read_npy(path, data))
 
 
