@@ -1,9 +1,12 @@
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
-from mcrsearch.modality import Modality, detect_modality
+from mcrsearch.modality import _BY_EXTENSION, Modality, detect_modality
 
 
 def test_help_does_not_import_torch():
@@ -27,6 +30,13 @@ def test_modality_detection():
     assert detect_modality("x.txt") is Modality.TEXT
     assert detect_modality("x.docx") is None
     assert Modality.parse("3d") is Modality.POINTS
+
+
+@pytest.mark.parametrize("name", ["a/b.png", "x/..png", ".png", "dir/.hidden.jpg", "trailing.", "a.tar.gz",
+                                  "a.b.wav", "dir.d/noext", "UP.OBJ", "é.txt"])
+def test_modality_detection_takes_the_suffix_as_pathlib_does(name):
+    assert detect_modality(name) is _BY_EXTENSION.get(Path(name).suffix.lower())
+    assert detect_modality(Path(name)) is detect_modality(name)
 
 
 def test_settings_layering(tmp_path, monkeypatch):
