@@ -220,11 +220,6 @@ def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
         raise MediaError(Path(path), f"cannot read file ({exc.strerror or exc})") from exc
 
 
-def content_hash(path: str | Path) -> str:
-    """sha256 hex digest of the file's bytes; the indexer keys items by it."""
-    return read_hashed(path)[0]
-
-
 # --------------------------------------------------------------------------------------------------
 # Images
 

@@ -23,7 +23,6 @@ from mcrsearch import media  # noqa: E402
 from mcrsearch.errors import MediaError, UnsupportedMediaError  # noqa: E402
 from mcrsearch.media import (  # noqa: E402
     AudioClip,
-    content_hash,
     decode,
     describe,
     load_audio,
@@ -364,30 +363,16 @@ def test_each_loader_refuses_other_kinds(good):
 # ---------------------------------------------------------------------------------------------- hashing
 
 
-def test_content_hash_is_sha256_of_bytes(good, tmp_path):
+def test_read_hashed_is_sha256_of_bytes(good, tmp_path):
     import hashlib
 
     path = good["mesh_glb"]
-    assert content_hash(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert media.read_hashed(path)[0] == hashlib.sha256(path.read_bytes()).hexdigest()
     copy = tmp_path / "renamed.bin"
     copy.write_bytes(path.read_bytes())
-    assert content_hash(copy) == content_hash(path)
+    assert media.read_hashed(copy)[0] == media.read_hashed(path)[0]
     with pytest.raises(MediaError):
-        content_hash(tmp_path / "missing")
-
-
-def test_content_hash_streams_files_over_one_block(tmp_path, monkeypatch):
-    import hashlib
-
-    from mcrsearch import media
-
-    data = np.random.default_rng(0).bytes(10_000)
-    path = tmp_path / "big.bin"
-    path.write_bytes(data)
-    expected = hashlib.sha256(data).hexdigest()
-    assert content_hash(path) == expected                       # one read
-    monkeypatch.setattr(media, "HASH_BLOCK", 4096)              # 3 blocks, the last one short
-    assert content_hash(path) == expected
+        media.read_hashed(tmp_path / "missing")
 
 
 def test_read_hashed_keeps_the_bytes_of_files_read_in_one_piece(tmp_path, monkeypatch):
@@ -396,9 +381,9 @@ def test_read_hashed_keeps_the_bytes_of_files_read_in_one_piece(tmp_path, monkey
     data = np.random.default_rng(1).bytes(10_000)
     path = tmp_path / "f.bin"
     path.write_bytes(data)
-    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), data)
-    monkeypatch.setattr(media, "HASH_BLOCK", 4096)              # streamed: the bytes are not kept
-    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), None)
+    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), data)       # one read
+    monkeypatch.setattr(media, "HASH_BLOCK", 4096)              # 3 blocks, the last one short: streamed,
+    assert media.read_hashed(path) == (hashlib.sha256(data).hexdigest(), None)      # the bytes not kept
 
 
 def _decoded_or_reason(path: Path, data: bytes | None):
