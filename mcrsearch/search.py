@@ -88,14 +88,8 @@ def compute_calibration(store: Store, space: str, sample: int = CALIBRATION_SAMP
     return stats
 
 
-def _first(store: Store, space: str, modality: str, n: int):
-    it = store.scroll(fields=["modality"], modalities=[modality], with_vectors=True)
-    out = []
-    for r in it:
-        out.append(r)
-        if len(out) >= n:
-            break
-    return out
+def _first(store: Store, space: str, modality: str, n: int) -> list:
+    return list(store.scroll(fields=["modality"], modalities=[modality], with_vectors=[space], limit=n))
 
 
 def calibrate(cosine: np.ndarray | float, record: SpaceRecord, query: str, target: str) -> np.ndarray | float:

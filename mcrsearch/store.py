@@ -91,6 +91,16 @@ class Record:
     score: float = 0.0
 
 
+def _pages(limit: int | None, batch: int) -> Iterator[int]:
+    """Page sizes for a scroll: `batch` at a time, the last page cut to `limit` (None: no end)."""
+    left = limit
+    while left is None or left > 0:
+        size = batch if left is None else min(batch, left)
+        yield size
+        if left is not None:
+            left -= size
+
+
 def _modality_values(modalities: Iterable[Modality | str] | None) -> list[str]:
     return ALL_MODALITIES if modalities is None else [Modality.parse(m).value for m in modalities]
 
@@ -117,8 +127,8 @@ class Backend(ABC):
     @abstractmethod
     def retrieve(self, ids: Sequence[str], with_vectors: bool) -> list[Record]: ...
     @abstractmethod
-    def scroll(self, modalities: list[str], fields: list[str] | None, with_vectors: bool,
-               batch: int = 1024) -> Iterator[Record]: ...
+    def scroll(self, modalities: list[str], fields: list[str] | None, with_vectors: bool | list[str],
+               limit: int | None = None, batch: int = 1024) -> Iterator[Record]: ...
     @abstractmethod
     def search(self, name: str, vector: np.ndarray, k: int, modalities: list[str], exact: bool,
                ef: int, oversampling: float, with_vectors: bool) -> list[Record]: ...
@@ -239,14 +249,15 @@ class EdgeBackend(Backend):
         match = q.MatchValue(modalities[0]) if len(modalities) == 1 else q.MatchAny(list(modalities))
         return q.Filter(must=[q.FieldCondition("modality", match=match)])
 
-    def scroll(self, modalities, fields, with_vectors, batch=1024):
+    def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
         q = self._q()
         offset = None
         with_payload = True if fields is None else list(fields)
-        while True:
+        with_vector = list(with_vectors) if isinstance(with_vectors, (list, tuple)) else with_vectors
+        for size in _pages(limit, batch):
             records, offset = self._shard.scroll(q.ScrollRequest(
-                offset=offset, limit=batch, filter=self._filter(modalities),
-                with_payload=with_payload, with_vector=with_vectors))
+                offset=offset, limit=size, filter=self._filter(modalities),
+                with_payload=with_payload, with_vector=with_vector))
             for r in records:
                 yield self._record(r)
             if offset is None:
@@ -375,11 +386,13 @@ class ClientBackend(Backend):
         m = self.m
         return m.Filter(must=[m.FieldCondition(key="modality", match=m.MatchAny(any=list(modalities)))])
 
-    def scroll(self, modalities, fields, with_vectors, batch=1024):
+    def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
         offset = None
-        while True:
+        if isinstance(with_vectors, tuple):
+            with_vectors = list(with_vectors)
+        for size in _pages(limit, batch):
             records, offset = self.client.scroll(self.collection, scroll_filter=self._filter(modalities),
-                                                 limit=batch, offset=offset,
+                                                 limit=size, offset=offset,
                                                  with_payload=True if fields is None else list(fields),
                                                  with_vectors=with_vectors)
             for r in records:
@@ -551,8 +564,10 @@ class Store:
         return [r for r in self.backend.retrieve(ids, with_vectors) if r.id != META_ID]
 
     def scroll(self, fields: list[str] | None = None, modalities: Iterable[Modality | str] | None = None,
-               with_vectors: bool = False) -> Iterator[Record]:
-        return self.backend.scroll(_modality_values(modalities), fields, with_vectors)
+               with_vectors: bool | list[str] = False, limit: int | None = None) -> Iterator[Record]:
+        """Stored items in id order: `fields` of the payload (None: all), the vectors of every space (True)
+        or of the named ones, at most `limit` of them."""
+        return self.backend.scroll(_modality_values(modalities), fields, with_vectors, limit)
 
     def search(self, space: str, vector: np.ndarray, k: int = 10,
                modalities: Iterable[Modality | str] | None = None, fingerprint: str | None = None,

@@ -63,6 +63,17 @@ def test_filtered_search_matches_exact(store):
     assert store.count() == 200 and store.counts()["audio"] == 50
 
 
+def test_scroll_stops_at_limit_in_id_order(store):
+    _fill(store, n=40)
+    every = [r.id for r in store.scroll(fields=["path"], modalities=["image"])]
+    assert len(every) == 10
+    for limit, batch in ((0, 4), (3, 4), (4, 4), (7, 4), (50, 4)):
+        got = list(store.backend.scroll(["image"], ["path"], ["s"], limit=limit, batch=batch))
+        assert [r.id for r in got] == every[:limit], (limit, batch)
+        assert all(set(r.vectors) == {"s"} for r in got)
+    assert [r.id for r in store.scroll(modalities=["image"], limit=2)] == every[:2]
+
+
 def test_foreign_space_refused_on_write_and_query(store):
     _fill(store)
     with pytest.raises(SpaceMismatchError, match="different 's' space"):
@@ -91,6 +102,9 @@ def test_second_space_keeps_vectors_of_the_first(tmp_path):
     store.set_vectors_keep_others("t", "fp-t", [PointData(pid, {"t": np.ones(8)}, payload)])
     rec = store.retrieve([pid], with_vectors=True)[0]
     assert set(rec.vectors) == {"s", "t"} and sorted(rec.payload["spaces"]) == ["s", "t"]
+    scrolled = {r.id: set(r.vectors) for r in store.scroll(modalities=["image"], with_vectors=["t"])}
+    assert scrolled.pop(pid) == {"t"} and set(map(frozenset, scrolled.values())) == {frozenset()}, \
+        "a named-vector scroll returns that space's vectors only"
     store.close()
 
 
