@@ -5,11 +5,13 @@
     python benchmarks/perf.py --sizes 1000000 --parts ann --store-dir ~/perf-ann --efs 64,128,256   # sweep on them
     python benchmarks/perf.py --parts indexing,reindex,query --items 200
     python benchmarks/perf.py --parts indexing --spaces bench-tiny-clip --workers 2   # decode threads, for comparison
+    python benchmarks/perf.py --parts breakdown --spaces tiny-real --items 1000 --rounds 5   # stage by stage
 
 Parts:
 - indexing: index wall time vs embedding the same files without an index (decode + encode) and vs the
   encoder's forward passes alone (tiny real encoders: random open_clip "tiny", CLAP "tiny", ULIP-2 PointBERT
   "tiny"; the full-size architectures; the mini-world space after `mcrsearch demo`).
+- breakdown: the index run's stages timed one by one on the same files (same --spaces, --items, --rounds).
 - reindex: re-index an unchanged tree of N small files (default 10k).
 - query: latency p50/p95 warm (in-process Client) and cold (a new `mcrsearch query` process each time).
 - ann: embedded Qdrant Edge search latency and recall@10 against exact search, with a target-modality
@@ -244,6 +246,105 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
     return rows
 
 
+def _embed_all(space, decoded: list[tuple[Any, Any]], batch_size: dict) -> list:
+    """Vectors for (modality, item) pairs, each modality embedded in the index's batch sizes; input order."""
+    out: list = [None] * len(decoded)
+    by_mod: dict[Any, list[int]] = {}
+    for i, (m, _item) in enumerate(decoded):
+        by_mod.setdefault(m, []).append(i)
+    for m, idx in by_mod.items():
+        for start in range(0, len(idx), batch_size[m]):
+            chunk = idx[start:start + batch_size[m]]
+            for i, vec in zip(chunk, space.embed(m, [decoded[i][1] for i in chunk])):
+                out[i] = vec
+    return out
+
+
+def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds: int) -> list[dict]:
+    """Where an index run's time goes beyond embedding the files: each stage timed on its own, same files.
+
+    Per item: scan, read + hash, decode from those bytes (the index) and from the path (the from-files
+    pass), the encoder's forward passes, building the points (payload, id), and the store write (the
+    binding's conversion of each point and the engine's upsert, in the index's batch sizes). Per run:
+    opening the collection, calibration, closing it (the flush). `index-only` adds what an index run does
+    beyond the from-files pass, so `stage-sum ratio` predicts the indexing part's overhead ratio.
+    """
+    from indexer import scan
+    from indexer.pipeline import new_point
+    from mcrsearch import media
+    from mcrsearch.config import load_settings
+    from mcrsearch.device import default_batch_size
+    from mcrsearch.search import compute_calibration
+    from mcrsearch.space import create_space
+    from mcrsearch.store import Store
+
+    rows = []
+    for name, mods in spaces:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            n = write_corpus(tmp / "corpus", items, mods)
+            home = None if name == "miniworld" else tmp / "home"
+            space = create_space(name, load_settings(home=home, store_path=tmp / "index", device="cpu"))
+            batch_size = {m: default_batch_size("cpu", m.value, 0) for m in space.modalities}
+            max_bytes = int(load_settings(home=tmp / "home").max_file_mb * 2**20)
+            stages: dict[str, list[float]] = {}
+
+            def timed(stage: str, fn):
+                t0 = time.perf_counter()
+                result = fn()
+                stages.setdefault(stage, []).append(time.perf_counter() - t0)
+                return result
+
+            for r in range(rounds):
+                files = timed("scan", lambda: scan(tmp / "corpus"))
+                read = timed("hash", lambda: [media.read_hashed(f.path) for f in files])
+                decoded = timed("decode_bytes", lambda: [
+                    media.decode(f.path, f.modality, n_points=space.mesh_points, max_bytes=max_bytes, data=data)
+                    for f, (_digest, data) in zip(files, read)])
+                timed("decode_path", lambda: [media.decode(f.path, f.modality, n_points=space.mesh_points)
+                                              for f in files])
+                vectors = timed("encode", lambda: _embed_all(space, decoded, batch_size))
+                points = timed("points", lambda: [
+                    new_point(f, digest, m, media.describe(m, item) or {}, space.name, vec)
+                    for f, (digest, _data), (m, item), vec in zip(files, read, decoded, vectors)])
+                settings = load_settings(home=tmp / "home", device="cpu", collection=f"parts-{name}-{r}")
+                with Store.open(settings, create=True) as store:
+                    store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
+                store = timed("open", lambda: Store.open(settings))
+                batches = list(_batches(points, batch_size))
+                timed("write", lambda: [store.set_vectors_keep_others(space.name, space.fingerprint, batch,
+                                                                      stored_ids=[]) for batch in batches])
+                timed("calibration", lambda: store.set_calibration(space.name,
+                                                                   compute_calibration(store, space.name)))
+                timed("close", store.close)
+            med = {k: statistics.median(v) for k, v in stages.items()}
+            per_item = ("scan", "hash", "decode_bytes", "decode_path", "encode", "points", "write")
+            fixed = ("open", "calibration", "close")
+            per_item_only = (med["scan"] + med["hash"] + med["decode_bytes"] - med["decode_path"] + med["points"]
+                             + med["write"])
+            index_only = per_item_only + sum(med[k] for k in fixed)
+            from_files = med["decode_path"] + med["encode"]
+            rows.append({"space": name, "items": n, "rounds": rounds,
+                         **{f"{k}_us": med[k] / n * 1e6 for k in per_item},
+                         **{f"{k}_ms": med[k] * 1e3 for k in fixed},
+                         "index_only_ms": index_only * 1e3, "from_files_ms": from_files * 1e3,
+                         "stage_sum_ratio": (from_files + index_only) / from_files,
+                         "per_item_ratio": (from_files + per_item_only) / from_files})
+            print("breakdown", rows[-1], flush=True)
+    return rows
+
+
+def _batches(points: list, batch_size: dict) -> Iterator[list]:
+    """Points split as the index writes them: per modality, in that modality's batch size."""
+    by_modality: dict[Any, list] = {}
+    for p in points:
+        by_modality.setdefault(p.payload["modality"], []).append(p)
+    sizes = {m.value: size for m, size in batch_size.items()}
+    for modality, group in by_modality.items():
+        for start in range(0, len(group), sizes[modality]):
+            yield group[start:start + sizes[modality]]
+
+
 def bench_reindex(n_files: int) -> dict:
     from indexer import index_path
     from mcrsearch.config import load_settings
@@ -431,7 +532,7 @@ def _table(rows: list[dict], cols: list[tuple[str, str, str]]) -> str:
     return head + body
 
 
-MERGED_PARTS = ("indexing", "ann")   # tables whose rows accumulate across runs, each row naming its command
+MERGED_PARTS = ("indexing", "breakdown", "ann")   # tables whose rows accumulate across runs, each row naming its command
 
 
 def _provenance(results: dict) -> list[tuple[str, dict]]:
@@ -498,6 +599,28 @@ def render(results: dict) -> str:
                                  ("ratio_best", "best-of ratio", ".2f"),
                                  ("model_ratio_median", "model-only ratio", ".2f"),
                                  ("ratio_per_round", "per round", "")]), ""]
+    if "breakdown" in results:
+        lines += ["### Where an index run's time goes beyond the encoder", "",
+                  "Each stage timed on its own over the same files (medians over rounds), per item in "
+                  "microseconds and per run in milliseconds. `decode from path` is what the from-files pass does "
+                  "instead of `read + hash` and `decode from bytes`; `build points` is the payload and id of each "
+                  "point; `store write` is the upsert in the index's batch sizes (qdrant-edge-py converting each "
+                  "point's vector and payload to its own types, then the engine's write); open, calibration and "
+                  "close (which flushes) happen once per run. `index-only ms` sums what an index run adds to the "
+                  "from-files pass, so `stage-sum ratio` = (from files + index-only) / from files predicts the "
+                  "overhead ratio above, without the interference between stages (which the indexing part's per-round ratios "
+                  "include); `per-item ratio` leaves out the once-per-run costs: what the ratio tends to on a large "
+                  "folder.", "",
+                  _table(results["breakdown"], [
+                      ("space", "space", ""), ("items", "items", ""), ("scan_us", "scan us", ".0f"),
+                      ("hash_us", "read + hash us", ".0f"), ("decode_bytes_us", "decode from bytes us", ".0f"),
+                      ("decode_path_us", "decode from path us", ".0f"), ("encode_us", "encode us", ".0f"),
+                      ("points_us", "build points us", ".0f"), ("write_us", "store write us", ".0f"),
+                      ("open_ms", "open ms", ".0f"), ("calibration_ms", "calibration ms", ".0f"),
+                      ("close_ms", "close ms", ".0f"), ("index_only_ms", "index-only ms", ".0f"),
+                      ("from_files_ms", "from files ms", ".0f"), ("stage_sum_ratio", "stage-sum ratio", ".2f"),
+                      ("per_item_ratio", "per-item ratio", ".2f")]),
+                  ""]
     if "reindex" in results:
         r = results["reindex"]
         lines += ["### Re-index of an unchanged tree", "",
@@ -562,7 +685,7 @@ def _current_layout(results: dict) -> dict:
     pass, best times and decode threads; ANN rows without search settings): they are re-measured, never mixed
     into a table with the current ones. Rows written before rows named their own command get the command
     their part was last run with."""
-    for part, field in (("indexing", "index_best_s"), ("ann", "oversampling")):
+    for part, field in (("indexing", "index_best_s"), ("breakdown", "per_item_ratio"), ("ann", "oversampling")):
         rows = [r for r in results.pop(part, []) if field in r]
         if rows:
             results[part] = [{"produced_by": results["_runs"][part], **r} for r in rows]
@@ -612,16 +735,20 @@ def main(argv: list[str] | None = None) -> int:
             "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     for part in parts:
         runs[part] = meta
+    groups = ns.spaces.split(",")
+    unknown = [g for g in groups if g not in INDEXING_SPACES]
+    if unknown:
+        p.error(f"unknown --spaces {', '.join(unknown)}; known: {', '.join(INDEXING_SPACES)}")
+    spaces = [space for group in groups for space in INDEXING_SPACES[group]]
     if "indexing" in parts:
-        groups = ns.spaces.split(",")
-        unknown = [g for g in groups if g not in INDEXING_SPACES]
-        if unknown:
-            p.error(f"unknown --spaces {', '.join(unknown)}; known: {', '.join(INDEXING_SPACES)}")
-        spaces = [space for group in groups for space in INDEXING_SPACES[group]]
         rows = {_indexing_key(r): r for r in results.get("indexing", [])}   # rows not measured now are kept
         rows.update({_indexing_key(r): {**r, "produced_by": meta}
                      for r in bench_indexing(ns.items, spaces, ns.rounds, ns.workers)})
         results["indexing"] = list(rows.values())
+    if "breakdown" in parts:
+        rows = {r["space"]: r for r in results.get("breakdown", [])}
+        rows.update({r["space"]: {**r, "produced_by": meta} for r in bench_breakdown(ns.items, spaces, ns.rounds)})
+        results["breakdown"] = list(rows.values())
     if "reindex" in parts:
         results["reindex"] = bench_reindex(ns.reindex_files)
     if "query" in parts:

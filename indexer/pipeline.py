@@ -73,6 +73,15 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     return "embed", (digest, Modality.parse(modality), decoded, info)
 
 
+def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
+              vector: Any) -> PointData:
+    """The point for a freshly embedded file: the state fields the next run compares, then `describe`'s."""
+    payload = {"path": f.path, "modality": modality.value, "hash": digest, "size": f.size,
+               "mtime_ns": f.mtime_ns, "spaces": [space]}
+    payload.update({k: v for k, v in info.items() if k not in payload})
+    return PointData(point_id(f.path), {space: vector}, payload)
+
+
 def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
                progress: bool = True, store: Store | None = None,
                on_batch: Callable[[int], None] | None = None) -> IndexReport:
@@ -149,12 +158,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         t0 = time.perf_counter()
         ok, vectors = _embed(sp, modality, batch, report)
         report.encode_seconds += time.perf_counter() - t0
-        points = []
-        for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors):
-            payload = {"path": f.path, "modality": mod.value, "hash": digest, "size": f.size,
-                       "mtime_ns": f.mtime_ns, "spaces": [sp.name]}
-            payload.update({k: v for k, v in info.items() if k not in payload})
-            points.append(PointData(point_id(f.path), {sp.name: vec}, payload))
+        points = [new_point(f, digest, mod, info, sp.name, vec)
+                  for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
         embedded = {f.path for f, _old, _data in ok}
         failed_ids = [old.id for f, old, _ in batch if old is not None and f.path not in embedded]
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
