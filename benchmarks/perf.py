@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -158,6 +159,21 @@ def write_corpus(folder: Path, per_modality: int, modalities=MODS, small: bool =
 
 # ----------------------------------------------------------------------------- parts
 
+@contextmanager
+def _corpus_and_space(name: str, mods: tuple[str, ...], items: int) -> Iterator[tuple[Path, int, Any, Any]]:
+    """A temporary corpus of `items` files per modality, the settings and the space that embeds it."""
+    from mcrsearch.config import load_settings
+    from mcrsearch.space import create_space
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        n = write_corpus(tmp / "corpus", items, mods)
+        # the mini-world space lives in the user's home (after `mcrsearch demo`); the index stays temporary
+        home = None if name == "miniworld" else tmp / "home"
+        base = load_settings(home=home, store_path=tmp / "index", device="cpu")
+        yield tmp, n, base, create_space(name, base)
+
+
 def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds: int,
                    workers: int = 0) -> list[dict]:
     """Interleave `rounds` of three passes over the same files and report each run's ratios.
@@ -175,18 +191,11 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
     from mcrsearch.modality import Modality
-    from mcrsearch.space import create_space
     from mcrsearch.store import Store
 
     rows = []
     for name, mods in spaces:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            n = write_corpus(tmp / "corpus", items, mods)
-            # the mini-world space lives in the user's home (after `mcrsearch demo`); the index stays temporary
-            home = None if name == "miniworld" else tmp / "home"
-            base = load_settings(home=home, store_path=tmp / "index", device="cpu")
-            space = create_space(name, base)
+        with _corpus_and_space(name, mods, items) as (tmp, n, base, space):
             files = scan(tmp / "corpus")
 
             batch_size = {m: default_batch_size("cpu", m.value, base.batch_size) for m in space.modalities}
@@ -275,18 +284,13 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
     from mcrsearch.search import compute_calibration
-    from mcrsearch.space import create_space
     from mcrsearch.store import Store
 
     rows = []
     for name, mods in spaces:
-        with tempfile.TemporaryDirectory() as tmp:
-            tmp = Path(tmp)
-            n = write_corpus(tmp / "corpus", items, mods)
-            home = None if name == "miniworld" else tmp / "home"
-            space = create_space(name, load_settings(home=home, store_path=tmp / "index", device="cpu"))
-            batch_size = {m: default_batch_size("cpu", m.value, 0) for m in space.modalities}
-            max_bytes = int(load_settings(home=tmp / "home").max_file_mb * 2**20)
+        with _corpus_and_space(name, mods, items) as (tmp, n, base, space):
+            batch_size = {m: default_batch_size("cpu", m.value, base.batch_size) for m in space.modalities}
+            max_bytes = int(base.max_file_mb * 2**20)
             stages: dict[str, list[float]] = {}
 
             def timed(stage: str, fn):
