@@ -255,17 +255,22 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
     return rows
 
 
-def _embed_all(space, decoded: list[tuple[Any, Any]], batch_size: dict) -> list:
-    """Vectors for (modality, item) pairs, each modality embedded in the index's batch sizes; input order."""
-    out: list = [None] * len(decoded)
+def _modality_batches(modalities: list[Any], batch_size: dict) -> Iterator[list[int]]:
+    """Positions of items split as the index batches them: per modality, in that modality's batch size."""
     by_mod: dict[Any, list[int]] = {}
-    for i, (m, _item) in enumerate(decoded):
+    for i, m in enumerate(modalities):
         by_mod.setdefault(m, []).append(i)
     for m, idx in by_mod.items():
         for start in range(0, len(idx), batch_size[m]):
-            chunk = idx[start:start + batch_size[m]]
-            for i, vec in zip(chunk, space.embed(m, [decoded[i][1] for i in chunk])):
-                out[i] = vec
+            yield idx[start:start + batch_size[m]]
+
+
+def _embed_all(space, decoded: list[tuple[Any, Any]], batch_size: dict) -> list:
+    """Vectors for (modality, item) pairs, embedded in the index's batches; input order."""
+    out: list = [None] * len(decoded)
+    for chunk in _modality_batches([m for m, _item in decoded], batch_size):
+        for i, vec in zip(chunk, space.embed(decoded[chunk[0]][0], [decoded[i][1] for i in chunk])):
+            out[i] = vec
     return out
 
 
@@ -315,7 +320,8 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
                 with Store.open(settings, create=True) as store:
                     store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
                 store = timed("open", lambda: Store.open(settings))
-                batches = list(_batches(points, batch_size))
+                batches = [[points[i] for i in chunk]
+                           for chunk in _modality_batches([m for m, _item in decoded], batch_size)]
                 timed("write", lambda: [store.set_vectors_keep_others(space.name, space.fingerprint, batch,
                                                                       stored_ids=[]) for batch in batches])
                 timed("calibration", lambda: store.set_calibration(space.name,
@@ -336,17 +342,6 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
                          "per_item_ratio": (from_files + per_item_only) / from_files})
             print("breakdown", rows[-1], flush=True)
     return rows
-
-
-def _batches(points: list, batch_size: dict) -> Iterator[list]:
-    """Points split as the index writes them: per modality, in that modality's batch size."""
-    by_modality: dict[Any, list] = {}
-    for p in points:
-        by_modality.setdefault(p.payload["modality"], []).append(p)
-    sizes = {m.value: size for m, size in batch_size.items()}
-    for modality, group in by_modality.items():
-        for start in range(0, len(group), sizes[modality]):
-            yield group[start:start + sizes[modality]]
 
 
 def bench_reindex(n_files: int) -> dict:

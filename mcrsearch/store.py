@@ -253,11 +253,10 @@ class EdgeBackend(Backend):
         q = self._q()
         offset = None
         with_payload = True if fields is None else list(fields)
-        with_vector = list(with_vectors) if isinstance(with_vectors, (list, tuple)) else with_vectors
         for size in _pages(limit, batch):
             records, offset = self._shard.scroll(q.ScrollRequest(
                 offset=offset, limit=size, filter=self._filter(modalities),
-                with_payload=with_payload, with_vector=with_vector))
+                with_payload=with_payload, with_vector=with_vectors))
             for r in records:
                 yield self._record(r)
             if offset is None:
@@ -388,8 +387,6 @@ class ClientBackend(Backend):
 
     def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
         offset = None
-        if isinstance(with_vectors, tuple):
-            with_vectors = list(with_vectors)
         for size in _pages(limit, batch):
             records, offset = self.client.scroll(self.collection, scroll_filter=self._filter(modalities),
                                                  limit=size, offset=offset,
@@ -567,7 +564,8 @@ class Store:
                with_vectors: bool | list[str] = False, limit: int | None = None) -> Iterator[Record]:
         """Stored items in id order: `fields` of the payload (None: all), the vectors of every space (True)
         or of the named ones, at most `limit` of them."""
-        return self.backend.scroll(_modality_values(modalities), fields, with_vectors, limit)
+        vectors = with_vectors if isinstance(with_vectors, bool) else list(with_vectors)
+        return self.backend.scroll(_modality_values(modalities), fields, vectors, limit)
 
     def search(self, space: str, vector: np.ndarray, k: int = 10,
                modalities: Iterable[Modality | str] | None = None, fingerprint: str | None = None,
