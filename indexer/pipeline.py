@@ -76,9 +76,8 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
 def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
               vector: Any) -> PointData:
     """The point for a freshly embedded file: the state fields the next run compares, then `describe`'s."""
-    payload = {"path": f.path, "modality": modality.value, "hash": digest, "size": f.size,
-               "mtime_ns": f.mtime_ns, "spaces": [space]}
-    payload.update({k: v for k, v in info.items() if k not in payload})
+    payload = {**info, "path": f.path, "modality": modality.value, "hash": digest, "size": f.size,
+               "mtime_ns": f.mtime_ns, "spaces": [space]}         # the state fields win over describe's
     return PointData(point_id(f.path), {space: vector}, payload)
 
 
@@ -132,6 +131,10 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     todo: list[tuple[ScannedFile, Record | None]] = []
     for f in files:
         old = stored.get(f.path)
+        if not _storable_name(f.path):
+            report.failed.append(Failure(f.path, "the file name is not valid UTF-8, which the index cannot "
+                                                 "store; rename the file"))
+            continue
         if f.modality not in sp.modalities:
             # Not a bad file: this space cannot embed it. Vectors another space made for it stay.
             report.failed.append(Failure(f.path, f"space '{sp.name}' does not embed {f.modality.value} files"))
@@ -206,6 +209,15 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
 
     store.set_calibration(sp.name, compute_calibration(store, sp.name))
     store.optimize()
+
+
+def _storable_name(path: str) -> bool:
+    """Whether a path can be stored: payload strings are UTF-8, and Linux file names are any bytes."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def decode_workers(settings: "Settings", sp: "Space") -> int:

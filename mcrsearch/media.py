@@ -206,11 +206,12 @@ def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
     reads each file once, and the vector comes from exactly the bytes the stored hash names. Why one
     read for files up to HASH_BLOCK: `read(n)` allocates n bytes before it knows the file is shorter,
     so small block reads cost about as much as hashing; a bare `read()` sizes its buffer from the file.
+    Unbuffered: the bytes are read once, in one call, so a buffer in between would only copy them.
     """
     try:
-        with open(path, "rb") as fh:
+        with open(path, "rb", buffering=0) as fh:
             if os.fstat(fh.fileno()).st_size <= HASH_BLOCK:
-                data = fh.read()
+                data = fh.readall()
                 return hashlib.sha256(data).hexdigest(), data
             digest = hashlib.sha256()
             while block := fh.read(HASH_BLOCK):

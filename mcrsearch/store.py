@@ -12,6 +12,7 @@ caller's space fingerprint against it, so vectors of two different spaces are ne
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import threading
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from mcrsearch.config import Settings
 
 _NAMESPACE = uuid.UUID("6f1c2a58-5b0e-4d7e-9a51-3f0f9c8e2d10")
+_NAMESPACE_BYTES = _NAMESPACE.bytes
 META_ID = str(uuid.uuid5(_NAMESPACE, "mcrsearch:collection-metadata"))
 META_KEY = "mcrsearch_meta"
 ALL_MODALITIES = [m.value for m in Modality]
@@ -55,8 +57,18 @@ OVERSAMPLING = 8.0
 
 
 def point_id(path: str | Path) -> str:
-    """Deterministic id of an item: re-runs upsert the same point instead of adding a duplicate."""
-    return str(uuid.uuid5(_NAMESPACE, str(path)))
+    """Deterministic id of an item: re-runs upsert the same point instead of adding a duplicate.
+
+    The same string as `str(uuid.uuid5(namespace, path))` (RFC 4122: SHA-1 of namespace and name, version
+    and variant bits set), built without the UUID object, which costs most of the time of an id (the
+    indexer makes one per file). A path that is not valid UTF-8 keeps its raw bytes (surrogateescape).
+    """
+    name = str(path).encode("utf-8", "surrogateescape")
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50        # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80        # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 @dataclass
@@ -539,6 +551,9 @@ class Store:
         self.check_space(space, fingerprint)
         lookup = [p.id for p in points] if stored_ids is None else list(stored_ids)
         existing = {r.id: r for r in self.backend.retrieve(lookup, with_vectors=True)}
+        if not existing:                    # new items only (a first index run): nothing to keep
+            self.backend.upsert(points)
+            return
         merged = []
         for p in points:
             old = existing.get(p.id)

@@ -120,6 +120,25 @@ def test_bad_corpus_reported_and_good_files_searchable(tmp_path):
     assert set(map(str, bad.values())) & set(failed) == set(map(str, bad.values())) & scanned
 
 
+def test_file_name_that_is_not_utf8_is_reported_not_fatal(tmp_path):
+    """Linux names are bytes; the store's payload is UTF-8. Such a file fails alone, the others index."""
+    corpus = tmp_path / "corpus"
+    good = H.write_item(corpus, "text", 0, 0)
+    bad = os.path.join(os.fsencode(corpus), b"caption-\xff.txt")
+    try:
+        with open(bad, "wb") as fh:
+            fh.write(b"a red thing")
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    settings = _settings(tmp_path / "home")
+    report = index_path(corpus, settings, space="tiny", progress=False)
+    assert report.indexed == 1
+    assert [(f.path, "UTF-8" in f.reason) for f in report.failed] == [(os.fsdecode(bad), True)]
+    with Store.open(settings) as store:
+        assert [r.payload["path"] for r in store.scroll()] == [str(good)]
+    assert index_path(corpus, settings, space="tiny", progress=False).failed == report.failed   # rerun: same
+
+
 def test_foreign_space_refused(tmp_path):
     corpus = tmp_path / "corpus"
     H.write_corpus(corpus, per_class=1)

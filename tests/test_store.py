@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -91,6 +92,24 @@ def test_upsert_same_ids_never_duplicates(store):
     _fill(store, seed=5)
     assert store.count() == 200
     assert point_id("/a/b.png") == point_id("/a/b.png") != point_id("/a/c.png")
+
+
+@pytest.mark.parametrize("path", ["/a/b.png", "", "/données/été.wav", "/日本/猫.obj", "/x/🐶.txt", "/y/" + "z" * 500])
+def test_point_id_is_the_uuid5_of_the_path(path):
+    """Ids are stored: the fast construction must give exactly the RFC 4122 uuid5 of earlier releases."""
+    import uuid
+
+    from mcrsearch.store import _NAMESPACE
+
+    assert point_id(path) == str(uuid.uuid5(_NAMESPACE, path))
+
+
+def test_point_id_of_a_path_object_and_of_a_non_utf8_name():
+    from pathlib import Path
+
+    assert point_id(Path("/a/b.png")) == point_id("/a/b.png")
+    bad = os.fsdecode(b"/a/\xff.png")            # what os.walk gives for a name that is not UTF-8
+    assert point_id(bad) != point_id("/a/.png") and len(point_id(bad)) == 36
 
 
 def test_second_space_keeps_vectors_of_the_first(tmp_path):
