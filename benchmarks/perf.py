@@ -585,7 +585,9 @@ def render(results: dict) -> str:
                   "embedding it, so this ratio counts decoding, which any embedding of files must do, as overhead. "
                   "The `bench-full-*` rows are the real architectures at full size (random weights). `decode "
                   "threads`: 0 = files decoded in the encoding thread, the product's choice when every encoder runs "
-                  "on the CPU; rows with threads were measured with `--workers N` for comparison.", "",
+                  "on the CPU; rows with threads were measured with `--workers N` for comparison. A space measured "
+                  "at two folder sizes (`--items`) shows the once-per-run costs (open, calibration, close: see the "
+                  "breakdown below) taking a smaller share of a larger run.", "",
                   _table(shown, [("space", "space", ""), ("modalities", "modalities", ""),
                                  ("decode_threads", "decode threads", ""),
                                  ("items", "items", ""), ("create_s", "create s", ".2f"),
@@ -692,7 +694,7 @@ def _current_layout(results: dict) -> dict:
 
 
 def _indexing_key(row: dict) -> tuple:
-    return row["space"], row["decode_threads"]
+    return row["space"], row["decode_threads"], row["items"]
 
 
 def _ann_key(row: dict) -> tuple:

@@ -75,7 +75,7 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
 
 def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
               vector: Any) -> PointData:
-    """The point for a freshly embedded file: the state fields the next run compares, then `describe`'s."""
+    """The point for a freshly embedded file: `describe`'s fields and the state fields the next run compares."""
     payload = {**info, "path": f.path, "modality": modality.value, "hash": digest, "size": f.size,
                "mtime_ns": f.mtime_ns, "spaces": [space]}         # the state fields win over describe's
     return PointData(point_id(f.path), {space: vector}, payload)
