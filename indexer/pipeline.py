@@ -131,10 +131,6 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     todo: list[tuple[ScannedFile, Record | None]] = []
     for f in files:
         old = stored.get(f.path)
-        if not _storable_name(f.path):
-            report.failed.append(Failure(f.path, "the file name is not valid UTF-8, which the index cannot "
-                                                 "store; rename the file"))
-            continue
         if f.modality not in sp.modalities:
             # Not a bad file: this space cannot embed it. Vectors another space made for it stay.
             report.failed.append(Failure(f.path, f"space '{sp.name}' does not embed {f.modality.value} files"))
@@ -142,6 +138,9 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
                 and sp.name in old.payload.get("spaces", [])):
             report.unchanged += 1
+        elif not _storable_name(f.path):        # checked after the fast path: a stored path always was
+            report.failed.append(Failure(f.path, "the file name is not valid UTF-8, which the index cannot "
+                                                 "store; rename the file"))
         else:
             todo.append((f, old))
 
