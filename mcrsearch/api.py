@@ -146,7 +146,8 @@ class Client:
               points: MediaInput | Sequence[MediaInput] | None = None,
               like: str | Path | Sequence[str | Path] | None = None, target: str | Modality = "any",
               k: int = 10, weights: Mapping[str | Modality, float] | None = None, space: str | None = None,
-              offset: int = 0, min_score: float | None = None) -> list["Hit"]:
+              offset: int = 0, min_score: float | None = None,
+              vectors: Mapping[str | Modality, Any] | None = None) -> list["Hit"]:
         """Search with one or several inputs; several inputs are fused on their calibrated scores.
 
         Args:
@@ -160,6 +161,8 @@ class Client:
             weights: per-modality input weights, e.g. {"text": 2}; default 1 each.
             space: the space to search; None picks the collection's only space that fits the query.
             min_score: drop hits whose calibrated score is below this.
+            vectors: query vectors already in the searched space, keyed by the modality they came from
+                (what benchmarks replay); they are fused with the other inputs like any input.
         Returns:
             Hits, best first. `score` is a calibrated z-score: how many standard deviations the cosine lies
             above the mean cosine of random (query modality, target modality) pairs in this collection, so
@@ -172,6 +175,8 @@ class Client:
                   ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
                    (Modality.POINTS, points)) for v in _many(given)]
         inputs += [QueryInput(None, str(v), 1.0, like=True) for v in _many(like)]
+        inputs += [QueryInput(Modality.parse(m), v, w.get(Modality.parse(m), 1.0), vector=True)
+                   for m, v in (vectors or {}).items()]
         store = self._handle
         with self._lock:         # one Searcher per client: spaces (models) are built once and reused
             if self._searcher is None or self._searcher.store is not store:
@@ -217,6 +222,21 @@ class Client:
         return self._handle.count(parse_target(target))
 
     # -- writing
+    def upsert(self, space: "Space", points: Sequence[Any]) -> None:
+        """Write points (`mcrsearch.store.PointData`: id, vectors by space name, payload with `path` and
+        `modality`) made elsewhere, e.g. benchmark vectors; the space is registered (and checked) first."""
+        from mcrsearch.store import Store
+
+        if self._store is None:
+            self._store = Store.open(self.settings, create=True)
+        store = self._store
+        store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
+        store.upsert(space.name, space.fingerprint, points)
+
+    def optimize(self) -> None:
+        """Build the search graphs over everything written so far (the indexer does it after each run)."""
+        self._handle.optimize()
+
     def delete(self, paths: Iterable[str | Path]) -> int:
         """Remove items by path (files, or folders with everything under them); returns how many were removed."""
         from mcrsearch.store import point_id

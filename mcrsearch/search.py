@@ -78,12 +78,14 @@ class MediaBytes:
 
 @dataclass
 class QueryInput:
-    """One input of a query: a path, bytes, decoded media, a text, or an indexed item (`like`: id or path)."""
+    """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: id or path), or
+    a vector already in the searched space (`vector`; `modality` says what it was made from)."""
 
     modality: Modality | None
     value: Any
     weight: float = 1.0
     like: bool = False
+    vector: bool = False
 
 
 # ----------------------------------------------------------------------------- space choice
@@ -190,6 +192,12 @@ class Searcher:
         return QueryInput(Modality.parse(found[0].payload["modality"]), found[0].id, inp.weight, like=True)
 
     def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
+        if inp.vector:
+            vec = np.asarray(inp.value, dtype=np.float32).ravel()
+            if vec.shape[0] != record.dim:
+                raise ConfigError(f"A query vector has {vec.shape[0]} dimensions; space '{record.name}' has "
+                                  f"{record.dim}.")
+            return vec
         if inp.like:
             rec = self.store.retrieve([inp.value], with_vectors=True)
             if not rec or record.name not in rec[0].vectors:
