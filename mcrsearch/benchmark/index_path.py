@@ -8,13 +8,16 @@ itself is excluded, exactly as `mcrsearch query --like ITEM --target T` runs. Mo
 the query layer and calls `Store.search` with the exact query vectors instead (isolates the engine).
 
 Differences from the exact path therefore measure the search engine: HNSW approximation, filtering,
-vector storage round trips and ranking in the query layer.
+vector storage round trips and ranking in the query layer. Tied scores (duplicate captions, identical
+clips) are not such a difference: both paths put tied targets in the order they were added (the exact
+path's target index), and the index path fetches past a tie at the cut so that the cut is the same.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from typing import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +75,8 @@ class StoreIndexPath:
         self._registered = False
         self._searcher = None
         self._key_of: dict[str, str] = {}
+        self._order: dict[str, int] = {}        # key -> insertion ordinal, the tie-break of both paths
+        self._count: dict[Modality, int] = {}
         self._dirty = False
 
     @property
@@ -90,33 +95,46 @@ class StoreIndexPath:
             for key, vec in zip(keys[start:start + _UPSERT_BATCH], vectors[start:start + _UPSERT_BATCH]):
                 path = _pseudo_path(key)
                 self._key_of[point_id(path)] = key
+                self._order.setdefault(key, len(self._order))
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))
             self.store.upsert(self.space.name, self.fingerprint, points)
             self._dirty = True
+        self._count[modality] = self._count.get(modality, 0) + len(keys)
 
     def rank(self, queries: np.ndarray, target: Modality, k: int, query_keys: list[str] | None = None) -> list[list[str]]:
         """Top-k target keys per query. `like` mode needs the queries' keys (they are stored items)."""
         if self._dirty:          # build the HNSW graph as `mcrsearch index` does at the end of a run
             self.store.optimize()
             self._dirty = False
+        total = self._count.get(target, 0)
         if self.mode == "like" and query_keys is not None:
-            return [self._like(key, target, k) for key in query_keys]
-        out = []
-        for vec in queries:
-            records = self.store.search(self.space.name, vec, k, [target], fingerprint=self.fingerprint)
-            out.append([self._key_of.get(r.id, r.payload.get("hash", "")) for r in records])
-        return out
+            return [self._tie_ordered(lambda n, key=key: self._like(key, target, n), k, total) for key in query_keys]
+        return [self._tie_ordered(lambda n, vec=vec: self._search(vec, target, n), k, total) for vec in queries]
 
-    def _like(self, key: str, target: Modality, k: int) -> list[str]:
+    def _tie_ordered(self, fetch: Callable[[int], list[tuple[str, float]]], k: int, total: int) -> list[str]:
+        """Top-k keys with equal scores in insertion order; fetches more while a tie crosses the cut."""
+        n = min(total, k + 8) if total else k
+        hits = fetch(n)
+        while len(hits) == n > k and n < total and hits[k - 1][1] == hits[-1][1]:
+            n = min(total, 2 * n)
+            hits = fetch(n)
+        hits.sort(key=lambda h: (-h[1], self._order.get(h[0], len(self._order))))
+        return [key for key, _ in hits[:k]]
+
+    def _search(self, vec: np.ndarray, target: Modality, n: int) -> list[tuple[str, float]]:
+        records = self.store.search(self.space.name, vec, n, [target], fingerprint=self.fingerprint)
+        return [(self._key_of.get(r.id, r.payload.get("hash", "")), float(r.score)) for r in records]
+
+    def _like(self, key: str, target: Modality, n: int) -> list[tuple[str, float]]:
         from mcrsearch.search import QueryInput, Searcher
 
         if self._searcher is None:
             self._searcher = Searcher(self.store, self.settings, spaces={self.space.name: self.space})
-        hits = self._searcher.query([QueryInput(None, _pseudo_path(key), like=True)], target=target, k=k,
+        hits = self._searcher.query([QueryInput(None, _pseudo_path(key), like=True)], target=target, k=n,
                                     space=self.space.name)
-        return [self._key_of.get(h.id, h.payload.get("hash", "")) for h in hits]
+        return [(self._key_of.get(h.id, h.payload.get("hash", "")), float(h.score)) for h in hits]
 
     def close(self) -> None:
         try:

@@ -53,6 +53,15 @@ def _as_groups(groups: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.asarray(groups, dtype=np.int64).reshape(-1)
 
 
+def similarity(queries: np.ndarray, targets_t: np.ndarray) -> np.ndarray:
+    """Dot products that depend only on the two vectors, not on their rows' positions.
+
+    A float32 BLAS product may give two identical targets scores one ulp apart (the kernels sum in
+    blocks whose alignment depends on the row), which turns a tie into an order the index never sees.
+    Summing in float64 and rounding to float32 gives identical vectors identical scores."""
+    return (np.asarray(queries, dtype=np.float64) @ np.asarray(targets_t, dtype=np.float64)).astype(np.float32)
+
+
 def best_relevant_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
     """0-based rank of the first relevant target in each row's stable descending order; -1 if none.
 
@@ -137,9 +146,9 @@ def retrieval_metrics(
         raise ValueError("group ids must match the number of query and target vectors")
     best = np.full(len(q), -1, dtype=np.int64)
     ap = np.full(len(q), np.nan) if compute_map else None
-    tT = t.T
+    tT = t.T.astype(np.float64)
     for rows in _chunks(len(q), chunk):
-        scores = q[rows] @ tT
+        scores = similarity(q[rows], tT)
         relevant = qg[rows, None] == tg[None, :]
         best[rows] = best_relevant_rank(scores, relevant)
         if ap is not None:
@@ -231,7 +240,7 @@ def zero_shot_metrics(
     ranks = np.empty(len(x), dtype=np.int64)
     classes = np.arange(len(p))
     for rows in _chunks(len(x), chunk):
-        scores = x[rows] @ p.T
+        scores = similarity(x[rows], p.T)
         ranks[rows] = best_relevant_rank(scores, y[rows, None] == classes[None, :])
     top = {int(k): (float((ranks < k).mean()) if len(x) else float("nan")) for k in ks}
     per_class = {int(c): float((ranks[y == c] == 0).mean()) for c in np.unique(y)}
