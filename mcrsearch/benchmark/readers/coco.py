@@ -92,7 +92,7 @@ def read_karpathy(root: Path, split: str | None = None, max_captions: int = 5, *
 def read_val2017(root: Path, split: str | None = None, max_captions: int = 5, **_: object) -> Dataset:
     """`captions_val2017.json` (or, with --split train, `captions_train2017.json`) and its images."""
     split = choose_split("coco-val2017", split, ("val2017", "train2017"), "val2017",
-                         {"val": "val2017", "train": "train2017", "test": "val2017"})
+                         {"val": "val2017", "train": "train2017"})
     ds = Dataset("coco-val2017", root, split=split)
     ds.tasks.append(PairedRetrieval(Modality.IMAGE, Modality.TEXT))
     name = f"captions_{split}.json"
