@@ -128,12 +128,15 @@ def test_audiocaps_download_tool_names(tmp_path, name):
 
 
 def test_audiocaps_missing_clip_names_what_was_tried(tmp_path):
-    yid = L.youtube_id(1)
-    L.touch(tmp_path / "test.csv", f"audiocap_id,youtube_id,start_time,caption\n9,{yid},40,a bell\n".encode())
+    yid, gone, found = L.youtube_id(1), L.youtube_id(2), L.youtube_id(3)
+    L.touch(tmp_path / "test.csv", (f"audiocap_id,youtube_id,start_time,caption\n9,{yid},40,a bell\n"
+                                    f"10,{gone},0,a horn\n11,{found},0,a drum\n").encode())
     L.touch(tmp_path / "audio" / f"{yid}_10000_20000.wav")      # the same video, another window
+    L.touch(tmp_path / "audio" / f"Y{found}_0.000_10.000.wav")
     ds = read_dataset("audiocaps", tmp_path)
     reason = _problems(ds)[f"{yid}.wav"]
-    assert not ds.items and f"Y{yid}" in reason and ".m4a" in reason and "start 40" in reason
+    assert f"Y{yid}" in reason and f"{yid}_40000_50000" in reason and "start 40" in reason and ".m4a" in reason
+    assert f"{gone}.wav" in _problems(ds) and [i.key for i in ds.of(Modality.AUDIO)] == [f"aud:{found}"]
 
 
 def test_m4a_clip_decodes_when_pyav_is_installed(tmp_path):

@@ -91,9 +91,13 @@ def read_audiocaps(root: Path, split: str | None = None, **_: object) -> Dataset
         stems += [r["audiocap_id"] for r in clip_rows if r.get("audiocap_id")]
         path = next((audio[s] for s in stems if s in audio), None) or _timed_match(timed.get(yid, []), start)
         if path is None:
-            shown = ", ".join(stems[:2] + stems[2:8:2] + ["audiocap_id"])
-            ds.missing(root / f"{yid}.wav", f"audio for youtube_id {yid} (start {start or '?'}) not found: tried the "
-                                            f"stems {shown} with {'/'.join(sorted(AUDIO_FILES))}")
+            ids = [r["audiocap_id"] for r in clip_rows if r.get("audiocap_id")]
+            spelled = _start_names(yid, start) if start else []
+            shown = [yid, f"Y{yid}"] + ([spelled[0], spelled[4], "Y" + spelled[5]] if len(spelled) > 5
+                                        else spelled[:1]) + ids
+            ds.missing(root / f"{yid}.wav", f"audio for youtube_id {yid} (start {start or '?'}) not found: tried "
+                                            f"{', '.join(shown)} (and other start/end spellings) with "
+                                            f"{'/'.join(sorted(AUDIO_FILES))}, at any depth")
             continue
         key = f"aud:{yid}"
         ds.items.append(Item(key, Modality.AUDIO, path=path))
