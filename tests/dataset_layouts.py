@@ -187,3 +187,17 @@ def modelnet40_ulip(root: Path, shapes: int = 6) -> dict:
     touch(base / "modelnet40_shape_names.txt", ("\n".join(SHAPE_NAMES) + "\n").encode())
     touch(base / "modelnet40_test_8192pts_fps.dat", pickle.dumps((points, labels), protocol=4))
     return {"3d": shapes}
+
+
+def modelnet40_princeton(root: Path, per_class: int = 2) -> dict:
+    """Princeton's `ModelNet40.zip` unpacked: `ModelNet40/<class>/{train,test}/<class>_NNNN.off`, no
+    class-names file; one test mesh is an empty file (as a broken download leaves it)."""
+    import trimesh
+
+    for c, cls in enumerate(SHAPE_NAMES):
+        for n in range(per_class):
+            mesh = trimesh.creation.box(extents=(1 + c, 1, 1 + n)) if c % 2 else trimesh.creation.icosphere(1)
+            for split, number in (("test", n + 1), ("train", n + 100)):
+                touch(root / "ModelNet40" / cls / split / f"{cls}_{number:04d}.off", mesh.export(file_type="off").encode())
+    touch(root / "ModelNet40" / "airplane" / "test" / "airplane_0003.off", b"")
+    return {"3d": per_class * len(SHAPE_NAMES) + 1}

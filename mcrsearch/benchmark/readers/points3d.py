@@ -69,9 +69,13 @@ def _modelnet_classes(root: Path, ds: Dataset) -> list[str] | None:
             return names
         ds.missing(labels, "labels.json has no 'modelnet40' list of class names")
         return None
+    bases = sorted({p.parents[2] for pattern in ("*/test/*.off", "*/*/test/*.off") for p in root.glob(pattern)})
+    if len(bases) == 1:             # Princeton's ModelNet40.zip: no names file; the class folders name them
+        ds.read_from("class names (folder names, sorted)", bases[0])
+        return sorted(p.name for p in bases[0].iterdir() if (p / "test").is_dir() or (p / "train").is_dir())
     ds.missing(root / "modelnet40_shape_names.txt",
                "class names file not found (looked for modelnet40_shape_names.txt, shape_names.txt or ULIP's "
-               "labels.json); zero-shot needs it")
+               "labels.json, and for <class>/test/*.off folders); zero-shot needs it")
     return None
 
 
