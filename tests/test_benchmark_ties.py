@@ -38,7 +38,7 @@ def test_tied_targets_come_back_in_the_exact_paths_order(mode):
     try:
         index.add(Modality.TEXT, keys, targets)
         index.add(Modality.AUDIO, q_keys, queries)
-        exact = M.stable_order(M.similarity(queries, targets.T))
+        exact = M.stable_order(M.TargetScores(targets)(queries))
         for k in (2, 5, len(keys)):        # a cut inside a tie group, after one, and the full ranking
             got = index.rank(queries, Modality.TEXT, k, q_keys)
             assert got == [[keys[j] for j in row[:k]] for row in exact], k
@@ -84,5 +84,6 @@ def test_identical_targets_score_identically_wherever_they_sit():
     row = _unit(rng.normal(size=512))
     targets = np.concatenate([_unit(rng.normal(size=(37, 512))), np.repeat(row[None], 50, axis=0)])
     queries = _unit(rng.normal(size=(64, 512)))
-    scores = M.similarity(queries, targets.T)
+    scores = M.TargetScores(targets)(queries)
     assert (scores[:, 37:] == scores[:, 37:38]).all()
+    assert np.allclose(scores, queries @ targets.T, atol=1e-5)
