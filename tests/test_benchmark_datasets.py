@@ -350,3 +350,18 @@ def test_json_keeps_every_problem(tmp_path):
 
     data = run_benchmark(ds, [Space()], decoder=lambda item: item.text or "x").as_dict()
     assert data["problems"] == 58 and len(data["problem_list"]) == 58
+    from mcrsearch.benchmark.report import markdown_section
+
+    text = markdown_section(data)
+    assert "split `val2017`" in text and f"annotations (val2017): {ds.sources[0]['path']}" in text
+
+
+def test_clotho_names_match_across_unicode_normal_forms(tmp_path):
+    import unicodedata
+
+    name = "Bäckerei Glocke.wav"
+    L.wav(tmp_path / "evaluation" / unicodedata.normalize("NFD", name))       # as a Mac-made archive stores it
+    L.touch(tmp_path / "clotho_captions_evaluation.csv",
+            ("file_name,caption_1\n" + f"{unicodedata.normalize('NFC', name)},a bell rings\n").encode())
+    ds = read_dataset("clotho", tmp_path)
+    assert ds.counts() == {"audio": 1, "text": 1} and not ds.problems
