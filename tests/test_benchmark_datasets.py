@@ -365,3 +365,15 @@ def test_clotho_names_match_across_unicode_normal_forms(tmp_path):
             ("file_name,caption_1\n" + f"{unicodedata.normalize('NFC', name)},a bell rings\n").encode())
     ds = read_dataset("clotho", tmp_path)
     assert ds.counts() == {"audio": 1, "text": 1} and not ds.problems
+
+
+def test_semicolon_audiocaps_export_with_commas_in_captions(tmp_path):
+    yid = [L.youtube_id(n) for n in range(2)]
+    rows = ["audiocap_id;youtube_id;start_time;caption"]
+    rows += [f"{n};{yid[n % 2]};0;{L.CAPTIONS[n]}, then silence, then more" for n in range(5)]
+    L.touch(tmp_path / "test.csv", ("\r\n".join(rows) + "\r\n").encode("cp1252"))
+    for y in yid:
+        L.touch(tmp_path / f"{y}.wav")
+    ds = read_dataset("audiocaps", tmp_path)
+    assert ds.counts() == {"audio": 2, "text": 5} and not ds.problems
+    assert ds.of(Modality.TEXT)[0].text == "a dog barks twice near a road, then silence, then more"

@@ -64,19 +64,28 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(pick), str(pick.encoding)
 
 
-def _delimiter(text: str) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+def _delimiter(text: str, expect: tuple[str, ...] = ()) -> str:
+    """The delimiter that splits the header into the `expect`ed columns, else csv.Sniffer's guess."""
+    lines = text.splitlines()
+    header = next((line for line in lines if line.strip()), "")
+    if expect:
+        for d in _DELIMITERS:
+            fields = {f.strip().strip('"') for f in header.split(d)}
+            if all(c in fields for c in expect):
+                return d
+    sample = "\n".join(lines[:50])
     try:
         return csv.Sniffer().sniff(sample, delimiters=_DELIMITERS).delimiter
     except csv.Error:
-        first = sample.splitlines()[0] if sample else ""
-        counts = {d: first.count(d) for d in _DELIMITERS}
+        counts = {d: header.count(d) for d in _DELIMITERS}
         best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
 
-def read_table(path: Path) -> Table:
-    """Read a CSV file whatever its encoding and delimiter; never raises for its content."""
+def read_table(path: Path, expect: tuple[str, ...] = ()) -> Table:
+    """Read a CSV file whatever its encoding and delimiter; never raises for its content.
+
+    `expect`: column names the header should have, which settle the delimiter when they are found."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -85,7 +94,7 @@ def read_table(path: Path) -> Table:
         text, encoding = decode_text(data)
     except UnicodeError as exc:
         return Table(path, "?", ",", error=str(exc))
-    delimiter = _delimiter(text)
+    delimiter = _delimiter(text, expect)
     table = Table(path, encoding, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     line = 1
@@ -114,7 +123,7 @@ def load_rows(ds: "Dataset", path: Path, role: str, required: tuple[str, ...]) -
     """Read a dataset's CSV into `ds`: the file goes to `ds.sources`, each bad row to `ds.problems`
     as `path:line`, a non-UTF-8 encoding or unusual delimiter to `ds.notes`. Returns (line, row) pairs
     that have every `required` column filled."""
-    table = read_table(path)
+    table = read_table(path, required)
     if table.error:
         ds.missing(path, f"unreadable CSV: {table.error}")
         return []
