@@ -377,3 +377,13 @@ def test_semicolon_audiocaps_export_with_commas_in_captions(tmp_path):
     ds = read_dataset("audiocaps", tmp_path)
     assert ds.counts() == {"audio": 2, "text": 5} and not ds.problems
     assert ds.of(Modality.TEXT)[0].text == "a dog barks twice near a road, then silence, then more"
+
+
+def test_no_usable_items_is_one_sentence_and_still_writes_the_problems(tmp_path, capsys):
+    from mcrsearch.cli import main
+
+    L.coco_val2017(tmp_path / "data", images=2, missing=2)
+    code = main(["benchmark", "coco-val2017", "--root", str(tmp_path / "data"), "--problems", str(tmp_path / "p.tsv")])
+    err = capsys.readouterr().err
+    assert code == 2 and "No usable items" in err and "Traceback" not in err
+    assert (tmp_path / "p.tsv").read_text().count("\n") == 3

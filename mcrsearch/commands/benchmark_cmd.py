@@ -64,10 +64,15 @@ def benchmark(
     if not dataset.items:
         first = dataset.problems[0] if dataset.problems else None
         detail = f" ({first.path}: {first.reason})" if first else ""
+        if problems_file is not None and dataset.problems:
+            from mcrsearch.benchmark.report import write_problems
+
+            listed = write_problems(problems_file, [{"path": p.path, "reason": p.reason} for p in dataset.problems])
+            detail += f"; all {len(dataset.problems)} problems are listed in {listed}"
         raise ConfigError(f"No usable items for benchmark '{name}' under {root}{detail}.")
-    split_text = f", split {dataset.split}" if dataset.split else ""
-    console.print(f"Benchmark {name}{split_text}; read " + "; ".join(source_lines({"sources": dataset.sources})),
-                  highlight=False)
+    read = "; ".join(source_lines({"sources": dataset.sources}))
+    console.print(f"Benchmark {name}" + (f", split {dataset.split}" if dataset.split else "")
+                  + (f"; read {read}" if read else ""), highlight=False)
 
     spaces, skipped = _spaces(name, space, cfg)
     for note in skipped:
