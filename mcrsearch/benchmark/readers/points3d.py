@@ -39,10 +39,15 @@ def _const(value: np.ndarray) -> Callable[[], Any]:
     return lambda: value
 
 
-def _read_lines(path: Path) -> list[str]:
+def _read_lines(path: Path, ds: Dataset) -> list[str]:
+    """Non-empty stripped lines in any encoding; an unreadable file is a problem and gives none."""
     from mcrsearch.benchmark.tables import decode_text
 
-    return [line.strip() for line in decode_text(path.read_bytes())[0].splitlines() if line.strip()]
+    try:
+        return [line.strip() for line in decode_text(path.read_bytes())[0].splitlines() if line.strip()]
+    except (OSError, UnicodeError) as exc:
+        ds.missing(path, f"unreadable list ({exc})")
+        return []
 
 
 def folder_name(class_name: str) -> str:
@@ -55,7 +60,7 @@ def _modelnet_classes(root: Path, ds: Dataset) -> list[str] | None:
     names_file = find_one(root, ["modelnet40_shape_names.txt", "shape_names.txt"], "ModelNet40 class names")
     if names_file is not None:
         ds.read_from("class names", names_file)
-        return _read_lines(names_file)
+        return _read_lines(names_file, ds) or None
     labels = find_one(root, ["labels.json"], "ULIP labels")
     if labels is not None:
         try:
@@ -130,7 +135,7 @@ def _modelnet_from_folders(root: Path, classes: list[str], split: str, ds: Datas
     if listing is not None:
         ds.read_from(f"split list ({split})", listing)
         base = listing.parent          # the shapes sit next to the list that names them
-        for shape_id in _read_lines(listing):
+        for shape_id in _read_lines(listing, ds):
             shape_id = folder_name(shape_id)
             cls = shape_id.rsplit("_", 1)[0]
             path = base / cls / f"{shape_id}.txt"
