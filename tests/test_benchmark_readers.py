@@ -183,7 +183,7 @@ def test_objaverse_lvis_category_to_uids_annotations(tmp_path):
         _touch(tmp_path / "pc" / f"{uid}.npy", b"")
     ds = read_dataset("objaverse-lvis", tmp_path)
     assert sorted(i.label for i in ds.items) == ["banana", "ring"]
-    assert "b2.npy" in _problems(ds) and ds.notes
+    assert "b2.glb" in _problems(ds) and ds.notes
 
 
 def test_eshot_class_folders(tmp_path):

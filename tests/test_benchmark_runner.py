@@ -100,7 +100,7 @@ def test_runner_scores_every_task_and_reports_bad_files():
     assert a2p["chance"]["r@1"] == pytest.approx(6 / 24)
     zs = rows["zero-shot 3d (4 classes, 2 templates)"]
     assert zs["exact"]["top1"] > 0.5 and zs["chance"]["top1"] == 0.25
-    assert result["problems"] == 1 and result["problem_examples"][0]["reason"] == "truncated file"
+    assert result["problems"] == 1 and result["problem_list"][0]["reason"] == "truncated file"
 
 
 def test_tasks_the_space_cannot_serve_are_skipped_with_a_reason():
@@ -233,7 +233,7 @@ def test_cli_end_to_end_with_a_registered_space(tmp_path, capsys):
         assert rows["image->text"]["exact"]["r@1"] == 1.0 and rows["image->text"]["exact"]["queries"] == 3
         assert rows["text->image"]["exact"]["queries"] == 6          # the broken image's caption is dropped
         assert rows["text->image"]["diff"] == {k: 0.0 for k in rows["text->image"]["diff"]}
-        assert data["problems"] == 1 and "broken.png" in data["problem_examples"][0]["path"]
+        assert data["problems"] == 1 and "broken.png" in data["problem_list"][0]["path"]
         assert "<!-- BEGIN benchmark:coco -->" in md.read_text()
     finally:
         SPACE_BUILDERS.pop("colour-test", None)

@@ -1,7 +1,9 @@
 """What a dataset reader hands the runner: items, the tasks to score on them, and what was missing.
 
-Readers never raise for missing or partial data: each absent or unreadable file becomes a `Problem`
-(path + reason) and the benchmark runs on what is there, saying so in the report.
+Readers never raise for missing or partial data: each absent or unreadable file (or CSV row) becomes
+a `Problem` (path + reason) and the benchmark runs on what is there, saying so in the report. They
+raise only for what the user must decide: an ambiguous root (two copies of a file) or a split the
+dataset does not have. Every annotation or split file read is recorded in `sources` for the report.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 
 
@@ -82,9 +85,22 @@ class Dataset:
     tasks: list[Task] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    sources: list[dict[str, str]] = field(default_factory=list)   # {"role", "path", "detail"}: files read
+    split: str | None = None
 
     def missing(self, path: Path | str, reason: str) -> None:
         self.problems.append(Problem(str(path), reason))
+
+    def read_from(self, role: str, path: Path | str, detail: str = "") -> None:
+        """Record that `path` was read as the dataset's `role` (e.g. "annotations", "split list")."""
+        entry = {"role": role, "path": str(path)}
+        if detail:
+            entry["detail"] = detail
+        self.sources.append(entry)
+
+    def note(self, text: str | None) -> None:
+        if text:
+            self.notes.append(text)
 
     def of(self, modality: Modality) -> list[Item]:
         return [i for i in self.items if i.modality == modality]
@@ -101,4 +117,21 @@ class Dataset:
         kept = [i for i in self.items if i.key not in drop]
         owners = {i.key for i in kept}
         kept = [i for i in kept if i.owner is None or i.owner in owners]
-        return Dataset(self.name, self.root, kept, list(self.tasks), list(self.problems), list(self.notes))
+        return Dataset(self.name, self.root, kept, list(self.tasks), list(self.problems), list(self.notes),
+                       list(self.sources), self.split)
+
+
+def choose_split(dataset: str, split: str | None, available: Iterable[str], default: str,
+                 aliases: dict[str, str] | None = None) -> str:
+    """The split to read: `default` when none is given, else the given one (or its alias).
+
+    Raises:
+        ConfigError: the dataset has no such split; the message lists the ones it has.
+    """
+    if split is None:
+        return default
+    names = list(available)
+    chosen = (aliases or {}).get(split, split)
+    if chosen not in names:
+        raise ConfigError(f"Benchmark '{dataset}' has no split '{split}'; use one of: {', '.join(names)}.")
+    return chosen

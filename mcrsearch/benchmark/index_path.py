@@ -8,13 +8,16 @@ itself is excluded, exactly as `mcrsearch query --like ITEM --target T` runs. Mo
 the exact query vectors instead (`Client.query(vectors=...)`), so no stored query vector is involved.
 
 Differences from the exact path therefore measure the search engine: HNSW approximation, filtering,
-vector storage round trips and ranking in the query layer.
+vector storage round trips and ranking in the query layer. Tied scores (duplicate captions, identical
+clips) are not such a difference: both paths put tied targets in the order they were added (the exact
+path's target index), and the index path fetches past a tie at the cut so that the cut is the same.
 """
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+from typing import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -70,6 +73,8 @@ class StoreIndexPath:
                                 collection="benchmark")
         self.client = Client(settings=self.settings, spaces=[space] if hasattr(space, "fingerprint") else [])
         self._key_of: dict[str, str] = {}
+        self._order: dict[str, int] = {}        # key -> insertion ordinal, the tie-break of both paths
+        self._count: dict[Modality, int] = {}
         self._dirty = False
 
     @property
@@ -88,25 +93,42 @@ class StoreIndexPath:
             for key, vec in zip(keys[start:start + _UPSERT_BATCH], vectors[start:start + _UPSERT_BATCH]):
                 path = _pseudo_path(key)
                 self._key_of[point_id(path)] = key
+                self._order.setdefault(key, len(self._order))
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))
             self.client.upsert(record, points)
             self._dirty = True
+        self._count[modality] = self._count.get(modality, 0) + len(keys)
 
     def rank(self, queries: np.ndarray, target: Modality, k: int, query_keys: list[str] | None = None) -> list[list[str]]:
         """Top-k target keys per query. `like` mode needs the queries' keys (they are stored items)."""
         if self._dirty:          # build the HNSW graph as `mcrsearch index` does at the end of a run
             self.client.optimize()
             self._dirty = False
+        total = self._count.get(target, 0)
         if self.mode == "like" and query_keys is not None:
-            found = [self.client.query(like=_pseudo_path(key), target=target, k=k, space=self.space.name)
-                     for key in query_keys]
-        else:
-            # one input and one target: calibration is monotonic, so the key modality does not change the ranking
-            found = [self.client.query(vectors={target: vec}, target=target, k=k, space=self.space.name)
-                     for vec in queries]
-        return [[self._key_of.get(h.id, h.payload.get("hash", "")) for h in hits] for hits in found]
+            return [self._tie_ordered(lambda n, key=key: self._like(key, target, n), k, total) for key in query_keys]
+        return [self._tie_ordered(lambda n, vec=vec: self._search(vec, target, n), k, total) for vec in queries]
+
+    def _tie_ordered(self, fetch: Callable[[int], list[tuple[str, float]]], k: int, total: int) -> list[str]:
+        """Top-k keys with equal scores in insertion order; fetches more while a tie crosses the cut."""
+        n = min(total, k + 8) if total else k
+        hits = fetch(n)
+        while len(hits) == n > k and n < total and hits[k - 1][1] == hits[-1][1]:
+            n = min(total, 2 * n)
+            hits = fetch(n)
+        hits.sort(key=lambda h: (-h[1], self._order.get(h[0], len(self._order))))
+        return [key for key, _ in hits[:k]]
+
+    def _search(self, vec: np.ndarray, target: Modality, n: int) -> list[tuple[str, float]]:
+        # one input and one target: the key modality (used for calibration) does not change the ranking
+        hits = self.client.query(vectors={target: vec}, target=target, k=n, space=self.space.name)
+        return [(self._key_of.get(h.id, h.payload.get("hash", "")), float(h.cosine)) for h in hits]
+
+    def _like(self, key: str, target: Modality, n: int) -> list[tuple[str, float]]:
+        hits = self.client.query(like=_pseudo_path(key), target=target, k=n, space=self.space.name)
+        return [(self._key_of.get(h.id, h.payload.get("hash", "")), float(h.score)) for h in hits]
 
     def close(self) -> None:
         try:

@@ -53,6 +53,29 @@ def _as_groups(groups: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.asarray(groups, dtype=np.int64).reshape(-1)
 
 
+class TargetScores:
+    """Scores of query rows against fixed targets, where identical targets always score identically.
+
+    A float32 BLAS product may give two identical targets scores one ulp apart (its kernels sum in
+    blocks whose alignment depends on the column), which turns an exact tie (a caption that occurs
+    twice) into an order the index never sees. Scoring each distinct target once and copying the
+    column to its duplicates keeps ties exact at float32 speed."""
+
+    def __init__(self, targets: np.ndarray) -> None:
+        t = np.ascontiguousarray(targets, dtype=np.float32)
+        self._inverse: np.ndarray | None = None
+        if len(t) > 1 and t.ndim == 2 and t.shape[1]:
+            rows = t.view(np.dtype((np.void, t.dtype.itemsize * t.shape[1]))).ravel()
+            _, first, inverse = np.unique(rows, return_index=True, return_inverse=True)
+            if len(first) < len(t):
+                t, self._inverse = t[first], inverse.reshape(-1)
+        self._tT = np.ascontiguousarray(t.T)
+
+    def __call__(self, queries: np.ndarray) -> np.ndarray:
+        scores = np.asarray(queries, dtype=np.float32) @ self._tT
+        return scores if self._inverse is None else scores[:, self._inverse]
+
+
 def best_relevant_rank(scores: np.ndarray, relevant: np.ndarray) -> np.ndarray:
     """0-based rank of the first relevant target in each row's stable descending order; -1 if none.
 
@@ -137,9 +160,9 @@ def retrieval_metrics(
         raise ValueError("group ids must match the number of query and target vectors")
     best = np.full(len(q), -1, dtype=np.int64)
     ap = np.full(len(q), np.nan) if compute_map else None
-    tT = t.T
+    score = TargetScores(t)
     for rows in _chunks(len(q), chunk):
-        scores = q[rows] @ tT
+        scores = score(q[rows])
         relevant = qg[rows, None] == tg[None, :]
         best[rows] = best_relevant_rank(scores, relevant)
         if ap is not None:
@@ -230,8 +253,9 @@ def zero_shot_metrics(
     y = _as_groups(labels)
     ranks = np.empty(len(x), dtype=np.int64)
     classes = np.arange(len(p))
+    score = TargetScores(p)
     for rows in _chunks(len(x), chunk):
-        scores = x[rows] @ p.T
+        scores = score(x[rows])
         ranks[rows] = best_relevant_rank(scores, y[rows, None] == classes[None, :])
     top = {int(k): (float((ranks < k).mean()) if len(x) else float("nan")) for k in ks}
     per_class = {int(c): float((ranks[y == c] == 0).mean()) for c in np.unique(y)}

@@ -386,15 +386,30 @@ class BenchmarkResult:
     problems: list[Problem]
     notes: list[str]
     runs: list[SpaceRun]
+    sources: list[dict[str, str]] = field(default_factory=list)
+    split: str | None = None
 
-    def as_dict(self, max_problems: int = 50) -> dict[str, Any]:
-        problems = list(self.problems) + [p for r in self.runs for p in r.problems]
+    def all_problems(self) -> list[Problem]:
+        """The reader's problems (missing files, bad rows) then each space's (files that failed to decode)."""
+        seen: set[Problem] = set()
+        out = []
+        for p in list(self.problems) + [p for r in self.runs for p in r.problems]:
+            if p not in seen:        # a file that fails to decode fails once per space; list it once
+                seen.add(p)
+                out.append(p)
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready results; `problem_list` holds every problem (none are dropped)."""
+        problems = self.all_problems()
         return _no_nan({
             "benchmark": self.benchmark,
             "root": self.root,
+            "split": self.split,
+            "sources": self.sources,
             "items": self.counts,
             "problems": len(problems),
-            "problem_examples": [{"path": p.path, "reason": p.reason} for p in problems[:max_problems]],
+            "problem_list": [{"path": p.path, "reason": p.reason} for p in problems],
             "notes": self.notes,
             "spaces": [{**r.info, "seconds": {k: round(v, 3) for k, v in r.seconds.items()}} for r in self.runs],
             "results": [{"space": r.space, **row} for r in self.runs for row in r.rows],
@@ -429,4 +444,5 @@ def run_benchmark(dataset: Dataset, spaces: Sequence[EmbeddingSpace], options: R
         finally:
             if index is not None:
                 index.close()
-    return BenchmarkResult(dataset.name, str(dataset.root), dataset.counts(), list(dataset.problems), notes, runs)
+    return BenchmarkResult(dataset.name, str(dataset.root), dataset.counts(), list(dataset.problems), notes, runs,
+                           list(dataset.sources), dataset.split)

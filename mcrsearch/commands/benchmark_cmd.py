@@ -31,7 +31,11 @@ def benchmark(
     index: bool = typer.Option(True, "--index/--no-index", help="Also evaluate through a real index and the query layer."),
     index_mode: str = typer.Option("like", "--index-mode", help="like (query layer) or store (raw store search)."),
     templates: Optional[Path] = typer.Option(None, "--templates", help="Prompt templates (JSON list, ULIP templates.json, or one per line)."),
-    split: Optional[str] = typer.Option(None, "--split", help="Dataset split (default: the papers' test split)."),
+    split: Optional[str] = typer.Option(None, "--split", help="Dataset split (default: the papers' test split); "
+                                                              "a split the dataset does not have is refused."),
+    problems_file: Optional[Path] = typer.Option(None, "--problems",
+                                                 help="Write every missing file, bad row and undecodable file "
+                                                      "to this file (tab-separated path and reason)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items per modality (smoke runs)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Items per encoder batch."),
 ) -> None:
@@ -40,7 +44,7 @@ def benchmark(
     import sys
 
     from mcrsearch.benchmark.readers import READERS, read_dataset
-    from mcrsearch.benchmark.report import markdown_section, rich_table, write_markdown
+    from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
     from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
     from mcrsearch.errors import ConfigError
 
@@ -60,10 +64,15 @@ def benchmark(
     if not dataset.items:
         first = dataset.problems[0] if dataset.problems else None
         detail = f" ({first.path}: {first.reason})" if first else ""
+        if problems_file is not None and dataset.problems:
+            from mcrsearch.benchmark.report import write_problems
+
+            listed = write_problems(problems_file, [{"path": p.path, "reason": p.reason} for p in dataset.problems])
+            detail += f"; all {len(dataset.problems)} problems are listed in {listed}"
         raise ConfigError(f"No usable items for benchmark '{name}' under {root}{detail}.")
-    if dataset.problems:
-        console.print(f"[yellow]{len(dataset.problems)} missing or unreadable files[/] (listed in --json output); "
-                      f"first: {dataset.problems[0].path}: {dataset.problems[0].reason}")
+    read = "; ".join(source_lines({"sources": dataset.sources}))
+    console.print(f"Benchmark {name}" + (f", split {dataset.split}" if dataset.split else "")
+                  + (f"; read {read}" if read else ""), highlight=False)
 
     spaces, skipped = _spaces(name, space, cfg)
     for note in skipped:
@@ -78,6 +87,7 @@ def benchmark(
     data["notes"].extend(skipped)
     if index and index_factory is None:
         data["notes"].append("index path skipped: the store or query layer is unavailable here")
+    _report_problems(data, problems_file)
     if markdown is not None:
         command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "benchmark" in sys.argv else ""
         path = write_markdown(markdown, name, markdown_section(data, command))
@@ -86,6 +96,23 @@ def benchmark(
         print_json(data)
     else:
         console.print(rich_table(data))
+
+
+def _report_problems(data: dict, problems_file: Optional[Path]) -> None:
+    """Print the notes, how many problems there were, the first few, and where every one of them is."""
+    from mcrsearch.benchmark.report import problem_lines, write_problems
+
+    for note in data.get("notes", []):
+        console.print(f"note: {note}", highlight=False)
+    problems = data["problem_list"]
+    where = "all are in the --json output (problem_list) or, with --problems FILE, in a file"
+    if problems_file is not None:
+        where = f"all are listed in {write_problems(problems_file, problems)}"
+    if not problems:
+        return
+    console.print(f"[yellow]{len(problems)} missing or unreadable files or rows[/]; {where}. First:", highlight=False)
+    for line in problem_lines(problems):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 def _current_world(cfg) -> Path:

@@ -10,23 +10,25 @@ each modality when the space also embeds text.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from mcrsearch.benchmark.dataset import ClassRetrieval, Dataset, Item, ZeroShot
-from mcrsearch.benchmark.files import all_files, find_file
+from mcrsearch.benchmark.dataset import ClassRetrieval, Dataset, Item, ZeroShot, choose_split
+from mcrsearch.benchmark.files import all_files, find_one
+from mcrsearch.benchmark.tables import load_rows
 from mcrsearch.benchmark.templates import AUDIO_TEMPLATES, POINT_CLOUD_TEMPLATES
 from mcrsearch.modality import AUDIO_EXTENSIONS, MESH_EXTENSIONS, POINT_EXTENSIONS, Modality, detect_modality
 
 _MEDIA = AUDIO_EXTENSIONS | MESH_EXTENSIONS | POINT_EXTENSIONS
 
 
-def read_eshot(root: Path, **_: object) -> Dataset:
-    ds = Dataset("eshot", root)
-    manifest = find_file(root, ["eshot.csv", "manifest.csv", "metadata.csv"])
+def read_eshot(root: Path, split: str | None = None, **_: object) -> Dataset:
+    choose_split("eshot", split, ("test",), "test")
+    ds = Dataset("eshot", root, split="test")
+    manifest = find_one(root, ["eshot.csv", "manifest.csv", "metadata.csv"], "EShot manifest")
     if manifest is not None:
         _from_manifest(root, manifest, ds)
     else:
+        ds.read_from("class folders", root)
         _from_folders(root, ds)
     classes = tuple(sorted({i.label for i in ds.items if i.label}))
     ds.tasks += [ClassRetrieval(Modality.AUDIO, Modality.POINTS), ClassRetrieval(Modality.POINTS, Modality.AUDIO),
@@ -38,23 +40,17 @@ def read_eshot(root: Path, **_: object) -> Dataset:
 
 
 def _from_manifest(root: Path, manifest: Path, ds: Dataset) -> None:
-    try:
-        with manifest.open(newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, csv.Error, UnicodeDecodeError) as exc:
-        ds.missing(manifest, f"unreadable manifest ({exc})")
-        return
-    for n, row in enumerate(rows):
-        rel = (row.get("path") or row.get("file") or "").strip()
-        label = (row.get("label") or row.get("class") or "").strip()
+    for line, row in load_rows(ds, manifest, "manifest", ()):
+        rel = row.get("path") or row.get("file") or ""
+        label = row.get("label") or row.get("class") or ""
         path = root / rel
         if not rel or not label:
-            ds.missing(f"{manifest}:{n + 2}", "row lacks a path or a label")
+            ds.missing(f"{manifest}:{line}", "row lacks a path or a label")
             continue
         if not path.is_file():
             ds.missing(path, "file listed in the manifest is missing")
             continue
-        given = (row.get("modality") or "").strip()
+        given = row.get("modality") or ""
         modality = Modality.parse(given) if given else detect_modality(path)
         if modality not in (Modality.AUDIO, Modality.POINTS):
             ds.missing(path, "neither an audio nor a 3D file")
