@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 import mcrsearch
-from indexer import index_path
 
 parser = argparse.ArgumentParser()
 parser.add_argument("folder")
@@ -18,9 +17,8 @@ parser.add_argument("--collection", default=None)
 args = parser.parse_args()
 
 settings = mcrsearch.load_settings(collection=args.collection)
-report = index_path(args.folder, settings, space=args.space)
-print(report.to_dict())
-
 with mcrsearch.Client(settings=settings) as client:
+    report = client.index(args.folder, space=args.space)
+    print(report.to_dict())
     info = client.info()
     print(f"{info['collection']}: {info['total']} items {info['counts']}, {info['storage_bytes'] / 2**20:.1f} MB")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 
 import mcrsearch
-from indexer import index_path
 
 parser = argparse.ArgumentParser()
 parser.add_argument("url")
@@ -23,11 +22,10 @@ args = parser.parse_args()
 
 settings = mcrsearch.load_settings(qdrant_url=args.url, qdrant_api_key=args.api_key, collection=args.collection,
                                    shard_number=args.shards, replication_factor=args.replicas)
-print(index_path(args.folder, settings, space=args.space).to_dict())
-
 with mcrsearch.Client(settings=settings) as client:
+    print(client.index(args.folder, space=args.space).to_dict())
     print(client.info())
-    first = next(iter(client.store.scroll(fields=["path"])), None)
+    first = next(iter(client.scroll(limit=1)), None)
     if first is not None:
-        for hit in client.query(like=first.payload["path"], target="any", k=5):
+        for hit in client.query(like=first.id, target="any", k=5):
             print(f"{hit.score:6.2f}  {hit.modality:5s}  {hit.path}")

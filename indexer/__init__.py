@@ -1,12 +1,13 @@
 """Indexing: scan a folder, decode in parallel, embed in batches, keep the collection in step with disk.
 
-`index_path(path, settings, space=None, progress=True) -> IndexReport` is the one entry point.
+`index_path(path, settings, space=None, progress=None) -> IndexReport` is the one entry point; users
+call it through `mcrsearch.Client.index`.
 """
 
 from __future__ import annotations
 
 from indexer.pipeline import index_path
-from indexer.report import Failure, IndexReport
+from indexer.report import Failure, IndexProgress, IndexReport
 from indexer.scan import ScannedFile, scan
 
-__all__ = ["index_path", "IndexReport", "Failure", "ScannedFile", "scan"]
+__all__ = ["index_path", "IndexReport", "IndexProgress", "Failure", "ScannedFile", "scan"]

@@ -17,11 +17,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store, point_id
 
-from indexer.report import Failure, IndexReport
+from indexer.report import Failure, IndexProgress, IndexReport
 from indexer.scan import ScannedFile, scan
 
 if TYPE_CHECKING:
@@ -31,23 +32,29 @@ if TYPE_CHECKING:
 STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality"]
 
 
+ProgressFn = Callable[[IndexProgress], None]
+
+
+def resolve_space_name(space: str | None, settings: "Settings", store: Store) -> str:
+    """The name of the space to index with: the given one, the settings', or for 'auto' the collection's
+    only space (a new collection gets `exmcr`)."""
+    name = space or settings.space
+    if name and name != "auto":
+        return name
+    known = sorted(store.spaces()) if store.exists else []
+    if len(known) > 1:
+        raise ConfigError(f"Collection '{store.collection}' holds several spaces ({', '.join(known)}); "
+                          "pick one with --space.")
+    return known[0] if known else "exmcr"
+
+
 def resolve_space(space: "Space | str | None", settings: "Settings", store: Store) -> "Space":
-    """The space to index with: an object, a name, or 'auto' (the collection's only space, else the default)."""
+    """The space to index with: an object, a name, or 'auto' (see resolve_space_name)."""
     from mcrsearch.space import Space, create_space
 
     if isinstance(space, Space):
         return space
-    name = space or settings.space
-    if not name or name == "auto":
-        known = sorted(store.spaces()) if store.exists else []
-        if len(known) == 1:
-            name = known[0]
-        elif len(known) > 1:
-            raise ConfigError(f"Collection '{store.collection}' holds several spaces ({', '.join(known)}); "
-                              "pick one with --space.")
-        else:
-            name = "exmcr"
-    return create_space(name, settings)
+    return create_space(resolve_space_name(space, settings, store), settings)
 
 
 def _media():
@@ -57,18 +64,29 @@ def _media():
 
 
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
-             n_points: int) -> tuple[str, Any]:
-    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data)."""
+             n_points: int, stages: dict[str, float] | None = None) -> tuple[str, Any]:
+    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data).
+
+    `stages` accumulates the seconds spent reading+hashing and decoding (the report's stage timings).
+    """
     media = _media()
+    t0 = time.perf_counter()
     if f.size == 0:
         raise MediaError(f.path, "empty file")
     if f.size > max_bytes:
         raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the max_file_mb limit "
                                  f"of {max_bytes / 2**20:g} MB")
     digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
+    t1 = time.perf_counter()
+    if stages is not None:
+        stages["read_hash"] += t1 - t0
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         return "touch", digest
-    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data)
+    try:
+        modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data)
+    finally:
+        if stages is not None:
+            stages["decode"] += time.perf_counter() - t1
     info = media.describe(modality, decoded) or {}
     return "embed", (digest, Modality.parse(modality), decoded, info)
 
@@ -82,12 +100,21 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
 
 
 def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
-               progress: bool = True, store: Store | None = None,
-               on_batch: Callable[[int], None] | None = None) -> IndexReport:
+               progress: ProgressFn | None = None, store: Store | None = None,
+               on_batch: Callable[[int], None] | None = None,
+               cancel: Callable[[], bool] | None = None) -> IndexReport:
     """Bring the collection in line with the files under `path`; return what was done.
 
-    `space` is a Space, a registered space name, or None for the settings' choice. `on_batch` is called
-    with the running count of embedded items after each upsert (tests and progress hooks).
+    Args:
+        path: the folder (or file) to index.
+        settings: the run's settings (collection, batch size, decode threads, size limit).
+        space: a Space, a registered space name, or None for the settings' choice.
+        progress: called with an IndexProgress whenever files are settled (library code draws nothing).
+        store: an open store to write into (default: open the settings' collection, created if needed).
+        on_batch: called with the running count of embedded items after each upsert.
+        cancel: polled between files; True stops the run after flushing what is decoded (`report.cancelled`).
+    Returns:
+        The IndexReport.
     """
     started = time.perf_counter()
     root = Path(os.path.abspath(Path(path).expanduser()))
@@ -101,7 +128,7 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
         report.space = sp.name
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
         files = scan(root)
-        _run(root, files, sp, store, settings, report, progress, on_batch)
+        _run(root, files, sp, store, settings, report, progress if callable(progress) else None, on_batch, cancel)
     finally:
         if own_store:
             store.close()
@@ -115,7 +142,8 @@ def _in_scope(stored_path: str, root: Path) -> bool:
 
 
 def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
-         report: IndexReport, progress: bool, on_batch: Callable[[int], None] | None) -> None:
+         report: IndexReport, progress: ProgressFn | None, on_batch: Callable[[int], None] | None,
+         cancel: Callable[[], bool] | None) -> None:
     from mcrsearch.device import default_batch_size
 
     stored = {r.payload.get("path"): r for r in store.scroll(fields=STATE_FIELDS)
@@ -150,7 +178,11 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                                          settings.batch_size) for m in sp.modalities}
     pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
 
-    bar = _Progress(progress, total=len(files), done=report.unchanged + len(report.failed))
+    stages = report.stage_seconds
+
+    def tell() -> None:
+        if progress is not None:
+            progress(report.progress(len(files)))
 
     def flush(modality: Modality) -> None:
         batch = pending[modality]
@@ -159,7 +191,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         pending[modality] = []
         t0 = time.perf_counter()
         ok, vectors = _embed(sp, modality, batch, report)
-        report.encode_seconds += time.perf_counter() - t0
+        t1 = time.perf_counter()
+        report.encode_seconds += t1 - t0
         points = [new_point(f, digest, mod, info, sp.name, vec)
                   for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
         embedded = {f.path for f, _old, _data in ok}
@@ -167,46 +200,49 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
                                       stored_ids=[old.id for _f, old, _data in ok if old is not None])
         store.delete(failed_ids)
+        stages["encode"] += t1 - t0
+        stages["write"] += time.perf_counter() - t1
         report.indexed += len(points)
         report.batches += 1
-        bar.advance(len(batch))
+        tell()
         if on_batch is not None:
             on_batch(report.indexed)
 
     def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points)
+        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, stages)
 
+    tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
     for f, old, outcome in _prepared(todo, prepare, workers, window):
+        if cancel is not None and cancel():
+            report.cancelled = True
+            break
         if isinstance(outcome, BaseException):
             reason = outcome.reason if isinstance(outcome, MediaError) else f"{type(outcome).__name__}: {outcome}"
             _fail(report, store, f, old, reason)
-            bar.advance(1)
+            tell()
             continue
         kind, data = outcome
         if kind == "touch":
             store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns})
             report.unchanged += 1
-            bar.advance(1)
+            tell()
             continue
         modality = data[1]
         if modality not in pending:
             _fail(report, store, f, old, f"decoded as {modality.value}, which space '{sp.name}' cannot embed")
-            bar.advance(1)
+            tell()
             continue
         pending[modality].append((f, old, data))
         if len(pending[modality]) >= batch_sizes[modality]:
             flush(modality)
     for modality in list(pending):
         flush(modality)
-    bar.close()
 
     # Always (not only when this run changed something): a previous run may have been killed after its
     # last upsert but before these steps. Both are cheap when there is nothing to do, and calibration is a
     # pure function of the stored points, so the end state equals a clean run's.
-    from mcrsearch.search import compute_calibration
-
-    store.set_calibration(sp.name, compute_calibration(store, sp.name))
+    store.set_calibration(sp.name, calibration.compute_calibration(store, sp.name))
     store.optimize()
 
 
@@ -288,27 +324,3 @@ def _embed(sp: "Space", modality: Modality, batch: list, report: IndexReport):
         except Exception as exc:  # noqa: BLE001
             report.failed.append(Failure(entry[0].path, f"the encoder failed on it ({type(exc).__name__}: {exc})"))
     return ok, vectors
-
-
-class _Progress:
-    """A rich progress bar on stderr, or nothing."""
-
-    def __init__(self, enabled: bool, total: int, done: int) -> None:
-        self._bar = None
-        if enabled and total:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-            from mcrsearch.commands.common import console
-
-            self._bar = Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(),
-                                 TimeRemainingColumn(), console=console, transient=True)
-            self._bar.start()
-            self._task = self._bar.add_task("index", total=total, completed=done)
-
-    def advance(self, n: int) -> None:
-        if self._bar is not None:
-            self._bar.advance(self._task, n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()

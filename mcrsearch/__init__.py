@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 from mcrsearch.modality import Modality  # noqa: E402  (light)
 
 # name -> module holding it; resolved on first attribute access (PEP 562) so start-up stays light.
-_LAZY = {"Client": "mcrsearch.api", "Hit": "mcrsearch.search", "Store": "mcrsearch.store",
-         "load_settings": "mcrsearch.config", "Settings": "mcrsearch.config",
+_LAZY = {"Client": "mcrsearch.api", "Hit": "mcrsearch.search", "Item": "mcrsearch.search",
+         "MediaBytes": "mcrsearch.search", "load_settings": "mcrsearch.config", "Settings": "mcrsearch.config",
          "create_space": "mcrsearch.space"}
 
 __all__ = ["Modality", "__version__", *_LAZY]

@@ -1,34 +1,65 @@
-"""The Python API, in qdrant-client's style:
+"""`Client`: the one public surface, in qdrant-client's style. The CLI, the demo, the benchmark's index
+path and the server all go through it; nothing else opens the store or builds queries by hand.
 
     import mcrsearch
     client = mcrsearch.Client()                           # embedded index under MCRSEARCH_HOME
     client = mcrsearch.Client(url="http://host:6333", api_key="...", collection="media")
+    client.index("~/media")                                # incremental, interrupt-safe
     hits = client.query(audio="dog.wav", target="3d", k=5)
-    hits = client.query(text="a red chair", image="chair.jpg", weights={"text": 2})
+    hits = client.query(text="a red chair", image=["chair.jpg", "stool.jpg"], weights={"text": 2})
     hits = client.query(like="photos/cat.jpg", target="audio")
     client.info(); client.delete(["photos/cat.jpg"])
 
-Indexing lives in the `indexer` package (`indexer.index_path(folder, client.settings)`), which imports
-this engine, never the other way round.
+User spellings ("3d", "points", "sound" ...) are parsed here, once; everything below takes enums.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
 
+from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 
 if TYPE_CHECKING:
+    from indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
-    from mcrsearch.search import Hit
+    from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.space import Space
     from mcrsearch.store import Store
 
+#: A query file: a path, an upload (`MediaBytes`), or media already decoded (PIL image, AudioClip, xyz array).
+MediaInput = Union[str, Path, "MediaBytes", Any]
+
+
+def _many(value: Any) -> list[Any]:
+    """None -> [], one value -> [value], a list or tuple -> its items (strings and arrays count as one)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def parse_target(target: str | Modality | None) -> list[Modality] | None:
+    """'any' / 'all' / None -> None (every modality the space holds); else the one modality."""
+    if target is None or (isinstance(target, str) and target.strip().lower() in {"any", "all"}):
+        return None
+    return [Modality.parse(target)]
+
 
 class Client:
-    """A handle on one collection (embedded or on a Qdrant server); opened lazily, close() when done."""
+    """A handle on one collection (embedded or on a Qdrant server); opened lazily, close() when done.
+
+    Args:
+        path: folder of the embedded index (default `<home>/index`).
+        url: a Qdrant server or cluster; the collection lives there instead.
+        api_key: the Qdrant server's API key.
+        collection: the collection name (default `mcrsearch`).
+        settings: base settings (default `load_settings()`); the other arguments override them.
+        spaces: Space objects to use instead of building registered ones by name.
+        **overrides: any other Settings field (device, space, batch_size, ...).
+    """
 
     def __init__(self, path: str | Path | None = None, url: str | None = None, api_key: str | None = None,
                  collection: str | None = None, settings: "Settings | None" = None,
@@ -38,23 +69,28 @@ class Client:
         base = settings or load_settings()
         self.settings = base.with_overrides(store_path=path, qdrant_url=url, qdrant_api_key=api_key,
                                             collection=collection, **overrides)
-        self._spaces = {s.name: s for s in spaces}
+        self._spaces: dict[str, "Space"] = {s.name: s for s in spaces}
         self._store: "Store | None" = None
         self._searcher: Any = None
+        self._lock = threading.Lock()        # opening the store and building spaces happen once
 
     # -- lifecycle
     @property
-    def store(self) -> "Store":
+    def _handle(self) -> "Store":
         if self._store is None:
-            from mcrsearch.store import Store
+            with self._lock:
+                if self._store is None:
+                    from mcrsearch.store import Store
 
-            self._store = Store.open(self.settings)
+                    self._store = Store.open(self.settings)
         return self._store
 
     def close(self) -> None:
+        """Release the collection (the embedded engine allows one process per collection)."""
         if self._store is not None:
             self._store.close()
             self._store = None
+            self._searcher = None
 
     def __enter__(self) -> "Client":
         return self
@@ -62,27 +98,97 @@ class Client:
     def __exit__(self, *exc: Any) -> None:
         self.close()
 
-    # -- operations
-    def query(self, audio: Any = None, image: Any = None, text: str | None = None, points: Any = None,
-              like: str | Path | None = None, target: str | Modality = "any", k: int = 10,
-              weights: Mapping[str | Modality, float] | None = None, space: str | None = None) -> list["Hit"]:
-        """Search with one or several inputs (paths or decoded media); fused inputs rank on calibrated scores."""
+    def space(self, name: str) -> "Space":
+        """The named space, built once per client (its encoders stay loaded for later calls)."""
+        with self._lock:
+            if name not in self._spaces:
+                from mcrsearch.space import create_space
+
+                self._spaces[name] = create_space(name, self.settings)
+            return self._spaces[name]
+
+    # -- indexing
+    def index(self, path: str | Path, space: str | None = None, *,
+              progress: "Callable[[IndexProgress], None] | None" = None,
+              cancel: Callable[[], bool] | None = None, ray: str | bool | None = None) -> "IndexReport":
+        """Bring the collection in line with the files under `path` (incremental and interrupt-safe).
+
+        Args:
+            path: a folder (or one file); images, audio, captions (.txt) and 3D files are indexed.
+            space: the space to embed with; None: the settings' choice, or the collection's only space.
+            progress: called with an `IndexProgress` as files are done (the CLI draws its bar from it).
+            cancel: polled between files; when it returns True the run stops after writing what it has.
+            ray: a Ray cluster address (or True for a local one) to embed on Ray workers.
+        Returns:
+            The `IndexReport`: counts, failures with reasons, per-stage seconds.
+        """
+        from indexer.pipeline import index_path, resolve_space_name
+
+        with self._open_for_writing() as store:
+            name = resolve_space_name(space, self.settings, store)
+        sp = self.space(name)
+        if ray:
+            from indexer.ray_index import index_path_ray
+
+            return index_path_ray(path, self.settings, address=None if ray is True else str(ray), space=sp,
+                                  progress=progress)
+        return index_path(path, self.settings, space=sp, progress=progress, cancel=cancel)
+
+    def _open_for_writing(self) -> "Store":
+        from mcrsearch.store import Store
+
+        return Store.open(self.settings, create=True)
+
+    # -- searching
+    def query(self, audio: MediaInput | Sequence[MediaInput] | None = None,
+              image: MediaInput | Sequence[MediaInput] | None = None,
+              text: str | Sequence[str] | None = None,
+              points: MediaInput | Sequence[MediaInput] | None = None,
+              like: str | Path | Sequence[str | Path] | None = None, target: str | Modality = "any",
+              k: int = 10, weights: Mapping[str | Modality, float] | None = None, space: str | None = None,
+              offset: int = 0, min_score: float | None = None,
+              vectors: Mapping[str | Modality, Any] | None = None) -> list["Hit"]:
+        """Search with one or several inputs; several inputs are fused on their calibrated scores.
+
+        Args:
+            audio, image, points: query files (paths, `MediaBytes` uploads, or decoded media), one or a list.
+            text: one text or a list of texts.
+            like: indexed items (item ids or their paths): their stored vectors are the query, and the
+                items themselves are left out of the results ("more like this").
+            target: the modality to return ('image', 'audio', 'text', '3d'), or 'any' for every modality the
+                space holds, ranked together on calibrated scores.
+            k: how many hits; offset: how many of the best to skip first (paging).
+            weights: per-modality input weights, e.g. {"text": 2}; default 1 each.
+            space: the space to search; None picks the collection's only space that fits the query.
+            min_score: drop hits whose calibrated score is below this.
+            vectors: query vectors already in the searched space, keyed by the modality they came from
+                (what benchmarks replay); they are fused with the other inputs like any input.
+        Returns:
+            Hits, best first. `score` is a calibrated z-score: how many standard deviations the cosine lies
+            above the mean cosine of random (query modality, target modality) pairs in this collection, so
+            scores compare across modalities; `cosine` is the raw cosine.
+        """
         from mcrsearch.search import QueryInput, Searcher
 
         w = {Modality.parse(m): float(v) for m, v in (weights or {}).items()}
-        inputs = [QueryInput(m, v, w.get(m, 1.0)) for m, v in
+        inputs = [QueryInput(m, v, w.get(m, 1.0)) for m, given in
                   ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
-                   (Modality.POINTS, points)) if v is not None]
-        if like is not None:
-            inputs.append(QueryInput(None, like, 1.0, like=True))
-        # one Searcher per client: spaces (models) are built once and reused by every later query
-        if self._searcher is None or self._searcher.store is not self.store:
-            self._searcher = Searcher(self.store, self.settings, self._spaces)
-        return self._searcher.query(inputs, target=target, k=k, space=space)
+                   (Modality.POINTS, points)) for v in _many(given)]
+        inputs += [QueryInput(None, str(v), 1.0, like=True) for v in _many(like)]
+        inputs += [QueryInput(Modality.parse(m), v, w.get(Modality.parse(m), 1.0), vector=True)
+                   for m, v in (vectors or {}).items()]
+        store = self._handle
+        with self._lock:         # one Searcher per client: spaces (models) are built once and reused
+            if self._searcher is None or self._searcher.store is not store:
+                self._searcher = Searcher(store, self.settings, self._spaces)
+        return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
+                                    min_score=min_score)
 
+    # -- reading
     def info(self) -> dict[str, Any]:
-        """Collection, spaces, counts per modality and storage size."""
-        store = self.store
+        """Collection, backend, spaces (fingerprint, dimension, modalities), counts per modality, storage size."""
+        store = self._handle
+        store.refresh()
         counts = store.counts()
         return {
             "collection": store.collection,
@@ -95,19 +201,53 @@ class Client:
             "storage_bytes": store.size_bytes(),
         }
 
+    def retrieve(self, ids: Sequence[str]) -> list["Item"]:
+        """The stored items with these ids (unknown ids are left out)."""
+        from mcrsearch.search import Item
+
+        return [Item.from_record(r) for r in self._handle.retrieve(list(ids))]
+
+    def scroll(self, modality: str | Modality | None = None, limit: int = 50, offset: int = 0) -> list["Item"]:
+        """Browse stored items in id order: `limit` of them after skipping `offset`, of one modality or all."""
+        from mcrsearch.search import Item
+
+        if limit < 1 or offset < 0:
+            raise ConfigError("limit must be at least 1 and offset zero or more.")
+        mods = parse_target(modality)
+        records = list(self._handle.scroll(modalities=mods, limit=offset + limit))
+        return [Item.from_record(r) for r in records[offset:]]
+
+    def count(self, target: str | Modality | None = None) -> int:
+        """How many items the collection holds, of one modality or of all ('any' / None)."""
+        return self._handle.count(parse_target(target))
+
+    # -- writing
+    def upsert(self, space: "Space", points: Sequence[Any]) -> None:
+        """Write points (`mcrsearch.store.PointData`: id, vectors by space name, payload with `path` and
+        `modality`) made elsewhere, e.g. benchmark vectors; the space is registered (and checked) first."""
+        from mcrsearch.store import Store
+
+        if self._store is None:
+            self._store = Store.open(self.settings, create=True)
+        store = self._store
+        store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
+        store.upsert(space.name, space.fingerprint, points)
+
+    def optimize(self) -> None:
+        """Build the search graphs over everything written so far (the indexer does it after each run)."""
+        self._handle.optimize()
+
     def delete(self, paths: Iterable[str | Path]) -> int:
-        """Remove items by path (files or folders); returns how many points were removed."""
+        """Remove items by path (files, or folders with everything under them); returns how many were removed."""
         from mcrsearch.store import point_id
 
+        store = self._handle
         targets = [os.path.abspath(Path(p).expanduser()) for p in paths]
         ids = {point_id(p) for p in targets}
         prefixes = tuple(t.rstrip(os.sep) + os.sep for t in targets)
-        for rec in self.store.scroll(fields=["path"]):
+        for rec in store.scroll(fields=["path"]):
             if str(rec.payload.get("path", "")).startswith(prefixes):
                 ids.add(rec.id)
-        present = [r.id for r in self.store.retrieve(sorted(ids))]
-        self.store.delete(present)
+        present = [r.id for r in store.retrieve(sorted(ids))]
+        store.delete(present)
         return len(present)
-
-    def count(self, target: str | Modality | None = None) -> int:
-        return self.store.count(None if target in (None, "any") else [Modality.parse(target)])

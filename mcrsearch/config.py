@@ -35,6 +35,11 @@ class Settings:
     workers: int = 0                     # decode threads; 0 = auto (cores on a GPU, none on CPU)
     max_file_mb: float = 512.0           # larger files are skipped as 'huge'
     debug: bool = False
+    # `mcrsearch serve`
+    server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
+    server_port: int = 8765
+    server_token: str | None = None      # generated at start when bound beyond loopback and none is set
+    max_upload_mb: float = 64.0          # query files uploaded to the server
 
     @property
     def weights_dir(self) -> Path:
@@ -55,8 +60,8 @@ class Settings:
 
 
 _PATH_FIELDS = {"home", "store_path"}
-_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers"}
-_FLOAT_FIELDS = {"max_file_mb"}
+_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port"}
+_FLOAT_FIELDS = {"max_file_mb", "max_upload_mb"}
 _BOOL_FIELDS = {"debug"}
 
 

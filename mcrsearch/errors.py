@@ -56,3 +56,14 @@ class StoreError(McrError):
 
 class SpaceMismatchError(StoreError):
     """Vectors of one space were about to be mixed with a collection built in another."""
+
+
+class RemoteError(McrError):
+    """A running `mcrsearch serve` refused a request; the exit code follows its HTTP status."""
+
+    _EXIT_BY_STATUS = {400: 2, 401: 2, 403: 2, 404: 2, 413: 4, 422: 4, 409: 5, 503: 3}
+
+    def __init__(self, message: str, status: int) -> None:
+        self.status = status
+        self.exit_code = self._EXIT_BY_STATUS.get(status, 1)
+        super().__init__(message)

@@ -1,11 +1,8 @@
-"""The query layer: any-to-any, fused multi-input queries, target filters, calibrated scores.
+"""The query layer: any-to-any, fused multi-input queries, target filters, calibrated scores, paging.
 
-Why calibration: cosine scales differ between modality pairs (audio->image cosines may sit around 0.1
-while text->image ones sit around 0.3), so raw cosines cannot rank a mixed `--target any` list or fuse
-an audio and a text query fairly. At index time the collection records, per (query modality, target
-modality) pair, the mean and standard deviation of the cosine between random items; a hit's calibrated
-score is the z-score of its cosine under its pair's statistics (and, for fused queries, the weighted
-mean of the inputs' z-scores). The raw cosine is returned alongside.
+Scores are calibrated z-scores (see mcrsearch.calibration): comparable across modality pairs, so a mixed
+`target="any"` list and a fused audio + text query rank fairly. The raw cosine is returned alongside.
+Inputs arrive here already parsed (Modality enums); user spellings are parsed once, at the Client.
 """
 
 from __future__ import annotations
@@ -17,18 +14,36 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from mcrsearch.calibration import calibrate
 from mcrsearch.errors import ConfigError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
-from mcrsearch.store import ALL_MODALITIES, SpaceRecord, Store, point_id
+from mcrsearch.store import Record, SpaceRecord, Store, is_item_id, point_id
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.space import Space
 
-CALIBRATION_SAMPLE = 256          # items per modality used for the pair statistics
-MIN_PAIRS = 10                    # fewer random pairs than this: fall back to the '*->target' statistics
-MIN_STD = 0.02                    # a tiny collection must not turn a small cosine gap into a huge z-score
 PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count")
+
+
+@dataclass
+class Item:
+    """One stored item: its id, the file it was made from, its modality and payload."""
+
+    id: str
+    path: str
+    modality: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The payload fields worth showing next to a result (caption text, duration, sizes)."""
+        return {k: self.payload[k] for k in PRESENTATION_FIELDS if k in self.payload}
+
+    @classmethod
+    def from_record(cls, record: Record) -> "Item":
+        return cls(record.id, str(record.payload.get("path", "")), str(record.payload.get("modality", "")),
+                   record.payload)
 
 
 @dataclass
@@ -48,58 +63,34 @@ class Hit:
         return {k: self.payload[k] for k in PRESENTATION_FIELDS if k in self.payload}
 
     def to_dict(self) -> dict[str, Any]:
+        """The documented `mcrsearch query --json` shape."""
         return {"path": self.path, "modality": self.modality, "score": round(self.score, 4),
                 "cosine": round(self.cosine, 4), **self.details}
 
 
+@dataclass(frozen=True)
+class MediaBytes:
+    """A query file given as bytes (an upload): `name` carries the extension that says how to decode it."""
+
+    name: str
+    data: bytes
+
+
 @dataclass
 class QueryInput:
-    """One input of a query: a file path, decoded media, a text string, or an indexed item (`like`)."""
+    """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: id or path), or
+    a vector already in the searched space (`vector`; `modality` says what it was made from)."""
 
     modality: Modality | None
     value: Any
     weight: float = 1.0
     like: bool = False
-
-
-# ----------------------------------------------------------------------------- calibration
-
-def compute_calibration(store: Store, space: str, sample: int = CALIBRATION_SAMPLE) -> dict[str, list[float]]:
-    """Per-pair cosine statistics from a deterministic sample of stored items (first ids in id order).
-
-    Point ids are uuid5 hashes of paths, so the first ids in id order are a stable pseudo-random sample;
-    the statistics are therefore a pure function of the stored point set.
-    """
-    vectors: dict[str, np.ndarray] = {}
-    for m in ALL_MODALITIES:
-        rows = [r.vectors[space] for r in _first(store, space, m, sample) if space in r.vectors]
-        if rows:
-            vectors[m] = np.stack(rows).astype(np.float32)
-    stats: dict[str, list[float]] = {}
-    everything = np.concatenate(list(vectors.values())) if vectors else None
-    for t, vt in vectors.items():
-        for q, vq in list(vectors.items()) + [("*", everything)]:
-            sims = vq @ vt.T
-            if q == t:
-                sims = sims[~np.eye(len(vq), dtype=bool)] if len(vq) > 1 else np.empty(0)
-            sims = np.asarray(sims).ravel()
-            if sims.size >= MIN_PAIRS:
-                stats[f"{q}->{t}"] = [float(sims.mean()), float(max(sims.std(), MIN_STD))]
-    return stats
-
-
-def _first(store: Store, space: str, modality: str, n: int) -> list:
-    return list(store.scroll(fields=["modality"], modalities=[modality], with_vectors=[space], limit=n))
-
-
-def calibrate(cosine: np.ndarray | float, record: SpaceRecord, query: str, target: str) -> np.ndarray | float:
-    stats = record.calibration.get(f"{query}->{target}") or record.calibration.get(f"*->{target}") or [0.0, 1.0]
-    return (np.asarray(cosine) - stats[0]) / stats[1]
+    vector: bool = False
 
 
 # ----------------------------------------------------------------------------- space choice
 
-def choose_space(store: Store, query_modalities: Iterable[Modality], targets: Sequence[str] | None,
+def choose_space(store: Store, query_modalities: Iterable[Modality], targets: Sequence[Modality] | None,
                  requested: str | None) -> SpaceRecord:
     """The space to search: the requested one, else the only stored space covering query and targets."""
     spaces = store.spaces()
@@ -110,7 +101,7 @@ def choose_space(store: Store, query_modalities: Iterable[Modality], targets: Se
             raise ConfigError(f"Collection '{store.collection}' has no space '{requested}'; it holds "
                               f"{', '.join(sorted(spaces))}.")
         return spaces[requested]
-    need = {m.value for m in query_modalities} | set(targets or [])
+    need = {m.value for m in query_modalities} | {t.value for t in targets or []}
     fits = [s for s in spaces.values() if need <= set(s.modalities)]
     if len(fits) == 1:
         return fits[0]
@@ -143,30 +134,32 @@ class Searcher:
                 f"collection '{self.store.collection}' was built with ({record.fingerprint}); re-index it.")
         return sp
 
-    def query(self, inputs: Sequence[QueryInput], target: str | Modality = "any", k: int = 10,
-              space: str | None = None) -> list[Hit]:
+    def query(self, inputs: Sequence[QueryInput], targets: Sequence[Modality] | None = None, k: int = 10,
+              space: str | None = None, offset: int = 0, min_score: float | None = None) -> list[Hit]:
+        """Hits `offset` .. `offset + k` of the ranking, best first; `targets` None means every modality."""
         if not inputs:
             raise ConfigError("Give at least one query input (--audio, --image, --text, --3d or --like).")
         if k < 1:
             raise ConfigError("k must be at least 1.")
-        self.store.refresh()
-        resolved = [self._resolve_like(i) if i.like else i for i in inputs]
-        for inp in resolved:
+        if offset < 0:
+            raise ConfigError("offset must be zero or more.")
+        for inp in inputs:
             if inp.weight <= 0:
                 raise ConfigError("Query weights must be positive.")
-        targets = None if str(target) in {"any", "all"} else [Modality.parse(target).value]
-        qmods = [i.modality for i in resolved]
-        record = choose_space(self.store, qmods, targets, space or self.settings.space)
-        targets = targets or [m for m in record.modalities]
+        self.store.refresh()
+        resolved = [self._resolve_like(i) if i.like else i for i in inputs]
+        record = choose_space(self.store, [i.modality for i in resolved], targets, space or self.settings.space)
+        target_values = [t.value for t in targets] if targets else list(record.modalities)
         vectors = [self._vector(inp, record) for inp in resolved]
-        exclude = {point_id(inp.value) for inp in resolved if inp.like}
+        exclude = {inp.value for inp in resolved if inp.like}
 
         weights = np.array([i.weight for i in resolved], dtype=np.float64)
         weights = weights / weights.sum()
-        fetch = k + len(exclude) if len(vectors) == 1 else max(3 * k, 30)
+        want = offset + k
+        fetch = want + len(exclude) if len(vectors) == 1 else max(3 * want, 30)
         hits: list[Hit] = []
-        for t in targets:
-            candidates: dict[str, Any] = {}
+        for t in target_values:
+            candidates: dict[str, Record] = {}
             for v in vectors:
                 for r in self.store.search(record.name, v, fetch, [t], fingerprint=record.fingerprint,
                                            with_vectors=len(vectors) > 1):
@@ -181,56 +174,72 @@ class Searcher:
                 z = np.array([calibrate(c, record, inp.modality.value, t) for c, inp in zip(cos, resolved)])
                 hits.append(Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)),
                                 float(weights @ z), float(weights @ cos), r.payload))
+        if min_score is not None:
+            hits = [h for h in hits if h.score >= min_score]
         hits.sort(key=lambda h: (-h.score, h.path))
-        return hits[:k]
+        return hits[offset:want]
 
     # -- inputs
     def _resolve_like(self, inp: QueryInput) -> QueryInput:
-        path = os.path.abspath(Path(str(inp.value)).expanduser())
-        found = self.store.retrieve([point_id(path)])
+        """A `like` input as (the item's modality, its id): the value is an item id or an indexed path."""
+        value = str(inp.value)
+        ids = [value] if is_item_id(value) else []
+        path = os.path.abspath(Path(value).expanduser())
+        ids.append(point_id(path))
+        found = self.store.retrieve(ids)
         if not found:
-            raise ConfigError(f"{path} is not in collection '{self.store.collection}'; index it first.")
-        return QueryInput(Modality.parse(found[0].payload["modality"]), path, inp.weight, like=True)
+            raise ConfigError(f"{value} is not in collection '{self.store.collection}'; index it first.")
+        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0].id, inp.weight, like=True)
 
     def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
+        if inp.vector:
+            vec = np.asarray(inp.value, dtype=np.float32).ravel()
+            if vec.shape[0] != record.dim:
+                raise ConfigError(f"A query vector has {vec.shape[0]} dimensions; space '{record.name}' has "
+                                  f"{record.dim}.")
+            return vec
         if inp.like:
-            rec = self.store.retrieve([point_id(inp.value)], with_vectors=True)
+            rec = self.store.retrieve([inp.value], with_vectors=True)
             if not rec or record.name not in rec[0].vectors:
-                raise ConfigError(f"{inp.value} has no vector in space '{record.name}'; re-index it.")
+                raise ConfigError(f"{rec[0].payload.get('path', inp.value) if rec else inp.value} has no vector "
+                                  f"in space '{record.name}'; re-index it.")
             return rec[0].vectors[record.name].astype(np.float32)
         sp = self.space(record)
-        modality, item = _decode_input(inp, sp.mesh_points)
+        modality, item = _decode_input(inp, sp.mesh_points, self.settings)
         if not sp.supports(modality):
             raise ConfigError(f"Space '{record.name}' cannot embed {modality.value} queries.")
         return sp.embed(modality, [item])[0]
 
 
-def _decode_input(inp: QueryInput, n_points: int) -> tuple[Modality, Any]:
-    """A query input as decoded media: text stays text, paths go through the same decoder as indexing."""
+def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple[Modality, Any]:
+    """A query input as decoded media: text stays text; paths and bytes go through the indexer's decoder."""
     if inp.modality is Modality.TEXT and isinstance(inp.value, str):
         return Modality.TEXT, inp.value
-    if isinstance(inp.value, (str, Path)):
+    if isinstance(inp.value, (str, Path, MediaBytes)):
         from mcrsearch import media
 
+        max_bytes = int(settings.max_file_mb * 2**20)
+        if isinstance(inp.value, MediaBytes):
+            return media.decode(inp.value.name, inp.modality, n_points=n_points, max_bytes=max_bytes,
+                                data=inp.value.data)
         path = Path(inp.value).expanduser()
         if not path.is_file():
             raise ConfigError(f"The query file {path} does not exist.")
-        modality, decoded = media.decode(str(path), inp.modality, n_points=n_points)
-        return Modality.parse(modality), decoded
+        return media.decode(str(path), inp.modality, n_points=n_points, max_bytes=max_bytes)
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
 
 
 def parse_weights(specs: Iterable[str]) -> dict[Modality, float]:
-    """CLI `--weight audio=2` strings -> {Modality.AUDIO: 2.0}."""
+    """`audio=2` strings (CLI `--weight`, the server's `weight` fields) -> {Modality.AUDIO: 2.0}."""
     out: dict[Modality, float] = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
+        if not sep:
+            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.")
         try:
             out[Modality.parse(name)] = float(value)
         except ValueError as exc:
             raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.") from exc
-        if not sep:
-            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.")
     return out

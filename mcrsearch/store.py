@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -69,6 +70,14 @@ def point_id(path: str | Path) -> str:
     digest[8] = (digest[8] & 0x3F) | 0x80        # RFC 4122 variant
     h = digest.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_ITEM_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def is_item_id(value: str) -> bool:
+    """Whether a string has the form of an item id (as `point_id` writes them), rather than a path."""
+    return _ITEM_ID.fullmatch(value) is not None
 
 
 @dataclass

@@ -264,7 +264,7 @@ def test_two_spaces_share_one_collection(tmp_path):
 
 
 def test_crash_after_last_upsert_is_repaired_by_rerun(tmp_path, monkeypatch):
-    import mcrsearch.search
+    import mcrsearch.calibration
 
     corpus = tmp_path / "corpus"
     H.write_corpus(corpus, per_class=1)
@@ -273,7 +273,7 @@ def test_crash_after_last_upsert_is_repaired_by_rerun(tmp_path, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("killed after the last upsert")
 
-    monkeypatch.setattr(mcrsearch.search, "compute_calibration", crash)
+    monkeypatch.setattr(mcrsearch.calibration, "compute_calibration", crash)
     with pytest.raises(RuntimeError):
         index_path(corpus, settings, space="tiny", progress=False)
     monkeypatch.undo()

@@ -54,7 +54,10 @@ def test_target_any_ranks_on_calibrated_scores(indexed, client):
     assert all(H.class_of(h.path) == "green" for h in hits)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     # raw cosines are not comparable across pairs: their order differs from the calibrated order
-    record = client.store.spaces()["tiny"]
+    from mcrsearch.store import Store
+
+    with Store.open(client.settings) as store:
+        record = store.spaces()["tiny"]
     means = {m: record.calibration[f"text->{m}"][0] for m in MODALITIES}
     assert max(means.values()) - min(means.values()) > 0.1
 

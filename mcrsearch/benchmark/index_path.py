@@ -2,10 +2,10 @@
 
 `StoreIndexPath` writes every embedded item into a fresh embedded Qdrant collection (mcrsearch.store,
 one point per item, payload `modality` + `path`, as the indexer writes them) and ranks targets with
-`mcrsearch.search.Searcher` in its `like` mode: the query vector is read back from the collection,
+`mcrsearch.Client.query` in its `like` mode: the query vector is read back from the collection,
 the space is chosen and checked, the target-modality filter and calibration apply, and the item
-itself is excluded, exactly as `mcrsearch query --like ITEM --target T` runs. Mode "store" skips
-the query layer and calls `Store.search` with the exact query vectors instead (isolates the engine).
+itself is excluded, exactly as `mcrsearch query --like ITEM --target T` runs. Mode "store" queries with
+the exact query vectors instead (`Client.query(vectors=...)`), so no stored query vector is involved.
 
 Differences from the exact path therefore measure the search engine: HNSW approximation, filtering,
 vector storage round trips and ranking in the query layer.
@@ -59,7 +59,7 @@ class StoreIndexPath:
             raise IndexUnavailable(reason)
         if mode not in {"like", "store"}:
             raise ValueError("mode must be 'like' or 'store'")
-        from mcrsearch.store import Store
+        from mcrsearch.api import Client
 
         self.mode = mode
         self.name = "query layer (like)" if mode == "like" else "store search"
@@ -68,9 +68,7 @@ class StoreIndexPath:
         self.folder = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="mcrsearch-bench-"))
         self.settings = replace(settings, qdrant_url=None, qdrant_api_key=None, store_path=self.folder,
                                 collection="benchmark")
-        self.store = Store.open(self.settings, create=True)
-        self._registered = False
-        self._searcher = None
+        self.client = Client(settings=self.settings, spaces=[space] if hasattr(space, "fingerprint") else [])
         self._key_of: dict[str, str] = {}
         self._dirty = False
 
@@ -79,12 +77,12 @@ class StoreIndexPath:
         return str(getattr(self.space, "fingerprint", "unfingerprinted"))
 
     def add(self, modality: Modality, keys: list[str], vectors: np.ndarray) -> None:
+        from types import SimpleNamespace
+
         from mcrsearch.store import PointData, point_id
 
-        if not self._registered:
-            self.store.ensure_space(self.space.name, self.fingerprint, int(vectors.shape[1]),
-                                    getattr(self.space, "modalities", list(Modality)))
-            self._registered = True
+        record = SimpleNamespace(name=self.space.name, fingerprint=self.fingerprint, dim=int(vectors.shape[1]),
+                                 modalities=getattr(self.space, "modalities", list(Modality)))
         for start in range(0, len(keys), _UPSERT_BATCH):
             points = []
             for key, vec in zip(keys[start:start + _UPSERT_BATCH], vectors[start:start + _UPSERT_BATCH]):
@@ -93,34 +91,26 @@ class StoreIndexPath:
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))
-            self.store.upsert(self.space.name, self.fingerprint, points)
+            self.client.upsert(record, points)
             self._dirty = True
 
     def rank(self, queries: np.ndarray, target: Modality, k: int, query_keys: list[str] | None = None) -> list[list[str]]:
         """Top-k target keys per query. `like` mode needs the queries' keys (they are stored items)."""
         if self._dirty:          # build the HNSW graph as `mcrsearch index` does at the end of a run
-            self.store.optimize()
+            self.client.optimize()
             self._dirty = False
         if self.mode == "like" and query_keys is not None:
-            return [self._like(key, target, k) for key in query_keys]
-        out = []
-        for vec in queries:
-            records = self.store.search(self.space.name, vec, k, [target], fingerprint=self.fingerprint)
-            out.append([self._key_of.get(r.id, r.payload.get("hash", "")) for r in records])
-        return out
-
-    def _like(self, key: str, target: Modality, k: int) -> list[str]:
-        from mcrsearch.search import QueryInput, Searcher
-
-        if self._searcher is None:
-            self._searcher = Searcher(self.store, self.settings, spaces={self.space.name: self.space})
-        hits = self._searcher.query([QueryInput(None, _pseudo_path(key), like=True)], target=target, k=k,
-                                    space=self.space.name)
-        return [self._key_of.get(h.id, h.payload.get("hash", "")) for h in hits]
+            found = [self.client.query(like=_pseudo_path(key), target=target, k=k, space=self.space.name)
+                     for key in query_keys]
+        else:
+            # one input and one target: calibration is monotonic, so the key modality does not change the ranking
+            found = [self.client.query(vectors={target: vec}, target=target, k=k, space=self.space.name)
+                     for vec in queries]
+        return [[self._key_of.get(h.id, h.payload.get("hash", "")) for h in hits] for hits in found]
 
     def close(self) -> None:
         try:
-            self.store.close()
+            self.client.close()
         finally:
             if self._own_dir:
                 shutil.rmtree(self.folder, ignore_errors=True)

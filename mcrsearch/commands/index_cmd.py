@@ -7,37 +7,45 @@ from typing import Optional
 
 import typer
 
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
+
 
 def index(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="Folder (or file) to index."),
     space: Optional[str] = typer.Option(None, "--space", help="Space to embed with (default: settings / auto)."),
-    collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
+    collection: Optional[str] = COLLECTION,
     workers: Optional[int] = typer.Option(None, "--workers",
                                           help="Decode threads (0 = auto: cores when encoding on a GPU, none on CPU)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Encoder batch size (0 = by device)."),
     max_file_mb: Optional[float] = typer.Option(None, "--max-file-mb", help="Skip files larger than this."),
-    qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
-    qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    qdrant_url: Optional[str] = QDRANT_URL,
+    qdrant_api_key: Optional[str] = QDRANT_API_KEY,
     shards: Optional[int] = typer.Option(None, "--shards", help="shard_number of a new server collection."),
     replicas: Optional[int] = typer.Option(None, "--replicas", help="replication_factor of a new server collection."),
+    ray: Optional[str] = typer.Option(None, "--ray", help="Embed on a Ray cluster: its address, or 'local'.",
+                                      metavar="ADDRESS"),
+    no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
-    from indexer import index_path
-    from mcrsearch.commands.common import console, print_json, settings
+    from mcrsearch.commands.common import console, index_progress, open_client, print_json, progress_bar, settings
 
     cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
                    max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
                    shard_number=shards, replication_factor=replicas)
-    report = index_path(path, cfg, progress=not json_out)
+    ray_address: str | bool | None = None if ray is None else (True if ray == "local" else ray)
+    with open_client(cfg, no_server or ray_address is not None) as client, \
+            progress_bar("indexing", enabled=not json_out) as update:
+        report = client.index(path, space=space, progress=index_progress(update), ray=ray_address)
     if json_out:
         print_json(report.to_dict())
         return
     console.print(f"[bold]{report.collection}[/] ({report.space}) at {report.location}: "
                   f"[green]{report.indexed} indexed[/], {report.unchanged} unchanged, {report.removed} removed, "
                   f"{'[red]' if report.failed else ''}{len(report.failed)} failed{'[/]' if report.failed else ''} "
-                  f"in {report.seconds:.1f} s (encoder {report.encode_seconds:.1f} s)")
+                  f"in {report.seconds:.1f} s (encoder {report.encode_seconds:.1f} s)"
+                  + (" [yellow](cancelled)[/]" if report.cancelled else ""))
     for failure in report.failed[:50]:
         console.print(f"  [red]failed[/] {failure.path}: {failure.reason}")
     if len(report.failed) > 50:

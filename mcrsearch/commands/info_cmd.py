@@ -6,20 +6,22 @@ from typing import Optional
 
 import typer
 
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
+
 
 def info(
     ctx: typer.Context,
-    collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
-    qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
-    qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    collection: Optional[str] = COLLECTION,
+    qdrant_url: Optional[str] = QDRANT_URL,
+    qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print as JSON on stdout."),
 ) -> None:
     """Collection, spaces, counts per modality and storage size."""
-    from mcrsearch.api import Client
-    from mcrsearch.commands.common import out, print_json, settings
+    from mcrsearch.commands.common import open_client, out, print_json, settings
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
-    with Client(settings=cfg) as client:
+    with open_client(cfg, no_server) as client:
         data = client.info()
     if json_out:
         print_json(data)

@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
+
 
 def query(
     ctx: typer.Context,
@@ -14,30 +16,31 @@ def query(
     image: Optional[List[Path]] = typer.Option(None, "--image", help="Image file query."),
     text: Optional[List[str]] = typer.Option(None, "--text", help="Text query."),
     points: Optional[List[Path]] = typer.Option(None, "--3d", help="3D file query (mesh or point cloud)."),
-    like: Optional[List[Path]] = typer.Option(None, "--like", help="An indexed item: reuse its stored vector."),
+    like: Optional[List[str]] = typer.Option(None, "--like",
+                                             help="An indexed item (its path or id): reuse its stored vector."),
     target: str = typer.Option("any", "--target", help="image, audio, text, 3d or any."),
     k: int = typer.Option(10, "-k", "--k", help="Number of results."),
+    offset: int = typer.Option(0, "--offset", help="Skip this many of the best results (paging)."),
+    min_score: Optional[float] = typer.Option(None, "--min-score", help="Drop results below this calibrated score."),
     weight: Optional[List[str]] = typer.Option(None, "--weight", help="Input weight, e.g. audio=2."),
     space: Optional[str] = typer.Option(None, "--space", help="Space to search (auto when only one fits)."),
-    collection: Optional[str] = typer.Option(None, "--collection", help="Collection name."),
-    qdrant_url: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL."),
-    qdrant_api_key: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key."),
+    collection: Optional[str] = COLLECTION,
+    qdrant_url: Optional[str] = QDRANT_URL,
+    qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print results as JSON on stdout."),
 ) -> None:
     """Find the items nearest to the inputs, in the target modality (calibrated scores)."""
-    from mcrsearch.commands.common import console, out, print_json, settings
-    from mcrsearch.modality import Modality
-    from mcrsearch.search import QueryInput, Searcher, parse_weights
-    from mcrsearch.store import Store
+    from mcrsearch.commands.common import console, open_client, out, print_json, settings, short
+    from mcrsearch.search import parse_weights
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     weights = parse_weights(weight or [])
-    inputs = [QueryInput(m, str(v) if isinstance(v, Path) else v, weights.get(m, 1.0))
-              for m, values in ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
-                                (Modality.POINTS, points)) for v in (values or [])]
-    inputs += [QueryInput(None, str(p), 1.0, like=True) for p in (like or [])]
-    with Store.open(cfg) as store:
-        hits = Searcher(store, cfg).query(inputs, target=target, k=k, space=space)
+    with open_client(cfg, no_server) as client:
+        hits = client.query(audio=[str(p) for p in audio or []], image=[str(p) for p in image or []],
+                            text=list(text or []), points=[str(p) for p in points or []],
+                            like=list(like or []), target=target, k=k, weights=weights, space=space,
+                            offset=offset, min_score=min_score)
     if json_out:
         print_json([h.to_dict() for h in hits])
         return
@@ -51,12 +54,7 @@ def query(
         table.add_column(col, no_wrap=True)
     table.add_column("path", overflow="fold")
     table.add_column("details")
-    for i, h in enumerate(hits, 1):
-        details = ", ".join(f"{k}={_short(v)}" for k, v in h.details.items())
+    for i, h in enumerate(hits, offset + 1):
+        details = ", ".join(f"{key}={short(v)}" for key, v in h.details.items())
         table.add_row(str(i), f"{h.score:.2f}", f"{h.cosine:.3f}", h.modality, h.path, details)
     out.print(table)
-
-
-def _short(value) -> str:
-    text = f"{value:.2f}" if isinstance(value, float) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -140,18 +140,12 @@ def stage_quality(world: World, mcrs: "MiniMCRs", feats: dict | None = None) -> 
 
 def stage_index(world: World, settings: "Settings", log: Log | None = None) -> dict:
     """Index the held-out test media into the embedded store (collection `miniworld`) with the miniworld space."""
-    try:
-        from indexer.pipeline import index_path
-    except ImportError as exc:
-        return {"status": "unavailable", "note": f"indexer not available ({exc})"}
-    s = replace(settings, collection=DEMO_COLLECTION)
-    report = index_path(world.root / "test", s, space="miniworld", progress=False)
-    info = {"status": "indexed", "collection": DEMO_COLLECTION, "path": str(world.root / "test")}
-    for key in ("added", "updated", "unchanged", "skipped", "failed", "embedded", "seconds"):
-        if hasattr(report, key):
-            value = getattr(report, key)
-            info[key] = value if isinstance(value, (int, float)) else len(value)
-    return info
+    from mcrsearch.api import Client
+
+    with Client(settings=replace(settings, collection=DEMO_COLLECTION)) as client:
+        report = client.index(world.root / "test", space="miniworld")
+    return {"status": "indexed", "collection": DEMO_COLLECTION, "path": str(world.root / "test"),
+            "unchanged": report.unchanged, "failed": len(report.failed), "seconds": report.seconds}
 
 
 def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: dict | None = None,
@@ -167,10 +161,9 @@ def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: 
         vq, lq, iq = feats[qmod]
         idx = int(np.flatnonzero(lq == label)[0])
         query_item = iq[idx]
-        hits = None
         if use_store:
             hits = _store_hits(settings, query_item, qmod, tmod, k)
-        if hits is None:
+        else:
             vg, lg, ig = feats[tmod]
             order = np.argsort(-(vg @ vq[idx]), kind="stable")[:k]
             hits = [{"path": str(ig[j].path), "class": ig[j].class_name, "cosine": round(float(vg[j] @ vq[idx]), 4)}
@@ -181,19 +174,20 @@ def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: 
     return examples
 
 
-def _store_hits(settings: "Settings", item, qmod: str, tmod: str, k: int) -> list[dict] | None:
-    try:
-        from mcrsearch.search import QueryInput, Searcher
-        from mcrsearch.store import Store
-    except ImportError:
-        return None
-    s = replace(settings, collection=DEMO_COLLECTION, space="miniworld")
-    store = Store.open(s)
-    try:
-        hits = Searcher(store, s).query([QueryInput(Modality.parse(qmod), str(item.path))], target=tmod, k=k,
-                                        space="miniworld")
-    finally:
-        store.close()
+def _query_of(modality: str, path: Path) -> dict[str, str]:
+    """Client.query arguments for a held-out file: a caption file queries with its text."""
+    if modality == Modality.TEXT.value:
+        from mcrsearch.media import load_text
+
+        return {"text": load_text(path)}
+    return {"points" if modality == Modality.POINTS.value else modality: str(path)}
+
+
+def _store_hits(settings: "Settings", item, qmod: str, tmod: str, k: int) -> list[dict]:
+    from mcrsearch.api import Client
+
+    with Client(settings=replace(settings, collection=DEMO_COLLECTION, space="miniworld")) as client:
+        hits = client.query(**_query_of(qmod, item.path), target=tmod, k=k)
     return [{"path": h.path, "class": Path(h.path).stem.rsplit("_", 1)[0], "cosine": round(h.cosine, 4),
              "score": round(h.score, 3)} for h in hits]
 
@@ -202,21 +196,14 @@ def stage_query_precision(world: World, settings: "Settings", qmod: str = "audio
                           k: int = 10) -> dict:
     """Mean precision@k of every held-out `qmod` file queried through the real query layer and index
     (decode -> encode -> project -> filtered search), judged by class."""
-    from mcrsearch.search import QueryInput, Searcher
-    from mcrsearch.store import Store
+    from mcrsearch.api import Client
 
-    s = replace(settings, collection=DEMO_COLLECTION, space="miniworld")
     classes = {str(it.path): it.class_name for it in world.select("test")}
-    store = Store.open(s)
-    try:
-        searcher = Searcher(store, s)
-        precisions = []
+    precisions = []
+    with Client(settings=replace(settings, collection=DEMO_COLLECTION, space="miniworld")) as client:
         for item in world.select("test", qmod):
-            hits = searcher.query([QueryInput(Modality.parse(qmod), str(item.path))], target=tmod, k=k,
-                                  space="miniworld")
+            hits = client.query(**_query_of(qmod, item.path), target=tmod, k=k)
             precisions.append(np.mean([classes.get(h.path) == item.class_name for h in hits]) if hits else 0.0)
-    finally:
-        store.close()
     return {f"p@{k}": round(float(np.mean(precisions)), 4), "queries": len(precisions),
             "chance": round(1.0 / len(world.classes), 4)}
 

@@ -1,1 +1,4 @@
-"""`mcrsearch serve`: the JSON API, the web page and the helpers that draw results (thumbnails, 3D geometry)."""
+"""`mcrsearch serve`: one long-lived process that owns a collection, keeps its encoders warm and answers
+a JSON API and a web page. Everything goes through `mcrsearch.Client`; the CLI finds a running server
+through a small file in the home (see discovery) and talks to it instead of opening the store.
+"""

@@ -1,0 +1,135 @@
+"""The CLI's side of a running server: the Client methods the commands use, answered over HTTP.
+
+`mcrsearch query`, `info` and `index` call these exactly as they call `mcrsearch.Client`, so their output is
+the same whichever answers; the server does the work with its warm encoders and its open store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+
+import httpx
+
+from mcrsearch.errors import RemoteError
+
+if TYPE_CHECKING:
+    from indexer.report import IndexProgress, IndexReport
+    from mcrsearch.search import Hit
+    from mcrsearch.server.discovery import ServerInfo
+
+class RemoteClient:
+    """Speaks to one `mcrsearch serve` (found by mcrsearch.server.discovery)."""
+
+    def __init__(self, server: "ServerInfo", timeout: float = 600.0) -> None:
+        self.server = server
+        headers = {"Authorization": f"Bearer {server.token}"} if server.token else {}
+        self._http = httpx.Client(base_url=server.url, headers=headers, timeout=timeout)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "RemoteClient":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def _call(self, method: str, url: str, **kwargs: Any) -> Any:
+        try:
+            r = self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as exc:
+            raise RemoteError(f"The mcrsearch server at {self.server.url} did not answer ({exc}); stop it or "
+                              "rerun with --no-server.", 0) from exc
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("detail")
+            except ValueError:
+                detail = None
+            raise RemoteError(str(detail or f"The server answered HTTP {r.status_code}."), r.status_code)
+        return r.json()
+
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/api/info")
+
+    def query(self, audio: Sequence[str] = (), image: Sequence[str] = (), text: Sequence[str] = (),
+              points: Sequence[str] = (), like: Sequence[str] = (), target: str = "any", k: int = 10,
+              weights: Mapping[Any, float] | None = None, space: str | None = None, offset: int = 0,
+              min_score: float | None = None) -> list["Hit"]:
+        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id."""
+        from mcrsearch.search import Hit
+
+        files = [(kind, (Path(p).name, _read(p))) for kind, paths in
+                 (("audio", audio), ("image", image), ("points", points)) for p in paths]
+        form: dict[str, Any] = {"text": list(text), "like": [_like_value(v) for v in like], "target": target,
+                                "k": str(k), "offset": str(offset),
+                                "weight": [f"{getattr(m, 'value', m)}={w}" for m, w in (weights or {}).items()]}
+        if space:
+            form["space"] = space
+        if min_score is not None:
+            form["min_score"] = str(min_score)
+        body = self._call("POST", "/api/search", data=form, files=files or None)
+        return [Hit(h["id"], h["path"], h["modality"], h["score"], h["cosine"], h["details"]) for h in body["hits"]]
+
+    def index(self, path: str | Path, space: str | None = None, *,
+              progress: "Callable[[IndexProgress], None] | None" = None,
+              cancel: Callable[[], bool] | None = None, ray: Any = None) -> "IndexReport":
+        """Run the folder as a job in the server, follow its progress, return its report.
+
+        Interrupted (Ctrl-C), the job is cancelled in the server too.
+        """
+        from indexer.report import Failure, IndexProgress, IndexReport
+
+        job = self._call("POST", "/api/jobs", json={"path": os.path.abspath(Path(path).expanduser()),
+                                                    "space": space})
+        try:
+            for event in self._events(job["id"]):
+                job = event
+                if progress is not None:
+                    progress(IndexProgress(job["total"], job["done"], job["indexed"], job["unchanged"],
+                                           job["removed"], job["failed"]))
+                if cancel is not None and cancel():
+                    self._call("DELETE", f"/api/jobs/{job['id']}")
+        except KeyboardInterrupt:
+            self._call("DELETE", f"/api/jobs/{job['id']}")
+            raise
+        if job["state"] == "failed":
+            raise RemoteError(job["error"] or "The index job failed.", 409)
+        rep = job["report"] or {}
+        return IndexReport(indexed=rep.get("indexed", 0), unchanged=rep.get("unchanged", 0),
+                           removed=rep.get("removed", 0),
+                           failed=[Failure(f["path"], f["reason"]) for f in rep.get("failed", [])],
+                           collection=rep.get("collection", ""), space=rep.get("space", ""),
+                           location=rep.get("location", ""), seconds=rep.get("seconds", 0.0),
+                           encode_seconds=rep.get("encode_seconds", 0.0), cancelled=rep.get("cancelled", False))
+
+    def _events(self, job_id: str) -> Iterator[dict[str, Any]]:
+        """The job's server-sent events, as Job dicts, until its `end` event."""
+        with self._http.stream("GET", f"/api/jobs/{job_id}/events", timeout=None) as r:
+            event = ""
+            for line in r.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    yield json.loads(line[5:])
+                    if event == "end":
+                        return
+        yield self._call("GET", f"/api/jobs/{job_id}")
+
+
+def _read(path: str) -> bytes:
+    from mcrsearch.errors import ConfigError
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"The query file {p} does not exist.")
+    return p.read_bytes()
+
+
+def _like_value(value: str) -> str:
+    """An indexed item by id as given, or by its absolute path (the server looks the path's id up)."""
+    from mcrsearch.store import is_item_id
+
+    return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
