@@ -149,5 +149,5 @@ def test_vendored_viewer_matches_its_record():
     assert hashlib.sha256(bundle).hexdigest() == record["sha256"] and len(bundle) == record["bytes"]
     assert record["package"] == "three" and record["license"] == "MIT"
     assert "Permission is hereby granted" in (STATIC / "vendor" / record["license_file"]).read_text()
-    pinned = json.loads((STATIC / "build" / "package.json").read_text())
+    pinned = json.loads((STATIC.parent / "vendor_build" / "package.json").read_text())
     assert pinned["dependencies"]["three"] == record["version"]
