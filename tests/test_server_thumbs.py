@@ -15,7 +15,7 @@ from PIL import Image
 import test_indexer_helpers as H
 from mcrsearch.errors import MediaError
 from mcrsearch.server.geometry import geometry_payload, load_shape
-from mcrsearch.server.thumbs import ThumbnailCache, render_png
+from mcrsearch.server.thumbs import RENDERER_VERSION, ThumbnailCache, render_png
 
 STATIC = Path(__file__).resolve().parents[1] / "mcrsearch" / "server" / "static"
 
@@ -91,7 +91,7 @@ def test_cache_serves_from_disk_by_hash_and_size(tmp_path):
         cache.png(str(path), "image", digest, 64)            # another size is another entry
     assert _decode(cache.png(str(path), "image", digest, 96)).size == (96, 96)
     assert cache.path_for("../../etc/passwd", 96).resolve().is_relative_to((tmp_path / "thumbs").resolve())
-    assert cache.path_for(digest, 10**6).name.endswith("-1024-v1.png")   # sizes are clamped
+    assert cache.path_for(digest, 10**6).name.endswith(f"-1024-v{RENDERER_VERSION}.png")   # sizes are clamped
 
 
 def test_undecodable_files_raise_media_error(tmp_path):

@@ -25,7 +25,7 @@ from mcrsearch.errors import MediaError, UnsupportedMediaError
 from mcrsearch.modality import Modality
 from mcrsearch.server.geometry import Shape, load_shape
 
-RENDERER_VERSION = 1            # bump when drawing changes, so old cached PNGs are not served
+RENDERER_VERSION = 2            # bump when drawing changes, so old cached PNGs are not served
 MIN_SIZE, MAX_SIZE = 32, 1024   # requested sizes are clamped into this range
 SUPERSAMPLE = 2                 # 3D is drawn at 2x and downsampled: cheap anti-aliasing
 MESH_FACE_LIMIT = 20_000        # more triangles than this are drawn as a dense surface sample instead
@@ -224,8 +224,8 @@ def _draw_points(xyz: np.ndarray, px: np.ndarray, canvas: int) -> Image.Image:
 # --------------------------------------------------------------------------------------------------
 # Audio
 
-_LOW_HUE = np.array([236, 112, 72.0])     # colour of a low-pitched column (warm)
-_HIGH_HUE = np.array([72, 160, 236.0])    # colour of a high-pitched column (cool)
+# bar colours from low to high pitch: warm orange, green, cool blue
+_PITCH_STOPS = np.array([[236, 112, 72], [64, 178, 120], [72, 140, 236]], dtype=np.float64)
 
 
 def audio_thumbnail(path: str | Path, size: int) -> Image.Image:
@@ -249,7 +249,7 @@ def audio_thumbnail(path: str | Path, size: int) -> Image.Image:
     freqs = np.fft.rfftfreq(n_fft, 1.0 / rate)
     centroid = (power * freqs).sum(axis=1) / np.maximum(power.sum(axis=1), 1e-12)
     pitch = np.clip((np.log2(np.maximum(centroid, 60.0)) - np.log2(60.0)) / (np.log2(8000.0) - np.log2(60.0)), 0, 1)
-    colours = _LOW_HUE[None] * (1 - pitch[:, None]) + _HIGH_HUE[None] * pitch[:, None]
+    colours = np.stack([np.interp(pitch, [0.0, 0.5, 1.0], _PITCH_STOPS[:, c]) for c in range(3)], axis=1)
 
     scale = SUPERSAMPLE
     img = Image.new("RGBA", (width * scale, height * scale), (0, 0, 0, 0))

@@ -11,6 +11,7 @@ const EXT = {
   audio: [".wav", ".flac", ".ogg", ".mp3"],
   points: [".obj", ".stl", ".off", ".glb", ".gltf", ".ply", ".xyz", ".pts", ".npy", ".npz"],
 };
+const COMPACT = new Intl.NumberFormat(undefined, { notation: "compact" });
 const MODALITY_LABEL = { image: "Image", audio: "Sound", "3d": "3D", text: "Text" };
 const FIELD_LABEL = { image: "Image", audio: "Sound", points: "3D" };
 
@@ -92,7 +93,7 @@ function describe(item) {
   const d = item.details || {};
   if (item.modality === "image" && d.width) return `${d.width}×${d.height}`;
   if (item.modality === "audio" && d.duration !== undefined) return formatDuration(d.duration);
-  if (item.modality === "3d" && d.point_count) return `${d.point_count.toLocaleString()} points`;
+  if (item.modality === "3d" && d.point_count) return `${COMPACT.format(d.point_count)} points`;
   return MODALITY_LABEL[item.modality] || item.modality;
 }
 

@@ -113,7 +113,8 @@ export async function show(canvas, payload) {
   }
   view.object = build(payload);
   view.scene.add(view.object);
-  view.camera.position.set(1.35, 0.85, 1.9);
+  // the object is in the unit sphere: at this distance a 40° view holds the whole sphere with a margin
+  view.camera.position.set(1.35, 0.85, 1.9).setLength(1.15 / Math.sin((view.camera.fov * Math.PI) / 360));
   view.controls.target.set(0, 0, 0);
   view.controls.update();
   resize(view);
