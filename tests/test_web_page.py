@@ -148,6 +148,7 @@ def page(browser, site):
 def test_text_query_shows_image_results_that_load(page, shots):
     page.open()
     assert page.page.locator("#empty").is_visible()
+    page.page.wait_for_function("document.querySelector('#summary').textContent.startsWith('24 items')")
     page.shot(shots, "01-empty")
     page.search("a red thing", "image")
     names = page.names()
@@ -291,6 +292,10 @@ def test_url_reproduces_the_search_on_reload(page, shots):
     assert scores and min(scores) >= 1.5
     assert page.page.locator("#min-score-value").inner_text() == "1.50"
     page.shot(shots, "08-min-score")
+
+    page.page.set_viewport_size({"width": 390, "height": 844})      # a phone: nothing spills sideways
+    assert page.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    page.shot(shots, "10-phone")
 
 
 def test_microphone_recording_is_a_query(page):

@@ -94,6 +94,10 @@ function describe(item) {
   if (item.modality === "image" && d.width) return `${d.width}×${d.height}`;
   if (item.modality === "audio" && d.duration !== undefined) return formatDuration(d.duration);
   if (item.modality === "3d" && d.point_count) return `${COMPACT.format(d.point_count)} points`;
+  if (item.modality === "text") {
+    const words = (d.text || d.caption || "").split(/\s+/).filter(Boolean).length;
+    return words ? `${words} word${words === 1 ? "" : "s"}` : "";
+  }
   return MODALITY_LABEL[item.modality] || item.modality;
 }
 
@@ -557,7 +561,11 @@ function start() {
   setupCollection();
   window.addEventListener("popstate", route);
   window.addEventListener("hashchange", route);
-  api("/api/health").then((h) => { $("#collection-name").textContent = h.collection; }).catch(() => {});
+  api("/api/health").then((h) => {
+    $("#collection-name").textContent = h.collection;
+    $("#summary").replaceChildren(`${h.total.toLocaleString()} items in collection ${h.collection} · `,
+      el("a", { href: "/#collection" }, "browse them"));
+  }).catch(() => {});
   route();
   if (!location.search && !location.hash) $("#q").focus();
 }
