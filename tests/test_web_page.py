@@ -333,3 +333,16 @@ def test_collection_page_counts_browses_and_follows_an_index_job(page, site, sho
         "[...document.querySelectorAll('#counts .count strong')].map(s => s.textContent)[0] === '9'")
     page.shot(shots, "09-collection")
     assert any("/api/jobs/" in u and u.endswith("/events") for u in page.requests)
+
+
+def test_an_undecodable_upload_is_one_clear_sentence(page, site):
+    bad = site[1] / "queries" / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEnot really audio")
+    page.open()
+    page.page.set_input_files("#file", str(bad))
+    toast = page.page.locator("#toast")
+    toast.wait_for(state="visible")
+    assert "broken.wav" in toast.inner_text() and "Traceback" not in toast.inner_text()
+    assert page.page.locator("#results .card").count() == 0
+    # the browser logs the refused request itself ("Failed to load resource: ... 422"); nothing else
+    page.errors[:] = [e for e in page.errors if "status of 422" not in e]
