@@ -288,7 +288,7 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
     from mcrsearch import media
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
-    from mcrsearch.search import compute_calibration
+    from mcrsearch.calibration import compute_calibration
     from mcrsearch.store import Store
 
     rows = []

@@ -163,6 +163,7 @@ class Backend(ABC):
 
 # ----------------------------------------------------------------------------- embedded (qdrant-edge)
 
+MEMORY_URL = ":memory:"                     # qdrant_url for qdrant-client's in-process mode (tests, trials)
 _OPEN_SHARDS: dict[str, list[Any]] = {}     # path -> [shard, users]: one engine per shard per process
 _OPEN_LOCK = threading.Lock()
 
@@ -432,10 +433,28 @@ class ClientBackend(Backend):
         return int(self.client.count(self.collection, count_filter=self._filter(modalities), exact=True).count)
 
     def close(self) -> None:
+        if _MEMORY_CLIENT and self.client is _MEMORY_CLIENT[0]:   # shared by every handle in the process
+            return
         try:
             self.client.close()
         except Exception:  # noqa: BLE001
             pass
+
+
+_MEMORY_CLIENT: list[Any] = []
+
+
+def _qdrant_client(url: str, api_key: str | None) -> Any:
+    """A qdrant-client for the URL; ':memory:' is qdrant-client's in-process mode, one per process so that
+    every handle (the Client's, an index run's) sees the same collections."""
+    from qdrant_client import QdrantClient
+
+    if url != MEMORY_URL:
+        return QdrantClient(url=url, api_key=api_key)
+    with _OPEN_LOCK:
+        if not _MEMORY_CLIENT:
+            _MEMORY_CLIENT.append(QdrantClient(location=MEMORY_URL))
+        return _MEMORY_CLIENT[0]
 
 
 # ----------------------------------------------------------------------------- the store
@@ -453,9 +472,7 @@ class Store:
     def open(cls, settings: "Settings", create: bool = False) -> "Store":
         """The store the settings point at: a Qdrant server when `qdrant_url` is set, else embedded."""
         if settings.qdrant_url:
-            from qdrant_client import QdrantClient
-
-            client = QdrantClient(url=settings.qdrant_url, api_key=settings.qdrant_api_key)
+            client = _qdrant_client(settings.qdrant_url, settings.qdrant_api_key)
             backend: Backend = ClientBackend(client, settings.collection, settings.shard_number,
                                              settings.replication_factor, location=settings.qdrant_url)
         else:
