@@ -51,7 +51,12 @@ def serve(
     allowed = [f"{h}:{cfg.server_port}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOOPBACK[:2]) \
         if local else None
     client = Client(settings=cfg)
-    app = create_app(client, token=secret, allowed_hosts=allowed)
+
+    def stop() -> None:
+        discovery.remove(cfg, os.getpid())
+        client.close()
+
+    app = create_app(client, token=secret, allowed_hosts=allowed, on_stop=stop)
     if warm:
         threading.Thread(target=_warm, args=(client, console), name="mcr-warm", daemon=True).start()
     discovery.write(cfg, discovery.ServerInfo(url if local else f"http://127.0.0.1:{cfg.server_port}", os.getpid(),
@@ -61,9 +66,8 @@ def serve(
     try:
         uvicorn.Server(uvicorn.Config(app, host=cfg.server_host, port=cfg.server_port, log_level="warning",
                                       timeout_graceful_shutdown=3)).run()
-    finally:
-        discovery.remove(cfg, os.getpid())
-        client.close()
+    finally:                      # also when uvicorn never got to start (the port was taken, say)
+        stop()
 
 
 def _warm(client, console) -> None:

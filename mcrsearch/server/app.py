@@ -13,8 +13,9 @@ import hmac
 import json
 import mimetypes
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import urlsplit
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
@@ -60,19 +61,28 @@ def item_json(item: "Item | Hit") -> dict[str, Any]:
     return out
 
 
-def create_app(client: "Client", *, token: str | None = None, allowed_hosts: list[str] | None = None) -> FastAPI:
+def create_app(client: "Client", *, token: str | None = None, allowed_hosts: list[str] | None = None,
+               on_stop: Callable[[], None] | None = None) -> FastAPI:
     """The server application over `client`.
 
     Args:
         client: the one Client the server answers with (it owns the store and the warm encoders).
         token: when set, every API call must carry it (Authorization: Bearer, or the page's cookie).
         allowed_hosts: Host header values to accept (loopback names for a loopback bind); None accepts any.
+        on_stop: called when the server shuts down (uvicorn re-raises a caught SIGTERM after its graceful
+            shutdown, so code after `Server.run()` may never run; this always does).
     Returns:
         The FastAPI app; `app.state.jobs` runs index jobs.
     """
     from mcrsearch.server.jobs import JobManager
 
-    app = FastAPI(title="mcrsearch", version=mcrsearch.__version__, docs_url=None, redoc_url=None,
+    @asynccontextmanager
+    async def lifespan(_: FastAPI):
+        yield
+        if on_stop is not None:
+            on_stop()
+
+    app = FastAPI(title="mcrsearch", version=mcrsearch.__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Any-to-any search over images, text, audio and 3D (C-MCR / Ex-MCR spaces).")
     app.state.client = client
     app.state.jobs = jobs = JobManager(client)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
 
-HEALTH_TIMEOUT_S = 1.0
+HEALTH_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,17 @@ def find_server(settings: "Settings") -> ServerInfo | None:
 
 
 def _answers(info: ServerInfo) -> bool:
+    """Whether the recorded address answers as this collection's server. A server too busy to answer in
+    time still counts (its process is alive and it holds the store); a refused connection or another
+    identity means the record is stale."""
     import httpx
 
     headers = {"Authorization": f"Bearer {info.token}"} if info.token else {}
     try:
         r = httpx.get(f"{info.url}/api/health", headers=headers, timeout=HEALTH_TIMEOUT_S)
         body = r.json()
+    except httpx.TimeoutException:
+        return True
     except (httpx.HTTPError, ValueError):
         return False
     return r.status_code == 200 and body.get("collection") == info.collection \
