@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from mcrsearch.encoders._clap_tokenizer import ROBERTA_BASE_VOCAB, byte_level_tokenizer, load_tokenizer, tokenize
-from mcrsearch.encoders._weights_file import file_sha256, load_strict, read_state_dict, require_file
+from mcrsearch.checkpoint import cached_sha256, load_strict, read_state_dict, require_file
 from mcrsearch.encoders.base import Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError
 from mcrsearch.media import AudioClip
@@ -105,7 +105,7 @@ def build(config: str = FULL_CONFIG, checkpoint: str | Path | None = None, token
     model, model_cfg = construct_clap(tokenizer, tiny=tiny, device="cpu", seed=seed)
     if ckpt_path is not None:
         load_clap_checkpoint(model, ckpt_path)
-        weights_id = file_sha256(ckpt_path)
+        weights_id = cached_sha256(ckpt_path)
     else:
         weights_id = state_dict_digest(model.state_dict())
     model = model.to(dev).eval()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcrsearch.errors import McrError, WeightsInvalidError
+from mcrsearch.errors import McrError
 from mcrsearch.modality import Modality
 from mcrsearch.space import Route, Space, register_space
 
@@ -38,19 +38,11 @@ class HeadsMissingError(McrError):
 
 
 def _read_state(path: Path) -> dict:
-    import torch
+    from mcrsearch.checkpoint import read_state_dict
 
     if not path.is_file():
         raise HeadsMissingError(f"The mini-world head {path} is missing; {_DEMO_HINT}.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise WeightsInvalidError(f"{path} is not a readable head checkpoint ({type(exc).__name__}).") from exc
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WeightsInvalidError(f"{path} is not a head state dict.")
-    return state
+    return read_state_dict(path, "head")
 
 
 def _load_head(path: Path, leaf_dim: int, base_dim: int, device: Any):
