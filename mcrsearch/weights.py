@@ -24,6 +24,7 @@ from mcrsearch.atomic import atomic_copy, atomic_path
 from mcrsearch.checkpoint import (cached_sha256, git_blob_sha1, is_safetensors, missing_weights,
                                   read_checkpoint, read_state_dict, unwrap_state_dict, write_sha256_sidecar)
 from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
+from mcrsearch.topology import CONNECTIONS, head_file
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -58,8 +59,15 @@ class Artifact:
         return [base / f.name for f in self.files]
 
 
-_GH_CMCR = "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/"
-_GH_EXMCR = "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"
+_GH_CHECKPOINTS = {"cmcr": "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/",
+                   "exmcr": "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"}
+
+
+def _released(method: str, leaf: str, **known: Any) -> ArtifactFile:
+    """A released head file: its name is the topology's, its address the authors' repository."""
+    name = head_file(method, leaf)
+    return ArtifactFile(name, _GH_CHECKPOINTS[method] + name, **known)
+
 
 ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
     Artifact(
@@ -96,24 +104,24 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
               "Size and sha256 not recorded. The later 10k-colored ULIP-2 checkpoint is a different model."),
     Artifact(
         "cmcr-clap-clip", "head",
-        (ArtifactFile("clap_clip.pt", _GH_CMCR + "clap_clip.pt", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
+        (_released("cmcr", "clap", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
         "C-MCR CLAP-CLIP projector heads (Head_A CLAP side, Head_B CLIP side)",
         "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-clap-clip"),
     Artifact(
         "cmcr-ulip-clip", "head",
-        (ArtifactFile("ulip_clip.pt", _GH_CMCR + "ulip_clip.pt", size=2_122_395,
-                      sha256="f82569f2cb0bfd57762ea8f51bdc6dc1846a3f5fe2e03e343ddc32fff35ec3fa",
-                      git_blob="350a714d9eef411985e353ba0306b885196f2610"),),
+        (_released("cmcr", "ulip", size=2_122_395,
+                   sha256="f82569f2cb0bfd57762ea8f51bdc6dc1846a3f5fe2e03e343ddc32fff35ec3fa",
+                   git_blob="350a714d9eef411985e353ba0306b885196f2610"),),
         "C-MCR ULIP-CLIP projector heads (Head_A CLIP side, Head_B ULIP side)",
         "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-ulip-clip"),
     Artifact(
         "exmcr-clap", "head",
-        (ArtifactFile("ex_clap.pt", _GH_EXMCR + "ex_clap.pt", git_blob="f85c9a202324d9374c71b032fd9f42a9c818cf87"),),
+        (_released("exmcr", "clap", git_blob="f85c9a202324d9374c71b032fd9f42a9c818cf87"),),
         "Ex-MCR head bringing CLAP (audio, text) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
     Artifact(
         "exmcr-ulip", "head",
-        (ArtifactFile("ex_ulip.pt", _GH_EXMCR + "ex_ulip.pt", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
+        (_released("exmcr", "ulip", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
         "Ex-MCR head bringing ULIP-2 (3D, image) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
 ]}
@@ -170,8 +178,8 @@ def load_head_file(path: Path, kind: str, source: str | None = None):
 
 def load_released_head(name: str, settings: "Settings"):
     """A released head (artifact name or head kind alias) loaded strictly, in eval mode, on the CPU."""
-    aliases = {"clap_clip": "cmcr-clap-clip", "ulip_clip": "cmcr-ulip-clip", "ex_clap": "exmcr-clap",
-               "ex_ulip": "exmcr-ulip"}
+    # Aliases: a released file's stem (e.g. "ex_clap") names its artifact.
+    aliases = {Path(conn.head_files[m]).stem: conn.artifacts[m] for conn in CONNECTIONS.values() for m in conn.artifacts}
     name = aliases.get(name, name)
     art = artifact(name)
     if art.kind != "head":

@@ -66,7 +66,7 @@ def plot_curves(history: Any, path: str | Path, title: str = "") -> Path:
     ax1.set_title("training loss")
     ax1.legend(fontsize=7)
     for name, values in history.val.items():
-        if name.endswith("mAP") or name.endswith("R@1"):
+        if name.endswith(("/map", "/r@1")):
             ax2.plot(history.val_steps, values, marker=".", label=name)
     ax2.set_xlabel("step")
     ax2.set_title("validation (class-level)")

@@ -93,7 +93,7 @@ def _current_world(cfg) -> Path:
     from mcrsearch.errors import ConfigError
 
     try:
-        from mcrsearch.miniworld.mcrs import read_current
+        from mcrsearch.miniworld.record import read_current
 
         current = read_current(cfg) or {}
     except ImportError:

@@ -100,6 +100,25 @@ def _progress_bar(label: str):
     return bar, tick
 
 
+def _encoding_bar(label: str):
+    """A transient bar for one feature-encoding pass; returns the `(done, total)` callback the trainer calls."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), console=console, transient=True)
+    state: dict = {}
+
+    def tick(done: int, total: int) -> None:
+        if "task" not in state:
+            bar.start()
+            state["task"] = bar.add_task(label, total=total)
+        bar.update(state["task"], completed=done)
+        if done >= total:
+            bar.stop()
+
+    return tick
+
+
 def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base,
                kind, out, name) -> dict:
     from mcrsearch.errors import ConfigError
@@ -108,12 +127,13 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
     if features is not None:
         data = run.data_from_npz(features)
     elif leaf and base and overlap and leaf_memory and base_memory:
-        data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s)
+        data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s,
+                                   progress=_encoding_bar)
     else:
         raise ConfigError("Give training data: --features FILE.npz, --miniworld, or --leaf/--base with "
                           "--overlap, --leaf-memory and --base-memory.")
     kind = kind or run.cmcr_kind(leaf, base)
-    name = name or run.RELEASED_NAMES.get((method, leaf, base)) or f"{method}_head.pt"
+    name = name or run.released_name(method, leaf, base) or f"{method}_head.pt"
     out_dir = Path(out) if out else run.default_out_dir(s, method)
     console.print(f"training {method} on {data.summary()}")
     bar, tick = _progress_bar(f"{method}")
@@ -124,15 +144,15 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
 
 
 def _train_miniworld(s, method, cfg) -> dict:
-    from trainer.pipeline import train_miniworld_connections
+    from mcrsearch.miniworld.connections import train_miniworld_connections
 
     result = train_miniworld_connections(None, None, s, method=method, config=cfg, log=console.print)
     emergent, oracle = result.get("emergent", {}), result.get("oracle", {})
     console.print("pair: mAP / R@1 (paired oracle mAP)")
-    for key in sorted(k for k in emergent if k.endswith("/mAP")):
+    for key in sorted(k for k in emergent if k.endswith("/map")):
         pair = key.split("/")[0]
         extra = f" ({oracle[key]:.3f})" if key in oracle else ""
-        console.print(f"  {pair}: {emergent[key]:.3f} / {emergent[pair + '/R@1']:.3f}{extra}")
+        console.print(f"  {pair}: {emergent[key]:.3f} / {emergent[pair + '/r@1']:.3f}{extra}")
     for leaf, path in result.get("heads", {}).items():
         console.print(f"[green]saved[/] {path}")
     return result
@@ -142,5 +162,5 @@ def _report(result: dict) -> None:
     console.print(f"[green]saved[/] {result['checkpoint']} ({result['steps']} steps, "
                   f"{result['samples_per_s']:.0f} samples/s); curves {result['curves']}")
     for key, value in sorted(result["metrics"].items()):
-        if key.endswith(("mAP", "R@1")):
+        if key.endswith(("/map", "/r@1")):
             console.print(f"  {key}: {value:.3f}")

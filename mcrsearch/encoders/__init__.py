@@ -16,7 +16,7 @@ ENCODER_FAMILIES: dict[str, str] = {
     "openclip": "mcrsearch.encoders.openclip:build",
     "clap": "mcrsearch.encoders.clap:build",
     "ulip2": "mcrsearch.encoders.ulip:build",
-    "mini": "mcrsearch.encoders.mini:build",
+    "mini": "mcrsearch.miniworld.encoder:build",     # a plug-in family: the mini-world sits on top
 }
 
 

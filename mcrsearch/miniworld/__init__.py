@@ -14,8 +14,8 @@ from typing import Any
 from mcrsearch.miniworld.world import (ALL_MODALITIES, PAIRED_SPLITS, SPLITS, World, WorldConfig, WorldItem,
                                        generate_world)
 
-_LAZY = {"MiniMCRs": "mcrs", "load_or_train_mcrs": "mcrs", "encode_items": "mcrs", "decode_items": "mcrs",
-         "read_current": "mcrs", "miniworld_cache": "mcrs", "run_demo": "demo"}
+_LAZY = {"MiniMCRs": "mcrs", "load_or_train_mcrs": "mcrs", "encode_items": "mcrs", "decode_items": "world",
+         "read_current": "record", "miniworld_cache": "record", "run_demo": "demo"}
 
 
 def __getattr__(name: str) -> Any:

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcrsearch.errors import McrError
+from mcrsearch.miniworld.world import MESH_POINTS
 from mcrsearch.modality import Modality
 from mcrsearch.space import Route, Space, register_space
+from mcrsearch.topology import MCRS
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -73,8 +75,8 @@ def _load_cmcr(path: Path, kind: str, clip_dim: int, leaf_dim: int, device: Any)
 def _encoders(settings: "Settings", current: dict | None, device: Any) -> tuple[dict, Any, dict]:
     """(current record, device, {"clip", "clap", "ulip": mini encoder}) or a clear refusal."""
     from mcrsearch.device import pick_device
-    from mcrsearch.encoders.mini import build
-    from mcrsearch.miniworld.mcrs import read_current
+    from mcrsearch.miniworld.encoder import build
+    from mcrsearch.miniworld.record import read_current
 
     current = current or read_current(settings)
     if not current:
@@ -82,7 +84,7 @@ def _encoders(settings: "Settings", current: dict | None, device: Any) -> tuple[
     if device is None:   # tiny models: CPU unless a device is asked for explicitly (same vectors everywhere)
         device = pick_device("cpu" if settings.device in ("", "auto") else settings.device)
     ckpts = current["checkpoints"]
-    for name in ("clip", "clap", "ulip"):
+    for name in MCRS:
         if not Path(ckpts[name]).is_file():
             raise McrError(f"The mini-{name} checkpoint {ckpts[name]} is missing; {_DEMO_HINT}.")
     return current, device, {name: build(name, checkpoint=ckpts[name], device=device) for name in ckpts}
@@ -104,8 +106,6 @@ def _finish(space: Space, name: str, current: dict) -> Space:
 def build_miniworld_space(settings: "Settings", current: dict | None = None, device: Any = None,
                           oracle: bool = False) -> Space:
     """The Ex-MCR space (or, with `oracle`, the same routes with the paired oracle's heads)."""
-    from mcrsearch.miniworld.mcrs import MESH_POINTS
-
     current, device, enc = _encoders(settings, current, device)
     clip, clap, ulip = enc["clip"], enc["clap"], enc["ulip"]
     name = ORACLE_NAME if oracle else NAME
@@ -124,8 +124,6 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
 def build_cmcr_space(settings: "Settings", leaf: str, current: dict | None = None, device: Any = None) -> Space:
     """One C-MCR space: mini-`leaf` (clap or ulip) and mini-CLIP, both projected into the new shared space."""
     from mcrsearch.heads import Normalized
-    from mcrsearch.miniworld.mcrs import MESH_POINTS
-
     current, device, enc = _encoders(settings, current, device)
     name = CMCR_CLAP_NAME if leaf == "clap" else CMCR_ULIP_NAME
     path = Path(_head_paths(current, "cmcr_heads", name)[leaf])

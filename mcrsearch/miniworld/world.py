@@ -18,13 +18,18 @@ from typing import Iterable, Sequence
 from mcrsearch.errors import ConfigError
 from mcrsearch.miniworld.classes import DEFAULT_CLASSES
 from mcrsearch.modality import Modality
+from mcrsearch.topology import MCRS
 
-SPLITS: tuple[str, ...] = ("mcr-clip", "mcr-clap", "mcr-ulip", "unpaired", "test")
-PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {
-    "mcr-clip": (Modality.IMAGE, Modality.TEXT),
-    "mcr-clap": (Modality.AUDIO, Modality.TEXT),
-    "mcr-ulip": (Modality.POINTS, Modality.IMAGE),
-}
+
+def mcr_split(mcr: str) -> str:
+    """The paired split a mini MCR trains on (e.g. "mcr-clip")."""
+    return f"mcr-{mcr}"
+
+
+# One paired split per declared MCR, with that MCR's two modalities.
+PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {mcr_split(name): m.modalities for name, m in MCRS.items()}
+SPLITS: tuple[str, ...] = (*PAIRED_SPLITS, "unpaired", "test")
+MESH_POINTS = 2048           # surface samples when a mini-world space decodes a mesh file
 ALL_MODALITIES: tuple[Modality, ...] = (Modality.IMAGE, Modality.TEXT, Modality.AUDIO, Modality.POINTS)
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 3          # bump whenever the generator changes its output: it is part of key()
@@ -183,3 +188,11 @@ def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
     for it in items:
         out.setdefault(it.split, set()).add(it.instance)
     return out
+
+
+def decode_items(items: Sequence[WorldItem], modality: Modality | str | None = None) -> list:
+    """Decode world files through `mcrsearch.media.decode` (meshes sampled to the spaces' `MESH_POINTS`)."""
+    from mcrsearch.media import decode
+
+    mod = Modality.parse(modality) if modality is not None else None
+    return [decode(it.path, mod or it.modality, n_points=MESH_POINTS)[1] for it in items]

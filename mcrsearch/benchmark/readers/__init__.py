@@ -19,7 +19,7 @@ READERS: dict[str, str] = {
     "objaverse-lvis": "mcrsearch.benchmark.readers.points3d:read_objaverse_lvis",
     "modelnet40": "mcrsearch.benchmark.readers.points3d:read_modelnet40",
     "eshot": "mcrsearch.benchmark.readers.eshot:read_eshot",
-    "miniworld": "mcrsearch.benchmark.readers.miniworld:read_miniworld",
+    "miniworld": "mcrsearch.miniworld.reader:read_miniworld",      # a plug-in: the mini-world sits on top
 }
 
 
