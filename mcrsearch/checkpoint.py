@@ -126,8 +126,11 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
         with torch.serialization.safe_globals([argparse.Namespace]):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
+        # The weights-only unpickler names the global a file asks for; anything else is a damaged file.
         lines = str(exc).strip().splitlines()
-        detail = next((ln for ln in lines if "GLOBAL" in ln or "Unsupported" in ln), lines[0] if lines else "")
+        detail = next((ln for ln in lines if "GLOBAL" in ln or "global" in ln.lower()), None)
+        if detail is None:
+            raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint ({_first_line(exc)}).") from exc
         raise WeightsInvalidError(f"{path.name} needs full pickle to load, which could run code, so mcrsearch "
                                   f"refuses it ({detail.strip()[:160]}).") from exc
     except Exception as exc:  # noqa: BLE001 - zip/garbage: refuse in one sentence

@@ -23,6 +23,16 @@ READERS: dict[str, str] = {
 }
 
 
+def register_reader(name: str, target: str) -> None:
+    """Make `read_dataset(name, root)` call the reader at `target` ("module:function", imported on demand).
+
+    A benchmark name already taken is refused (ConfigError) rather than replaced.
+    """
+    if name in READERS:
+        raise ConfigError(f"A benchmark reader named '{name}' is already registered; choose another name.")
+    READERS[name] = target
+
+
 def read_dataset(name: str, root: str | Path, **options: Any) -> Dataset:
     """Read a benchmark dataset; missing files are recorded in `Dataset.problems`, never raised."""
     if name not in READERS:
