@@ -91,13 +91,9 @@ def benchmark(
 def _current_world(cfg) -> Path:
     """The world the last `mcrsearch demo` trained on (recorded in the mini-world cache)."""
     from mcrsearch.errors import ConfigError
+    from mcrsearch.miniworld.record import read_current
 
-    try:
-        from mcrsearch.miniworld.record import read_current
-
-        current = read_current(cfg) or {}
-    except ImportError:
-        current = {}
+    current = read_current(cfg) or {}
     if not current.get("world_root"):
         raise ConfigError("No mini-world found; run 'mcrsearch demo' first or give --root.")
     return Path(current["world_root"])
@@ -116,16 +112,13 @@ def _spaces(name: str, requested: Optional[List[str]], cfg) -> tuple[list, list[
         names = [s for s in available_spaces() if s.startswith("miniworld")]
     if not names:
         names = DEFAULT_SPACES.get(name, ["exmcr"])
-    try:
-        from mcrsearch.miniworld.space import HeadsMissingError
-        skippable: tuple[type[Exception], ...] = (HeadsMissingError,)
-    except ImportError:
-        skippable = ()
+    from mcrsearch.miniworld.space import HeadsMissingError
+
     spaces, notes, first_error = [], [], None
     for n in names:
         try:
             spaces.append(create_space(n, cfg))
-        except skippable as exc:
+        except HeadsMissingError as exc:
             if not n.startswith("miniworld"):
                 raise
             first_error = first_error or exc

@@ -20,7 +20,7 @@ from mcrsearch.errors import ConfigError, WeightsInvalidError
 from mcrsearch.modality import Modality
 
 ARTIFACT = "clip-vit-b-32-openai"
-BASE_MODEL = "ViT-B-32-quickgelu"   # matches HF CLIPModel to ~2e-6; plain ViT-B-32 (GELU) does not
+BASE_MODEL = "ViT-B-32-quickgelu"   # OpenAI trained with QuickGELU; plain ViT-B-32 (GELU) gives other vectors
 
 # A 1.6 M-parameter CLIP on the real code path; the vocabulary stays 49408 so the real BPE tokenizer fits.
 TINY_OVERRIDES: dict[str, Any] = {

@@ -53,7 +53,7 @@ def write_world(root: Path, config: WorldConfig, progress=None, workers: int | N
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     rows: list[dict] = []
     done = 0
-    if workers > 1 and len(jobs) >= 300:          # a pool costs ~1 s of imports per worker
+    if workers > 1 and len(jobs) >= 300:          # each pool worker pays the imports again: only for big worlds
         with ProcessPoolExecutor(workers) as pool:
             for result in pool.map(_write_chunk, [(str(root), config, c) for c in chunks]):
                 rows.extend(result)

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from mcrsearch.atomic import atomic_write_json
 from mcrsearch.errors import ConfigError
 from mcrsearch.miniworld.classes import DEFAULT_CLASSES
 from mcrsearch.modality import Modality
@@ -157,9 +158,7 @@ class World:
         data = {"format": FORMAT_VERSION, "key": self.config.key(), "config": self.config.to_json(),
                 "classes": self.classes, "timings": self.timings,
                 "items": [it.to_json(self.root) for it in self.items]}
-        tmp = self.root / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(self.root / MANIFEST)
+        atomic_write_json(self.root / MANIFEST, data, indent=1)
 
 
 def generate_world(root: str | Path, config: WorldConfig | None = None, progress=None,
