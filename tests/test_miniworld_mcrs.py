@@ -24,7 +24,8 @@ SMALL_MEAN_R1_FLOOR = 0.5
 def small(tmp_path_factory):
     """The small world and its trained mini MCRs, shared by every test here (and reused by the demo test)."""
     from mcrsearch.miniworld.mcrs import load_or_train_mcrs
-    from mcrsearch.miniworld.world import WorldConfig, generate_world
+    from mcrsearch.miniworld.generate import generate_world
+    from mcrsearch.miniworld.world import WorldConfig
 
     home = tmp_path_factory.getbasetemp() / "mcrsearch-home"
     settings = load_settings(home=home, device="cpu")

@@ -28,7 +28,8 @@ def test_default_demo_mcrs_reach_090(tmp_path, capsys):
 @pytest.mark.slow
 def test_miniworld_small_end_to_end(tmp_path):
     from mcrsearch.config import load_settings
-    from mcrsearch.miniworld.world import WorldConfig, generate_world
+    from mcrsearch.miniworld.generate import generate_world
+    from mcrsearch.miniworld.world import WorldConfig
     from mcrsearch.miniworld.connections import train_miniworld_connections
 
     settings = load_settings(home=tmp_path, device="cpu")

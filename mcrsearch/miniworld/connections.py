@@ -18,7 +18,8 @@ import numpy as np
 
 from mcrsearch.miniworld.mcrs import encode_items, load_or_train_mcrs
 from mcrsearch.miniworld.record import default_dir, miniworld_cache, read_current
-from mcrsearch.miniworld.world import World, WorldConfig, generate_world
+from mcrsearch.miniworld.generate import generate_world
+from mcrsearch.miniworld.world import World, WorldConfig
 from mcrsearch.topology import CONNECTIONS, head_file
 from trainer.checkpoint import plot_curves, save_checkpoint
 from trainer.config import CMCRConfig, ExMCRConfig, make_config

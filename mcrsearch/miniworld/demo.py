@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from mcrsearch.miniworld.record import default_dir
-from mcrsearch.miniworld.world import World, WorldConfig, generate_world
+from mcrsearch.miniworld.generate import generate_world
+from mcrsearch.miniworld.world import World, WorldConfig
 from mcrsearch.modality import Modality
 from mcrsearch.topology import LEAVES, head_file, within_mcr
 

@@ -161,27 +161,6 @@ class World:
         atomic_write_json(self.root / MANIFEST, data, indent=1)
 
 
-def generate_world(root: str | Path, config: WorldConfig | None = None, progress=None,
-                   force: bool = False) -> World:
-    """Write the world's files under `root` (a no-op when a complete world of this config is there).
-
-    `progress(done, total)` is called as instances are written.
-    """
-    from mcrsearch.miniworld.generate import write_world
-
-    root = Path(root)
-    config = config or WorldConfig.preset("default")
-    if not force and (root / MANIFEST).is_file():
-        try:
-            world = World.load(root)
-        except (ConfigError, KeyError, ValueError, TypeError):
-            world = None
-        if (world is not None and world.format == FORMAT_VERSION and world.config == config
-                and all(it.path.is_file() for it in world.items)):
-            return world
-    return write_world(root, config, progress=progress)
-
-
 def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
     out: dict[str, set[int]] = {}
     for it in items:
