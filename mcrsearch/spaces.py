@@ -87,39 +87,37 @@ def build_exmcr(settings: "Settings") -> Space:
     return Space("exmcr", routes, DIM, description="Ex-MCR: CLAP and ULIP-2 extended into CLIP space")
 
 
+# What each C-MCR space serves, in words (`Space.description`).
+_CMCR_DESCRIPTIONS = {"clap": "C-MCR connecting CLAP and CLIP: audio, image, text",
+                      "ulip": "C-MCR connecting ULIP-2 and CLIP: 3D, image, text"}
+
+
+def build_cmcr(leaf: str, settings: "Settings") -> Space:
+    """The C-MCR space of a declared connection (`mcrsearch.topology`): a new space that the leaf's own
+    modality and both of the base's modalities enter through the released heads."""
+    from mcrsearch.heads import Normalized
+    from mcrsearch.topology import CONNECTIONS, MCRS
+
+    conn = CONNECTIONS[leaf]
+    name = conn.artifacts["cmcr"]
+    paths = _resolve(settings, *MCRS[conn.base].artifacts.values(), *MCRS[leaf].artifacts.values(), name)
+    device = _device(settings)
+    heads = _head(name, settings, device)
+    base = real_encoder(conn.base, settings, device, paths)
+    base_side = Normalized(heads.side(conn.base))
+    routes = {m: Route(base, (base_side,)) for m in MCRS[conn.base].modalities}
+    routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (Normalized(heads.side(leaf)),))
+    return Space(name, routes, DIM, description=_CMCR_DESCRIPTIONS[leaf])
+
+
 @register_space("cmcr-clap-clip")
 def build_cmcr_clap_clip(settings: "Settings") -> Space:
-    from mcrsearch.heads import Normalized
-
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
-                     "cmcr-clap-clip")
-    device = _device(settings)
-    heads = _head("cmcr-clap-clip", settings, device)
-    clip = real_encoder("clip", settings, device, paths)
-    clip_side = Normalized(heads.side("clip"))
-    routes = {
-        Modality.IMAGE: Route(clip, (clip_side,)),
-        Modality.TEXT: Route(clip, (clip_side,)),
-        Modality.AUDIO: Route(real_encoder("clap", settings, device, paths), (Normalized(heads.side("clap")),)),
-    }
-    return Space("cmcr-clap-clip", routes, DIM, description="C-MCR connecting CLAP and CLIP: audio, image, text")
+    return build_cmcr("clap", settings)
 
 
 @register_space("cmcr-ulip-clip")
 def build_cmcr_ulip_clip(settings: "Settings") -> Space:
-    from mcrsearch.heads import Normalized
-
-    paths = _resolve(settings, "clip-vit-b-32-openai", "ulip2-pointbert", "cmcr-ulip-clip")
-    device = _device(settings)
-    heads = _head("cmcr-ulip-clip", settings, device)
-    clip = real_encoder("clip", settings, device, paths)
-    clip_side = Normalized(heads.side("clip"))
-    routes = {
-        Modality.IMAGE: Route(clip, (clip_side,)),
-        Modality.TEXT: Route(clip, (clip_side,)),
-        Modality.POINTS: Route(real_encoder("ulip", settings, device, paths), (Normalized(heads.side("ulip")),)),
-    }
-    return Space("cmcr-ulip-clip", routes, DIM, description="C-MCR connecting ULIP-2 and CLIP: 3D, image, text")
+    return build_cmcr("ulip", settings)
 
 
 REAL_SPACES = ("clip", "exmcr", "cmcr-clap-clip", "cmcr-ulip-clip")

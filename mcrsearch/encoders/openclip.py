@@ -14,8 +14,8 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from mcrsearch.checkpoint import cached_sha256, load_strict, read_state_dict, require_file
-from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
+from mcrsearch.encoders.base import Encoder, load_weights
 from mcrsearch.errors import ConfigError, WeightsInvalidError
 from mcrsearch.modality import Modality
 
@@ -115,11 +115,7 @@ def build(config: str | Mapping[str, Any] = BASE_MODEL, checkpoint: str | Path |
         torch.manual_seed(seed)
         model, _, preprocess = open_clip.create_model_and_transforms(
             BASE_MODEL, pretrained=None, device="cpu", **model_kwargs)
-    if ckpt_path is not None:
-        load_clip_checkpoint(model, ckpt_path)
-        weights_id = cached_sha256(ckpt_path)
-    else:
-        weights_id = state_dict_digest(model.state_dict())
+    weights_id = load_weights(model, ckpt_path, load_clip_checkpoint)
     model = model.to(dev).eval()
     tokenizer = open_clip.get_tokenizer(BASE_MODEL, context_length=model.context_length)
     return OpenCLIPEncoder(model, preprocess, tokenizer, recorded, weights_id, dev, batch_size)
