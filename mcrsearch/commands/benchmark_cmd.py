@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from mcrsearch.commands.common import console, print_json, settings
+from mcrsearch.commands.progress import Bars
 
 # Spaces a benchmark runs when neither --space nor a configured space names one.
 DEFAULT_SPACES: dict[str, list[str]] = {
@@ -70,10 +71,10 @@ def benchmark(
         console.print(f"[yellow]{note}[/]")
     index_factory = _index_factory(cfg, index_mode) if index else None
     options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
-    with _progress() as factory:
+    with Bars() as bars:
         decoder = make_decoder(int(cfg.max_file_mb * 1024 * 1024))
         result = run_benchmark(dataset, spaces, options, index_factory=index_factory, decoder=decoder,
-                               progress_factory=factory)
+                               progress_factory=bars.counter)
     data = result.as_dict()
     data["notes"].extend(skipped)
     if index and index_factory is None:
@@ -140,23 +141,3 @@ def _index_factory(cfg, mode: str):
         console.print(f"[yellow]{reason}; reporting the exact path only.[/]")
         return None
     return lambda space: StoreIndexPath(space, cfg, mode=mode)
-
-
-class _progress:
-    """Rich progress bars on stderr, one per embedding pass."""
-
-    def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                           console=console, transient=True)
-        self._p.__enter__()
-
-        def factory(description: str, total: int):
-            task = self._p.add_task(description, total=total)
-            return lambda n: self._p.advance(task, n)
-
-        return factory
-
-    def __exit__(self, *exc):
-        return self._p.__exit__(*exc)

@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from mcrsearch.commands.common import console, print_json, settings as get_settings
+from mcrsearch.commands.progress import Bars
 
 
 def train(
@@ -85,40 +86,6 @@ def train(
         print_json(result)
 
 
-def _progress_bar(label: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
-                   TimeRemainingColumn(), console=console, transient=True)
-    state: dict = {}
-
-    def tick(step: int, total: int, loss: float) -> None:
-        if "task" not in state:
-            state["task"] = bar.add_task(label, total=total, loss=loss)
-        bar.update(state["task"], completed=step, loss=loss)
-
-    return bar, tick
-
-
-def _encoding_bar(label: str):
-    """A transient bar for one feature-encoding pass; returns the `(done, total)` callback the trainer calls."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                   TimeRemainingColumn(), console=console, transient=True)
-    state: dict = {}
-
-    def tick(done: int, total: int) -> None:
-        if "task" not in state:
-            bar.start()
-            state["task"] = bar.add_task(label, total=total)
-        bar.update(state["task"], completed=done)
-        if done >= total:
-            bar.stop()
-
-    return tick
-
-
 def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base,
                kind, out, name) -> dict:
     from mcrsearch.errors import ConfigError
@@ -127,8 +94,9 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
     if features is not None:
         data = run.data_from_npz(features)
     elif leaf and base and overlap and leaf_memory and base_memory:
-        data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s,
-                                   progress=_encoding_bar)
+        with Bars() as bars:
+            data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s,
+                                       progress=bars.tracker)
     else:
         raise ConfigError("Give training data: --features FILE.npz, --miniworld, or --leaf/--base with "
                           "--overlap, --leaf-memory and --base-memory.")
@@ -136,9 +104,12 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
     name = name or run.released_name(method, leaf, base) or f"{method}_head.pt"
     out_dir = Path(out) if out else run.default_out_dir(s, method)
     console.print(f"training {method} on {data.summary()}")
-    bar, tick = _progress_bar(f"{method}")
-    with bar:
-        result = run.train_and_save(method, data, cfg, out_dir, name, kind=kind, progress=tick)
+    from rich.progress import TextColumn
+
+    with Bars(TextColumn("loss {task.fields[loss]:.4f}")) as bars:
+        track = bars.tracker(method, loss=float("nan"))
+        result = run.train_and_save(method, data, cfg, out_dir, name, kind=kind,
+                                    progress=lambda step, total, loss: track(step, total, loss=loss))
     _report(result)
     return {k: v for k, v in result.items() if k not in ("module", "history")}
 
