@@ -19,7 +19,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Mapping
 
-from mcrsearch.atomic import atomic_write_json
+from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import WeightsInvalidError, WeightsMissingError
 from mcrsearch.statecheck import check_state_fits
 
@@ -207,7 +207,7 @@ def write_sha256_sidecar(path: str | Path, digest: str | None = None) -> str:
     st = path.stat()
     digest = digest or file_sha256(path)
     try:
-        atomic_write_json(sha256_sidecar(path), {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest})
+        write_json_atomic(sha256_sidecar(path), {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest})
     except OSError:
         pass
     return digest

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
-from mcrsearch.atomic import atomic_copy, atomic_path
+from mcrsearch.atomic import atomic_path, copy_atomic
 from mcrsearch.checkpoint import (cached_sha256, git_blob_sha1, is_safetensors, missing_weights,
                                   read_checkpoint, read_state_dict, unwrap_state_dict, write_sha256_sidecar)
 from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
@@ -270,7 +270,7 @@ def _import_tokenizer(path: Path, settings: "Settings") -> str:
     art = ARTIFACTS["roberta-base-tokenizer"]
     for src, dst in zip([folder / f.name for f in art.files], art.file_paths(settings.weights_dir)):
         if src.resolve() != dst.resolve():
-            atomic_copy(src, dst)
+            copy_atomic(src, dst)
     return art.name
 
 
@@ -307,7 +307,7 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
         with atomic_path(dst) as tmp:
             save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
     else:
-        atomic_copy(path, dst)
+        copy_atomic(path, dst)
     write_sha256_sidecar(dst)
     return found
 

@@ -10,7 +10,7 @@ import os
 import pytest
 import torch
 
-from mcrsearch.atomic import atomic_copy, atomic_path, atomic_write_json
+from mcrsearch.atomic import atomic_path, copy_atomic, write_json_atomic
 from mcrsearch.checkpoint import (cached_sha256, file_sha256, is_safetensors, is_torchscript, load_strict,
                                   missing_weights, read_checkpoint, read_state_dict, require_file, sha256_sidecar,
                                   unwrap_state_dict)
@@ -122,12 +122,20 @@ def test_sha256_sidecar_is_trusted_only_while_size_and_mtime_hold(tmp_path):
 
 def test_atomic_writes_leave_the_old_file_or_the_new_one(tmp_path):
     target = tmp_path / "sub" / "record.json"
-    atomic_write_json(target, {"v": 1})
+    write_json_atomic(target, {"v": 1})
     with pytest.raises(RuntimeError):
         with atomic_path(target) as tmp:
             tmp.write_text("half")
             raise RuntimeError("interrupted")
     assert json.loads(target.read_text()) == {"v": 1}
     assert [p.name for p in target.parent.iterdir()] == ["record.json"]     # no temporary file left
-    copy = atomic_copy(target, tmp_path / "copy.json")
+    copy = copy_atomic(target, tmp_path / "copy.json")
     assert copy.read_text() == target.read_text()
+
+
+def test_atomic_write_keeps_a_requested_mode(tmp_path):
+    from mcrsearch.atomic import write_text_atomic
+
+    secret = tmp_path / "token.json"
+    write_text_atomic(secret, "{}", mode=0o600)
+    assert secret.stat().st_mode & 0o777 == 0o600 and secret.read_text() == "{}"

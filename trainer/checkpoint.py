@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from mcrsearch.atomic import atomic_path, atomic_write_json
+from mcrsearch.atomic import atomic_path, write_json_atomic
 from mcrsearch.checkpoint import read_state_dict
 from mcrsearch.heads import load_head_state
 
@@ -34,7 +34,7 @@ def save_checkpoint(module: nn.Module, path: str | Path, config: dict[str, Any] 
     if history is not None:
         sidecar["training"] = {"steps": len(history.steps), "final_loss": history.loss[-1] if history.loss else None,
                                "samples_per_s": history.samples_per_s, "seconds": history.seconds}
-    atomic_write_json(sidecar_path(path), sidecar, indent=2, default=float)
+    write_json_atomic(sidecar_path(path), sidecar, indent=2, default=float)
     return path
 
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from mcrsearch.atomic import atomic_write_json
+from mcrsearch.atomic import write_json_atomic
 
 
 def file_hash(path: str | Path, block: int = 1 << 20) -> str:
@@ -76,7 +76,7 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
         if (old.get("n"), old.get("dim"), old.get("chunk")) == (n, dim, chunk) and vec_path.exists():
             state = old
     else:
-        atomic_write_json(folder / "files.json", {"files": [str(p) for p in paths], "hashes": hashes,
+        write_json_atomic(folder / "files.json", {"files": [str(p) for p in paths], "hashes": hashes,
                                                   "encoder": encoder.fingerprint, "modality": modality.value})
     if n == 0:
         return np.zeros((0, dim), np.float32)
@@ -91,7 +91,7 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
             out[sl] = encoder.encode(modality, [decode(p) for p in paths[sl]])
             out.flush()
             state["done"].append(c)
-            atomic_write_json(prog_path, state)
+            write_json_atomic(prog_path, state)
             finished += sl.stop - sl.start
             if progress is not None:
                 progress(finished, n)

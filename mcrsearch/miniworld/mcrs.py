@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
-from mcrsearch.atomic import atomic_write_json
+from mcrsearch.atomic import write_json_atomic
 from mcrsearch.miniworld.models import config_hash, default_configs
 from mcrsearch.miniworld.record import CURRENT, miniworld_cache
 from mcrsearch.miniworld.world import MESH_POINTS, World, WorldItem, decode_items
@@ -83,7 +83,7 @@ def load_or_train_mcrs(world: World, settings: "Settings", configs: dict | None 
     if metrics:
         saved = {"world": world.key(), "mcr": {**saved.get("mcr", {}), **metrics},
                  "timings": {**saved.get("timings", {}), **timings}}
-        atomic_write_json(metrics_file, saved, indent=1)
+        write_json_atomic(metrics_file, saved, indent=1)
     mcrs = MiniMCRs(clip=encoders["clip"], clap=encoders["clap"], ulip=encoders["ulip"], cache_dir=out,
                     world_key=world.key(), metrics=saved.get("mcr", {}), timings=timings, settings=settings,
                     world_root=Path(world.root))
@@ -106,7 +106,7 @@ def current_record(world: World, mcrs: MiniMCRs) -> dict[str, Any]:
 
 def write_current(settings: "Settings", world: World, mcrs: MiniMCRs) -> Path:
     """Point `<cache>/miniworld/current.json` at this world and its MCRs (what the `miniworld` space loads)."""
-    return atomic_write_json(miniworld_cache(settings) / CURRENT, current_record(world, mcrs), indent=1)
+    return write_json_atomic(miniworld_cache(settings) / CURRENT, current_record(world, mcrs), indent=1)
 
 
 def encode_items(encoder: "Encoder", modality: Modality | str, items: Sequence[WorldItem],

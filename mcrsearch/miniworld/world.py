@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from mcrsearch.atomic import atomic_write_json
+from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import ConfigError
 from mcrsearch.miniworld.classes import DEFAULT_CLASSES
 from mcrsearch.modality import Modality
@@ -158,7 +158,7 @@ class World:
         data = {"format": FORMAT_VERSION, "key": self.config.key(), "config": self.config.to_json(),
                 "classes": self.classes, "timings": self.timings,
                 "items": [it.to_json(self.root) for it in self.items]}
-        atomic_write_json(self.root / MANIFEST, data, indent=1)
+        write_json_atomic(self.root / MANIFEST, data, indent=1)
 
 
 def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
