@@ -17,14 +17,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from mcrsearch.atomic import write_json_atomic
-
-
-def file_hash(path: str | Path, block: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
+from mcrsearch.checkpoint import file_sha256
 
 
 def cache_key(encoder_fingerprint: str, modality: str, hashes: Sequence[str]) -> str:
@@ -63,7 +56,7 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
         def decode(path: Path, _m=modality) -> Any:
             return media_decode(path, _m, n_points=mesh_points)[1]
     paths = [Path(f) for f in files]
-    hashes = list(hashes) if hashes is not None else [file_hash(p) for p in paths]
+    hashes = list(hashes) if hashes is not None else [file_sha256(p) for p in paths]
     key = cache_key(encoder.fingerprint, modality.value, hashes)
     folder = Path(root) / encoder.fingerprint / f"{modality.value}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
