@@ -73,17 +73,18 @@ def build_clip(settings: "Settings") -> Space:
 
 @register_space("exmcr")
 def build_exmcr(settings: "Settings") -> Space:
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
-                     "ulip2-pointbert", "exmcr-clap", "exmcr-ulip")
+    """Ex-MCR's unified space: the base (CLIP) as it is, every leaf through its released Ex-MCR head."""
+    from mcrsearch.topology import BASE, CONNECTIONS, MCRS
+
+    heads = [conn.artifacts["exmcr"] for conn in CONNECTIONS.values()]
+    paths = _resolve(settings, *MCRS[BASE].artifacts.values(),
+                     *(a for leaf in CONNECTIONS for a in MCRS[leaf].artifacts.values()), *heads)
     device = _device(settings)
-    ex_clap, ex_ulip = _head("exmcr-clap", settings, device), _head("exmcr-ulip", settings, device)
-    clip = real_encoder("clip", settings, device, paths)
-    routes = {
-        Modality.IMAGE: Route(clip),
-        Modality.TEXT: Route(clip),
-        Modality.AUDIO: Route(real_encoder("clap", settings, device, paths), (ex_clap,)),
-        Modality.POINTS: Route(real_encoder("ulip", settings, device, paths), (ex_ulip,)),
-    }
+    base = real_encoder(BASE, settings, device, paths)
+    routes = {m: Route(base) for m in MCRS[BASE].modalities}
+    for leaf, conn in CONNECTIONS.items():
+        head = _head(conn.artifacts["exmcr"], settings, device)
+        routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (head,))
     return Space("exmcr", routes, DIM, description="Ex-MCR: CLAP and ULIP-2 extended into CLIP space")
 
 

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from mcrsearch.errors import McrError
 from mcrsearch.miniworld.world import MESH_POINTS
-from mcrsearch.modality import Modality
 from mcrsearch.space import Route, Space, register_space
-from mcrsearch.topology import MCRS
+from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -107,13 +106,13 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
                           oracle: bool = False) -> Space:
     """The Ex-MCR space (or, with `oracle`, the same routes with the paired oracle's heads)."""
     current, device, enc = _encoders(settings, current, device)
-    clip, clap, ulip = enc["clip"], enc["clap"], enc["ulip"]
+    clip = enc[BASE]
     name = ORACLE_NAME if oracle else NAME
     heads = _head_paths(current, "oracle_heads" if oracle else "heads", name)
-    clap_head = _load_head(Path(heads["clap"]), clap.dim, clip.dim, device)
-    ulip_head = _load_head(Path(heads["ulip"]), ulip.dim, clip.dim, device)
-    routes = {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip),
-              Modality.AUDIO: Route(clap, (clap_head,)), Modality.POINTS: Route(ulip, (ulip_head,))}
+    routes = {m: Route(clip) for m in MCRS[BASE].modalities}
+    for leaf, conn in CONNECTIONS.items():
+        head = _load_head(Path(heads[leaf]), enc[leaf].dim, clip.dim, device)
+        routes[conn.leaf_other] = Route(enc[leaf], (head,))
     what = "Ex-MCR paired oracle (heads trained on true cross-modal pairs)" if oracle else "Ex-MCR"
     space = Space(name, routes, dim=clip.dim, mesh_points=MESH_POINTS,
                   description=f"mini-world {current.get('world_key', '?')}: {what}, mini-CLIP base "
@@ -125,13 +124,13 @@ def build_cmcr_space(settings: "Settings", leaf: str, current: dict | None = Non
     """One C-MCR space: mini-`leaf` (clap or ulip) and mini-CLIP, both projected into the new shared space."""
     from mcrsearch.heads import Normalized
     current, device, enc = _encoders(settings, current, device)
+    conn = CONNECTIONS[leaf]
     name = CMCR_CLAP_NAME if leaf == "clap" else CMCR_ULIP_NAME
     path = Path(_head_paths(current, "cmcr_heads", name)[leaf])
-    heads, out = _load_cmcr(path, leaf, enc["clip"].dim, enc[leaf].dim, device)
-    leaf_side, clip_side = Normalized(heads.side(leaf)), Normalized(heads.side("clip"))
-    leaf_mod = Modality.AUDIO if leaf == "clap" else Modality.POINTS
-    routes = {Modality.IMAGE: Route(enc["clip"], (clip_side,)), Modality.TEXT: Route(enc["clip"], (clip_side,)),
-              leaf_mod: Route(enc[leaf], (leaf_side,))}
+    heads, out = _load_cmcr(path, leaf, enc[conn.base].dim, enc[leaf].dim, device)
+    leaf_side, base_side = Normalized(heads.side(leaf)), Normalized(heads.side(conn.base))
+    routes = {m: Route(enc[conn.base], (base_side,)) for m in MCRS[conn.base].modalities}
+    routes[conn.leaf_other] = Route(enc[leaf], (leaf_side,))
     space = Space(name, routes, dim=out, mesh_points=MESH_POINTS,
                   description=f"mini-world {current.get('world_key', '?')}: C-MCR {leaf.upper()}-CLIP, a new "
                               f"{out}-d space; mini-{leaf.upper()} and mini-CLIP through trained heads")
