@@ -97,7 +97,7 @@ def train_miniworld_connections(world: World | None = None, mcrs: "MiniMCRs | No
     if feats is None:
         say("encoding the mini-world (cached)")
         feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings) if oracle else None)
-    say(f"training {method} connections clap->clip and ulip->clip")
+    say(f"training {method} connections " + " and ".join(f"{c.leaf}->{c.base}" for c in CONNECTIONS.values()))
     heads, hist = fit_connections(method, feats, cfg)
     result: dict = {"method": method, "world": world.key(), "config": cfg.to_dict(),
                     "emergent": evaluate_heads(method, heads, feats),
@@ -105,7 +105,7 @@ def train_miniworld_connections(world: World | None = None, mcrs: "MiniMCRs | No
                                  for leaf, h in hist.items()}}
     if save:
         result["heads"] = _save_heads(method, heads, hist, feats, cfg, world, mcrs, result["emergent"])
-    if oracle and ("oracle", "clap", "audio") in feats:
+    if oracle and any(key[0] == "oracle" for key in feats):
         say("training the paired oracle")
         o_heads, o_hist = fit_connections(method, feats, cfg, oracle=True)
         result["oracle"] = evaluate_heads(method, o_heads, feats)
