@@ -133,8 +133,10 @@ def stage_quality(world: World, mcrs: "MiniMCRs", feats: dict | None = None) -> 
 
 def stage_index(world: World, settings: "Settings", log: Log | None = None) -> dict:
     """Index the held-out test media into the embedded store (collection `miniworld`) with the miniworld space."""
-    from indexer.pipeline import index_path
-
+    try:
+        from indexer.pipeline import index_path
+    except ImportError as exc:
+        return {"status": "unavailable", "note": f"indexer not available ({exc})"}
     s = replace(settings, collection=DEMO_COLLECTION)
     report = index_path(world.root / "test", s, space="miniworld", progress=False)
     info = {"status": "indexed", "collection": DEMO_COLLECTION, "path": str(world.root / "test")}
@@ -173,9 +175,11 @@ def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: 
 
 
 def _store_hits(settings: "Settings", item, qmod: str, tmod: str, k: int) -> list[dict] | None:
-    from mcrsearch.search import QueryInput, Searcher
-    from mcrsearch.store import Store
-
+    try:
+        from mcrsearch.search import QueryInput, Searcher
+        from mcrsearch.store import Store
+    except ImportError:
+        return None
     s = replace(settings, collection=DEMO_COLLECTION, space="miniworld")
     store = Store.open(s)
     try:
