@@ -18,7 +18,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from mcrsearch.atomic import atomic_path, copy_atomic
 from mcrsearch.checkpoint import (cached_sha256, git_blob_sha1, is_safetensors, missing_weights,
@@ -28,6 +28,8 @@ from mcrsearch.topology import CONNECTIONS, head_file
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
+
+ProgressFactory = Callable[[str, "int | None"], Callable[[int], None]]
 
 
 @dataclass(frozen=True)
@@ -434,7 +436,7 @@ def _check_reachable(url: str, timeout: float) -> None:
         pool.shutdown(wait=False)
 
 
-def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> None:
+def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: "ProgressFactory | None") -> None:
     import urllib.error
     import urllib.request
 
@@ -446,14 +448,14 @@ def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> N
                 total = int(resp.headers.get("Content-Length") or 0) or spec.size
                 if spec.git_blob and total:
                     blob = hashlib.sha1(f"blob {total}\0".encode())
-                task = progress.add_task(dst.name, total=total or None) if progress else None
+                advance = progress(dst.name, total or None) if progress else None
                 for chunk in iter(lambda: resp.read(1 << 20), b""):
                     out.write(chunk)
                     sha.update(chunk)
                     if blob is not None:
                         blob.update(chunk)
-                    if task is not None:
-                        progress.update(task, advance=len(chunk))
+                    if advance is not None:
+                        advance(len(chunk))
         except urllib.error.HTTPError as exc:
             raise WeightsMissingError(f"The server answered HTTP {exc.code} ({exc.reason}) for {spec.url}; fetch the "
                                       f"file by other means and run 'mcrsearch weights import FILE'.") from exc
@@ -473,8 +475,19 @@ def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> N
             raise WeightsInvalidError(f"The download of {dst.name} is not the released file: {problem}.")
 
 
-def fetch(name: str, settings: "Settings", progress: Any = None, timeout: float = 5.0) -> Path:
-    """Download an artifact (verified where hashes are known, then recognised like an import)."""
+def fetch(name: str, settings: "Settings", progress: "ProgressFactory | None" = None, timeout: float = 5.0) -> Path:
+    """Download an artifact (verified where hashes are known, then recognised like an import).
+
+    Args:
+        name: the artifact's catalog name.
+        settings: where the weights live.
+        progress: `progress(file name, total bytes or None)` returns a callback taking the bytes just read
+            (the CLI draws a bar with it).
+        timeout: seconds to wait for the host.
+
+    Returns:
+        The artifact's path (file, or folder for multi-file artifacts).
+    """
     art = artifact(name)
     if is_offline():
         raise OfflineError(f"Cannot fetch {name}: mcrsearch is offline (HF_HUB_OFFLINE/MCRSEARCH_OFFLINE is set); "

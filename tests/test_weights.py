@@ -223,8 +223,16 @@ def test_fetch_downloads_verifies_and_files(local_server, tmp_path, monkeypatch)
     monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(spec,)))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     settings = Settings(home=tmp_path / "home")
-    path = weights.fetch("cmcr-ulip-clip", settings)
+    bars: dict[str, list] = {}
+
+    def progress(label, total):                       # the CLI's bar factory, recorded
+        bars[label] = [total, 0]
+        return lambda n: bars[label].__setitem__(1, bars[label][1] + n)
+
+    path = weights.fetch("cmcr-ulip-clip", settings, progress=progress)
     assert path.read_bytes() == (www / "ulip_clip.pt").read_bytes()
+    size = path.stat().st_size
+    assert bars == {"ulip_clip.pt": [size, size]}     # one bar, advanced by every byte read
     assert weights.load_released_head("cmcr-ulip-clip", settings) is not None
     assert {r["name"]: r for r in weights.status(settings)}["cmcr-ulip-clip"]["sha256"] == "ok (git blob)"
 

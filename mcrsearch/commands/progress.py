@@ -14,13 +14,15 @@ class Bars:
     Args:
         *extra: rich columns shown after the count (e.g. a loss field).
         disable: draw nothing (e.g. under `--json`).
+        count: the column that shows the count (default "done/total"; e.g. rich's DownloadColumn for bytes).
+        transient: remove the bars when done.
     """
 
-    def __init__(self, *extra: Any, disable: bool = False) -> None:
+    def __init__(self, *extra: Any, disable: bool = False, count: Any = None, transient: bool = True) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *extra,
-                           TimeRemainingColumn(), console=console, transient=True, disable=disable)
+        self._p = Progress(TextColumn("{task.description}"), BarColumn(), count or MofNCompleteColumn(), *extra,
+                           TimeRemainingColumn(), console=console, transient=transient, disable=disable)
 
     def __enter__(self) -> "Bars":
         self._p.__enter__()
@@ -37,8 +39,8 @@ class Bars:
         """Change a bar: `completed`, `total`, `description` or a custom field."""
         self._p.update(task, **changes)
 
-    def counter(self, label: str, total: int) -> Callable[[int], None]:
-        """A callback that advances a new bar by the number of items just done (the benchmark runner's kind)."""
+    def counter(self, label: str, total: int | None) -> Callable[[int], None]:
+        """A callback that advances a new bar by the amount just done (the benchmark runner's and fetch's kind)."""
         task = self.add(label, total)
         return lambda n: self._p.advance(task, n)
 
