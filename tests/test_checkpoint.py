@@ -17,19 +17,11 @@ from mcrsearch.checkpoint import (cached_sha256, file_sha256, is_safetensors, is
 from mcrsearch.errors import WeightsInvalidError, WeightsMissingError
 
 
-class _Payload:
-    """Unpickling this would create a file: proof that code ran."""
-
-    def __init__(self, marker):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
 def test_full_pickle_is_refused_and_never_run(tmp_path):
     marker, path = tmp_path / "pwned", tmp_path / "evil.pt"
-    torch.save({"state_dict": {"w": torch.zeros(2)}, "x": _Payload(marker)}, path)
+    # Unpickling `open(marker, "w")` would create the marker file: proof that code ran.
+    payload = type("Payload", (), {"__reduce__": lambda self: (open, (str(marker), "w"))})()
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "x": payload}, path)
     with pytest.raises(WeightsInvalidError, match="full pickle"):
         read_checkpoint(path)
     with pytest.raises(WeightsInvalidError, match="full pickle"):
