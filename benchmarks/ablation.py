@@ -17,8 +17,8 @@ from pathlib import Path
 from mcrsearch.benchmark.report import write_section
 
 ROOT = Path(__file__).resolve().parents[1]
-HEADLINE = ["audio->3d/mAP", "3d->audio/mAP", "audio->image/mAP", "image->audio/mAP", "3d->text/mAP",
-            "text->3d/mAP"]
+HEADLINE = ["audio->3d/map", "3d->audio/map", "audio->image/map", "image->audio/map", "3d->text/map",
+            "text->3d/map"]
 
 EXMCR_VARIANTS = [
     ("full method (defaults)", {}),
@@ -97,7 +97,7 @@ def table(method: str, rows: list[tuple[str, dict]], oracle: dict | None) -> lis
     lines = ["| variant | " + " | ".join(cols) + " | mean emergent mAP | R@1 " + cols[0].split("/")[0] + " |",
              "|---" * (len(cols) + 3) + "|"]
     for name, res in rows + ([("paired oracle (true pairs)", oracle)] if oracle else []):
-        r1 = cols[0].replace("mAP", "R@1")
+        r1 = cols[0].replace("/map", "/r@1")
         lines.append(f"| {name} | " + " | ".join(fmt(res, c) for c in cols)
                      + f" | {emergent_score(res['mean'], method):.3f} | {fmt(res, r1)} |")
     return lines
@@ -135,7 +135,7 @@ def regime_lines(results: dict) -> list[str]:
         lines += table(method, rows, res["oracle"]) + [""]
         full = res["full method (defaults)"]["mean"]
         orc = res["oracle"]["mean"]
-        key = "audio->3d/mAP" if method == "exmcr" else "audio->image/mAP"
+        key = "audio->3d/map" if method == "exmcr" else "audio->image/map"
         lines.append(f"Emergent {key}: {full[key]:.3f} = {full[key] / orc[key]:.0%} of the paired oracle ({orc[key]:.3f}).")
         effects = sorted(((emergent_score(res[n]['mean'], method) - emergent_score(full, method), n)
                           for n, _ in rows[1:]))
@@ -148,9 +148,9 @@ def regime_lines(results: dict) -> list[str]:
         for name, res in results["sweeps"].items():
             m = res["mean"]
             method = name.split()[0]
-            a3d = f"{m['audio->3d/mAP']:.3f}" if "audio->3d/mAP" in m else "n/a"
+            a3d = f"{m['audio->3d/map']:.3f}" if "audio->3d/map" in m else "n/a"
             lines.append(f"| {name} | {emergent_score(m, method):.3f} | {a3d} | "
-                         f"{m['audio->image/mAP']:.3f} | {m['3d->text/mAP']:.3f} |")
+                         f"{m['audio->image/map']:.3f} | {m['3d->text/map']:.3f} |")
         for method in ("exmcr", "cmcr"):
             for param in SWEEPS:
                 runs = {n: r for n, r in results["sweeps"].items() if n.startswith(f"{method} {param}=")}
@@ -183,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from mcrsearch.config import load_settings
+    from mcrsearch.miniworld.connections import default_world, miniworld_features, oracle_world
     from mcrsearch.miniworld.mcrs import load_or_train_mcrs
-    from trainer.pipeline import default_world, miniworld_features, oracle_world, scarce_unpaired
+    from trainer.pipeline import scarce_unpaired
 
     torch.set_num_threads(args.threads)
     started = time.time()

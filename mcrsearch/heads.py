@@ -59,8 +59,6 @@ class Normalized(nn.Module):
 class CMCRClapClipHeads(nn.Module):
     """C-MCR CLAP-CLIP: `Head_A` projects CLAP embeddings, `Head_B` CLIP embeddings."""
 
-    released_file = "clap_clip.pt"
-
     def __init__(self, clap_dim: int = 512, clip_dim: int = 512, out_dim: int = 512) -> None:
         super().__init__()
         self.Head_A = MLPBlock(clap_dim, out_dim)
@@ -72,8 +70,6 @@ class CMCRClapClipHeads(nn.Module):
 
 class CMCRUlipClipHeads(nn.Module):
     """C-MCR ULIP-CLIP: `Head_A` projects CLIP embeddings, `Head_B` ULIP-2 embeddings."""
-
-    released_file = "ulip_clip.pt"
 
     def __init__(self, clip_dim: int = 512, ulip_dim: int = 512, out_dim: int = 512) -> None:
         super().__init__()

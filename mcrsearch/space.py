@@ -95,9 +95,14 @@ SPACE_BUILDERS: dict[str, SpaceBuilder] = {}
 
 
 def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
-    """Decorator: make `create_space(name, settings)` build a space with this function."""
+    """Decorator: make `create_space(name, settings)` build a space with this function.
+
+    A name already taken is refused (ConfigError), so a plug-in can never silently replace a built-in space.
+    """
 
     def wrap(builder: SpaceBuilder) -> SpaceBuilder:
+        if name in SPACE_BUILDERS:
+            raise ConfigError(f"A space named '{name}' is already registered; choose another name.")
         SPACE_BUILDERS[name] = builder
         return builder
 

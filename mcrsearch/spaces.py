@@ -29,23 +29,25 @@ def _resolve(settings: "Settings", *names: str) -> dict[str, Any]:
     return {name: weights.resolve(name, settings) for name in names}
 
 
-def _clip(paths: dict[str, Any], device: Any):
+def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict[str, Any] | None = None):
+    """The real encoder of an MCR (`mcrsearch.topology.MCRS` name), weights from the catalog.
+
+    Args:
+        mcr: clip, clap or ulip.
+        settings: where the weights live.
+        device: a torch device; default the settings' device.
+        paths: artifact name -> resolved path, when the caller resolved them already.
+    """
     from mcrsearch.encoders import create_encoder
+    from mcrsearch.errors import ConfigError
+    from mcrsearch.topology import MCRS
 
-    return create_encoder("openclip", checkpoint=str(paths["clip-vit-b-32-openai"]), device=device)
-
-
-def _clap(paths: dict[str, Any], device: Any):
-    from mcrsearch.encoders import create_encoder
-
-    return create_encoder("clap", checkpoint=str(paths["clap-630k-fusion-best"]),
-                          tokenizer_dir=str(paths["roberta-base-tokenizer"]), device=device)
-
-
-def _ulip(paths: dict[str, Any], device: Any):
-    from mcrsearch.encoders import create_encoder
-
-    return create_encoder("ulip2", checkpoint=str(paths["ulip2-pointbert"]), device=device)
+    if mcr not in MCRS:
+        raise ConfigError(f"Unknown MCR '{mcr}'; use {', '.join(MCRS)}.")
+    spec = MCRS[mcr]
+    paths = paths or _resolve(settings, *spec.artifacts.values())
+    kwargs = {key: str(paths[artifact]) for key, artifact in spec.artifacts.items()}
+    return create_encoder(spec.family, device=device if device is not None else _device(settings), **kwargs)
 
 
 def _head(name: str, settings: "Settings", device: Any):
@@ -64,60 +66,59 @@ def _device(settings: "Settings"):
 def build_clip(settings: "Settings") -> Space:
     paths = _resolve(settings, "clip-vit-b-32-openai")
     device = _device(settings)
-    clip = _clip(paths, device)
+    clip = real_encoder("clip", settings, device, paths)
     return Space("clip", {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip)}, DIM,
                  description="raw CLIP ViT-B/32 (OpenAI): image and text")
 
 
 @register_space("exmcr")
 def build_exmcr(settings: "Settings") -> Space:
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
-                     "ulip2-pointbert", "exmcr-clap", "exmcr-ulip")
+    """Ex-MCR's unified space: the base (CLIP) as it is, every leaf through its released Ex-MCR head."""
+    from mcrsearch.topology import BASE, CONNECTIONS, MCRS
+
+    heads = [conn.artifacts["exmcr"] for conn in CONNECTIONS.values()]
+    paths = _resolve(settings, *MCRS[BASE].artifacts.values(),
+                     *(a for leaf in CONNECTIONS for a in MCRS[leaf].artifacts.values()), *heads)
     device = _device(settings)
-    ex_clap, ex_ulip = _head("exmcr-clap", settings, device), _head("exmcr-ulip", settings, device)
-    clip = _clip(paths, device)
-    routes = {
-        Modality.IMAGE: Route(clip),
-        Modality.TEXT: Route(clip),
-        Modality.AUDIO: Route(_clap(paths, device), (ex_clap,)),
-        Modality.POINTS: Route(_ulip(paths, device), (ex_ulip,)),
-    }
+    base = real_encoder(BASE, settings, device, paths)
+    routes = {m: Route(base) for m in MCRS[BASE].modalities}
+    for leaf, conn in CONNECTIONS.items():
+        head = _head(conn.artifacts["exmcr"], settings, device)
+        routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (head,))
     return Space("exmcr", routes, DIM, description="Ex-MCR: CLAP and ULIP-2 extended into CLIP space")
+
+
+# What each C-MCR space serves, in words (`Space.description`).
+_CMCR_DESCRIPTIONS = {"clap": "C-MCR connecting CLAP and CLIP: audio, image, text",
+                      "ulip": "C-MCR connecting ULIP-2 and CLIP: 3D, image, text"}
+
+
+def build_cmcr(leaf: str, settings: "Settings") -> Space:
+    """The C-MCR space of a declared connection (`mcrsearch.topology`): a new space that the leaf's own
+    modality and both of the base's modalities enter through the released heads."""
+    from mcrsearch.heads import Normalized
+    from mcrsearch.topology import CONNECTIONS, MCRS
+
+    conn = CONNECTIONS[leaf]
+    name = conn.artifacts["cmcr"]
+    paths = _resolve(settings, *MCRS[conn.base].artifacts.values(), *MCRS[leaf].artifacts.values(), name)
+    device = _device(settings)
+    heads = _head(name, settings, device)
+    base = real_encoder(conn.base, settings, device, paths)
+    base_side = Normalized(heads.side(conn.base))
+    routes = {m: Route(base, (base_side,)) for m in MCRS[conn.base].modalities}
+    routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (Normalized(heads.side(leaf)),))
+    return Space(name, routes, DIM, description=_CMCR_DESCRIPTIONS[leaf])
 
 
 @register_space("cmcr-clap-clip")
 def build_cmcr_clap_clip(settings: "Settings") -> Space:
-    from mcrsearch.heads import Normalized
-
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
-                     "cmcr-clap-clip")
-    device = _device(settings)
-    heads = _head("cmcr-clap-clip", settings, device)
-    clip = _clip(paths, device)
-    clip_side = Normalized(heads.side("clip"))
-    routes = {
-        Modality.IMAGE: Route(clip, (clip_side,)),
-        Modality.TEXT: Route(clip, (clip_side,)),
-        Modality.AUDIO: Route(_clap(paths, device), (Normalized(heads.side("clap")),)),
-    }
-    return Space("cmcr-clap-clip", routes, DIM, description="C-MCR connecting CLAP and CLIP: audio, image, text")
+    return build_cmcr("clap", settings)
 
 
 @register_space("cmcr-ulip-clip")
 def build_cmcr_ulip_clip(settings: "Settings") -> Space:
-    from mcrsearch.heads import Normalized
-
-    paths = _resolve(settings, "clip-vit-b-32-openai", "ulip2-pointbert", "cmcr-ulip-clip")
-    device = _device(settings)
-    heads = _head("cmcr-ulip-clip", settings, device)
-    clip = _clip(paths, device)
-    clip_side = Normalized(heads.side("clip"))
-    routes = {
-        Modality.IMAGE: Route(clip, (clip_side,)),
-        Modality.TEXT: Route(clip, (clip_side,)),
-        Modality.POINTS: Route(_ulip(paths, device), (Normalized(heads.side("ulip")),)),
-    }
-    return Space("cmcr-ulip-clip", routes, DIM, description="C-MCR connecting ULIP-2 and CLIP: 3D, image, text")
+    return build_cmcr("ulip", settings)
 
 
 REAL_SPACES = ("clip", "exmcr", "cmcr-clap-clip", "cmcr-ulip-clip")

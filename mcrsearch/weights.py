@@ -3,8 +3,8 @@
 Files live under `Settings.weights_dir` (`$MCRSEARCH_HOME/weights`) with canonical names. `resolve` finds them,
 `fetch` downloads them when a network is there (and fails at once, in one sentence, when not), `import_file`
 recognises a checkpoint a user already has by its keys and shapes, checks that it loads into the right module,
-and files it. Every load goes through `safe_load`: safetensors, or `torch.load(weights_only=True)` with only
-`argparse.Namespace` allowed (ULIP checkpoints carry one); a file that needs full pickle is refused, never run.
+and files it. Every file is read through `mcrsearch.checkpoint` (safetensors, TorchScript tensors, or weights-only
+torch files; full pickle is refused, never run). Model-specific checks live beside each model in `encoders/`.
 
 Hashes: only values actually read from the source are recorded. The four head files sit as plain git blobs in
 the authors' GitHub repositories, so their git blob ids (SHA-1 over "blob <size>\\0" + bytes) verify a download
@@ -16,16 +16,20 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
+from mcrsearch.atomic import atomic_path, copy_atomic
+from mcrsearch.checkpoint import (cached_sha256, git_blob_sha1, is_safetensors, missing_weights,
+                                  read_checkpoint, read_state_dict, unwrap_state_dict, write_sha256_sidecar)
 from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
+from mcrsearch.topology import CONNECTIONS, head_file
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
+
+ProgressFactory = Callable[[str, "int | None"], Callable[[int], None]]
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,15 @@ class Artifact:
         return [base / f.name for f in self.files]
 
 
-_GH_CMCR = "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/"
-_GH_EXMCR = "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"
+_GH_CHECKPOINTS = {"cmcr": "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/",
+                   "exmcr": "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"}
+
+
+def _released(method: str, leaf: str, **known: Any) -> ArtifactFile:
+    """A released head file: its name is the topology's, its address the authors' repository."""
+    name = head_file(method, leaf)
+    return ArtifactFile(name, _GH_CHECKPOINTS[method] + name, **known)
+
 
 ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
     Artifact(
@@ -95,24 +106,24 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
               "Size and sha256 not recorded. The later 10k-colored ULIP-2 checkpoint is a different model."),
     Artifact(
         "cmcr-clap-clip", "head",
-        (ArtifactFile("clap_clip.pt", _GH_CMCR + "clap_clip.pt", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
+        (_released("cmcr", "clap", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
         "C-MCR CLAP-CLIP projector heads (Head_A CLAP side, Head_B CLIP side)",
         "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-clap-clip"),
     Artifact(
         "cmcr-ulip-clip", "head",
-        (ArtifactFile("ulip_clip.pt", _GH_CMCR + "ulip_clip.pt", size=2_122_395,
-                      sha256="f82569f2cb0bfd57762ea8f51bdc6dc1846a3f5fe2e03e343ddc32fff35ec3fa",
-                      git_blob="350a714d9eef411985e353ba0306b885196f2610"),),
+        (_released("cmcr", "ulip", size=2_122_395,
+                   sha256="f82569f2cb0bfd57762ea8f51bdc6dc1846a3f5fe2e03e343ddc32fff35ec3fa",
+                   git_blob="350a714d9eef411985e353ba0306b885196f2610"),),
         "C-MCR ULIP-CLIP projector heads (Head_A CLIP side, Head_B ULIP side)",
         "https://github.com/MCR-PEFT/C-MCR (checkpoints/)", head_kind="cmcr-ulip-clip"),
     Artifact(
         "exmcr-clap", "head",
-        (ArtifactFile("ex_clap.pt", _GH_EXMCR + "ex_clap.pt", git_blob="f85c9a202324d9374c71b032fd9f42a9c818cf87"),),
+        (_released("exmcr", "clap", git_blob="f85c9a202324d9374c71b032fd9f42a9c818cf87"),),
         "Ex-MCR head bringing CLAP (audio, text) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
     Artifact(
         "exmcr-ulip", "head",
-        (ArtifactFile("ex_ulip.pt", _GH_EXMCR + "ex_ulip.pt", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
+        (_released("exmcr", "ulip", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
         "Ex-MCR head bringing ULIP-2 (3D, image) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
 ]}
@@ -128,101 +139,13 @@ def artifact(name: str) -> Artifact:
 
 # --------------------------------------------------------------------------- resolve
 
-def missing_error(name: str, path: Path) -> WeightsMissingError:
-    return WeightsMissingError(
-        f"The {name} weights are missing ({path}): run 'mcrsearch weights fetch {name}' when online, or "
-        f"'mcrsearch weights import FILE' with a copy you already have.")
-
-
 def resolve(name: str, settings: "Settings") -> Path:
     """The on-disk path of an artifact (file, or folder for multi-file artifacts); one clear error if absent."""
     art = artifact(name)
     for path in art.file_paths(settings.weights_dir):
         if not path.is_file():
-            raise missing_error(name, path)
+            raise missing_weights(name, path)
     return art.path(settings.weights_dir)
-
-
-# --------------------------------------------------------------------------- safe loading
-
-def _is_safetensors(path: Path) -> bool:
-    if path.suffix == ".safetensors":
-        return True
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(9)
-    except OSError:
-        return False
-    return len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") < 100_000_000
-
-
-def _is_torchscript(path: Path) -> bool:
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as zf:
-            return any(n.endswith("constants.pkl") or "/code/" in n for n in zf.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
-
-
-def safe_load(path: str | Path) -> Any:
-    """Load a checkpoint without executing code: safetensors, or torch weights-only (argparse.Namespace allowed)."""
-    import argparse
-    import pickle
-
-    import torch
-
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsInvalidError(f"{path} is not a file.")
-    if _is_torchscript(path):
-        # OpenAI's CLIP files are TorchScript archives: torch.jit.load rebuilds tensors with TorchScript's own
-        # restricted unpickler (no Python pickle, no code run at load); only the state dict is kept.
-        import warnings
-
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                module = torch.jit.load(str(path), map_location="cpu")
-        except Exception as exc:  # noqa: BLE001
-            raise WeightsInvalidError(f"{path.name} is an unreadable TorchScript archive ({type(exc).__name__}).") from exc
-        return {k: v.detach().clone() for k, v in module.state_dict().items()}
-    if _is_safetensors(path):
-        from safetensors.torch import load_file
-
-        try:
-            return load_file(str(path), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
-            raise WeightsInvalidError(f"{path.name} is not a readable safetensors file ({exc}).") from exc
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()
-        detail = next((line for line in first if "GLOBAL" in line or "Unsupported" in line), first[0] if first else "")
-        raise WeightsInvalidError(
-            f"{path.name} needs full pickle to load, which could run code, so mcrsearch refuses it ({detail.strip()[:160]}).") from exc
-    except Exception as exc:  # noqa: BLE001 - zip/torchscript/garbage: refuse in one sentence
-        raise WeightsInvalidError(f"{path.name} is not a weights-only PyTorch checkpoint ({type(exc).__name__}: "
-                                  f"{str(exc).strip().splitlines()[0][:160] if str(exc).strip() else 'unreadable'}).") from exc
-
-
-def _state_dict(obj: Any) -> dict[str, Any] | None:
-    """A flat name -> tensor mapping from common checkpoint wrappers (state_dict / model / module. prefix)."""
-    import torch
-
-    if not isinstance(obj, Mapping):
-        return None
-    for key in ("state_dict", "model", "model_state_dict"):
-        if key in obj and isinstance(obj[key], Mapping):
-            obj = obj[key]
-            break
-    out = {}
-    for k, v in obj.items():
-        if isinstance(k, str) and torch.is_tensor(v):
-            out[k[len("module."):] if k.startswith("module.") else k] = v
-    return out or None
 
 
 # --------------------------------------------------------------------------- heads
@@ -251,16 +174,14 @@ def identify_head(state: Mapping[str, Any]) -> str | None:
 def load_head_file(path: Path, kind: str, source: str | None = None):
     from mcrsearch.heads import load_head_state
 
-    state = _state_dict(safe_load(path))
-    if state is None:
-        raise WeightsInvalidError(f"{path.name} holds no state dict.")
+    state = read_state_dict(path, "projector head")
     return load_head_state(build_head(kind), state, source or path.name)
 
 
 def load_released_head(name: str, settings: "Settings"):
     """A released head (artifact name or head kind alias) loaded strictly, in eval mode, on the CPU."""
-    aliases = {"clap_clip": "cmcr-clap-clip", "ulip_clip": "cmcr-ulip-clip", "ex_clap": "exmcr-clap",
-               "ex_ulip": "exmcr-ulip"}
+    # Aliases: a released file's stem (e.g. "ex_clap") names its artifact.
+    aliases = {Path(conn.head_files[m]).stem: conn.artifacts[m] for conn in CONNECTIONS.values() for m in conn.artifacts}
     name = aliases.get(name, name)
     art = artifact(name)
     if art.kind != "head":
@@ -301,36 +222,6 @@ def _identify_encoder(state: Mapping[str, Any], source: str) -> str | None:
     return None
 
 
-def _verify_ulip(state: Mapping[str, Any], source: str) -> None:
-    """Strict load of the point branch into the full-size PointBERT (the image/text towers are ignored)."""
-    from mcrsearch.encoders.ulip import CONFIGS, PointBERT, check_point_state, extract_point_state
-
-    model = PointBERT(**CONFIGS["pointbert-ulip2"])
-    points = extract_point_state(state)
-    check_point_state(model, points, source)
-    model.load_state_dict(points, strict=True)
-
-
-def _verify_clip(state: Mapping[str, Any], source: str) -> None:
-    """Strict load into open_clip's ViT-B-32-quickgelu (skipped where open_clip is not installed)."""
-    try:
-        import open_clip
-    except ImportError:
-        return
-    model = open_clip.create_model("ViT-B-32-quickgelu", pretrained=None)
-    expected = model.state_dict()
-    state = {k: v for k, v in state.items() if k in expected or not k.endswith("position_ids")}
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
-        raise WeightsInvalidError(f"{source} does not load into open_clip ViT-B-32: {detail}.")
-    try:
-        model.load_state_dict(state, strict=True)
-    except RuntimeError as exc:
-        raise WeightsInvalidError(f"{source} does not load into open_clip ViT-B-32 ({str(exc).splitlines()[0]}).") from exc
-
-
 def _read_tokenizer_files(folder: Path) -> None:
     """Check vocab.json / merges.txt are the roberta-base BPE files (not GPT-2's, not a stub)."""
     vocab_path, merges_path = folder / "vocab.json", folder / "merges.txt"
@@ -356,8 +247,8 @@ def identify(path: str | Path) -> tuple[str, Any]:
     """(artifact name or 'exmcr', loaded state) for a file a user offers; refuses anything else clearly."""
     path = Path(path)
     source = path.name
-    state = _state_dict(safe_load(path))
-    if state is None:
+    state = unwrap_state_dict(read_checkpoint(path))
+    if not state:
         raise WeightsInvalidError(f"{source} holds no state dict of tensors, so it is no model mcrsearch knows.")
     kind = identify_head(state)
     if kind == "partial":
@@ -375,25 +266,13 @@ def identify(path: str | Path) -> tuple[str, Any]:
 
 # --------------------------------------------------------------------------- import
 
-def _atomic_copy(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _import_tokenizer(path: Path, settings: "Settings") -> str:
     folder = path if path.is_dir() else path.parent
     _read_tokenizer_files(folder)
     art = ARTIFACTS["roberta-base-tokenizer"]
     for src, dst in zip([folder / f.name for f in art.files], art.file_paths(settings.weights_dir)):
         if src.resolve() != dst.resolve():
-            _atomic_copy(src, dst)
+            copy_atomic(src, dst)
     return art.name
 
 
@@ -424,16 +303,14 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
     art = ARTIFACTS[found]
     dst = art.path(settings.weights_dir)
     state = _verify(found, state, path.name)
-    if found == "clip-vit-b-32-openai" and not _is_safetensors(path):
+    if found == "clip-vit-b-32-openai" and not is_safetensors(path):
         from safetensors.torch import save_file     # store one canonical, code-free format
 
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(dst.name + ".part")
-        save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
-        os.replace(tmp, dst)
+        with atomic_path(dst) as tmp:
+            save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
     else:
-        _atomic_copy(path, dst)
-    _write_sidecar(dst)
+        copy_atomic(path, dst)
+    write_sha256_sidecar(dst)
     return found
 
 
@@ -445,11 +322,13 @@ def _verify(found: str, state: dict[str, Any], source: str) -> dict[str, Any]:
 
         load_head_state(build_head(art.head_kind), state, source)
     elif found == "ulip2-pointbert":
-        _verify_ulip(state, source)
+        from mcrsearch.encoders.ulip import verify_checkpoint_state
+
+        verify_checkpoint_state(state, source)
     elif found == "clip-vit-b-32-openai":
-        state = {k: v.float() if v.is_floating_point() else v for k, v in state.items()
-                 if k not in ("input_resolution", "context_length", "vocab_size")}
-        _verify_clip(state, source)
+        from mcrsearch.encoders.openclip import verify_checkpoint_state
+
+        state = verify_checkpoint_state(state, source)
     # CLAP: keys and anchor shapes were checked by _identify_encoder; the encoder loads it strictly when built.
     return state
 
@@ -461,45 +340,6 @@ def _check_name(found: str, name: str | None, path: Path) -> None:
 
 # --------------------------------------------------------------------------- hashing and status
 
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def git_blob_sha1(path: Path) -> str:
-    h = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _sidecar(path: Path) -> Path:
-    return path.with_name(f".{path.name}.sha256.json")
-
-
-def _write_sidecar(path: Path) -> None:
-    """Cache the sha256 with size and mtime, so `status` need not re-read multi-GB files."""
-    if path.is_file():
-        st = path.stat()
-        _sidecar(path).write_text(json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns,
-                                              "sha256": file_sha256(path)}))
-
-
-def cached_sha256(path: Path, compute_below: int = 64 << 20) -> str | None:
-    st = path.stat()
-    try:
-        data = json.loads(_sidecar(path).read_text())
-        if data.get("size") == st.st_size and data.get("mtime_ns") == st.st_mtime_ns:
-            return data["sha256"]
-    except (OSError, ValueError, KeyError):
-        pass
-    return file_sha256(path) if st.st_size < compute_below else None
-
-
 def _file_state(path: Path, spec: ArtifactFile) -> tuple[str, str, str | None]:
     """(state, hash check, reason) of one file against what is known about it."""
     if not path.is_file():
@@ -509,7 +349,7 @@ def _file_state(path: Path, spec: ArtifactFile) -> tuple[str, str, str | None]:
         return "invalid", "-", f"size {size} bytes, expected {spec.size}"
     check = "unknown"
     if spec.sha256:
-        digest = cached_sha256(path)
+        digest = cached_sha256(path, compute_below=64 << 20)
         if digest is None:
             check = "not checked"
         elif digest != spec.sha256:
@@ -596,52 +436,58 @@ def _check_reachable(url: str, timeout: float) -> None:
         pool.shutdown(wait=False)
 
 
-def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: Any) -> None:
+def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: "ProgressFactory | None") -> None:
     import urllib.error
     import urllib.request
 
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_name(dst.name + ".part")
     sha, blob = hashlib.sha256(), None
     request = urllib.request.Request(spec.url, headers={"User-Agent": "mcrsearch"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp, tmp.open("wb") as out:
-            total = int(resp.headers.get("Content-Length") or 0) or spec.size
-            if spec.git_blob and total:
-                blob = hashlib.sha1(f"blob {total}\0".encode())
-            task = progress.add_task(dst.name, total=total or None) if progress else None
-            for chunk in iter(lambda: resp.read(1 << 20), b""):
-                out.write(chunk)
-                sha.update(chunk)
-                if blob is not None:
-                    blob.update(chunk)
-                if task is not None:
-                    progress.update(task, advance=len(chunk))
-    except urllib.error.HTTPError as exc:
-        tmp.unlink(missing_ok=True)
-        raise WeightsMissingError(f"The server answered HTTP {exc.code} ({exc.reason}) for {spec.url}; fetch the file "
-                                  f"by other means and run 'mcrsearch weights import FILE'.") from exc
-    except (urllib.error.URLError, OSError) as exc:
-        tmp.unlink(missing_ok=True)
-        reason = getattr(exc, "reason", None) or exc
-        raise OfflineError(f"Downloading {spec.url} failed ({reason}); fetch it by other means and run "
-                           f"'mcrsearch weights import FILE'.") from exc
-    size = tmp.stat().st_size
-    problem = None
-    if spec.size is not None and size != spec.size:
-        problem = f"{size} bytes instead of {spec.size}"
-    elif spec.sha256 and sha.hexdigest() != spec.sha256:
-        problem = "its sha256 differs from the released file"
-    elif blob is not None and size == total and blob.hexdigest() != spec.git_blob:
-        problem = "its git blob hash differs from the released file"
-    if problem:
-        tmp.unlink(missing_ok=True)
-        raise WeightsInvalidError(f"The download of {dst.name} is not the released file: {problem}.")
-    os.replace(tmp, dst)
+    with atomic_path(dst) as tmp:               # any refusal below leaves no partial file behind
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as resp, tmp.open("wb") as out:
+                total = int(resp.headers.get("Content-Length") or 0) or spec.size
+                if spec.git_blob and total:
+                    blob = hashlib.sha1(f"blob {total}\0".encode())
+                advance = progress(dst.name, total or None) if progress else None
+                for chunk in iter(lambda: resp.read(1 << 20), b""):
+                    out.write(chunk)
+                    sha.update(chunk)
+                    if blob is not None:
+                        blob.update(chunk)
+                    if advance is not None:
+                        advance(len(chunk))
+        except urllib.error.HTTPError as exc:
+            raise WeightsMissingError(f"The server answered HTTP {exc.code} ({exc.reason}) for {spec.url}; fetch the "
+                                      f"file by other means and run 'mcrsearch weights import FILE'.") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise OfflineError(f"Downloading {spec.url} failed ({reason}); fetch it by other means and run "
+                               f"'mcrsearch weights import FILE'.") from exc
+        size = tmp.stat().st_size
+        problem = None
+        if spec.size is not None and size != spec.size:
+            problem = f"{size} bytes instead of {spec.size}"
+        elif spec.sha256 and sha.hexdigest() != spec.sha256:
+            problem = "its sha256 differs from the released file"
+        elif blob is not None and size == total and blob.hexdigest() != spec.git_blob:
+            problem = "its git blob hash differs from the released file"
+        if problem:
+            raise WeightsInvalidError(f"The download of {dst.name} is not the released file: {problem}.")
 
 
-def fetch(name: str, settings: "Settings", progress: Any = None, timeout: float = 5.0) -> Path:
-    """Download an artifact (verified where hashes are known, then recognised like an import)."""
+def fetch(name: str, settings: "Settings", progress: "ProgressFactory | None" = None, timeout: float = 5.0) -> Path:
+    """Download an artifact (verified where hashes are known, then recognised like an import).
+
+    Args:
+        name: the artifact's catalog name.
+        settings: where the weights live.
+        progress: `progress(file name, total bytes or None)` returns a callback taking the bytes just read
+            (the CLI draws a bar with it).
+        timeout: seconds to wait for the host.
+
+    Returns:
+        The artifact's path (file, or folder for multi-file artifacts).
+    """
     art = artifact(name)
     if is_offline():
         raise OfflineError(f"Cannot fetch {name}: mcrsearch is offline (HF_HUB_OFFLINE/MCRSEARCH_OFFLINE is set); "
@@ -665,10 +511,9 @@ def fetch(name: str, settings: "Settings", progress: Any = None, timeout: float 
         except McrError:
             target.unlink(missing_ok=True)
             raise
-        _write_sidecar(target)
+        write_sha256_sidecar(target)
     return target
 
 
-__all__ = ["Artifact", "ArtifactFile", "ARTIFACTS", "HEAD_ARTIFACTS", "artifact", "resolve", "missing_error",
-           "safe_load", "status", "fetch", "import_file", "identify", "load_released_head", "is_offline",
-           "file_sha256", "git_blob_sha1"]
+__all__ = ["Artifact", "ArtifactFile", "ARTIFACTS", "HEAD_ARTIFACTS", "artifact", "resolve", "status", "fetch",
+           "import_file", "identify", "load_released_head", "is_offline"]

@@ -12,7 +12,8 @@ import pytest
 
 from mcrsearch.benchmark.dataset import ClassRetrieval, PairedRetrieval, ZeroShot
 from mcrsearch.benchmark.readers import read_dataset
-from mcrsearch.benchmark.safe_pickle import RefusedPickle, load_restricted
+from mcrsearch.media import _Refused as RefusedPickle
+from mcrsearch.media import restricted_unpickle
 from mcrsearch.benchmark.templates import POINT_CLOUD_TEMPLATES, load_templates
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
@@ -134,8 +135,8 @@ class _Evil:
 def test_a_pickle_that_names_code_is_refused_and_reported(tmp_path):
     _modelnet_names(tmp_path)
     (tmp_path / "modelnet40_test_8192pts_fps.dat").write_bytes(pickle.dumps(([_Evil()], [np.array([0])])))
-    with pytest.raises(RefusedPickle):
-        load_restricted(tmp_path / "modelnet40_test_8192pts_fps.dat")
+    with pytest.raises(RefusedPickle), (tmp_path / "modelnet40_test_8192pts_fps.dat").open("rb") as fh:
+        restricted_unpickle(fh)
     ds = read_dataset("modelnet40", tmp_path)
     assert ds.of(Modality.POINTS) == [] and "refused" in ds.problems[0].reason
 

@@ -65,7 +65,9 @@ def toy_dataset(per_class: int = 6) -> Dataset:
                 ds.items.append(Item(f"{m.value}:{c}{n}", m, path=Path(f"/toy/{c}{n}.{m.value}"), label=c))
             ds.items.append(Item(f"text:{c}{n}", Modality.TEXT, text=f"a {c}, take {n}", label=c))
     ds.items.append(Item("audio:broken", Modality.AUDIO, path=Path("/toy/broken.wav"), label="bell"))
-    ds.tasks = [ClassRetrieval(Modality.AUDIO, Modality.POINTS), ClassRetrieval(Modality.POINTS, Modality.AUDIO),
+    # The reader tags its class tasks; the report shows the tag (the mini-world's "within" / "emergent").
+    ds.tasks = [ClassRetrieval(Modality.AUDIO, Modality.POINTS, pair="emergent"),
+                ClassRetrieval(Modality.POINTS, Modality.AUDIO, pair="emergent"),
                 ZeroShot(Modality.POINTS, CLASSES, ("a {}.", "the sound of a {}."))]
     return ds
 
@@ -169,7 +171,7 @@ def test_reports_table_json_and_markdown_markers(tmp_path):
     write_markdown(doc, "toy", markdown_section(data, "mcrsearch benchmark toy"))     # replaced, not appended
     text = doc.read_text()
     assert text.count("<!-- BEGIN benchmark:toy -->") == 1 and "keep me" in text and "Intro stays." in text
-    assert "| toy | audio->3d |" in text and "fingerprint `toyfingerprint01`" in text
+    assert "| toy | audio->3d (emergent) |" in text and "fingerprint `toyfingerprint01`" in text
     assert "| pair | kind | toy | chance |" in text and "| audio->3d | emergent |" in text
 
 

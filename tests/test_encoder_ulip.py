@@ -13,7 +13,7 @@ from mcrsearch.encoders import create_encoder
 from mcrsearch.encoders.ulip import (CONFIGS, PointBERT, build, farthest_point_sample, knn_indices,
                                      prepare_points)
 from mcrsearch.errors import MediaError, WeightsInvalidError, WeightsMissingError
-from mcrsearch.weights import safe_load
+from mcrsearch.checkpoint import read_checkpoint as safe_load
 
 
 def _clouds(n: int, points: int = 700, seed: int = 1) -> list[np.ndarray]:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from mcrsearch.miniworld.generate import POINT_FORMATS
-from mcrsearch.miniworld.world import PAIRED_SPLITS, World, WorldConfig, generate_world
+from mcrsearch.miniworld.generate import generate_world
+from mcrsearch.miniworld.world import PAIRED_SPLITS, World, WorldConfig
 from mcrsearch.modality import Modality
 
 TINY_COUNTS = (("mcr-clip", 2), ("mcr-clap", 2), ("mcr-ulip", 3), ("unpaired", 1), ("test", 1))

@@ -40,11 +40,11 @@ def test_train_cli_end_to_end(tmp_path, capsys, method, expected):
     assert {k.split(".")[0] for k in state} == expected
     side = json.loads((out / "head.json").read_text())
     assert side["config"]["lam"] == 0.2 and side["config"]["epochs"] == 3
-    assert side["data_fingerprint"] and "val/a2b/mAP" in side["metrics"]
+    assert side["data_fingerprint"] and "val/a2b/map" in side["metrics"]
     if method == "exmcr":
         assert side["config"]["sigma"] == 0.04
     assert (out / "head_curves.png").stat().st_size > 1000
-    assert result["metrics"]["val/a2b/mAP"] > 0.15     # chance is ~1/16
+    assert result["metrics"]["val/a2b/map"] > 0.15     # chance is ~1/16
 
 
 def test_train_cli_refuses_missing_data(capsys):
@@ -79,21 +79,23 @@ def test_feature_cache_resumes_without_recomputing(tmp_path):
     root = tmp_path / "cache"
     broken = _CountingEncoder(fail_after=3)
     with pytest.raises(KeyboardInterrupt):
-        cached_features(files, broken, "text", root, chunk=5, decode=decode, show_progress=False)
+        cached_features(files, broken, "text", root, chunk=5, decode=decode)
     assert broken.items == 15
     resumed = _CountingEncoder()
-    got = np.array(cached_features(files, resumed, "text", root, chunk=5, decode=decode, show_progress=False))
+    ticks: list[tuple[int, int]] = []
+    got = np.array(cached_features(files, resumed, "text", root, chunk=5, decode=decode,
+                                   progress=lambda done, total: ticks.append((done, total))))
     assert resumed.items == 23 - 15          # only the unfinished chunks were encoded
+    assert ticks == [(20, 23), (23, 23)]     # progress counts the rows already cached, then each chunk
     fresh = _CountingEncoder()
-    want = np.array(cached_features(files, fresh, "text", tmp_path / "other", chunk=5, decode=decode,
-                                    show_progress=False))
+    want = np.array(cached_features(files, fresh, "text", tmp_path / "other", chunk=5, decode=decode))
     np.testing.assert_array_equal(got, want)
     again = _CountingEncoder()
-    cached_features(files, again, "text", root, chunk=5, decode=decode, show_progress=False)
+    cached_features(files, again, "text", root, chunk=5, decode=decode)
     assert again.items == 0                  # fully cached: nothing is encoded
     files[0].write_text("changed")
     changed = _CountingEncoder()
-    cached_features(files, changed, "text", root, chunk=5, decode=decode, show_progress=False)
+    cached_features(files, changed, "text", root, chunk=5, decode=decode)
     assert changed.items == 23               # new content -> new cache key
 
 

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from mcrsearch import weights
+from mcrsearch.checkpoint import git_blob_sha1, read_checkpoint
 from mcrsearch.cli import main
 from mcrsearch.config import Settings
 from mcrsearch.errors import OfflineError, WeightsInvalidError, WeightsMissingError
@@ -78,12 +79,12 @@ def test_safe_load_allows_namespace_and_safetensors(tmp_path):
 
     pt = tmp_path / "a.pt"
     torch.save({"args": argparse.Namespace(model="x"), "w": torch.ones(2)}, pt)
-    assert weights.safe_load(pt)["args"].model == "x"
+    assert read_checkpoint(pt)["args"].model == "x"
     st = tmp_path / "b.safetensors"
     save_file({"w": torch.arange(4.0)}, str(st))
-    assert torch.equal(weights.safe_load(st)["w"], torch.arange(4.0))
+    assert torch.equal(read_checkpoint(st)["w"], torch.arange(4.0))
     with pytest.raises(WeightsInvalidError):
-        weights.safe_load(tmp_path / "absent.pt")
+        read_checkpoint(tmp_path / "absent.pt")
 
 
 def test_tokenizer_files_import_and_validate(tmp_path):
@@ -143,14 +144,14 @@ def test_ulip_checkpoint_import_verifies_full_layout(tmp_path):
 def test_git_blob_hash_matches_git(tmp_path):
     f = tmp_path / "hello"
     f.write_bytes(b"hello\n")
-    assert weights.git_blob_sha1(f) == "ce013625030ba8dba906f756967f9e9ca394464a"   # `git hash-object`
+    assert git_blob_sha1(f) == "ce013625030ba8dba906f756967f9e9ca394464a"   # `git hash-object`
 
 
 @pytest.mark.filterwarnings("ignore::FutureWarning")
 def test_torchscript_archive_reads_weights_only(tmp_path):
     path = tmp_path / "ts.pt"
     torch.jit.save(torch.jit.script(torch.nn.Linear(2, 3)), str(path))
-    state = weights.safe_load(path)
+    state = read_checkpoint(path)
     assert set(state) == {"weight", "bias"} and state["weight"].shape == (3, 2)
 
 
@@ -162,7 +163,7 @@ def test_open_clip_state_dict_imports_as_safetensors(tmp_path):
     torch.save({f"module.{k}": v.half() for k, v in model.state_dict().items()}, src)
     settings = Settings(home=tmp_path / "home")
     assert weights.import_file(src, settings) == "clip-vit-b-32-openai"
-    stored = weights.safe_load(weights.resolve("clip-vit-b-32-openai", settings))
+    stored = read_checkpoint(weights.resolve("clip-vit-b-32-openai", settings))
     assert stored.keys() == model.state_dict().keys()
     assert all(v.dtype == torch.float32 for v in stored.values() if v.is_floating_point())
 
@@ -216,14 +217,22 @@ def test_fetch_downloads_verifies_and_files(local_server, tmp_path, monkeypatch)
     www, base = local_server
     torch.save(random_released_state(heads.CMCRUlipClipHeads, 7), www / "ulip_clip.pt")
     torch.save(random_released_state(heads.CMCRUlipClipHeads, 8), www / "other.pt")
-    good = weights.git_blob_sha1(www / "ulip_clip.pt")
+    good = git_blob_sha1(www / "ulip_clip.pt")
     art = weights.ARTIFACTS["cmcr-ulip-clip"]
     spec = weights.ArtifactFile("ulip_clip.pt", base + "ulip_clip.pt", git_blob=good)
     monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(spec,)))
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     settings = Settings(home=tmp_path / "home")
-    path = weights.fetch("cmcr-ulip-clip", settings)
+    bars: dict[str, list] = {}
+
+    def progress(label, total):                       # the CLI's bar factory, recorded
+        bars[label] = [total, 0]
+        return lambda n: bars[label].__setitem__(1, bars[label][1] + n)
+
+    path = weights.fetch("cmcr-ulip-clip", settings, progress=progress)
     assert path.read_bytes() == (www / "ulip_clip.pt").read_bytes()
+    size = path.stat().st_size
+    assert bars == {"ulip_clip.pt": [size, size]}     # one bar, advanced by every byte read
     assert weights.load_released_head("cmcr-ulip-clip", settings) is not None
     assert {r["name"]: r for r in weights.status(settings)}["cmcr-ulip-clip"]["sha256"] == "ok (git blob)"
 

@@ -7,7 +7,6 @@ The JSON sidecar (`<name>.json`) records config, data fingerprint and validation
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from mcrsearch.atomic import atomic_path, write_json_atomic
+from mcrsearch.checkpoint import read_state_dict
 from mcrsearch.heads import load_head_state
 
 
@@ -25,16 +26,15 @@ def save_checkpoint(module: nn.Module, path: str | Path, config: dict[str, Any] 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu().clone() for k, v in module.state_dict().items()}
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, tmp)
-    tmp.replace(path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
     sidecar = {"head": type(module).__name__, "keys": len(state), "config": config or {},
                "data_fingerprint": data_fingerprint, "metrics": metrics or {},
                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), **(extra or {})}
     if history is not None:
         sidecar["training"] = {"steps": len(history.steps), "final_loss": history.loss[-1] if history.loss else None,
                                "samples_per_s": history.samples_per_s, "seconds": history.seconds}
-    sidecar_path(path).write_text(json.dumps(sidecar, indent=2, default=float))
+    write_json_atomic(sidecar_path(path), sidecar, indent=2, default=float)
     return path
 
 
@@ -44,8 +44,8 @@ def sidecar_path(path: str | Path) -> Path:
 
 
 def load_checkpoint(module: nn.Module, path: str | Path) -> nn.Module:
-    """Strictly load a saved head into `module` (weights-only unpickling) and switch it to eval."""
-    state = torch.load(Path(path), map_location="cpu", weights_only=True)
+    """Strictly load a saved head into `module` (read safely, see `mcrsearch.checkpoint`) and switch it to eval."""
+    state = read_state_dict(path, "head")
     return load_head_state(module, state, source=str(path))
 
 
@@ -66,7 +66,7 @@ def plot_curves(history: Any, path: str | Path, title: str = "") -> Path:
     ax1.set_title("training loss")
     ax1.legend(fontsize=7)
     for name, values in history.val.items():
-        if name.endswith("mAP") or name.endswith("R@1"):
+        if name.endswith(("/map", "/r@1")):
             ax2.plot(history.val_steps, values, marker=".", label=name)
     ax2.set_xlabel("step")
     ax2.set_title("validation (class-level)")

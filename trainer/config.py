@@ -18,7 +18,7 @@ from mcrsearch.errors import ConfigError
 class _Common:
     tau_mem: float = 0.01          # softmax temperature of pseudo-partner aggregation
     sigma: float = 0.05            # per-dimension std of the semantic-completion noise
-    tau: float = 0.2               # InfoNCE temperature (0.05 lost ~0.4 emergent mAP on the mini-world)
+    tau: float = 0.2               # InfoNCE temperature (sharper ones overfit the few overlap pairs; see benchmarks/ablation.py)
     lam: float = 0.1               # weight of the intra-MCR alignment (lambda)
     lr: float = 1e-3
     weight_decay: float = 1e-4

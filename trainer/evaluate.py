@@ -1,4 +1,4 @@
-"""Class-level retrieval metrics (mAP, R@1, R@5) with exact matrix products.
+"""Class-level retrieval metrics (map, r@1, r@5: the benchmark's keys) with exact matrix products.
 
 A gallery item is relevant to a query when it has the query's class label: this is how emergent
 pairs (audio vs 3D) are judged, since no instance-level pairs exist between them.
@@ -19,11 +19,11 @@ Projector = Callable[[torch.Tensor], torch.Tensor]
 
 
 def retrieval_metrics(queries: Any, q_labels: Any, gallery: Any, g_labels: Any, chunk: int = 1024) -> dict[str, float]:
-    """mAP, R@1 and R@5 for every query against the whole gallery (the benchmark's exact metrics)."""
+    """map, r@1 and r@5 for every query against the whole gallery (the benchmark's exact metrics and keys)."""
     q = F.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=-1).numpy()
     g = F.normalize(torch.as_tensor(np.asarray(gallery, dtype=np.float32)), dim=-1).numpy()
     scores = class_retrieval(q, g, np.asarray(q_labels), np.asarray(g_labels), ks=(1, 5), chunk=chunk)
-    return {"mAP": float(scores.map), "R@1": scores.recall[1], "R@5": scores.recall[5]}
+    return {"map": float(scores.map), "r@1": scores.recall[1], "r@5": scores.recall[5]}
 
 
 @torch.no_grad()

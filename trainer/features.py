@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
-
-def file_hash(path: str | Path, block: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(block):
-            h.update(chunk)
-    return h.hexdigest()
+from mcrsearch.atomic import write_json_atomic
+from mcrsearch.checkpoint import file_sha256
 
 
 def cache_key(encoder_fingerprint: str, modality: str, hashes: Sequence[str]) -> str:
@@ -33,16 +27,26 @@ def cache_key(encoder_fingerprint: str, modality: str, hashes: Sequence[str]) ->
     return h.hexdigest()[:24]
 
 
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
-
-
 def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, root: str | Path,
                     chunk: int = 64, decode: Callable[[Path], Any] | None = None,
-                    show_progress: bool = True, label: str = "") -> np.ndarray:
-    """(n, encoder.dim) float32 read-only memmap of `encoder.encode(modality, decoded files)`, cached."""
+                    progress: Callable[[int, int], None] | None = None, hashes: Sequence[str] | None = None,
+                    mesh_points: int = 10_000) -> np.ndarray:
+    """(n, encoder.dim) float32 read-only memmap of `encoder.encode(modality, decoded files)`, cached.
+
+    Args:
+        files: the inputs, in order.
+        encoder: an `mcrsearch.encoders.Encoder` (its fingerprint keys the cache).
+        modality: the modality to decode and embed the files as.
+        root: the cache folder.
+        chunk: rows per encode call and per resumable step.
+        decode: path -> model input; default `mcrsearch.media.decode` (meshes sampled to `mesh_points`).
+        progress: called as `progress(done, total)` after each finished chunk (the CLI draws a bar with it).
+        hashes: the files' content digests when the caller already has them (e.g. a manifest's); else sha256.
+        mesh_points: surface samples per mesh for the default decoder.
+
+    Returns:
+        A read-only memmap of the vectors, row i for files[i].
+    """
     from mcrsearch.modality import Modality
 
     modality = Modality.parse(modality)
@@ -50,9 +54,9 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
         from mcrsearch.media import decode as media_decode
 
         def decode(path: Path, _m=modality) -> Any:
-            return media_decode(path, _m)[1]
+            return media_decode(path, _m, n_points=mesh_points)[1]
     paths = [Path(f) for f in files]
-    hashes = [file_hash(p) for p in paths]
+    hashes = list(hashes) if hashes is not None else [file_sha256(p) for p in paths]
     key = cache_key(encoder.fingerprint, modality.value, hashes)
     folder = Path(root) / encoder.fingerprint / f"{modality.value}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -65,8 +69,8 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
         if (old.get("n"), old.get("dim"), old.get("chunk")) == (n, dim, chunk) and vec_path.exists():
             state = old
     else:
-        _write_json(folder / "files.json", {"files": [str(p) for p in paths], "hashes": hashes,
-                                            "encoder": encoder.fingerprint, "modality": modality.value})
+        write_json_atomic(folder / "files.json", {"files": [str(p) for p in paths], "hashes": hashes,
+                                                  "encoder": encoder.fingerprint, "modality": modality.value})
     if n == 0:
         return np.zeros((0, dim), np.float32)
     done = set(state["done"])
@@ -74,38 +78,15 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
     if todo:
         mode = "r+" if vec_path.exists() and vec_path.stat().st_size == n * dim * 4 else "w+"
         out = np.memmap(vec_path, dtype=np.float32, mode=mode, shape=(n, dim))
-        with _progress(show_progress, label or f"{encoder.family} {modality.value}", n, n - len(todo) * chunk) as tick:
-            for c in todo:
-                sl = slice(c * chunk, min(n, (c + 1) * chunk))
-                items = [decode(p) for p in paths[sl]]
-                out[sl] = encoder.encode(modality, items)
-                out.flush()
-                state["done"].append(c)
-                _write_json(prog_path, state)
-                tick(sl.stop - sl.start)
+        finished = sum(min(n, (c + 1) * chunk) - c * chunk for c in done if c < n_chunks)
+        for c in todo:
+            sl = slice(c * chunk, min(n, (c + 1) * chunk))
+            out[sl] = encoder.encode(modality, [decode(p) for p in paths[sl]])
+            out.flush()
+            state["done"].append(c)
+            write_json_atomic(prog_path, state)
+            finished += sl.stop - sl.start
+            if progress is not None:
+                progress(finished, n)
         del out
     return np.memmap(vec_path, dtype=np.float32, mode="r", shape=(n, dim))
-
-
-class _progress:
-    """A rich progress bar on stderr (or nothing), advanced by a callable."""
-
-    def __init__(self, enabled: bool, label: str, total: int, completed: int) -> None:
-        self.enabled, self.label, self.total, self.completed = enabled, label, total, max(0, completed)
-
-    def __enter__(self) -> Callable[[int], None]:
-        if not self.enabled:
-            return lambda k: None
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-        from mcrsearch.commands.common import console
-
-        self._bar = Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                             TimeRemainingColumn(), console=console, transient=True)
-        self._bar.__enter__()
-        task = self._bar.add_task(f"encoding {self.label}", total=self.total, completed=self.completed)
-        return lambda k: self._bar.advance(task, k)
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.enabled:
-            self._bar.__exit__(*exc)

@@ -1,74 +1,21 @@
-"""Train the mini-world's connections (CLAP->CLIP via text, ULIP->CLIP via image) and measure emergence.
+"""Two-connection training and evaluation on cached features (leaf->base for every declared connection).
 
-Training data come only from the world's "unpaired" split (no cross-modal pair in it). The test split
-(held-out instances, all four modalities) measures emergent pairs at class level. The paired oracle
-is the same heads trained with TRUE cross-modal pairs from a separate "oracle" world (same classes,
-another seed, only fully paired instances), i.e. what a paired-data method would be given.
+Features come as {(split, mcr, modality): (vectors, class labels, instance ids)}: split "unpaired" trains,
+"test" measures emergent pairs at class level, "oracle" (optional) holds true cross-modal tuples for the
+paired oracle. Which MCRs connect through which modality is `mcrsearch.topology`'s; who produces the
+features (the mini-world, `trainer.synthetic`) is not this module's business.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from itertools import combinations
 from typing import Any, Callable
 
 import numpy as np
 
-from trainer.config import CMCRConfig, ExMCRConfig, make_config
+from mcrsearch.modality import Modality
+from mcrsearch.topology import BASE, CONNECTIONS, LEAVES, MCRS, within_mcr
 from trainer.data import ConnectionData, ValidationSet
-
-# leaf -> (overlap modality, leaf's other modality, base's other modality)
-CONNECTIONS = {"clap": ("text", "audio", "image"), "ulip": ("image", "3d", "text")}
-ORACLE_SEED_OFFSET = 7919
-ORACLE_PER_CLASS = 40
-
-
-def default_world(settings: Any, scale: str = "default"):
-    """The current mini-world (as recorded by the mini-world), else the default one generated in the cache."""
-    from mcrsearch.miniworld.mcrs import miniworld_cache, read_current
-    from mcrsearch.miniworld.world import World, WorldConfig, generate_world
-
-    current = read_current(settings)
-    if current and Path(current.get("world_root", "")).is_dir():
-        world = World.load(current["world_root"])
-        if world.config.scale == scale:
-            return world
-    cfg = WorldConfig.preset(scale)
-    try:   # where `mcrsearch demo` puts it
-        from mcrsearch.miniworld.demo import default_dir
-
-        root = default_dir(settings)
-    except ImportError:
-        root = miniworld_cache(settings) / "worlds" / cfg.key()
-    return generate_world(root, cfg)
-
-
-def oracle_world(world: Any, settings: Any):
-    """A world of fully paired instances of the same classes (another seed): training pairs for the oracle."""
-    from dataclasses import replace
-
-    from mcrsearch.miniworld.mcrs import miniworld_cache
-    from mcrsearch.miniworld.world import generate_world
-
-    cfg = replace(world.config, seed=world.config.seed + ORACLE_SEED_OFFSET,
-                  counts=(("test", ORACLE_PER_CLASS),))
-    return generate_world(miniworld_cache(settings) / "worlds" / f"oracle-{cfg.key()}", cfg)
-
-
-def miniworld_features(world: Any, mcrs: Any, splits=("unpaired", "test"), oracle: Any = None) -> dict:
-    """Encoder vectors (cached on disk) and labels per (split, mcr, modality) that the connections use."""
-    from mcrsearch.miniworld.mcrs import encode_items
-
-    need = {("clap", "audio"), ("clap", "text"), ("clip", "text"), ("clip", "image"), ("ulip", "image"),
-            ("ulip", "3d")}
-    feats: dict = {}
-    sources = [(world, s, s) for s in splits] + ([(oracle, "test", "oracle")] if oracle is not None else [])
-    for w, split, tag in sources:
-        for mcr, mod in sorted(need):
-            items = w.select(split, mod)
-            vecs = encode_items(mcrs.encoder(mcr), mod, items, cache_dir=mcrs.cache_dir)
-            feats[(tag, mcr, mod)] = (np.asarray(vecs, np.float32), np.array([it.label for it in items]),
-                                      np.array([it.instance for it in items]))
-    return feats
 
 
 def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -92,9 +39,11 @@ def _aligned_many(feats: dict, tag: str, keys: dict[str, tuple[str, str]]) -> di
     return out
 
 
-def connection_data(feats: dict, leaf: str, base: str = "clip") -> ConnectionData:
-    """ConnectionData for leaf->base from the unpaired split; validation = the emergent pair on test."""
-    over, mod_a, mod_b = CONNECTIONS[leaf]
+def connection_data(feats: dict, leaf: str) -> ConnectionData:
+    """ConnectionData for a declared leaf->base connection from the unpaired split; validation = the
+    emergent pair on test."""
+    conn = CONNECTIONS[leaf]
+    base, over, mod_a, mod_b = conn.base, conn.overlap.value, conn.leaf_other.value, conn.base_other.value
     oa, ob = _aligned(feats, "unpaired", (leaf, over), (base, over))     # the same overlap items in both MCRs
     pairs = {}
     if ("oracle", leaf, mod_a) in feats:   # true tuples of fully paired instances, for the oracle only
@@ -108,18 +57,25 @@ def connection_data(feats: dict, leaf: str, base: str = "clip") -> ConnectionDat
                           validation=[ValidationSet(f"{mod_a}->{mod_b}", va, la, vb, lb)])
 
 
+def cross_mcr_pairs() -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """((mcr, modality), (mcr, modality)) pairs no single MCR embeds together: the leaves' own modalities
+    with each other and with the base's; emergent modality pairs first (e.g. audio-3d), then those one MCR
+    saw in another form (e.g. CLAP audio against CLIP text)."""
+    leaves = [(c.leaf, c.leaf_other.value) for c in CONNECTIONS.values()]
+    base = [(BASE, m.value) for m in MCRS[BASE].modalities]
+    pairs = list(combinations(leaves, 2)) + [(a, b) for a in leaves for b in base]
+    return sorted(pairs, key=lambda p: within_mcr(Modality.parse(p[0][1]), Modality.parse(p[1][1])))
+
+
 def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], split: str = "test") -> dict:
-    """Class-level mAP/R@1/R@5 both directions for every pair whose two projections share a space.
+    """Class-level map/r@1/r@5 both directions for every cross-MCR pair whose two projections share a space.
 
     `proj[(mcr, modality)]` maps raw vectors into a common space (None = already there, e.g. CLIP in Ex-MCR).
     """
     from trainer.evaluate import project, retrieval_metrics
 
-    pairs = [(("clap", "audio"), ("ulip", "3d")), (("clap", "audio"), ("clip", "image")),
-             (("ulip", "3d"), ("clip", "text")), (("clap", "audio"), ("clip", "text")),
-             (("ulip", "3d"), ("clip", "image"))]
     out: dict = {}
-    for a, b in pairs:
+    for a, b in cross_mcr_pairs():
         if a not in proj or b not in proj:
             continue
         za = project(proj[a], feats[(split, *a)][0])
@@ -132,40 +88,45 @@ def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], 
 
 
 def _exmcr_proj(heads: dict) -> dict:
-    return {("clap", "audio"): heads["clap"], ("clap", "text"): heads["clap"], ("ulip", "3d"): heads["ulip"],
-            ("ulip", "image"): heads["ulip"], ("clip", "image"): None, ("clip", "text"): None}
+    """Ex-MCR: every leaf modality through its leaf's head into the base space, which stays as it is."""
+    proj: dict = {(BASE, m.value): None for m in MCRS[BASE].modalities}
+    for leaf in LEAVES:
+        proj.update({(leaf, m.value): heads[leaf] for m in MCRS[leaf].modalities})
+    return proj
 
 
 def _cmcr_proj(heads: dict) -> dict:
+    """C-MCR: one new space per connection, the leaf's own modality and the base's both projected."""
     from trainer.cmcr import sides
 
-    fa, fb = sides(heads["clap"], "cmcr-clap-clip")
-    ga, gb = sides(heads["ulip"], "cmcr-ulip-clip")
-    return {"clap": {("clap", "audio"): fa, ("clip", "image"): fb, ("clip", "text"): fb},
-            "ulip": {("ulip", "3d"): ga, ("clip", "text"): gb, ("clip", "image"): gb}}
+    out = {}
+    for leaf, conn in CONNECTIONS.items():
+        leaf_side, base_side = sides(heads[leaf], conn.cmcr_kind)
+        out[leaf] = {(leaf, conn.leaf_other.value): leaf_side,
+                     **{(conn.base, m.value): base_side for m in MCRS[conn.base].modalities}}
+    return out
 
 
 def evaluate_heads(method: str, heads: dict, feats: dict) -> dict:
-    """Emergent metrics of trained heads: one CLIP space for Ex-MCR, two new spaces for C-MCR."""
+    """Emergent metrics of trained heads: one base space for Ex-MCR, one new space per connection for C-MCR."""
     if method == "exmcr":
         return emergent_metrics(feats, _exmcr_proj(heads))
-    projs = _cmcr_proj(heads)
-    out = emergent_metrics(feats, projs["clap"])
-    out.update({k: v for k, v in emergent_metrics(feats, projs["ulip"]).items() if k not in out})
+    out: dict = {}
+    for proj in _cmcr_proj(heads).values():
+        out.update({k: v for k, v in emergent_metrics(feats, proj).items() if k not in out})
     return out
 
 
 def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) -> tuple[dict, dict]:
     """Train both connections; (heads per leaf, histories). `oracle=True` trains the paired oracle instead."""
-    from trainer.cmcr import fit_cmcr, fit_cmcr_oracle
-    from trainer.exmcr import fit_exmcr, fit_exmcr_oracle
-
     from dataclasses import replace
 
+    from trainer.cmcr import fit_cmcr, fit_cmcr_oracle
+    from trainer.exmcr import fit_exmcr, fit_exmcr_oracle
     from trainer.loop import total_steps
 
     heads, hist = {}, {}
-    for leaf in ("clap", "ulip"):
+    for leaf in LEAVES:
         data = connection_data(feats, leaf)
         run_cfg = cfg
         if oracle and cfg.steps <= 0:   # same number of optimiser steps as the method gets on its own rows
@@ -173,80 +134,12 @@ def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) ->
             if method == "exmcr" and cfg.use_pseudo and cfg.various_centric:
                 rows += len(data.memory_a) + len(data.memory_b)
             run_cfg = replace(cfg, steps=total_steps(rows, cfg.batch_size, cfg.epochs, 0)[1])
-        kind = f"cmcr-{leaf}-clip"
+        kind = CONNECTIONS[leaf].cmcr_kind
         if method == "exmcr":
             heads[leaf], hist[leaf] = (fit_exmcr_oracle if oracle else fit_exmcr)(data, run_cfg)
         else:
             heads[leaf], hist[leaf] = (fit_cmcr_oracle if oracle else fit_cmcr)(data, run_cfg, kind)
     return heads, hist
-
-
-def train_miniworld_connections(world: Any = None, mcrs: Any = None, settings: Any = None, method: str = "exmcr",
-                                config: Any = None, oracle: bool = True, save: bool = True,
-                                log: Callable[[str], None] | None = None, feats: dict | None = None,
-                                **overrides: Any) -> dict:
-    """Train the mini-world connections with `method`, save heads, return metrics (+ the paired oracle's).
-
-    Ex-MCR heads go to `<mcrs.cache_dir>/heads/ex_clap.pt` / `ex_ulip.pt` (what the `miniworld` space loads);
-    C-MCR heads (method="cmcr") to `clap_clip.pt` / `ulip_clip.pt` beside them; with `oracle` the paired
-    oracle's heads too, as `oracle_<name>` (what the `miniworld-oracle` space loads). Returns
-    {"method", "emergent": {pair/metric: value}, "oracle": {...}, "ratio": {...}, "heads": {...}, "training": {...}}.
-    """
-    from mcrsearch.config import load_settings
-    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
-
-    say = log or (lambda msg: None)
-    settings = settings or load_settings()
-    if world is None:
-        world = default_world(settings)
-    if mcrs is None:
-        mcrs = load_or_train_mcrs(world, settings, log=log)
-    cls = ExMCRConfig if method == "exmcr" else CMCRConfig
-    cfg = config if config is not None else make_config(cls, **overrides)
-    if config is not None and overrides:
-        cfg = make_config(cls, {**cfg.to_dict(), **overrides})
-    cfg = make_config(cls, {k: v for k, v in cfg.to_dict().items() if k != "method"})
-    if feats is None:
-        say("encoding the mini-world (cached)")
-        feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings) if oracle else None)
-    say(f"training {method} connections clap->clip and ulip->clip")
-    heads, hist = fit_connections(method, feats, cfg)
-    result: dict = {"method": method, "world": world.key(), "config": cfg.to_dict(),
-                    "emergent": evaluate_heads(method, heads, feats),
-                    "training": {leaf: {"steps": len(h.steps), "samples_per_s": h.samples_per_s, "seconds": h.seconds}
-                                 for leaf, h in hist.items()}}
-    if save:
-        result["heads"] = _save_heads(method, heads, hist, feats, cfg, world, mcrs, result["emergent"])
-    if oracle and ("oracle", "clap", "audio") in feats:
-        say("training the paired oracle")
-        o_heads, o_hist = fit_connections(method, feats, cfg, oracle=True)
-        result["oracle"] = evaluate_heads(method, o_heads, feats)
-        result["ratio"] = {k: result["emergent"][k] / v for k, v in result["oracle"].items()
-                           if k in result["emergent"] and k.endswith("mAP") and v > 0}
-        if save:
-            result["oracle_heads"] = _save_heads(method, o_heads, o_hist, feats, cfg, world, mcrs,
-                                                 result["oracle"], oracle=True)
-    return result
-
-
-def _save_heads(method: str, heads: dict, hist: dict, feats: dict, cfg: Any, world: Any, mcrs: Any,
-                emergent: dict, oracle: bool = False) -> dict[str, str]:
-    """Write each leaf's heads (released key layout) with sidecar and curves; {leaf: path}."""
-    from mcrsearch.miniworld.mcrs import head_file
-    from trainer.checkpoint import plot_curves, save_checkpoint
-
-    out = {}
-    for leaf, module in heads.items():
-        path = Path(mcrs.heads_dir) / head_file(method, leaf, oracle)
-        data = connection_data(feats, leaf)
-        save_checkpoint(module, path, config=cfg.to_dict(), data_fingerprint=data.fingerprint(),
-                        metrics=hist[leaf].final_val(), history=hist[leaf],
-                        extra={"method": method, "oracle": oracle, "world": world.key(), "leaf": leaf,
-                               "base": "clip", "emergent": emergent})
-        title = f"{method}{' paired oracle' if oracle else ''} {leaf}->clip"
-        plot_curves(hist[leaf], path.with_name(path.stem + "_curves.png"), title=title)
-        out[leaf] = str(path)
-    return out
 
 
 def scarce_unpaired(feats: dict, per_class: int, seed: int = 0) -> dict:

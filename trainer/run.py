@@ -9,17 +9,21 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from mcrsearch.errors import ConfigError
+from mcrsearch.topology import MCRS, connection
 from trainer.data import ConnectionData, ValidationSet
 
-# CLI names of the real MCRs -> (encoder family, the two modalities it embeds)
-FAMILIES = {"clip": ("openclip", ("image", "text")), "clap": ("clap", ("audio", "text")),
-            "ulip": ("ulip2", ("3d", "image"))}
-RELEASED_NAMES = {("cmcr", "clap", "clip"): "clap_clip.pt", ("cmcr", "ulip", "clip"): "ulip_clip.pt",
-                  ("exmcr", "clap", "clip"): "ex_clap.pt", ("exmcr", "ulip", "clip"): "ex_ulip.pt"}
 
 
 def cmcr_kind(leaf: str | None, base: str | None) -> str:
-    return {("clap", "clip"): "cmcr-clap-clip", ("ulip", "clip"): "cmcr-ulip-clip"}.get((leaf, base), "generic")
+    """The released C-MCR head layout of a declared connection (`mcrsearch.topology`), else "generic"."""
+    conn = connection(leaf, base) if leaf and base else None
+    return conn.cmcr_kind if conn else "generic"
+
+
+def released_name(method: str, leaf: str | None, base: str | None) -> str | None:
+    """The authors' file name for the heads of a declared connection (e.g. `ex_clap.pt`), else None."""
+    conn = connection(leaf, base) if leaf and base else None
+    return conn.head_files[method] if conn else None
 
 
 def fit(method: str, data: ConnectionData, cfg: Any, kind: str = "generic",
@@ -102,55 +106,40 @@ def expand_paths(specs: Sequence[str], modality: str | None = None) -> list[Path
     return out
 
 
-def labels_from_parents(paths: Sequence[Path]) -> np.ndarray:
-    """Class labels for validation files: the name of each file's parent folder."""
-    names = sorted({p.parent.name for p in paths})
-    index = {n: i for i, n in enumerate(names)}
-    return np.array([index[p.parent.name] for p in paths])
-
-
-def build_real_encoder(mcr: str, settings: Any):
-    """The real encoder of an MCR by its CLI name, with weights from the registry."""
-    from mcrsearch import weights
-    from mcrsearch.device import pick_device
-    from mcrsearch.encoders import create_encoder
-
-    device = pick_device(settings.device)
-    if mcr == "clip":
-        return create_encoder("openclip", checkpoint=str(weights.resolve("clip-vit-b-32-openai", settings)),
-                              device=device)
-    if mcr == "clap":
-        return create_encoder("clap", checkpoint=str(weights.resolve("clap-630k-fusion-best", settings)),
-                              tokenizer_dir=str(weights.resolve("roberta-base-tokenizer", settings)), device=device)
-    if mcr == "ulip":
-        return create_encoder("ulip2", checkpoint=str(weights.resolve("ulip2-pointbert", settings)), device=device)
-    raise ConfigError(f"Unknown MCR '{mcr}'; use clip, clap or ulip.")
-
-
 def data_from_files(leaf: str, base: str, overlap: Sequence[str], leaf_memory: Sequence[str],
                     base_memory: Sequence[str], val_leaf: Sequence[str], val_base: Sequence[str],
-                    settings: Any, encoders: dict[str, Any] | None = None) -> ConnectionData:
-    """Encode (through the feature cache) the unpaired corpora of a leaf->base connection."""
+                    settings: Any, encoders: dict[str, Any] | None = None,
+                    progress: Callable[[str], Callable[[int, int], None]] | None = None) -> ConnectionData:
+    """Encode (through the feature cache) the unpaired corpora of a leaf->base connection.
+
+    `progress(label)` returns the `(done, total)` callback of one encoding pass (the CLI draws a bar per pass).
+    """
+    from mcrsearch.spaces import real_encoder
     from trainer.features import cached_features
 
-    if leaf not in FAMILIES or base not in FAMILIES:
-        raise ConfigError(f"MCRs are clip, clap or ulip; got {leaf} and {base}.")
-    shared = set(FAMILIES[leaf][1]) & set(FAMILIES[base][1])
+    if leaf not in MCRS or base not in MCRS:
+        raise ConfigError(f"MCRs are {', '.join(MCRS)}; got {leaf} and {base}.")
+    shared = set(MCRS[leaf].modalities) & set(MCRS[base].modalities)
     if not shared:
         raise ConfigError(f"{leaf} and {base} share no modality, so they cannot be connected.")
     over = shared.pop()
-    mod_a = next(m for m in FAMILIES[leaf][1] if m != over)
-    mod_b = next(m for m in FAMILIES[base][1] if m != over)
+    mod_a, mod_b = MCRS[leaf].other(over).value, MCRS[base].other(over).value
+    over = over.value
     encoders = encoders or {}
-    enc_a = encoders.get(leaf) or build_real_encoder(leaf, settings)
-    enc_b = encoders.get(base) or build_real_encoder(base, settings)
+    enc_a = encoders.get(leaf) or real_encoder(leaf, settings)
+    enc_b = encoders.get(base) or real_encoder(base, settings)
     root = Path(settings.cache_dir) / "features"
+
+    def features(files: Sequence[Path], encoder: Any, modality: str, label: str) -> np.ndarray:
+        tick = progress(f"encoding {label}") if progress else None
+        return np.asarray(cached_features(files, encoder, modality, root, progress=tick))
+
     over_files = expand_paths(overlap, over)
     feats = {
-        "overlap_a": cached_features(over_files, enc_a, over, root, label=f"{leaf} {over}"),
-        "overlap_b": cached_features(over_files, enc_b, over, root, label=f"{base} {over}"),
-        "memory_a": cached_features(expand_paths(leaf_memory, mod_a), enc_a, mod_a, root, label=f"{leaf} {mod_a}"),
-        "memory_b": cached_features(expand_paths(base_memory, mod_b), enc_b, mod_b, root, label=f"{base} {mod_b}"),
+        "overlap_a": features(over_files, enc_a, over, f"{leaf} {over}"),
+        "overlap_b": features(over_files, enc_b, over, f"{base} {over}"),
+        "memory_a": features(expand_paths(leaf_memory, mod_a), enc_a, mod_a, f"{leaf} {mod_a}"),
+        "memory_b": features(expand_paths(base_memory, mod_b), enc_b, mod_b, f"{base} {mod_b}"),
     }
     validation = []
     if val_leaf and val_base:
@@ -158,11 +147,10 @@ def data_from_files(leaf: str, base: str, overlap: Sequence[str], leaf_memory: S
         names = sorted({p.parent.name for p in fa} | {p.parent.name for p in fb})
         idx = {n: i for i, n in enumerate(names)}
         validation.append(ValidationSet(
-            f"{mod_a}->{mod_b}", np.asarray(cached_features(fa, enc_a, mod_a, root, label=f"val {leaf} {mod_a}")),
+            f"{mod_a}->{mod_b}", features(fa, enc_a, mod_a, f"val {leaf} {mod_a}"),
             np.array([idx[p.parent.name] for p in fa]),
-            np.asarray(cached_features(fb, enc_b, mod_b, root, label=f"val {base} {mod_b}")),
-            np.array([idx[p.parent.name] for p in fb])))
-    return ConnectionData(validation=validation, **{k: np.asarray(v) for k, v in feats.items()})
+            features(fb, enc_b, mod_b, f"val {base} {mod_b}"), np.array([idx[p.parent.name] for p in fb])))
+    return ConnectionData(validation=validation, **feats)
 
 
 def default_out_dir(settings: Any, method: str) -> Path:

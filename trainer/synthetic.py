@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mcrsearch.topology import MCRS
 from trainer.data import ConnectionData, ValidationSet
 
-MCR_MODALITIES = {"clap": ("audio", "text"), "clip": ("image", "text"), "ulip": ("3d", "image")}
+# The declared MCRs' modalities, in name order (the order random maps are drawn in).
+MCR_MODALITIES = {name: tuple(m.value for m in MCRS[name].modalities) for name in sorted(MCRS)}
 
 
 @dataclass
@@ -75,7 +77,7 @@ def synthetic_connection(leaf: str = "clap", base: str = "clip", n_overlap: int 
 
 def synthetic_feats(world: SyntheticWorld | None = None, n_unpaired: int = 600, n_test: int = 200,
                     n_oracle: int = 400, seed: int = 2) -> dict:
-    """Features shaped like `trainer.pipeline.miniworld_features`: {(split, mcr, modality): (x, labels, inst)}.
+    """Features shaped like `mcrsearch.miniworld.connections.miniworld_features`: {(split, mcr, modality): (x, labels, inst)}.
 
     "unpaired" rows come from disjoint instances per modality except that an overlap modality's rows are the
     same items in both MCRs (as when one text file is embedded by CLAP and by CLIP); "test" and "oracle"

@@ -54,6 +54,7 @@ class ClassRetrieval:
 
     query: Modality
     target: Modality
+    pair: str | None = field(default=None, compare=False)   # the reader's tag: "within" one MCR or "emergent"
 
     @property
     def name(self) -> str:

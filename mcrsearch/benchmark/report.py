@@ -31,16 +31,6 @@ def _published_text(row: dict[str, Any]) -> str:
     return "; ".join(parts) if parts else ""
 
 
-def _pair_kind(task: str) -> str:
-    from mcrsearch.benchmark.readers.miniworld import pair_kind
-    from mcrsearch.modality import Modality
-
-    if "->" not in task or " " in task:
-        return ""
-    a, b = task.split("->")
-    return pair_kind(Modality.parse(a), Modality.parse(b))
-
-
 def source_lines(result: dict[str, Any]) -> list[str]:
     """'annotations (test): /data/audiocaps/dataset/test.csv (utf-8, ',' delimited)', one per file read."""
     return [f"{s['role']}: {s['path']}" + (f" ({s['detail']})" if s.get("detail") else "")
@@ -94,7 +84,7 @@ def rows_for_table(result: dict[str, Any]) -> list[dict[str, str]]:
             worst = max((abs(v) for v in row["diff"].values()), default=0.0)
             index = f"max abs Δ {100 * worst:.3f}"
         chance = "  ".join(f"{m} {_fmt(row['chance'].get(m))}" for m in names if m in row.get("chance", {}))
-        kind = _pair_kind(row["task"]) if result["benchmark"] == "miniworld" else ""
+        kind = row.get("pair") or ""
         out.append({"space": space_title(result, row["space"]), "task": row["task"] + (f" ({kind})" if kind else ""),
                     "metrics": ours,
                     "index": index, "chance": chance, "published": _published_text(row)})
@@ -109,12 +99,12 @@ def pivot(result: dict[str, Any], metric: str = "map") -> tuple[list[str], list[
     for row in result["results"]:
         if row.get("kind") != "class" or "exact" not in row:
             continue
-        entry = tasks.setdefault(row["task"], {"chance": row.get("chance", {}).get(metric)})
+        entry = tasks.setdefault(row["task"], {"chance": row.get("chance", {}).get(metric), "pair": row.get("pair")})
         entry[row["space"]] = row["exact"].get(metric)
     header = ["pair", "kind"] + [space_label(result, s) or s for s in spaces] + ["chance"]
     body = []
     for task, values in tasks.items():
-        body.append([task, _pair_kind(task)] + [_fmt(values.get(s)) for s in spaces] + [_fmt(values["chance"])])
+        body.append([task, values["pair"] or ""] + [_fmt(values.get(s)) for s in spaces] + [_fmt(values["chance"])])
     body.sort(key=lambda r: (r[1] != "within", r[0]))
     return header, body
 

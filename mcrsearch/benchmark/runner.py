@@ -289,10 +289,8 @@ def _retrieval_row(task: Task, name: str, q: Embedded, t: Embedded, qg: np.ndarr
     t_vec, tg, t_keys = t.vectors[valid_t], tg[valid_t], [k for k, ok in zip(t.keys, valid_t) if ok]
     compute_map = isinstance(task, ClassRetrieval) or opts.paired_map
     row: dict[str, Any] = {"task": name, "kind": _kind(task)}
-    if dataset == "miniworld" and q.items:
-        from mcrsearch.benchmark.readers.miniworld import pair_kind
-
-        row["pair"] = pair_kind(q.items[0].modality, target)     # "within" an MCR or "emergent"
+    if getattr(task, "pair", None):
+        row["pair"] = task.pair                      # the reader's tag, e.g. "within" an MCR or "emergent"
     if len(q_vec) == 0 or len(t_vec) == 0:
         row["skipped"] = "no queries or no targets after reading the data"
         return row

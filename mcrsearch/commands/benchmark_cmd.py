@@ -8,6 +8,7 @@ from typing import List, Optional
 import typer
 
 from mcrsearch.commands.common import console, print_json, settings
+from mcrsearch.commands.progress import Bars
 
 # Spaces a benchmark runs when neither --space nor a configured space names one.
 DEFAULT_SPACES: dict[str, list[str]] = {
@@ -79,10 +80,10 @@ def benchmark(
         console.print(f"[yellow]{note}[/]")
     index_factory = _index_factory(cfg, index_mode) if index else None
     options = RunOptions(batch_size=batch_size or cfg.batch_size or 32, limit=limit)
-    with _progress() as factory:
+    with Bars() as bars:
         decoder = make_decoder(int(cfg.max_file_mb * 1024 * 1024))
         result = run_benchmark(dataset, spaces, options, index_factory=index_factory, decoder=decoder,
-                               progress_factory=factory)
+                               progress_factory=bars.counter)
     data = result.as_dict()
     data["notes"].extend(skipped)
     if index and index_factory is None:
@@ -118,13 +119,9 @@ def _report_problems(data: dict, problems_file: Optional[Path]) -> None:
 def _current_world(cfg) -> Path:
     """The world the last `mcrsearch demo` trained on (recorded in the mini-world cache)."""
     from mcrsearch.errors import ConfigError
+    from mcrsearch.miniworld.record import read_current
 
-    try:
-        from mcrsearch.miniworld.mcrs import read_current
-
-        current = read_current(cfg) or {}
-    except ImportError:
-        current = {}
+    current = read_current(cfg) or {}
     if not current.get("world_root"):
         raise ConfigError("No mini-world found; run 'mcrsearch demo' first or give --root.")
     return Path(current["world_root"])
@@ -143,16 +140,13 @@ def _spaces(name: str, requested: Optional[List[str]], cfg) -> tuple[list, list[
         names = [s for s in available_spaces() if s.startswith("miniworld")]
     if not names:
         names = DEFAULT_SPACES.get(name, ["exmcr"])
-    try:
-        from mcrsearch.miniworld.space import HeadsMissingError
-        skippable: tuple[type[Exception], ...] = (HeadsMissingError,)
-    except ImportError:
-        skippable = ()
+    from mcrsearch.miniworld.space import HeadsMissingError
+
     spaces, notes, first_error = [], [], None
     for n in names:
         try:
             spaces.append(create_space(n, cfg))
-        except skippable as exc:
+        except HeadsMissingError as exc:
             if not n.startswith("miniworld"):
                 raise
             first_error = first_error or exc
@@ -174,23 +168,3 @@ def _index_factory(cfg, mode: str):
         console.print(f"[yellow]{reason}; reporting the exact path only.[/]")
         return None
     return lambda space: StoreIndexPath(space, cfg, mode=mode)
-
-
-class _progress:
-    """Rich progress bars on stderr, one per embedding pass."""
-
-    def __enter__(self):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-        self._p = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                           console=console, transient=True)
-        self._p.__enter__()
-
-        def factory(description: str, total: int):
-            task = self._p.add_task(description, total=total)
-            return lambda n: self._p.advance(task, n)
-
-        return factory
-
-    def __exit__(self, *exc):
-        return self._p.__exit__(*exc)

@@ -17,20 +17,18 @@ def demo(
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
 ) -> None:
     """Generate the mini-world, train its small MCRs and the connections, index it and run example queries."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
+    from mcrsearch.commands.progress import Bars
     from mcrsearch.miniworld.demo import run_demo
 
     s = settings(ctx)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=json_out) as bar:
-        task = bar.add_task("generating the mini-world", total=None)
+    with Bars(disable=json_out) as bars:
+        task = bars.add("generating the mini-world")
 
         def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bars.update(task, completed=done, total=total)
 
         def log(msg: str) -> None:
-            bar.update(task, description=msg[:70])
+            bars.update(task, description=msg[:70])
             if not json_out:
                 console.print(f"[dim]{msg}[/]")
 

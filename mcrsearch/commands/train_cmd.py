@@ -11,6 +11,7 @@ from typing import List, Optional
 import typer
 
 from mcrsearch.commands.common import console, print_json, settings as get_settings
+from mcrsearch.commands.progress import Bars
 
 
 def train(
@@ -85,21 +86,6 @@ def train(
         print_json(result)
 
 
-def _progress_bar(label: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TextColumn("loss {task.fields[loss]:.4f}"),
-                   TimeRemainingColumn(), console=console, transient=True)
-    state: dict = {}
-
-    def tick(step: int, total: int, loss: float) -> None:
-        if "task" not in state:
-            state["task"] = bar.add_task(label, total=total, loss=loss)
-        bar.update(state["task"], completed=step, loss=loss)
-
-    return bar, tick
-
-
 def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base,
                kind, out, name) -> dict:
     from mcrsearch.errors import ConfigError
@@ -108,31 +94,36 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
     if features is not None:
         data = run.data_from_npz(features)
     elif leaf and base and overlap and leaf_memory and base_memory:
-        data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s)
+        with Bars() as bars:
+            data = run.data_from_files(leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base, s,
+                                       progress=bars.tracker)
     else:
         raise ConfigError("Give training data: --features FILE.npz, --miniworld, or --leaf/--base with "
                           "--overlap, --leaf-memory and --base-memory.")
     kind = kind or run.cmcr_kind(leaf, base)
-    name = name or run.RELEASED_NAMES.get((method, leaf, base)) or f"{method}_head.pt"
+    name = name or run.released_name(method, leaf, base) or f"{method}_head.pt"
     out_dir = Path(out) if out else run.default_out_dir(s, method)
     console.print(f"training {method} on {data.summary()}")
-    bar, tick = _progress_bar(f"{method}")
-    with bar:
-        result = run.train_and_save(method, data, cfg, out_dir, name, kind=kind, progress=tick)
+    from rich.progress import TextColumn
+
+    with Bars(TextColumn("loss {task.fields[loss]:.4f}")) as bars:
+        track = bars.tracker(method, loss=float("nan"))
+        result = run.train_and_save(method, data, cfg, out_dir, name, kind=kind,
+                                    progress=lambda step, total, loss: track(step, total, loss=loss))
     _report(result)
     return {k: v for k, v in result.items() if k not in ("module", "history")}
 
 
 def _train_miniworld(s, method, cfg) -> dict:
-    from trainer.pipeline import train_miniworld_connections
+    from mcrsearch.miniworld.connections import train_miniworld_connections
 
     result = train_miniworld_connections(None, None, s, method=method, config=cfg, log=console.print)
     emergent, oracle = result.get("emergent", {}), result.get("oracle", {})
     console.print("pair: mAP / R@1 (paired oracle mAP)")
-    for key in sorted(k for k in emergent if k.endswith("/mAP")):
+    for key in sorted(k for k in emergent if k.endswith("/map")):
         pair = key.split("/")[0]
         extra = f" ({oracle[key]:.3f})" if key in oracle else ""
-        console.print(f"  {pair}: {emergent[key]:.3f} / {emergent[pair + '/R@1']:.3f}{extra}")
+        console.print(f"  {pair}: {emergent[key]:.3f} / {emergent[pair + '/r@1']:.3f}{extra}")
     for leaf, path in result.get("heads", {}).items():
         console.print(f"[green]saved[/] {path}")
     return result
@@ -142,5 +133,5 @@ def _report(result: dict) -> None:
     console.print(f"[green]saved[/] {result['checkpoint']} ({result['steps']} steps, "
                   f"{result['samples_per_s']:.0f} samples/s); curves {result['curves']}")
     for key, value in sorted(result["metrics"].items()):
-        if key.endswith(("mAP", "R@1")):
+        if key.endswith(("/map", "/r@1")):
             console.print(f"  {key}: {value:.3f}")

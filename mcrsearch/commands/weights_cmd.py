@@ -59,12 +59,13 @@ def fetch(ctx: typer.Context, name: str = typer.Argument(..., help="Artifact nam
             names = [r["name"] for r in weights.status(s) if r["state"] != "present"]
         else:
             names = [weights.artifact(name).name]
-        from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+        from rich.progress import DownloadColumn, TransferSpeedColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                      console=console) as progress:
+        from mcrsearch.commands.progress import Bars
+
+        with Bars(TransferSpeedColumn(), count=DownloadColumn(), transient=False) as bars:
             for item in names:
-                path = weights.fetch(item, s, progress=progress)
+                path = weights.fetch(item, s, progress=bars.counter)
                 console.print(f"[green]fetched[/] {item} -> {path}")
         if not names:
             console.print("Every artifact is already present.")

@@ -16,8 +16,18 @@ ENCODER_FAMILIES: dict[str, str] = {
     "openclip": "mcrsearch.encoders.openclip:build",
     "clap": "mcrsearch.encoders.clap:build",
     "ulip2": "mcrsearch.encoders.ulip:build",
-    "mini": "mcrsearch.encoders.mini:build",
+    "mini": "mcrsearch.miniworld.encoder:build",     # a plug-in family: the mini-world sits on top
 }
+
+
+def register_encoder_family(family: str, target: str) -> None:
+    """Make `create_encoder(family, ...)` call the builder at `target` ("module:function", imported on demand).
+
+    A family name already taken is refused (ConfigError) rather than replaced.
+    """
+    if family in ENCODER_FAMILIES:
+        raise ConfigError(f"An encoder family named '{family}' is already registered; choose another name.")
+    ENCODER_FAMILIES[family] = target
 
 
 def create_encoder(family: str, **kwargs: Any) -> Encoder:
@@ -29,4 +39,4 @@ def create_encoder(family: str, **kwargs: Any) -> Encoder:
     return builder(**kwargs)
 
 
-__all__ = ["Encoder", "ENCODER_FAMILIES", "create_encoder", "l2_normalize", "state_dict_digest"]
+__all__ = ["Encoder", "ENCODER_FAMILIES", "create_encoder", "register_encoder_family", "l2_normalize", "state_dict_digest"]

@@ -11,7 +11,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from mcrsearch.encoders._weights_file import missing_weights
+from mcrsearch.checkpoint import missing_weights
 from mcrsearch.errors import WeightsInvalidError
 
 ARTIFACT = "roberta-base-tokenizer"
@@ -50,11 +50,11 @@ def write_byte_level_tokenizer(folder: str | Path) -> Path:
 def load_tokenizer(folder: str | Path | None, expected_vocab: int) -> Any:
     """RobertaTokenizer from vocab.json + merges.txt, refused unless it has exactly `expected_vocab` entries."""
     if folder is None:
-        raise missing_weights(ARTIFACT, "roberta-base tokenizer (vocab.json + merges.txt)")
+        raise missing_weights(ARTIFACT, what="roberta-base tokenizer (vocab.json + merges.txt)")
     folder = Path(folder).expanduser()
     absent = [name for name in TOKENIZER_FILES if not (folder / name).is_file()]
     if absent:
-        raise missing_weights(ARTIFACT, f"roberta-base tokenizer file {absent[0]}", folder / absent[0])
+        raise missing_weights(ARTIFACT, folder / absent[0], f"roberta-base tokenizer file {absent[0]}")
     from transformers import RobertaTokenizer
 
     try:

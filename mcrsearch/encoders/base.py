@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -74,6 +74,20 @@ class Encoder(ABC):
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     return (x / np.maximum(norms, eps)).astype(np.float32)
+
+
+def load_weights(model: Any, checkpoint: Any, loader: Callable[[Any, Any], None]) -> str:
+    """Load `checkpoint` into `model` with `loader` (None: keep the seeded random weights); returns the weights id.
+
+    The id is the checkpoint file's sha256 (cached in its sidecar, see `mcrsearch.checkpoint`), or for random
+    weights a digest of the state dict, so the same weights always give the same encoder fingerprint.
+    """
+    if checkpoint is None:
+        return state_dict_digest(model.state_dict())
+    from mcrsearch.checkpoint import cached_sha256
+
+    loader(model, checkpoint)
+    return str(cached_sha256(checkpoint))
 
 
 def state_dict_digest(state_dict: Mapping[str, Any]) -> str:

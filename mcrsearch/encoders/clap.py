@@ -17,8 +17,8 @@ from typing import Any, Mapping
 import numpy as np
 
 from mcrsearch.encoders._clap_tokenizer import ROBERTA_BASE_VOCAB, byte_level_tokenizer, load_tokenizer, tokenize
-from mcrsearch.encoders._weights_file import file_sha256, load_strict, read_state_dict, require_file
-from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
+from mcrsearch.encoders.base import Encoder, load_weights
 from mcrsearch.errors import ConfigError
 from mcrsearch.media import AudioClip
 from mcrsearch.modality import Modality
@@ -103,11 +103,7 @@ def build(config: str = FULL_CONFIG, checkpoint: str | Path | None = None, token
         tokenizer = load_tokenizer(tokenizer_dir, vocab)
     dev = pick_device(device) if isinstance(device, str) else device
     model, model_cfg = construct_clap(tokenizer, tiny=tiny, device="cpu", seed=seed)
-    if ckpt_path is not None:
-        load_clap_checkpoint(model, ckpt_path)
-        weights_id = file_sha256(ckpt_path)
-    else:
-        weights_id = state_dict_digest(model.state_dict())
+    weights_id = load_weights(model, ckpt_path, load_clap_checkpoint)
     model = model.to(dev).eval()
     recorded = {"model": FULL_CONFIG, "name": config, "fusion": True, "tokenizer_vocab": len(tokenizer),
                 "long_clip_policy": "fusion-centre-crops"}

@@ -14,13 +14,13 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from mcrsearch.encoders._weights_file import file_sha256, load_strict, read_state_dict, require_file
-from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
+from mcrsearch.encoders.base import Encoder, load_weights
 from mcrsearch.errors import ConfigError, WeightsInvalidError
 from mcrsearch.modality import Modality
 
 ARTIFACT = "clip-vit-b-32-openai"
-BASE_MODEL = "ViT-B-32-quickgelu"   # matches HF CLIPModel to ~2e-6; plain ViT-B-32 (GELU) does not
+BASE_MODEL = "ViT-B-32-quickgelu"   # OpenAI trained with QuickGELU; plain ViT-B-32 (GELU) gives other vectors
 
 # A 1.6 M-parameter CLIP on the real code path; the vocabulary stays 49408 so the real BPE tokenizer fits.
 TINY_OVERRIDES: dict[str, Any] = {
@@ -115,11 +115,7 @@ def build(config: str | Mapping[str, Any] = BASE_MODEL, checkpoint: str | Path |
         torch.manual_seed(seed)
         model, _, preprocess = open_clip.create_model_and_transforms(
             BASE_MODEL, pretrained=None, device="cpu", **model_kwargs)
-    if ckpt_path is not None:
-        load_clip_checkpoint(model, ckpt_path)
-        weights_id = file_sha256(ckpt_path)
-    else:
-        weights_id = state_dict_digest(model.state_dict())
+    weights_id = load_weights(model, ckpt_path, load_clip_checkpoint)
     model = model.to(dev).eval()
     tokenizer = open_clip.get_tokenizer(BASE_MODEL, context_length=model.context_length)
     return OpenCLIPEncoder(model, preprocess, tokenizer, recorded, weights_id, dev, batch_size)
@@ -144,18 +140,39 @@ def _quiet_random_init_warning() -> Iterator[None]:
 
 def load_clip_checkpoint(model: Any, path: str | Path) -> None:
     """Load CLIP weights strictly from an open_clip / OpenAI state dict, safetensors or OpenAI TorchScript file."""
-    state = read_state_dict(path, "CLIP")
-    for key in _JIT_EXTRAS:
-        state.pop(key, None)
+    load_clip_state(model, read_state_dict(path, "CLIP"), path)
+
+
+def load_clip_state(model: Any, state: Mapping[str, Any], source: str | Path) -> dict[str, Any]:
+    """Load a CLIP state dict strictly into `model`; returns the cleaned state that was loaded."""
+    state = {k: v for k, v in state.items() if k not in _JIT_EXTRAS}
+    expected = model.state_dict()
     # A TorchScript archive also lists non-persistent buffers (e.g. the causal attn_mask): rebuilt, not loaded.
-    transient = {name for name, _ in model.named_buffers()} - set(model.state_dict())
-    for key in transient:
-        state.pop(key, None)
+    transient = {name for name, _ in model.named_buffers()} - set(expected)
+    state = {k: v for k, v in state.items()
+             if k not in transient and (k in expected or not k.endswith("position_ids"))}
     if any(k.startswith("vision_model.") for k in state):
         raise WeightsInvalidError(
-            f"{path} is a HuggingFace CLIPModel checkpoint; import the open_clip or OpenAI file of "
+            f"{source} is a HuggingFace CLIPModel checkpoint; import the open_clip or OpenAI file of "
             f"ViT-B/32 instead (`mcrsearch weights fetch {ARTIFACT}`).")
     # Some exports store logit_scale as shape (1,) rather than a scalar.
     if "logit_scale" in state and state["logit_scale"].shape != model.logit_scale.shape:
         state["logit_scale"] = state["logit_scale"].reshape(model.logit_scale.shape)
-    load_strict(model, state, path, "CLIP ViT-B/32 model")
+    load_strict(model, state, source, "CLIP ViT-B/32 model")
+    return state
+
+
+def verify_checkpoint_state(state: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The state to file for a recognised CLIP ViT-B/32 checkpoint: float32, checked by a strict load.
+
+    Used by `mcrsearch weights import/fetch`; the strict load into open_clip's full-size ViT-B-32-quickgelu is
+    skipped where open_clip is not installed (the catalog's anchor shapes were checked already).
+    """
+    state = {k: v.float() if v.is_floating_point() else v for k, v in state.items() if k not in _JIT_EXTRAS}
+    try:
+        import open_clip
+    except ImportError:
+        return state
+    with _quiet_random_init_warning():
+        model = open_clip.create_model(BASE_MODEL, pretrained=None)
+    return load_clip_state(model, state, source)

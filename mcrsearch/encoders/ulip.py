@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from mcrsearch.checkpoint import require_file
 from mcrsearch.encoders.base import Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError, MediaError, WeightsInvalidError
 from mcrsearch.modality import Modality
@@ -194,15 +195,10 @@ class PointBERT(nn.Module):
 
 def extract_point_state(checkpoint: Any) -> dict[str, torch.Tensor]:
     """The point-cloud part of a ULIP checkpoint: `point_encoder.*` and `pc_projection`, without `module.`."""
-    state = checkpoint.get("state_dict", checkpoint) if isinstance(checkpoint, Mapping) else None
-    if not isinstance(state, Mapping):
-        raise WeightsInvalidError("The file is not a ULIP checkpoint (no state_dict mapping).")
-    out: dict[str, torch.Tensor] = {}
-    for key, value in state.items():
-        key = key[len("module."):] if key.startswith("module.") else key
-        if (key.startswith("point_encoder.") or key == "pc_projection") and torch.is_tensor(value):
-            out[key] = value
-    return out
+    from mcrsearch.checkpoint import unwrap_state_dict
+
+    return {k: v for k, v in unwrap_state_dict(checkpoint).items()
+            if k.startswith("point_encoder.") or k == "pc_projection"}
 
 
 def check_point_state(model: nn.Module, state: Mapping[str, torch.Tensor], source: str) -> None:
@@ -220,13 +216,24 @@ def check_point_state(model: nn.Module, state: Mapping[str, torch.Tensor], sourc
 
 
 def load_point_checkpoint(model: nn.Module, path: str | Path) -> nn.Module:
-    """Load a ULIP checkpoint file weights-only (argparse.Namespace allowed) strictly into `model`."""
-    from mcrsearch.weights import safe_load
+    """Load a ULIP checkpoint file (read safely, see `mcrsearch.checkpoint`) strictly into `model`."""
+    from mcrsearch.checkpoint import read_checkpoint
 
-    state = extract_point_state(safe_load(path))
+    state = extract_point_state(read_checkpoint(path, "ULIP-2"))
     check_point_state(model, state, Path(path).name)
     model.load_state_dict(state, strict=True)
     return model.eval()
+
+
+def verify_checkpoint_state(state: Mapping[str, Any], source: str) -> None:
+    """Check a recognised ULIP-2 state dict loads strictly into the full-size PointBERT (image/text towers ignored).
+
+    Used by `mcrsearch weights import/fetch` before a file is filed under the `ulip2-pointbert` artifact.
+    """
+    model = PointBERT(**CONFIGS["pointbert-ulip2"])
+    points = extract_point_state(state)
+    check_point_state(model, points, source)
+    model.load_state_dict(points, strict=True)
 
 
 # --------------------------------------------------------------------------- the Encoder
@@ -286,24 +293,17 @@ def resolve_config(config: str | Mapping[str, Any], overrides: Mapping[str, Any]
 
 def build(config: str | Mapping[str, Any] = "pointbert-ulip2", checkpoint: str | Path | None = None,
           device: Any = "cpu", random_init: bool = False, **overrides: Any) -> ULIPEncoder:
-    """Build the encoder; weights from `checkpoint`, the registry (`ulip2-pointbert`), or seeded random init."""
+    """Build the encoder: real weights from `checkpoint` (the `ulip2-pointbert` artifact), or seeded random init."""
     cfg = resolve_config(config, overrides)
+    ckpt_path = None if random_init else require_file(checkpoint, ARTIFACT, "ULIP-2 PointBERT checkpoint")
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)                        # random_init is reproducible: same seed, same vectors
         model = PointBERT(**cfg)
-    if not random_init:
-        from mcrsearch import weights
-
-        if checkpoint is None:
-            from mcrsearch.config import load_settings
-
-            checkpoint = weights.resolve(ARTIFACT, load_settings())
-        elif not Path(checkpoint).exists():
-            raise weights.missing_error(ARTIFACT, Path(checkpoint))
-        load_point_checkpoint(model, checkpoint)
+    if ckpt_path is not None:
+        load_point_checkpoint(model, ckpt_path)
     model.eval()
     return ULIPEncoder(model, cfg, state_dict_digest(model.state_dict()), device=device)
 
 
 __all__ = ["ULIPEncoder", "PointBERT", "build", "CONFIGS", "prepare_points", "extract_point_state",
-           "check_point_state", "load_point_checkpoint", "farthest_point_sample", "knn_indices"]
+           "check_point_state", "load_point_checkpoint", "verify_checkpoint_state", "farthest_point_sample", "knn_indices"]

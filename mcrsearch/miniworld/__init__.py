@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcrsearch.miniworld.world import (ALL_MODALITIES, PAIRED_SPLITS, SPLITS, World, WorldConfig, WorldItem,
-                                       generate_world)
+from mcrsearch.miniworld.generate import generate_world
+from mcrsearch.miniworld.world import ALL_MODALITIES, PAIRED_SPLITS, SPLITS, World, WorldConfig, WorldItem
 
-_LAZY = {"MiniMCRs": "mcrs", "load_or_train_mcrs": "mcrs", "encode_items": "mcrs", "decode_items": "mcrs",
-         "read_current": "mcrs", "miniworld_cache": "mcrs", "run_demo": "demo"}
+_LAZY = {"MiniMCRs": "mcrs", "load_or_train_mcrs": "mcrs", "encode_items": "mcrs", "decode_items": "world",
+         "read_current": "record", "miniworld_cache": "record", "run_demo": "demo"}
 
 
 def __getattr__(name: str) -> Any:

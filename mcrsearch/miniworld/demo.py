@@ -1,7 +1,7 @@
 """`mcrsearch demo` as clean stages: world -> mini MCRs -> connections -> index -> example queries + quality.
 
-Each stage is a function the CLI (or a test, or the lead) can call on its own. Stages that depend on
-other packages (trainer, indexer) are skipped with a note when those are not importable.
+Each stage is a function the CLI (or a test) can call on its own. The mini-world sits on top of the
+engine, the trainer and the indexer (like the CLI), so it imports them directly.
 """
 
 from __future__ import annotations
@@ -14,8 +14,11 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
-from mcrsearch.miniworld.world import World, WorldConfig, generate_world
+from mcrsearch.miniworld.record import default_dir
+from mcrsearch.miniworld.generate import generate_world
+from mcrsearch.miniworld.world import World, WorldConfig
 from mcrsearch.modality import Modality
+from mcrsearch.topology import LEAVES, head_file, within_mcr
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -28,14 +31,8 @@ Log = Callable[[str], None]
 EVAL_PAIRS = [("audio", "3d"), ("3d", "audio"), ("audio", "image"), ("image", "audio"), ("3d", "text"),
               ("text", "3d"), ("audio", "text"), ("text", "audio"), ("3d", "image"), ("image", "3d"),
               ("image", "text"), ("text", "image")]
-EMERGENT = {("audio", "3d"), ("3d", "audio"), ("audio", "image"), ("image", "audio"), ("3d", "text"),
-            ("text", "3d")}
 # Example queries: (query class, query modality, target modality)
 EXAMPLES = [("bell", "audio", "3d"), ("dog", "audio", "image"), ("guitar", "3d", "text"), ("car", "text", "audio")]
-
-
-def default_dir(settings: "Settings") -> Path:
-    return Path(settings.home) / "miniworld"
 
 
 def stage_world(settings: "Settings", directory: Path | None = None, scale: str = "default",
@@ -57,10 +54,8 @@ DEMO_HEADS = (("exmcr", False), ("cmcr", False), ("exmcr", True))
 
 def heads_ready(world: World, mcrs: "MiniMCRs") -> bool:
     """Every head the demo trains (Ex-MCR, C-MCR, Ex-MCR paired oracle) is on disk for exactly this world."""
-    from mcrsearch.miniworld.mcrs import head_file
-
     for method, oracle in DEMO_HEADS:
-        for leaf in ("clap", "ulip"):
+        for leaf in LEAVES:
             path = mcrs.heads_dir / head_file(method, leaf, oracle)
             side = path.with_name(path.stem + ".json")
             if not path.is_file():
@@ -78,21 +73,18 @@ def stage_connections(world: World, mcrs: "MiniMCRs", settings: "Settings", log:
                       retrain: bool = False) -> dict:
     """Train (or reuse) every head of the mini-world table: Ex-MCR and C-MCR (clap->clip, ulip->clip) and
     the Ex-MCR paired oracle; {"status": trained|cached|unavailable, "heads", "seconds", ...}."""
+    from mcrsearch.miniworld.connections import miniworld_features, oracle_world, train_miniworld_connections
     from mcrsearch.miniworld.mcrs import write_current
 
     if not retrain and heads_ready(world, mcrs):
         return {"status": "cached"}
-    try:
-        from trainer.pipeline import miniworld_features, oracle_world, train_miniworld_connections
-    except ImportError as exc:
-        return {"status": "unavailable", "note": f"connection trainer not available ({exc})"}
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     # The oracle's training pairs come from a separate, fully paired world (same classes, another seed).
     feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings))
     seconds["features_s"] = round(time.perf_counter() - t, 2)
-    # One CPU thread: the heads are tiny, and torch's default 2 threads ran 60x slower (349 s vs 5.7 s)
-    # on this shared 2-core machine under load.
+    # One CPU thread: the heads are tiny, so more threads only add contention, which on a shared,
+    # loaded machine makes training many times slower.
     t = time.perf_counter()
     result = train_miniworld_connections(world, mcrs, settings, method="exmcr", oracle=True, log=log,
                                          feats=feats, threads=1)
@@ -134,7 +126,8 @@ def stage_quality(world: World, mcrs: "MiniMCRs", feats: dict | None = None) -> 
         vg, lg, _ = feats[g]
         m = retrieval(vq, lq, vg, lg)
         out[f"{q}->{g}"] = {"map": round(m["map"], 4), "r@1": round(m["r@1"], 4), "r@5": round(m["r@5"], 4),
-                            "chance_r@1": round(m["chance_r@1"], 4), "emergent": (q, g) in EMERGENT}
+                            "chance_r@1": round(m["chance_r@1"], 4),
+                            "emergent": not within_mcr(Modality.parse(q), Modality.parse(g))}
     return out
 
 
@@ -234,11 +227,6 @@ def run_demo(settings: "Settings", directory: Path | None = None, scale: str = "
     timings["connections_s"] = round(time.perf_counter() - t, 2)
     timings.update({f"connections_{k}": v for k, v in conn.get("seconds", {}).items()})
     summary["connections"] = {k: v for k, v in conn.items() if k in ("status", "note", "heads", "training", "seconds")}
-    if conn["status"] == "unavailable":
-        notes.append(conn["note"] + "; the demo stops after the mini MCRs.")
-        summary.update(emergent={}, timings={**timings, "total_s": round(time.perf_counter() - t0, 2)}, notes=notes)
-        return summary
-
     t = time.perf_counter()
     feats = test_features(world, mcrs)
     summary["emergent"] = stage_quality(world, mcrs, feats)

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from mcrsearch.miniworld.world import (ALL_MODALITIES, MANIFEST, PAIRED_SPLITS, SPLITS, World, WorldConfig,
-                                       WorldItem)
+from mcrsearch.errors import ConfigError
+from mcrsearch.miniworld.world import (ALL_MODALITIES, FORMAT_VERSION, MANIFEST, PAIRED_SPLITS, SPLITS, World,
+                                       WorldConfig, WorldItem)
 from mcrsearch.modality import Modality
 
 # 3D file kinds, cycled by instance so every reader path gets exercised.
@@ -44,6 +45,25 @@ def plan(config: WorldConfig) -> list[tuple[str, int, int, tuple[Modality, ...]]
     return jobs
 
 
+def generate_world(root: str | Path, config: WorldConfig | None = None, progress=None,
+                   force: bool = False) -> World:
+    """Write the world's files under `root` (a no-op when a complete world of this config is there).
+
+    `progress(done, total)` is called as instances are written.
+    """
+    root = Path(root)
+    config = config or WorldConfig.preset("default")
+    if not force and (root / MANIFEST).is_file():
+        try:
+            world = World.load(root)
+        except (ConfigError, KeyError, ValueError, TypeError):
+            world = None
+        if (world is not None and world.format == FORMAT_VERSION and world.config == config
+                and all(it.path.is_file() for it in world.items)):
+            return world
+    return write_world(root, config, progress=progress)
+
+
 def write_world(root: Path, config: WorldConfig, progress=None, workers: int | None = None) -> World:
     start = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
@@ -53,7 +73,7 @@ def write_world(root: Path, config: WorldConfig, progress=None, workers: int | N
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     rows: list[dict] = []
     done = 0
-    if workers > 1 and len(jobs) >= 300:          # a pool costs ~1 s of imports per worker
+    if workers > 1 and len(jobs) >= 300:          # each pool worker pays the imports again: only for big worlds
         with ProcessPoolExecutor(workers) as pool:
             for result in pool.map(_write_chunk, [(str(root), config, c) for c in chunks]):
                 rows.extend(result)

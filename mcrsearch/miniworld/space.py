@@ -16,9 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcrsearch.errors import McrError, WeightsInvalidError
-from mcrsearch.modality import Modality
+from mcrsearch.errors import McrError
+from mcrsearch.miniworld.world import MESH_POINTS
 from mcrsearch.space import Route, Space, register_space
+from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -38,19 +39,11 @@ class HeadsMissingError(McrError):
 
 
 def _read_state(path: Path) -> dict:
-    import torch
+    from mcrsearch.checkpoint import read_state_dict
 
     if not path.is_file():
         raise HeadsMissingError(f"The mini-world head {path} is missing; {_DEMO_HINT}.")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001
-        raise WeightsInvalidError(f"{path} is not a readable head checkpoint ({type(exc).__name__}).") from exc
-    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
-        state = state["state_dict"]
-    if not isinstance(state, dict):
-        raise WeightsInvalidError(f"{path} is not a head state dict.")
-    return state
+    return read_state_dict(path, "head")
 
 
 def _load_head(path: Path, leaf_dim: int, base_dim: int, device: Any):
@@ -81,8 +74,8 @@ def _load_cmcr(path: Path, kind: str, clip_dim: int, leaf_dim: int, device: Any)
 def _encoders(settings: "Settings", current: dict | None, device: Any) -> tuple[dict, Any, dict]:
     """(current record, device, {"clip", "clap", "ulip": mini encoder}) or a clear refusal."""
     from mcrsearch.device import pick_device
-    from mcrsearch.encoders.mini import build
-    from mcrsearch.miniworld.mcrs import read_current
+    from mcrsearch.miniworld.encoder import build
+    from mcrsearch.miniworld.record import read_current
 
     current = current or read_current(settings)
     if not current:
@@ -90,7 +83,7 @@ def _encoders(settings: "Settings", current: dict | None, device: Any) -> tuple[
     if device is None:   # tiny models: CPU unless a device is asked for explicitly (same vectors everywhere)
         device = pick_device("cpu" if settings.device in ("", "auto") else settings.device)
     ckpts = current["checkpoints"]
-    for name in ("clip", "clap", "ulip"):
+    for name in MCRS:
         if not Path(ckpts[name]).is_file():
             raise McrError(f"The mini-{name} checkpoint {ckpts[name]} is missing; {_DEMO_HINT}.")
     return current, device, {name: build(name, checkpoint=ckpts[name], device=device) for name in ckpts}
@@ -112,16 +105,14 @@ def _finish(space: Space, name: str, current: dict) -> Space:
 def build_miniworld_space(settings: "Settings", current: dict | None = None, device: Any = None,
                           oracle: bool = False) -> Space:
     """The Ex-MCR space (or, with `oracle`, the same routes with the paired oracle's heads)."""
-    from mcrsearch.miniworld.mcrs import MESH_POINTS
-
     current, device, enc = _encoders(settings, current, device)
-    clip, clap, ulip = enc["clip"], enc["clap"], enc["ulip"]
+    clip = enc[BASE]
     name = ORACLE_NAME if oracle else NAME
     heads = _head_paths(current, "oracle_heads" if oracle else "heads", name)
-    clap_head = _load_head(Path(heads["clap"]), clap.dim, clip.dim, device)
-    ulip_head = _load_head(Path(heads["ulip"]), ulip.dim, clip.dim, device)
-    routes = {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip),
-              Modality.AUDIO: Route(clap, (clap_head,)), Modality.POINTS: Route(ulip, (ulip_head,))}
+    routes = {m: Route(clip) for m in MCRS[BASE].modalities}
+    for leaf, conn in CONNECTIONS.items():
+        head = _load_head(Path(heads[leaf]), enc[leaf].dim, clip.dim, device)
+        routes[conn.leaf_other] = Route(enc[leaf], (head,))
     what = "Ex-MCR paired oracle (heads trained on true cross-modal pairs)" if oracle else "Ex-MCR"
     space = Space(name, routes, dim=clip.dim, mesh_points=MESH_POINTS,
                   description=f"mini-world {current.get('world_key', '?')}: {what}, mini-CLIP base "
@@ -132,16 +123,14 @@ def build_miniworld_space(settings: "Settings", current: dict | None = None, dev
 def build_cmcr_space(settings: "Settings", leaf: str, current: dict | None = None, device: Any = None) -> Space:
     """One C-MCR space: mini-`leaf` (clap or ulip) and mini-CLIP, both projected into the new shared space."""
     from mcrsearch.heads import Normalized
-    from mcrsearch.miniworld.mcrs import MESH_POINTS
-
     current, device, enc = _encoders(settings, current, device)
+    conn = CONNECTIONS[leaf]
     name = CMCR_CLAP_NAME if leaf == "clap" else CMCR_ULIP_NAME
     path = Path(_head_paths(current, "cmcr_heads", name)[leaf])
-    heads, out = _load_cmcr(path, leaf, enc["clip"].dim, enc[leaf].dim, device)
-    leaf_side, clip_side = Normalized(heads.side(leaf)), Normalized(heads.side("clip"))
-    leaf_mod = Modality.AUDIO if leaf == "clap" else Modality.POINTS
-    routes = {Modality.IMAGE: Route(enc["clip"], (clip_side,)), Modality.TEXT: Route(enc["clip"], (clip_side,)),
-              leaf_mod: Route(enc[leaf], (leaf_side,))}
+    heads, out = _load_cmcr(path, leaf, enc[conn.base].dim, enc[leaf].dim, device)
+    leaf_side, base_side = Normalized(heads.side(leaf)), Normalized(heads.side(conn.base))
+    routes = {m: Route(enc[conn.base], (base_side,)) for m in MCRS[conn.base].modalities}
+    routes[conn.leaf_other] = Route(enc[leaf], (leaf_side,))
     space = Space(name, routes, dim=out, mesh_points=MESH_POINTS,
                   description=f"mini-world {current.get('world_key', '?')}: C-MCR {leaf.upper()}-CLIP, a new "
                               f"{out}-d space; mini-{leaf.upper()} and mini-CLIP through trained heads")

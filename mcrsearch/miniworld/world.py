@@ -15,16 +15,22 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import ConfigError
 from mcrsearch.miniworld.classes import DEFAULT_CLASSES
 from mcrsearch.modality import Modality
+from mcrsearch.topology import MCRS
 
-SPLITS: tuple[str, ...] = ("mcr-clip", "mcr-clap", "mcr-ulip", "unpaired", "test")
-PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {
-    "mcr-clip": (Modality.IMAGE, Modality.TEXT),
-    "mcr-clap": (Modality.AUDIO, Modality.TEXT),
-    "mcr-ulip": (Modality.POINTS, Modality.IMAGE),
-}
+
+def mcr_split(mcr: str) -> str:
+    """The paired split a mini MCR trains on (e.g. "mcr-clip")."""
+    return f"mcr-{mcr}"
+
+
+# One paired split per declared MCR, with that MCR's two modalities.
+PAIRED_SPLITS: dict[str, tuple[Modality, Modality]] = {mcr_split(name): m.modalities for name, m in MCRS.items()}
+SPLITS: tuple[str, ...] = (*PAIRED_SPLITS, "unpaired", "test")
+MESH_POINTS = 2048           # surface samples when a mini-world space decodes a mesh file
 ALL_MODALITIES: tuple[Modality, ...] = (Modality.IMAGE, Modality.TEXT, Modality.AUDIO, Modality.POINTS)
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 3          # bump whenever the generator changes its output: it is part of key()
@@ -152,30 +158,7 @@ class World:
         data = {"format": FORMAT_VERSION, "key": self.config.key(), "config": self.config.to_json(),
                 "classes": self.classes, "timings": self.timings,
                 "items": [it.to_json(self.root) for it in self.items]}
-        tmp = self.root / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(data, indent=1))
-        tmp.replace(self.root / MANIFEST)
-
-
-def generate_world(root: str | Path, config: WorldConfig | None = None, progress=None,
-                   force: bool = False) -> World:
-    """Write the world's files under `root` (a no-op when a complete world of this config is there).
-
-    `progress(done, total)` is called as instances are written.
-    """
-    from mcrsearch.miniworld.generate import write_world
-
-    root = Path(root)
-    config = config or WorldConfig.preset("default")
-    if not force and (root / MANIFEST).is_file():
-        try:
-            world = World.load(root)
-        except (ConfigError, KeyError, ValueError, TypeError):
-            world = None
-        if (world is not None and world.format == FORMAT_VERSION and world.config == config
-                and all(it.path.is_file() for it in world.items)):
-            return world
-    return write_world(root, config, progress=progress)
+        write_json_atomic(self.root / MANIFEST, data, indent=1)
 
 
 def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
@@ -183,3 +166,11 @@ def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
     for it in items:
         out.setdefault(it.split, set()).add(it.instance)
     return out
+
+
+def decode_items(items: Sequence[WorldItem], modality: Modality | str | None = None) -> list:
+    """Decode world files through `mcrsearch.media.decode` (meshes sampled to the spaces' `MESH_POINTS`)."""
+    from mcrsearch.media import decode
+
+    mod = Modality.parse(modality) if modality is not None else None
+    return [decode(it.path, mod or it.modality, n_points=MESH_POINTS)[1] for it in items]

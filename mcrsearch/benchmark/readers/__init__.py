@@ -19,8 +19,18 @@ READERS: dict[str, str] = {
     "objaverse-lvis": "mcrsearch.benchmark.readers.points3d:read_objaverse_lvis",
     "modelnet40": "mcrsearch.benchmark.readers.points3d:read_modelnet40",
     "eshot": "mcrsearch.benchmark.readers.eshot:read_eshot",
-    "miniworld": "mcrsearch.benchmark.readers.miniworld:read_miniworld",
+    "miniworld": "mcrsearch.miniworld.reader:read_miniworld",      # a plug-in: the mini-world sits on top
 }
+
+
+def register_reader(name: str, target: str) -> None:
+    """Make `read_dataset(name, root)` call the reader at `target` ("module:function", imported on demand).
+
+    A benchmark name already taken is refused (ConfigError) rather than replaced.
+    """
+    if name in READERS:
+        raise ConfigError(f"A benchmark reader named '{name}' is already registered; choose another name.")
+    READERS[name] = target
 
 
 def read_dataset(name: str, root: str | Path, **options: Any) -> Dataset:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import pickle
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,8 +23,9 @@ import numpy as np
 
 from mcrsearch.benchmark.dataset import Dataset, Item, PairedRetrieval, ZeroShot, choose_split
 from mcrsearch.benchmark.files import all_files, find_one, index_by_stem, locate, tried
-from mcrsearch.benchmark.safe_pickle import RefusedPickle, load_restricted
 from mcrsearch.benchmark.templates import POINT_CLOUD_TEMPLATES
+from mcrsearch.media import _Refused as RefusedPickle
+from mcrsearch.media import restricted_unpickle
 from mcrsearch.modality import IMAGE_EXTENSIONS, MESH_EXTENSIONS, POINT_EXTENSIONS, Modality
 
 
@@ -107,8 +109,12 @@ def read_modelnet40(root: Path, templates: tuple[str, ...] | None = None, split:
 
 def _modelnet_from_pickle(dat: Path, classes: list[str], ds: Dataset) -> None:
     try:
-        data = load_restricted(dat)
-    except (RefusedPickle, OSError, EOFError, ValueError, TypeError) as exc:
+        with dat.open("rb") as fh:          # media's unpickler: arrays and plain containers only
+            data = restricted_unpickle(fh)
+    except RefusedPickle as exc:
+        ds.missing(dat, f"refused pickle: it refers to {exc.name}, and only arrays and plain containers are read")
+        return
+    except (OSError, EOFError, ValueError, TypeError, pickle.UnpicklingError) as exc:
         ds.missing(dat, f"unreadable test split ({exc})")
         return
     if not (isinstance(data, (list, tuple)) and len(data) == 2 and len(data[0]) == len(data[1])):

@@ -1,7 +1,8 @@
-"""The mini-world's held-out test items: every ordered pair of modalities, scored at class level.
+"""The mini-world's held-out test items as a benchmark dataset: every ordered pair of modalities, class level.
 
-Within-MCR pairs (image-text, audio-text, 3d-image) were seen paired by one small MCR; the others
-(audio-3d, audio-image, 3d-text) are emergent: no model saw them paired.
+Each task carries its pair kind: "within" where one small MCR was trained on such pairs (image-text,
+audio-text, 3d-image, see `mcrsearch.topology`), "emergent" where no model saw the two modalities together.
+The benchmark reports that tag; it knows nothing else about the mini-world.
 """
 
 from __future__ import annotations
@@ -11,17 +12,12 @@ from pathlib import Path
 
 from mcrsearch.benchmark.dataset import ClassRetrieval, Dataset, Item
 from mcrsearch.modality import Modality
-
-WITHIN_MCR_PAIRS: frozenset[frozenset[Modality]] = frozenset({
-    frozenset({Modality.IMAGE, Modality.TEXT}),
-    frozenset({Modality.AUDIO, Modality.TEXT}),
-    frozenset({Modality.POINTS, Modality.IMAGE}),
-})
+from mcrsearch.topology import within_mcr
 
 
 def pair_kind(a: Modality, b: Modality) -> str:
     """'within' for pairs some MCR was trained on, 'emergent' for pairs no model saw together."""
-    return "within" if frozenset({a, b}) in WITHIN_MCR_PAIRS else "emergent"
+    return "within" if within_mcr(a, b) else "emergent"
 
 
 def read_miniworld(root: Path, split: str = "test", **_: object) -> Dataset:
@@ -45,5 +41,5 @@ def read_miniworld(root: Path, split: str = "test", **_: object) -> Dataset:
             key = f"{modality.value}:{path.relative_to(root).as_posix() if path and path.is_relative_to(root) else n}"
             ds.items.append(Item(key, modality, path=path, text=text, label=str(getattr(it, "class_name", None) or it.label)))
     for q, t in permutations(present, 2):
-        ds.tasks.append(ClassRetrieval(q, t))
+        ds.tasks.append(ClassRetrieval(q, t, pair=pair_kind(q, t)))
     return ds

@@ -1,20 +1,24 @@
 """The mini-world's small MCR encoders behind the common Encoder interface (family "mini").
 
 `build(mcr="clip"|"clap"|"ulip", checkpoint=PATH, device=...)` loads a checkpoint written by
-`mcrsearch.miniworld.mcrs` (weights-only torch file: config, vocabulary, state dict).
+`mcrsearch.miniworld.mcrs` (a weights-only torch file: config, vocabulary, state dict), read through
+`mcrsearch.checkpoint` like every other weights file. The engine reaches this family only by name
+(`mcrsearch.encoders.ENCODER_FAMILIES`), so the mini-world stays a plug-in on top of it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mcrsearch.atomic import atomic_path
+from mcrsearch.checkpoint import cached_sha256, read_checkpoint
 from mcrsearch.encoders.base import Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError
 from mcrsearch.modality import Modality
+from mcrsearch.topology import MCRS
 
 CHECKPOINT_FORMAT = "mcrsearch-mini-mcr/1"
 _BATCH = 256
@@ -49,7 +53,7 @@ class MiniEncoder(Encoder):
 
         outs = []
         threads = torch.get_num_threads()
-        # These models are tiny: one thread is as fast, and 10x faster when the cores are shared or busy.
+        # These models are tiny: one thread is as fast, and far faster when the cores are shared or busy.
         torch.set_num_threads(1)
         try:
             with torch.inference_mode():
@@ -70,31 +74,25 @@ class MiniEncoder(Encoder):
 
 
 def save_checkpoint(model: Any, path: Path, metrics: dict | None = None) -> Path:
+    """Write a mini MCR as one weights-only torch file (config, vocabulary, state dict, metrics), atomically."""
     import torch
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"format": CHECKPOINT_FORMAT, "config": model.config, "vocab": list(model.vocab),
                "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
                "metrics": metrics or {}}
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(path)
-    return path
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    return Path(path)
 
 
 def load_model(checkpoint: str | Path, mcr: str | None = None):
     """(model, sha256) from a checkpoint file; refuses foreign or mismatching files in one sentence."""
-    import torch
-
     from mcrsearch.miniworld.models import MiniMCRModel
 
     path = Path(checkpoint)
     if not path.is_file():
         raise WeightsMissingError(f"The mini-world checkpoint {path} is missing; run `mcrsearch demo` to train it.")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same sentence
-        raise WeightsInvalidError(f"{path} is not a readable mini-world checkpoint ({type(exc).__name__}).") from exc
+    payload = read_checkpoint(path, "mini-world")
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         raise WeightsInvalidError(f"{path} is not a mini-world MCR checkpoint.")
     config = payload["config"]
@@ -105,15 +103,14 @@ def load_model(checkpoint: str | Path, mcr: str | None = None):
         model.load_state_dict(payload["state_dict"], strict=True)
     except RuntimeError as exc:
         raise WeightsInvalidError(f"{path} does not fit its own configuration ({str(exc)[:120]}).") from exc
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return model.eval(), digest
+    return model.eval(), cached_sha256(path)
 
 
 def build(mcr: str = "clip", checkpoint: str | Path | None = None, device: Any = "cpu", model: Any = None,
           **_: Any) -> MiniEncoder:
     """A mini encoder from a checkpoint file, or from an in-memory model (weights id = state-dict digest)."""
-    if mcr not in ("clip", "clap", "ulip"):
-        raise ConfigError(f"Unknown mini MCR '{mcr}'; use clip, clap or ulip.")
+    if mcr not in MCRS:
+        raise ConfigError(f"Unknown mini MCR '{mcr}'; use {', '.join(MCRS)}.")
     if model is None:
         if checkpoint is None:
             raise ConfigError("A mini encoder needs a checkpoint (or a model).")
