@@ -38,10 +38,8 @@ class IndexUnavailable(RuntimeError):
 
 
 def index_path_available() -> str | None:
-    """None when the index path can run, else the reason it cannot."""
+    """None when the index path can run, else the reason it cannot (the embedded engine's wheel is missing)."""
     try:
-        import mcrsearch.search  # noqa: F401
-        import mcrsearch.store  # noqa: F401
         import qdrant_edge  # noqa: F401
     except ImportError as exc:
         return f"index path unavailable ({exc})"

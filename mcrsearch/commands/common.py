@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Optional
 
 import typer
 from rich.console import Console
@@ -60,33 +59,6 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     return str(value)
-
-
-@contextmanager
-def progress_bar(label: str, enabled: bool = True, *columns: Any) -> Iterator[Callable[..., None]]:
-    """A transient rich bar on stderr; yields `update(done, total, **fields)`. Disabled: a no-op callable.
-
-    Library code reports progress through callbacks; this is where the CLI turns them into a bar.
-    """
-    if not enabled:
-        yield lambda *a, **k: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *columns,
-                   TimeRemainingColumn(), console=console, transient=True)
-    task = bar.add_task(label, total=None)
-
-    def update(done: int, total: int | None = None, **fields: Any) -> None:
-        bar.update(task, completed=done, total=total, **fields)
-
-    with bar:
-        yield update
-
-
-def index_progress(update: Callable[..., None]) -> Callable[[Any], None]:
-    """An indexer progress callback (IndexProgress snapshots) drawn on a `progress_bar`."""
-    return lambda p: update(p.done, p.total)
 
 
 def short(value: Any, width: int = 60) -> str:

@@ -29,15 +29,16 @@ def index(
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
-    from mcrsearch.commands.common import console, index_progress, open_client, print_json, progress_bar, settings
+    from mcrsearch.commands.common import console, open_client, print_json, settings
+    from mcrsearch.commands.progress import Bars
 
     cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
                    max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
                    shard_number=shards, replication_factor=replicas)
     ray_address: str | bool | None = None if ray is None else (True if ray == "local" else ray)
-    with open_client(cfg, no_server or ray_address is not None) as client, \
-            progress_bar("indexing", enabled=not json_out) as update:
-        report = client.index(path, space=space, progress=index_progress(update), ray=ray_address)
+    with open_client(cfg, no_server or ray_address is not None) as client, Bars(disable=json_out) as bars:
+        track = bars.tracker("indexing")
+        report = client.index(path, space=space, progress=lambda p: track(p.done, p.total), ray=ray_address)
     if json_out:
         print_json(report.to_dict())
         return

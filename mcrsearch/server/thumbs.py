@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from mcrsearch import media
+from mcrsearch.atomic import write_bytes_atomic
 from mcrsearch.errors import MediaError, UnsupportedMediaError
 from mcrsearch.modality import Modality
 from mcrsearch.server.geometry import Shape, load_shape
@@ -76,10 +75,7 @@ class ThumbnailCache:
         data = render_png(path, modality, size)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, target)   # atomic: a concurrent reader sees the old state or the whole file
+            write_bytes_atomic(target, data)   # a concurrent reader sees no file or the whole file
         except OSError:
             pass                      # a read-only or full cache still serves the thumbnail, uncached
         return data
