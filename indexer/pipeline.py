@@ -57,8 +57,13 @@ def _media():
 
 
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
-             n_points: int) -> tuple[str, Any]:
-    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data)."""
+             n_points: int, limits: Any = None) -> tuple[str, Any]:
+    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data).
+
+    A file that changed between the scan and the end of its decode (rewritten, truncated, deleted) fails
+    with a reason instead of being stored: its vector could belong to content that no longer exists, or
+    to none the stored hash names. The next run picks up whatever the file then is.
+    """
     media = _media()
     if f.size == 0:
         raise MediaError(f.path, "empty file")
@@ -68,9 +73,23 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         return "touch", digest
-    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data)
+    modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
+                                     limits=limits)
+    _unchanged_since_scan(f)
     info = media.describe(modality, decoded) or {}
     return "embed", (digest, Modality.parse(modality), decoded, info)
+
+
+def _unchanged_since_scan(f: ScannedFile) -> None:
+    try:
+        st = os.stat(f.path)
+    except FileNotFoundError as exc:
+        raise MediaError(f.path, "the file was deleted while it was being indexed") from exc
+    except OSError as exc:
+        raise MediaError(f.path, f"cannot read file ({exc.strerror or exc})") from exc
+    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
+        raise MediaError(f.path, "the file changed while it was being indexed; the next run indexes it as "
+                                 "it then is")
 
 
 def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
@@ -146,6 +165,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
 
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
+    limits = _media().Limits.from_settings(settings)
     batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
                                          settings.batch_size) for m in sp.modalities}
     pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
@@ -174,7 +194,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             on_batch(report.indexed)
 
     def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points)
+        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits)
 
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
     for f, old, outcome in _prepared(todo, prepare, workers, window):
