@@ -38,8 +38,8 @@ def _clip(paths: dict[str, Any], device: Any):
 def _clap(paths: dict[str, Any], device: Any):
     from mcrsearch.encoders import create_encoder
 
-    return create_encoder("clap", checkpoint=str(paths["clap-630k-fusion-best"]),
-                          tokenizer_dir=str(paths["roberta-base-tokenizer"]), device=device)
+    # Audio only: every route here embeds text with CLIP, so CLAP's tokenizer files are not required.
+    return create_encoder("clap", checkpoint=str(paths["clap-630k-fusion-best"]), text=False, device=device)
 
 
 def _ulip(paths: dict[str, Any], device: Any):
@@ -71,7 +71,7 @@ def build_clip(settings: "Settings") -> Space:
 
 @register_space("exmcr")
 def build_exmcr(settings: "Settings") -> Space:
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
+    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best",
                      "ulip2-pointbert", "exmcr-clap", "exmcr-ulip")
     device = _device(settings)
     ex_clap, ex_ulip = _head("exmcr-clap", settings, device), _head("exmcr-ulip", settings, device)
@@ -89,7 +89,7 @@ def build_exmcr(settings: "Settings") -> Space:
 def build_cmcr_clap_clip(settings: "Settings") -> Space:
     from mcrsearch.heads import Normalized
 
-    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer",
+    paths = _resolve(settings, "clip-vit-b-32-openai", "clap-630k-fusion-best",
                      "cmcr-clap-clip")
     device = _device(settings)
     heads = _head("cmcr-clap-clip", settings, device)
