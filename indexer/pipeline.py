@@ -72,6 +72,7 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
                                  f"of {max_bytes / 2**20:g} MB")
     digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
+        _unchanged_since_scan(f)
         return "touch", digest
     modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
                                      limits=limits)
@@ -102,18 +103,19 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
 
 def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
                progress: bool = True, store: Store | None = None,
-               on_batch: Callable[[int], None] | None = None) -> IndexReport:
+               on_batch: Callable[[int], None] | None = None, rebuild: bool = False) -> IndexReport:
     """Bring the collection in line with the files under `path`; return what was done.
 
     `space` is a Space, a registered space name, or None for the settings' choice. `on_batch` is called
-    with the running count of embedded items after each upsert (tests and progress hooks).
+    with the running count of embedded items after each upsert (tests and progress hooks). `rebuild`:
+    move the embedded collection aside first (a damaged index) and build it again from the files.
     """
     started = time.perf_counter()
     root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.exists():
         raise ConfigError(f"The path {root} does not exist.")
     own_store = store is None
-    store = store or Store.open(settings, create=True)
+    store = store or Store.open(settings, create=True, rebuild=rebuild)
     report = IndexReport(collection=store.collection, location=store.backend.location)
     try:
         sp = resolve_space(space, settings, store)

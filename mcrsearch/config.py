@@ -40,6 +40,7 @@ class Settings:
     max_points: int = 20_000_000         # points, vertices or faces a 3D file may declare
     max_image_pixels: int = 89_478_485   # Pillow's own bomb threshold (about 0.25 GB as RGB)
     max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
+    min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
     debug: bool = False
 
     @property
@@ -62,7 +63,7 @@ class Settings:
 
 _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "max_points", "max_image_pixels"}
-_FLOAT_FIELDS = {"max_file_mb", "max_decoded_mb", "max_audio_seconds"}
+_FLOAT_FIELDS = {"max_file_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb"}
 _BOOL_FIELDS = {"debug"}
 
 

@@ -22,6 +22,8 @@ def index(
     shards: Optional[int] = typer.Option(None, "--shards", help="shard_number of a new server collection."),
     replicas: Optional[int] = typer.Option(None, "--replicas", help="replication_factor of a new server collection."),
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    rebuild: bool = typer.Option(False, "--rebuild",
+                                 help="Move the collection aside (e.g. a damaged one) and build it again from the files."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
     from indexer import index_path
@@ -30,7 +32,7 @@ def index(
     cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
                    max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
                    shard_number=shards, replication_factor=replicas)
-    report = index_path(path, cfg, progress=not json_out)
+    report = index_path(path, cfg, progress=not json_out, rebuild=rebuild)
     if json_out:
         print_json(report.to_dict())
         return
