@@ -698,13 +698,14 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
     except Exception as exc:
         kind = found[1] if found and found[0] == "3d" else (suffix.lstrip(".").upper() or "3D")
         raise MediaError(p, f"truncated or corrupt {kind} file ({_short(exc)})") from exc
-    pts = _validate_points(p, xyz)
-    if _cap(lim.points, len(pts)):
-        raise MediaError(p, f"too many points ({len(pts):,}, limit {lim.points:,})")
-    return prepare_cloud(pts, n_points)
+    rows = _point_rows(p, xyz)
+    if _cap(lim.points, len(rows)):
+        raise MediaError(p, f"too many points ({len(rows):,}, limit {lim.points:,})")
+    return prepare_cloud(_validate_points(p, subsample_points(rows, n_points)), n_points)
 
 
-def _validate_points(path: Path, xyz: Any) -> np.ndarray:
+def _point_rows(path: Path, xyz: Any) -> np.ndarray:
+    """The decoded array as (N, >=3) numeric rows, without copying it."""
     arr = np.asarray(xyz)
     if arr.dtype.kind not in "fiu":
         raise MediaError(path, f"point array has non-numeric dtype {arr.dtype}")
@@ -712,6 +713,12 @@ def _validate_points(path: Path, xyz: Any) -> np.ndarray:
         arr = arr[0]
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise MediaError(path, f"point array must have shape (N, 3) or (N, >3), got {tuple(arr.shape)}")
+    return arr
+
+
+def _validate_points(path: Path, arr: np.ndarray) -> np.ndarray:
+    """xyz as float32, refused when non-finite or degenerate. Run on the points the model will see (after
+    subsampling), so a dense cloud is never copied whole."""
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(arr[:, :3], dtype=np.float32)
     if not np.all(np.isfinite(out)):
