@@ -182,23 +182,22 @@ def _engine_detail(exc: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
+def _reraise(backend: Any, exc: BaseException) -> None:
+    """Raise `exc` again, or the one-sentence error for it when it is an engine fault."""
+    if isinstance(exc, (StoreError, KeyboardInterrupt, SystemExit, GeneratorExit)) or not _is_engine_fault(exc):
+        raise exc
+    raise backend.fault(exc) from exc
+
+
 def _engine_call(method):
     """Turn engine faults inside a backend call (or while its scroll is consumed) into one-sentence errors."""
-    def convert(self, exc: BaseException) -> BaseException:
-        if isinstance(exc, (StoreError, KeyboardInterrupt, SystemExit, GeneratorExit)) or not _is_engine_fault(exc):
-            return exc
-        return self.fault(exc)
-
     if inspect.isgeneratorfunction(method):
         @functools.wraps(method)
         def generator(self, *args, **kwargs):
             try:
                 yield from method(self, *args, **kwargs)
             except BaseException as exc:
-                err = convert(self, exc)
-                if err is exc:
-                    raise
-                raise err from exc
+                _reraise(self, exc)
         return generator
 
     @functools.wraps(method)
@@ -206,10 +205,7 @@ def _engine_call(method):
         try:
             return method(self, *args, **kwargs)
         except BaseException as exc:
-            err = convert(self, exc)
-            if err is exc:
-                raise
-            raise err from exc
+            _reraise(self, exc)
     return call
 
 

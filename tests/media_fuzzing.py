@@ -38,16 +38,19 @@ _EXTREMES = (0, 1, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF, 0xFFFF, 0x10000, 65537)
 _TEXT_EXTREMES = ("0", "-1", "4294967295", "99999999999999999999", "1e308", "nan", "-inf", "2147483648")
 
 
-def _encoded_audio(container: str, codec: str, rate: int) -> bytes:
+def encode_audio(seconds: float, container: str, codec: str, rate: int, channels: int = 1) -> bytes:
+    """A tone encoded by FFmpeg through PyAV (m4a, adts aac, ogg opus...), for seeds and tests."""
     import av
 
+    layout = "stereo" if channels == 2 else "mono"
     buf = io.BytesIO()
     with av.open(buf, mode="w", format=container) as out:
         stream = out.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        sig = (0.3 * np.sin(2 * np.pi * 440 * np.arange(rate // 2) / rate)).astype(np.float32)[None]
+        stream.layout = layout
+        tone = (0.4 * np.sin(2 * np.pi * 330 * np.arange(int(seconds * rate)) / rate)).astype(np.float32)
+        sig = np.tile(tone, (channels, 1))
         for i in range(0, sig.shape[1], 960):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(sig[:, i:i + 960]), format="fltp", layout="mono")
+            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(sig[:, i:i + 960]), format="fltp", layout=layout)
             frame.sample_rate = rate
             for packet in stream.encode(frame):
                 out.mux(packet)
@@ -81,7 +84,7 @@ def write_seeds(folder: Path) -> dict[str, tuple[Path, Modality]]:
                                                     "aac": ("adts", "aac", 44_100, ".aac"),
                                                     "opus": ("ogg", "libopus", 48_000, ".opus")}.items():
         try:
-            data = _encoded_audio(container, codec, rate)
+            data = encode_audio(0.5, container, codec, rate)
         except Exception:  # an FFmpeg build without this encoder: that format is not fuzzed
             continue
         path = folder / f"seed{suffix}"

@@ -172,23 +172,9 @@ def test_audio_window_over_the_decoded_bytes_cap_is_refused(tmp_path):
 
 
 def _encoded(seconds: float, container: str, codec: str, rate: int = 44_100) -> bytes:
-    import av
+    from media_fuzzing import encode_audio
 
-    buf = io.BytesIO()
-    with av.open(buf, mode="w", format=container) as out:
-        stream = out.add_stream(codec, rate=rate)
-        stream.layout = "stereo"
-        t = np.arange(int(seconds * rate)) / rate
-        sig = np.tile((0.4 * np.sin(2 * np.pi * 330 * t)).astype(np.float32), (2, 1))
-        for i in range(0, sig.shape[1], 1024):
-            frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(sig[:, i:i + 1024]), format="fltp",
-                                               layout="stereo")
-            frame.sample_rate = rate
-            for packet in stream.encode(frame):
-                out.mux(packet)
-        for packet in stream.encode(None):
-            out.mux(packet)
-    return buf.getvalue()
+    return encode_audio(seconds, container, codec, rate, channels=2)
 
 
 @pytest.mark.parametrize("name,container,codec", [("clip.m4a", "mp4", "aac"), ("clip.aac", "adts", "aac"),
