@@ -26,6 +26,7 @@ allocated, so a small file cannot make a decoder allocate gigabytes.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import math
@@ -50,6 +51,7 @@ MAX_IMAGE_PIXELS = 89_478_485
 # Text shown in presentation payloads.
 DESCRIBE_TEXT_CHARS = 500
 
+_GC_AFTER_BYTES = 8 * 2**20
 _COLUMN_SUFFIXES = frozenset({".xyz", ".txt", ".pts", ".csv"})
 _XYZ_KEYS = ("xyz", "points", "pos", "pc")
 
@@ -691,6 +693,10 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
 
             meshguard.check_declared_sizes(src.path, suffix, src.size, lim.points, src.data)
             xyz = _read_geometry(p, n_points, suffix)
+            if src.size > _GC_AFTER_BYTES:
+                # trimesh objects hold reference cycles (caches, visuals): without a collection a large
+                # mesh's arrays (~8x the file) stay allocated while the next file is decoded
+                gc.collect()
     except MediaError:
         raise
     except MemoryError as exc:
