@@ -357,9 +357,12 @@ def render(args: argparse.Namespace, argv: list[str], res: dict) -> str:
         for r in rows:
             for ex in r["examples"]:
                 lines.append(f"- {r['format']}: {ex}")
-        lines += ["", "Found and fixed while building this (earlier runs of the same property): decoders now check "
-                  "the sizes a file declares before allocating (npy headers, npz members, PLY/OFF/STL counts, glTF "
-                  "buffers and accessors, point lists, audio windows); see the bombs below.", ""]
+        lines += ["", "Found and fixed by earlier runs of this command: a segmentation fault in the PyAV audio path: a "
+                  "mutated AAC stream whose channel layout changes mid-stream (mono, then 7.1 with 9 planes) made "
+                  "PyAV read past FFmpeg's buffers; frames that disagree with the stream's first frame are now "
+                  "refused with a reason. Built alongside: every size a file declares is checked before allocating (npy "
+                  "headers, npz members, PLY/OFF/STL counts, glTF buffers and accessors, point lists, audio "
+                  "windows); see the bombs below.", ""]
     if "bombs" in res:
         lines += ["### Decompression and allocation bombs", "",
                   "Each decoded by `media.decode` in its own process; growth is the child's peak RSS over its RSS "

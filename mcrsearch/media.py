@@ -469,8 +469,8 @@ def _read_audio_sndfile(path: Path, src: _Source, label: str, known: bool,
 
 
 def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[np.ndarray, int, int | None]:
-    """(frames x channels float32, rate, total frames if known) through FFmpeg, window-bounded: decoding
-    stops once the window is full, so memory never depends on the file's length."""
+    """(frames x 1 float32, already mono, rate, total frames if known) through FFmpeg, window-bounded:
+    decoding stops once the window is full, so memory never depends on the file's length."""
     import av
 
     with src.open() as fh:
@@ -492,11 +492,23 @@ def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[n
                 resampler = av.AudioResampler(format="fltp", layout=ctx.layout, rate=rate)
                 parts: list[np.ndarray] = []
                 have = 0
+                layout = None
                 for frame in container.decode(stream):
+                    shape = (frame.layout.name, frame.sample_rate, frame.format.name, len(frame.planes))
+                    planes = frame.layout.nb_channels if frame.format.is_planar else 1
+                    if shape[3] != planes or (layout is not None and shape != layout):
+                        # a stream whose layout changes mid-way (fuzzing found such AAC frames make FFmpeg's
+                        # buffers disagree with PyAV's view of them: a segfault, not an error)
+                        raise MediaError(path, f"corrupt {label} (the audio stream changes its channel layout "
+                                               "or sample rate mid-stream)")
+                    layout = shape
                     for out in resampler.resample(frame):
-                        part = out.to_ndarray().reshape(channels, -1)
+                        # copied and mixed to mono per frame: nothing keeps a view of an FFmpeg buffer
+                        planes = np.array(out.to_ndarray(), dtype=np.float32, copy=True, ndmin=2)
+                        part = planes.mean(axis=0, dtype=np.float64).astype(np.float32) \
+                            if planes.shape[0] > 1 else planes[0]
                         parts.append(part)
-                        have += part.shape[1]
+                        have += len(part)
                     if budget is not None and have >= budget:
                         break
                 if budget is not None and have > budget:
@@ -511,8 +523,8 @@ def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[n
         except Exception as exc:  # av.error.InvalidDataError and the other FFmpeg errors, ValueError ...
             raise MediaError(path, f"truncated or corrupt {label} ({_short(exc)})") from exc
     if not parts:
-        return np.zeros((0, max(channels, 1)), np.float32), rate, total
-    samples = np.concatenate(parts, axis=1).T.astype(np.float32, copy=False)
+        return np.zeros((0, 1), np.float32), rate, total
+    samples = np.concatenate(parts)[:, None]
     if budget is not None:
         samples = samples[:budget]
     return samples, rate, total

@@ -59,3 +59,17 @@ def test_generated_inputs_behind_a_magic_decode_or_are_refused(fmt, tmp_path_fac
         assert outcome.kind != "finding", f"{fmt} {data[:40]!r}: {outcome.detail}"
 
     run()
+
+
+def test_fuzz_finding_aac_layout_change_mid_stream_is_refused_not_a_crash():
+    """Found by benchmarks/hostile.py: this mutated ADTS stream turns from mono to 7.1 after four frames,
+    and decoding it through PyAV's resampler segfaulted. Run in a child, so a regression fails, not kills."""
+    import subprocess
+    import sys
+
+    sample = Path(__file__).parent / "data" / "fuzz_layout_change.aac"
+    code = ("import sys\nfrom mcrsearch import media\nfrom mcrsearch.errors import MediaError\n"
+            f"try:\n    media.decode({str(sample)!r})\nexcept MediaError as exc:\n    print(exc.reason)\n")
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert child.returncode == 0, f"the decoder crashed (rc {child.returncode})"
+    assert "changes its channel layout" in child.stdout

@@ -260,9 +260,13 @@ class ULIPEncoder(Encoder):
     family = "ulip2"
     modalities = (Modality.POINTS,)
 
+    # Part of the fingerprint: vectors made before clouds were normalised and fed untiled (issue 15) came
+    # from other inputs, so a collection holding them is refused instead of silently mixed.
+    INPUT_POLICY = "ulip-normalised, subset above npoints, untiled/1"
+
     def __init__(self, model: PointBERT, config: Mapping[str, Any], weights_id: str, device: Any = "cpu",
                  batch_size: int = 0) -> None:
-        super().__init__(config, weights_id, device)
+        super().__init__({**config, "input_policy": self.INPUT_POLICY}, weights_id, device)
         self.model = model.to(device).eval()
         self.dim = int(config["embed_dim"])
         self.npoints = int(config["npoints"])
