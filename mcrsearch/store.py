@@ -267,6 +267,9 @@ class EdgeBackend(Backend):
         """The one-sentence error for an engine fault: a full disk, else a damaged index and how to rebuild it."""
         detail = _engine_detail(exc)
         name = self.path.name
+        if "Permission denied" in detail or "os error 13" in detail:
+            return StoreError(f"The index '{name}' at {self.path} cannot be accessed ({detail}); check the "
+                              "folder's owner and permissions.")
         if "No space left" in detail or "os error 28" in detail:
             return DiskFullError(f"The disk holding index '{name}' at {self.path} is full ({detail}); free some "
                                  "space and run the same command again: an index run resumes where it stopped.")
