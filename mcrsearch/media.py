@@ -307,7 +307,7 @@ def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: in
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with src.open() as fh, Image.open(fh) as img:
                 width, height = img.size
-                if width * height > max_pixels:
+                if _cap(max_pixels, width * height):
                     raise MediaError(p, f"image too large to decode safely ({width}x{height} pixels, "
                                         f"limit {max_pixels:,})")
                 label = img.format or label

@@ -263,6 +263,14 @@ class EdgeBackend(Backend):
         elif not create:
             self._shard = None
 
+    def _sparse(self) -> int:
+        """`sparse_bytes` of this index, walked at most once a second (it is asked before every write)."""
+        now = time.monotonic()
+        cached = getattr(self, "_sparse_cache", None)
+        if cached is None or now - cached[0] > 1.0:
+            cached = self._sparse_cache = (now, sparse_bytes(self.path))
+        return cached[1]
+
     def fault(self, exc: BaseException) -> StoreError:
         """The one-sentence error for an engine fault: a full disk, else a damaged index and how to rebuild it."""
         detail = _engine_detail(exc)
@@ -282,8 +290,8 @@ class EdgeBackend(Backend):
         """Raise DiskFullError unless the index's disk has `reserve` (default: the settings') + `extra` bytes free."""
         need = (self.reserve_bytes if reserve is None else reserve) + max(int(extra), 0)
         free = _free_bytes(self.path)
-        if need and free is not None and free < need + sparse_bytes(self.path):
-            need += sparse_bytes(self.path)
+        if need and free is not None and free < need + self._sparse():
+            need += self._sparse()
             raise DiskFullError(
                 f"The disk holding index '{self.path.name}' at {self.path} has {_mb(free)} free, less than the "
                 f"{_mb(need)} needed to {doing} safely; free some space (or lower min_free_disk_mb) and run "
