@@ -4,6 +4,7 @@ consistent, and the way back (free space, --rebuild, a rerun) ends as a clean ru
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -193,8 +194,11 @@ def test_damaged_index_names_the_collection_and_rebuild_recovers(tmp_path, damag
     out = capsys.readouterr()
     assert code == 5 and "damaged" in out.out + out.err and "Traceback" not in out.out + out.err
 
-    report = index_path(corpus, settings, space="tiny", progress=False, rebuild=True)
-    assert report.failed == [] and report.indexed == 12
+    code = main(["--home", str(settings.home), "--device", "cpu", "index", str(corpus), "--collection", "photos",
+                 "--space", "tiny", "--rebuild", "--json"])
+    out = capsys.readouterr()
+    report = json.loads(out.out)
+    assert code == 0 and report["failed"] == [] and report["indexed"] == 12
     assert _point_set(settings) == _clean_state(tmp_path, corpus)
     kept = [p.name for p in index.parent.iterdir() if p.name.startswith("photos.damaged-")]
     assert len(kept) == 1, "the damaged index is moved aside, never deleted"
