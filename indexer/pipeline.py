@@ -35,13 +35,13 @@ STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality"]
 ProgressFn = Callable[[IndexProgress], None]
 
 
-def resolve_space_name(space: str | None, settings: "Settings", store: Store) -> str:
+def resolve_space_name(space: str | None, settings: "Settings", store: Store | None) -> str:
     """The name of the space to index with: the given one, the settings', or for 'auto' the collection's
-    only space (a new collection gets `exmcr`)."""
+    only space (a new collection, or none given, gets `exmcr`)."""
     name = space or settings.space
     if name and name != "auto":
         return name
-    known = sorted(store.spaces()) if store.exists else []
+    known = sorted(store.spaces()) if store is not None and store.exists else []
     if len(known) > 1:
         raise ConfigError(f"Collection '{store.collection}' holds several spaces ({', '.join(known)}); "
                           "pick one with --space.")
@@ -64,10 +64,13 @@ def _media():
 
 
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
-             n_points: int, stages: dict[str, float] | None = None) -> tuple[str, Any]:
+             n_points: int, limits: Any = None, stages: dict[str, float] | None = None) -> tuple[str, Any]:
     """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data).
 
-    `stages` accumulates the seconds spent reading+hashing and decoding (the report's stage timings).
+    A file that changed between the scan and the end of its decode (rewritten, truncated, deleted) fails
+    with a reason instead of being stored: its vector could belong to content that no longer exists, or
+    to none the stored hash names. The next run picks up whatever the file then is. `stages` accumulates
+    the seconds spent reading+hashing and decoding (the report's stage timings).
     """
     media = _media()
     t0 = time.perf_counter()
@@ -81,14 +84,29 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     if stages is not None:
         stages["read_hash"] += t1 - t0
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
+        _unchanged_since_scan(f)
         return "touch", digest
     try:
-        modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data)
+        modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
+                                         limits=limits)
     finally:
         if stages is not None:
             stages["decode"] += time.perf_counter() - t1
+    _unchanged_since_scan(f)
     info = media.describe(modality, decoded) or {}
     return "embed", (digest, Modality.parse(modality), decoded, info)
+
+
+def _unchanged_since_scan(f: ScannedFile) -> None:
+    try:
+        st = os.stat(f.path)
+    except FileNotFoundError as exc:
+        raise MediaError(f.path, "the file was deleted while it was being indexed") from exc
+    except OSError as exc:
+        raise MediaError(f.path, f"cannot read file ({exc.strerror or exc})") from exc
+    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
+        raise MediaError(f.path, "the file changed while it was being indexed; the next run indexes it as "
+                                 "it then is")
 
 
 def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
@@ -102,7 +120,7 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
 def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
                progress: ProgressFn | None = None, store: Store | None = None,
                on_batch: Callable[[int], None] | None = None,
-               cancel: Callable[[], bool] | None = None) -> IndexReport:
+               cancel: Callable[[], bool] | None = None, rebuild: bool = False) -> IndexReport:
     """Bring the collection in line with the files under `path`; return what was done.
 
     Args:
@@ -113,6 +131,7 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
         store: an open store to write into (default: open the settings' collection, created if needed).
         on_batch: called with the running count of embedded items after each upsert.
         cancel: polled between files; True stops the run after flushing what is decoded (`report.cancelled`).
+        rebuild: move the embedded collection aside first (a damaged index) and build it again from the files.
     Returns:
         The IndexReport.
     """
@@ -121,7 +140,7 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
     if not root.exists():
         raise ConfigError(f"The path {root} does not exist.")
     own_store = store is None
-    store = store or Store.open(settings, create=True)
+    store = store or Store.open(settings, create=True, rebuild=rebuild)
     report = IndexReport(collection=store.collection, location=store.backend.location)
     try:
         sp = resolve_space(space, settings, store)
@@ -174,6 +193,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
 
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
+    limits = _media().Limits.from_settings(settings)
     batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
                                          settings.batch_size) for m in sp.modalities}
     pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
@@ -209,7 +229,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             on_batch(report.indexed)
 
     def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, stages)
+        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages)
 
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))

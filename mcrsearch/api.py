@@ -110,7 +110,8 @@ class Client:
     # -- indexing
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
-              cancel: Callable[[], bool] | None = None, ray: str | bool | None = None) -> "IndexReport":
+              cancel: Callable[[], bool] | None = None, ray: str | bool | None = None,
+              rebuild: bool = False) -> "IndexReport":
         """Bring the collection in line with the files under `path` (incremental and interrupt-safe).
 
         Args:
@@ -119,20 +120,26 @@ class Client:
             progress: called with an `IndexProgress` as files are done (the CLI draws its bar from it).
             cancel: polled between files; when it returns True the run stops after writing what it has.
             ray: a Ray cluster address (or True for a local one) to embed on Ray workers.
+            rebuild: set the embedded collection's folder aside (a damaged index; never deleted) and build
+                it again from the files, which are the source of truth.
         Returns:
             The `IndexReport`: counts, failures with reasons, per-stage seconds.
         """
         from indexer.pipeline import index_path, resolve_space_name
 
-        with self._open_for_writing() as store:
-            name = resolve_space_name(space, self.settings, store)
+        if rebuild:               # the old collection may be unreadable: it does not choose the space
+            self.close()
+            name = resolve_space_name(space, self.settings, None)
+        else:
+            with self._open_for_writing() as store:
+                name = resolve_space_name(space, self.settings, store)
         sp = self.space(name)
         if ray:
             from indexer.ray_index import index_path_ray
 
             return index_path_ray(path, self.settings, address=None if ray is True else str(ray), space=sp,
                                   progress=progress)
-        return index_path(path, self.settings, space=sp, progress=progress, cancel=cancel)
+        return index_path(path, self.settings, space=sp, progress=progress, cancel=cancel, rebuild=rebuild)
 
     def _open_for_writing(self) -> "Store":
         from mcrsearch.store import Store

@@ -34,6 +34,13 @@ class Settings:
     batch_size: int = 0                  # 0 = sized for the device
     workers: int = 0                     # decode threads; 0 = auto (cores on a GPU, none on CPU)
     max_file_mb: float = 512.0           # larger files are skipped as 'huge'
+    # Caps on what a file may make us allocate, checked against the sizes it declares before decoding
+    # (a small file can declare a huge array: a zip bomb, a forged header). See mcrsearch.media.Limits.
+    max_decoded_mb: float = 512.0        # decoded/decompressed bytes of one input (npz member, audio window)
+    max_points: int = 20_000_000         # points, vertices or faces a 3D file may declare
+    max_image_pixels: int = 89_478_485   # Pillow's own bomb threshold (about 0.25 GB as RGB)
+    max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
+    min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
     debug: bool = False
     # `mcrsearch serve`
     server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
@@ -60,8 +67,9 @@ class Settings:
 
 
 _PATH_FIELDS = {"home", "store_path"}
-_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port"}
-_FLOAT_FIELDS = {"max_file_mb", "max_upload_mb"}
+_INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
+               "max_image_pixels"}
+_FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb"}
 _BOOL_FIELDS = {"debug"}
 
 

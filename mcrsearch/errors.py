@@ -58,6 +58,14 @@ class SpaceMismatchError(StoreError):
     """Vectors of one space were about to be mixed with a collection built in another."""
 
 
+class DamagedStoreError(StoreError):
+    """The embedded index's files are damaged (truncated, overwritten); the message says how to rebuild it."""
+
+
+class DiskFullError(StoreError):
+    """The disk holding the index has too little free space to write safely; nothing was half-written."""
+
+
 class RemoteError(McrError):
     """A running `mcrsearch serve` refused a request; the exit code follows its HTTP status."""
 

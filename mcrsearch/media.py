@@ -7,20 +7,26 @@ Why one module: a vector must be a pure function of the file's bytes, so index, 
 decode through the same code. Nothing here may raise anything but `MediaError` (and its subclass
 `UnsupportedMediaError`) for a bad file: the indexer reports the path and reason and moves on.
 
-3D conventions:
+3D conventions (ULIP's, so that every input reaches PointBERT in the shape its training data had):
 - Meshes (obj, stl, off, glb/gltf, ply with faces) are sampled on their surface with a fixed seed
-  (`n_points`, deterministic), then centred on the sample mean and scaled to unit max radius -- the
-  ULIP/PointBERT training convention, since raw mesh units (mm, m, arbitrary) mean nothing to the model.
-- Point clouds (ply without faces, xyz/txt/pts, npy, npz, the authors' pickled-dict `.npy`) are
-  returned exactly as stored (only cast to float32): the released demo clouds are already in the
-  format the encoder expects, and re-normalising them would change their vectors.
-  `normalize_points` is available to encoders that want to normalise anyway.
+  (`n_points`, deterministic).
+- Point clouds (ply without faces, xyz/txt/pts, npy, npz, the authors' pickled-dict `.npy`) keep their
+  points; above `n_points` they are subsampled to `n_points` (a fixed random subset, see `prepare_cloud`),
+  never tiled or padded here.
+- Both are then centred on their mean and scaled to unit max radius (`prepare_cloud`, the one function
+  the indexer, the query layer and the benchmark readers share): a scan in millimetres and the same scan
+  in metres give the same vector, as they did for ULIP, whose loaders always normalise.
 - The authors' `.npy` dict files are pickles. They are read with a restricted unpickler that can rebuild
   numpy arrays, dtypes and plain containers and refuses every other global; never `allow_pickle=True`.
+
+Sizes: every size a file declares (zip members, array headers, element counts, buffer lengths, audio
+frames) is checked against `Limits` (from Settings) and against the file's own size before anything is
+allocated, so a small file cannot make a decoder allocate gigabytes.
 """
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import math
@@ -40,25 +46,73 @@ from mcrsearch.errors import MediaError, UnsupportedMediaError
 from mcrsearch.modality import Modality, detect_modality
 
 # Images above this many pixels are refused before decoding (about 0.25 GB as RGB); this is
-# Pillow's own warning threshold, which Pillow alone would only warn about.
+# Pillow's own warning threshold, which Pillow alone would only warn about. Settings.max_image_pixels.
 MAX_IMAGE_PIXELS = 89_478_485
 # Text shown in presentation payloads.
 DESCRIBE_TEXT_CHARS = 500
 
+_GC_AFTER_BYTES = 8 * 2**20
 _COLUMN_SUFFIXES = frozenset({".xyz", ".txt", ".pts", ".csv"})
 _XYZ_KEYS = ("xyz", "points", "pos", "pc")
 
 
 @dataclass(frozen=True)
 class AudioClip:
-    """Mono waveform in [-1, 1] at its own sample rate; encoders resample to what they need."""
+    """Mono waveform in [-1, 1] at its own sample rate; encoders resample to what they need.
+
+    `source_duration`: the whole file's length in seconds when only its start was decoded (a recording
+    longer than `Limits.audio_seconds`); None when `samples` is the whole file.
+    """
 
     samples: np.ndarray      # (n,) float32
     sample_rate: int
+    source_duration: float | None = None
 
     @property
     def duration(self) -> float:
         return len(self.samples) / float(self.sample_rate) if self.sample_rate else 0.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one input may make a decoder allocate; each is checked against the sizes the file declares.
+
+    Built from Settings (`from_settings`), where the defaults live; 0 disables a limit.
+    """
+
+    decoded_bytes: int = 512 * 2**20      # a decompressed npz member, a decoded audio window, an array
+    points: int = 20_000_000              # points, vertices or faces declared by a 3D file
+    image_pixels: int = MAX_IMAGE_PIXELS
+    audio_seconds: float = 300.0          # audio decoded per file (its start); the payload says so
+
+    @classmethod
+    def from_settings(cls, settings: Any = None) -> "Limits":
+        """The limits of `settings`, or of Settings' defaults when None."""
+        from mcrsearch.config import Settings
+
+        if settings is None:
+            defaults = Settings.__dataclass_fields__
+            get = lambda name: defaults[name].default  # noqa: E731
+        else:
+            get = lambda name: getattr(settings, name)  # noqa: E731
+        return cls(decoded_bytes=int(float(get("max_decoded_mb")) * 2**20), points=int(get("max_points")),
+                   image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")))
+
+
+_DEFAULT_LIMITS: Limits | None = None
+
+
+def default_limits() -> Limits:
+    """Settings' default limits (computed once)."""
+    global _DEFAULT_LIMITS
+    if _DEFAULT_LIMITS is None:
+        _DEFAULT_LIMITS = Limits.from_settings()
+    return _DEFAULT_LIMITS
+
+
+def _cap(limit: float, value: float) -> bool:
+    """Whether `value` exceeds `limit` (0 disables the limit)."""
+    return bool(limit) and value > limit
 
 
 # --------------------------------------------------------------------------------------------------
@@ -152,6 +206,16 @@ def sniff(head: bytes) -> tuple[str, str] | None:
         return "audio", "WAV audio"
     if head.startswith(b"fLaC"):
         return "audio", "FLAC audio"
+    if head[4:8] == b"ftyp":        # ISO base media: HEIF/AVIF images share the box, by their brand
+        if head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"avif", b"avis"):
+            return "image", "HEIF image"
+        return "audio", "MPEG-4 audio"
+    if head[:4] == b"FORM" and head[8:12] in (b"AIFF", b"AIFC"):
+        return "audio", "AIFF audio"
+    if head.startswith(b"\x30\x26\xb2\x75\x8e\x66\xcf\x11"):
+        return "audio", "ASF audio"
+    if len(head) >= 2 and head[0] == 0xFF and (head[1] & 0xF6) == 0xF0:   # ADTS sync, layer bits 00
+        return "audio", "AAC audio"
     if head.startswith(b"OggS"):
         return "audio", "Ogg audio"
     if head.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):  # before MP3: FF FE is also a sync
@@ -243,7 +307,7 @@ def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: in
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with src.open() as fh, Image.open(fh) as img:
                 width, height = img.size
-                if width * height > max_pixels:
+                if _cap(max_pixels, width * height):
                     raise MediaError(p, f"image too large to decode safely ({width}x{height} pixels, "
                                         f"limit {max_pixels:,})")
                 label = img.format or label
@@ -306,43 +370,164 @@ def mp3_supported() -> bool:
         return False
 
 
-def load_audio(path: str | Path, *, max_bytes: int | None = None, data: bytes | None = None) -> AudioClip:
-    """Decode wav/flac/ogg/mp3 to a mono float32 clip in [-1, 1] at the file's native rate.
+def av_supported() -> bool:
+    """Whether PyAV (FFmpeg) is installed: it decodes AAC/M4A, Opus, WMA, and MP3 where libsndfile cannot."""
+    try:
+        import av  # noqa: F401
 
-    `data`: the file's bytes when the caller has read them already (see `read_hashed`).
+        return True
+    except Exception:  # pragma: no cover - PyAV missing or broken
+        return False
+
+
+# Decoded by FFmpeg through PyAV; everything else by libsndfile (exact, and the formats it reads it reads
+# as the CLAP authors' loaders did).
+_AV_SUFFIXES = frozenset({".m4a", ".aac", ".opus", ".wma", ".mp4"})
+_AV_LABELS = frozenset({"MPEG-4 audio", "AAC audio", "ASF audio"})
+
+
+def load_audio(path: str | Path, *, max_bytes: int | None = None, data: bytes | None = None,
+               limits: Limits | None = None) -> AudioClip:
+    """Decode wav/flac/ogg/mp3/aiff (libsndfile) or m4a/aac/opus/wma (FFmpeg via PyAV) to a mono
+    float32 clip in [-1, 1] at the file's native rate.
+
+    Only the first `limits.audio_seconds` are decoded (a 10-hour recording is not read whole to embed
+    a 10 s model window); the clip then records the file's full length in `source_duration`, and
+    `describe` puts both in the payload. The window's frames x channels are checked against
+    `limits.decoded_bytes` before decoding. `data`: the file's bytes when already read (`read_hashed`).
     """
     p = Path(path)
+    lim = limits or default_limits()
     src = _source(p, max_bytes, data)
     found = _refuse_mismatch(p, src.head(), "audio", {"audio"})
     label = found[1].replace(" audio", "") if found else p.suffix.lstrip(".").upper() or "audio"
-    is_mp3 = p.suffix.lower() == ".mp3" or (found is not None and found[1] == "MP3 audio")
+    suffix = p.suffix.lower()
+    is_mp3 = suffix == ".mp3" or (found is not None and found[1] == "MP3 audio")
+    use_av = (found[1] in _AV_LABELS) if found is not None else suffix in _AV_SUFFIXES
     if is_mp3 and not mp3_supported():
-        raise UnsupportedMediaError(p, "MP3 decoding is not available (this libsndfile lacks MP3 support)")
-
-    if found is not None and found[1] == "WAV audio":
-        _check_wav_complete(src)
-
-    import soundfile as sf
-
-    with src.open() as fh:
-        try:
-            samples, rate = sf.read(fh, dtype="float32", always_2d=True)
-        except MemoryError as exc:
-            raise MediaError(p, "audio too long to decode in memory") from exc
-        except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, ValueError ...
-            reason = f"truncated or corrupt {label}" if found else "not a valid audio file (unrecognised format)"
-            # libsndfile's own words, without soundfile's "Error opening <stream>:" prefix
-            detail = getattr(exc, "error_string", None) or _short(exc)
-            raise MediaError(p, f"{reason} ({detail})") from exc
-    if rate is None or rate <= 0:
-        raise MediaError(p, f"invalid sample rate {rate}")
+        if not av_supported():
+            raise UnsupportedMediaError(p, "MP3 decoding is not available (this libsndfile lacks MP3 support "
+                                           "and PyAV is not installed)")
+        use_av = True
+    if use_av:
+        if not av_supported():
+            raise UnsupportedMediaError(p, f"{label} decoding needs PyAV (pip install av)")
+        samples, rate, total = _read_audio_av(p, src, label, lim)
+    else:
+        if found is not None and found[1] == "WAV audio":
+            _check_wav_complete(src)
+        samples, rate, total = _read_audio_sndfile(p, src, label, found is not None, lim)
     if samples.size == 0 or samples.shape[0] == 0:
         raise MediaError(p, "audio has no samples (zero length)")
     mono = samples.mean(axis=1, dtype=np.float64) if samples.shape[1] > 1 else samples[:, 0]
     if not np.all(np.isfinite(mono)):
         raise MediaError(p, "audio contains NaN or infinite samples")
     clipped = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
-    return AudioClip(samples=np.ascontiguousarray(clipped), sample_rate=int(rate))
+    whole = total is None or total <= len(clipped)
+    return AudioClip(samples=np.ascontiguousarray(clipped), sample_rate=int(rate),
+                     source_duration=None if whole else total / float(rate))
+
+
+def _audio_window(path: Path, rate: float, channels: int, lim: Limits) -> int | None:
+    """Frames to decode (None: all), refusing a window whose samples would pass the decoded-bytes cap."""
+    if rate is None or not rate > 0:
+        raise MediaError(path, f"invalid sample rate {rate}")
+    if channels <= 0:
+        raise MediaError(path, f"invalid channel count {channels}")
+    frames = int(lim.audio_seconds * rate) if lim.audio_seconds else None
+    if frames is not None and _cap(lim.decoded_bytes, frames * channels * 4):
+        raise MediaError(path, f"audio window too large to decode ({channels} channels at {rate:g} Hz for "
+                               f"{lim.audio_seconds:g} s is over the {_human_bytes(lim.decoded_bytes)} limit)")
+    return frames
+
+
+def _read_audio_sndfile(path: Path, src: _Source, label: str, known: bool,
+                        lim: Limits) -> tuple[np.ndarray, int, int | None]:
+    """(frames x channels float32, rate, the file's total frames) through libsndfile, window-bounded."""
+    import soundfile as sf
+
+    reason = f"truncated or corrupt {label}" if known else "not a valid audio file (unrecognised format)"
+    with src.open() as fh:
+        try:
+            with sf.SoundFile(fh) as snd:
+                rate, channels, total = snd.samplerate, snd.channels, snd.frames
+                window = _audio_window(path, rate, channels, lim)
+                if window is None and _cap(lim.decoded_bytes, total * channels * 4):
+                    raise MediaError(path, f"audio too long to decode ({_human_bytes(total * channels * 4)} "
+                                           f"of samples, limit {_human_bytes(lim.decoded_bytes)})")
+                count = total if window is None else min(total, window)
+                samples = snd.read(count, dtype="float32", always_2d=True)
+        except MediaError:
+            raise
+        except MemoryError as exc:
+            raise MediaError(path, "audio too long to decode in memory") from exc
+        except Exception as exc:  # soundfile.LibsndfileError, RuntimeError, ValueError ...
+            # libsndfile's own words, without soundfile's "Error opening <stream>:" prefix
+            detail = getattr(exc, "error_string", None) or _short(exc)
+            raise MediaError(path, f"{reason} ({detail})") from exc
+    return samples, int(rate), int(total)
+
+
+def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[np.ndarray, int, int | None]:
+    """(frames x 1 float32, already mono, rate, total frames if known) through FFmpeg, window-bounded:
+    decoding stops once the window is full, so memory never depends on the file's length."""
+    import av
+
+    with src.open() as fh:
+        try:
+            with av.open(fh, mode="r") as container:
+                stream = next((st for st in container.streams if st.type == "audio"), None)
+                if stream is None:
+                    raise MediaError(path, f"no audio stream in this {label} file")
+                ctx = stream.codec_context
+                rate, channels = int(ctx.sample_rate or 0), int(ctx.channels or 0)
+                window = _audio_window(path, rate, channels, lim)
+                budget = window if window is not None else (
+                    lim.decoded_bytes // (4 * channels) if lim.decoded_bytes else None)
+                total = None
+                if stream.duration is not None and stream.time_base is not None:
+                    total = int(stream.duration * stream.time_base * rate)
+                elif container.duration:
+                    total = int(container.duration / 1e6 * rate)
+                resampler = av.AudioResampler(format="fltp", layout=ctx.layout, rate=rate)
+                parts: list[np.ndarray] = []
+                have = 0
+                layout = None
+                for frame in container.decode(stream):
+                    shape = (frame.layout.name, frame.sample_rate, frame.format.name, len(frame.planes))
+                    planes = frame.layout.nb_channels if frame.format.is_planar else 1
+                    if shape[3] != planes or (layout is not None and shape != layout):
+                        # a stream whose layout changes mid-way (fuzzing found such AAC frames make FFmpeg's
+                        # buffers disagree with PyAV's view of them: a segfault, not an error)
+                        raise MediaError(path, f"corrupt {label} (the audio stream changes its channel layout "
+                                               "or sample rate mid-stream)")
+                    layout = shape
+                    for out in resampler.resample(frame):
+                        # copied and mixed to mono per frame: nothing keeps a view of an FFmpeg buffer
+                        planes = np.array(out.to_ndarray(), dtype=np.float32, copy=True, ndmin=2)
+                        part = planes.mean(axis=0, dtype=np.float64).astype(np.float32) \
+                            if planes.shape[0] > 1 else planes[0]
+                        parts.append(part)
+                        have += len(part)
+                    if budget is not None and have >= budget:
+                        break
+                if budget is not None and have > budget:
+                    if window is None:
+                        raise MediaError(path, f"audio too long to decode (over the "
+                                               f"{_human_bytes(lim.decoded_bytes)} limit)")
+                    total = max(total or 0, have + 1)      # at least one frame was left undecoded
+        except MediaError:
+            raise
+        except MemoryError as exc:
+            raise MediaError(path, "audio too long to decode in memory") from exc
+        except Exception as exc:  # av.error.InvalidDataError and the other FFmpeg errors, ValueError ...
+            raise MediaError(path, f"truncated or corrupt {label} ({_short(exc)})") from exc
+    if not parts:
+        return np.zeros((0, 1), np.float32), rate, total
+    samples = np.concatenate(parts)[:, None]
+    if budget is not None:
+        samples = samples[:budget]
+    return samples, rate, total
 
 
 def _check_wav_complete(src: _Source) -> None:
@@ -452,8 +637,8 @@ def restricted_unpickle(stream: BinaryIO) -> Any:
 
 
 def normalize_points(xyz: np.ndarray) -> np.ndarray:
-    """Centre on the mean and scale so the farthest point is at radius 1 (ULIP convention)."""
-    pts = np.asarray(xyz, dtype=np.float64)
+    """Centre on the mean and scale so the farthest point is at radius 1 (ULIP's `pc_normalize`)."""
+    pts = np.asarray(xyz, dtype=np.float64)[:, :3]
     pts = pts - pts.mean(axis=0, keepdims=True)
     radius = float(np.sqrt((pts ** 2).sum(axis=1)).max(initial=0.0))
     if radius > 0:
@@ -461,14 +646,42 @@ def normalize_points(xyz: np.ndarray) -> np.ndarray:
     return pts.astype(np.float32)
 
 
+def subsample_points(xyz: np.ndarray, max_points: int) -> np.ndarray:
+    """At most `max_points` rows: a fixed random subset (seed 0, file order kept) of larger clouds.
+
+    Why random, not farthest-point: on a 1M-point cloud FPS to 10,000 points costs minutes of CPU
+    in numpy, against milliseconds here (`benchmarks/hostile.py` measures both), and a random subset
+    keeps the cloud's own sampling density, as the dense surface samples ULIP-2 was trained on do;
+    PointBERT runs its own FPS on what it is given. The subset depends only on the point count, so the
+    same cloud at any scale or offset keeps the same points.
+    """
+    n = len(xyz)
+    if max_points <= 0 or n <= max_points:
+        return xyz
+    keep = np.sort(np.random.default_rng(0).choice(n, max_points, replace=False))
+    return xyz[keep]
+
+
+def prepare_cloud(xyz: np.ndarray, max_points: int = 10_000) -> np.ndarray:
+    """A decoded cloud as the 3D encoders expect it: at most `max_points` points, centred, unit radius.
+
+    The one function every 3D input goes through (files via `load_points`; the benchmark readers'
+    arrays directly), so a cloud gives the same vector whichever path it took.
+    """
+    return normalize_points(subsample_points(np.asarray(xyz)[:, :3], max_points))
+
+
 def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | None = None,
-                data: bytes | None = None) -> np.ndarray:
-    """Decode a mesh (surface-sampled, normalised) or a point cloud (as stored) to (N, 3) float32.
+                data: bytes | None = None, limits: Limits | None = None) -> np.ndarray:
+    """Decode a mesh (surface-sampled) or a point cloud (subsampled above `n_points`) to (N, 3) float32,
+    centred and scaled to unit radius (`prepare_cloud`).
 
     `data`: the file's bytes when the caller has read them already (see `read_hashed`); meshes are
-    still loaded from the path, since a glTF may refer to files beside it.
+    still loaded from the path, since a glTF may refer to files beside it. `limits`: declared-size caps
+    (default: Settings' defaults).
     """
     p = Path(path)
+    lim = limits or default_limits()
     src = _source(p, max_bytes, data)
     head = src.head()
     found = _refuse_mismatch(p, head, "3D", {"3d", "text"})
@@ -482,13 +695,20 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
                 xyz = _xyz_from_object(p, _unpickle(p, fh))
         elif suffix == ".npy" or label == "NumPy array":
             with src.open() as fh:
-                xyz = _xyz_from_object(p, _read_npy(p, fh))
+                xyz = _xyz_from_object(p, _read_npy(p, fh, src.size, lim))
         elif suffix == ".npz" or label == "ZIP archive":
-            xyz = _read_npz(src)
+            xyz = _read_npz(src, lim)
         elif suffix in _COLUMN_SUFFIXES:
-            xyz = _read_columns(src)
+            xyz = _read_columns(src, lim)
         else:
+            from mcrsearch import meshguard
+
+            meshguard.check_declared_sizes(src.path, suffix, src.size, lim.points, src.data)
             xyz = _read_geometry(p, n_points, suffix)
+            if src.size > _GC_AFTER_BYTES:
+                # trimesh objects hold reference cycles (caches, visuals): without a collection a large
+                # mesh's arrays (~8x the file) stay allocated while the next file is decoded
+                gc.collect()
     except MediaError:
         raise
     except MemoryError as exc:
@@ -496,10 +716,14 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
     except Exception as exc:
         kind = found[1] if found and found[0] == "3d" else (suffix.lstrip(".").upper() or "3D")
         raise MediaError(p, f"truncated or corrupt {kind} file ({_short(exc)})") from exc
-    return _validate_points(p, xyz)
+    rows = _point_rows(p, xyz)
+    if _cap(lim.points, len(rows)):
+        raise MediaError(p, f"too many points ({len(rows):,}, limit {lim.points:,})")
+    return prepare_cloud(_validate_points(p, subsample_points(rows, n_points)), n_points)
 
 
-def _validate_points(path: Path, xyz: Any) -> np.ndarray:
+def _point_rows(path: Path, xyz: Any) -> np.ndarray:
+    """The decoded array as (N, >=3) numeric rows, without copying it."""
     arr = np.asarray(xyz)
     if arr.dtype.kind not in "fiu":
         raise MediaError(path, f"point array has non-numeric dtype {arr.dtype}")
@@ -507,6 +731,12 @@ def _validate_points(path: Path, xyz: Any) -> np.ndarray:
         arr = arr[0]
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise MediaError(path, f"point array must have shape (N, 3) or (N, >3), got {tuple(arr.shape)}")
+    return arr
+
+
+def _validate_points(path: Path, arr: np.ndarray) -> np.ndarray:
+    """xyz as float32, refused when non-finite or degenerate. Run on the points the model will see (after
+    subsampling), so a dense cloud is never copied whole."""
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.ascontiguousarray(arr[:, :3], dtype=np.float32)
     if not np.all(np.isfinite(out)):
@@ -530,8 +760,12 @@ def _unpickle(path: Path, stream: BinaryIO) -> Any:
         raise MediaError(path, f"truncated or corrupt pickle ({_short(exc)})") from exc
 
 
-def _read_npy(path: Path, fh: BinaryIO) -> Any:
-    """Plain arrays via numpy without pickle; object arrays through the restricted unpickler."""
+def _read_npy(path: Path, fh: BinaryIO, available: int, lim: Limits) -> Any:
+    """Plain arrays via numpy without pickle; object arrays through the restricted unpickler.
+
+    The header's shape x itemsize is checked against the bytes that follow it and against the limits
+    before numpy allocates the array: a forged header cannot allocate more than the file holds.
+    """
     fmt = np.lib.format
     try:
         version = fmt.read_magic(fh)
@@ -545,6 +779,18 @@ def _read_npy(path: Path, fh: BinaryIO) -> Any:
         raise MediaError(path, f"truncated or corrupt NumPy file ({_short(exc)})") from exc
     if dtype.hasobject:
         return _unpickle(path, fh)
+    count = math.prod(int(d) for d in shape)
+    declared = count * dtype.itemsize
+    body = available - fh.tell()
+    if declared > body:
+        raise MediaError(path, f"truncated NumPy file (header declares {_human_bytes(declared)} of data, "
+                               f"the file holds {_human_bytes(max(body, 0))})")
+    if _cap(lim.decoded_bytes, declared):
+        raise MediaError(path, f"array too large ({_human_bytes(declared)}, limit "
+                               f"{_human_bytes(lim.decoded_bytes)})")
+    rows = int(shape[0]) if len(shape) >= 1 else 1
+    if _cap(lim.points, rows):
+        raise MediaError(path, f"too many points ({rows:,}, limit {lim.points:,})")
     fh.seek(0)
     try:
         return fmt.read_array(fh, allow_pickle=False)
@@ -552,8 +798,12 @@ def _read_npy(path: Path, fh: BinaryIO) -> Any:
         raise MediaError(path, f"truncated or corrupt NumPy file ({_short(exc)})") from exc
 
 
-def _read_npz(src: _Source) -> Any:
-    """An npz member named xyz/points, or the only member; members read like `.npy` files."""
+def _read_npz(src: _Source, lim: Limits) -> Any:
+    """An npz member named xyz/points, or the only member; members read like `.npy` files.
+
+    A member's declared uncompressed size is checked before it is inflated (a 3.5 MB npz can hold
+    3.6 GB of zeros), and the member is streamed into numpy, never copied whole first.
+    """
     import zipfile
 
     path = src.path
@@ -572,9 +822,13 @@ def _read_npz(src: _Source) -> Any:
                     raise MediaError(path, "NPZ archive has no 'xyz' or 'points' array and several others "
                                            f"({', '.join(sorted(members)[:6])})")
                 key = next(iter(members))
-            with zf.open(members[key]) as member:
-                data = io.BytesIO(member.read())
-    return _xyz_from_object(path, _read_npy(path, data))
+            info = zf.getinfo(members[key])
+            if _cap(lim.decoded_bytes, info.file_size):
+                raise MediaError(path, f"NPZ member '{key}' expands to {_human_bytes(info.file_size)}, over the "
+                                       f"{_human_bytes(lim.decoded_bytes)} limit (decompression bomb guard)")
+            with zf.open(info) as member:
+                obj = _read_npy(path, member, info.file_size, lim)
+    return _xyz_from_object(path, obj)
 
 
 def _xyz_from_object(path: Path, obj: Any) -> Any:
@@ -605,33 +859,43 @@ def _xyz_from_object(path: Path, obj: Any) -> Any:
     return obj
 
 
-def _read_columns(src: _Source) -> np.ndarray:
+def _read_columns(src: _Source, lim: Limits) -> np.ndarray:
     """Whitespace- or comma-separated rows; the first three numbers of each row are x, y, z.
 
     Lines that do not start with three numbers (headers, a point count, comments) are skipped; a
-    file where most lines are not points is refused rather than half-read.
+    file where most lines are not points is refused rather than half-read. Coordinates go into a flat
+    array of doubles (24 bytes a point), and the line count is checked against the point limit first.
     """
+    from array import array
+
     path = src.path
-    text = _decode_text_bytes(path, src.read())
-    rows: list[list[float]] = []
-    skipped = 0
+    raw = src.read()
+    lines = raw.count(b"\n") + 1
+    if _cap(lim.points, lines):
+        raise MediaError(path, f"too many points (about {lines:,} lines, limit {lim.points:,})")
+    text = _decode_text_bytes(path, raw)
+    del raw
+    coords = array("d")
+    kept = skipped = 0
     for line in text.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "//", "%")):
             continue
         parts = line.replace(",", " ").replace(";", " ").split()
         try:
-            rows.append([float(v) for v in parts[:3]] if len(parts) >= 3 else [])
+            xyz = [float(v) for v in parts[:3]] if len(parts) >= 3 else None
         except ValueError:
-            rows.append([])
-        if not rows[-1]:
-            rows.pop()
+            xyz = None
+        if xyz is None:
             skipped += 1
-    if not rows:
+            continue
+        coords.extend(xyz)
+        kept += 1
+    if not kept:
         raise MediaError(path, "no x y z rows found")
-    if skipped > max(5, len(rows) // 10):
+    if skipped > max(5, kept // 10):
         raise MediaError(path, f"not a point list ({skipped} lines are not x y z rows)")
-    return np.asarray(rows, dtype=np.float64)
+    return np.frombuffer(coords, dtype=np.float64).reshape(-1, 3)
 
 
 def _read_geometry(path: Path, n_points: int, suffix: str) -> np.ndarray:
@@ -643,7 +907,8 @@ def _read_geometry(path: Path, n_points: int, suffix: str) -> np.ndarray:
     logging.getLogger("trimesh").setLevel(logging.ERROR)
     file_type = suffix.lstrip(".") or None
     try:
-        loaded = trimesh.load(str(path), file_type=file_type)
+        # process=False: no vertex merging, which costs ~10x the file in memory and changes no surface sample
+        loaded = trimesh.load(str(path), file_type=file_type, process=False)
     except (KeyError, FileNotFoundError) as exc:
         if suffix == ".gltf":
             raise MediaError(path, f"glTF refers to a missing file ({_short(exc)})") from exc
@@ -681,7 +946,7 @@ def _sample_mesh(path: Path, mesh: Any, n_points: int) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     if not np.all(np.isfinite(points)):
         raise MediaError(path, "mesh has non-finite coordinates (NaN or inf)")
-    return normalize_points(points)
+    return points
 
 
 # --------------------------------------------------------------------------------------------------
@@ -723,14 +988,15 @@ def load_text(path: str | Path, *, max_bytes: int | None = None, data: bytes | N
 
 
 def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_points: int = 10_000,
-           max_bytes: int | None = None, data: bytes | None = None) -> tuple[Modality, Any]:
+           max_bytes: int | None = None, data: bytes | None = None,
+           limits: Limits | None = None) -> tuple[Modality, Any]:
     """Decode any supported file into (modality, model input).
 
     The modality comes from the extension unless given (a `.txt` is a caption unless `modality="3d"`
     says it is an x y z list). `max_bytes` defaults to Settings' `max_file_mb`; 0 disables the limit.
     `n_points` is the surface sample size for meshes (the space's `mesh_points`). `data`: the file's
     bytes when the caller has read them already (the indexer, from `read_hashed`); decoded from them,
-    the result is the same as from the path.
+    the result is the same as from the path. `limits`: the declared-size caps (default: Settings').
     """
     p = Path(path)
     if modality is None:
@@ -744,10 +1010,11 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
             mod = Modality.parse(modality)
         except Exception as exc:
             raise MediaError(p, f"unknown modality {modality!r}") from exc
+    lim = limits or default_limits()
     loaders: dict[Modality, Callable[[], Any]] = {
-        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes, data=data),
-        Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes, data=data),
-        Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes, data=data),
+        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes, data=data, max_pixels=lim.image_pixels),
+        Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes, data=data, limits=lim),
+        Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes, data=data, limits=lim),
         Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes, data=data),
     }
     try:
@@ -767,7 +1034,11 @@ def describe(modality: "Modality | str", decoded: Any) -> dict[str, Any]:
         width, height = decoded.size
         return {"width": int(width), "height": int(height)}
     if mod is Modality.AUDIO:
-        return {"duration": round(float(decoded.duration), 3), "sample_rate": int(decoded.sample_rate)}
+        out = {"duration": round(float(decoded.duration), 3), "sample_rate": int(decoded.sample_rate)}
+        if getattr(decoded, "source_duration", None):     # a long file: only its start was embedded
+            out["duration"] = round(float(decoded.source_duration), 3)
+            out["embedded_seconds"] = [0.0, round(float(decoded.duration), 3)]
+        return out
     if mod is Modality.POINTS:
         return {"point_count": int(np.asarray(decoded).shape[0])}
     text = str(decoded)

@@ -30,7 +30,7 @@ class Modality(str, Enum):
 
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif"})
-AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3"})
+AUDIO_EXTENSIONS = frozenset({".wav", ".flac", ".ogg", ".mp3", ".m4a", ".aac", ".opus", ".wma", ".aif", ".aiff"})
 MESH_EXTENSIONS = frozenset({".obj", ".stl", ".off", ".glb", ".gltf"})
 POINT_EXTENSIONS = frozenset({".ply", ".xyz", ".pts", ".npy", ".npz"})
 TEXT_EXTENSIONS = frozenset({".txt"})

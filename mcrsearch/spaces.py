@@ -29,7 +29,8 @@ def _resolve(settings: "Settings", *names: str) -> dict[str, Any]:
     return {name: weights.resolve(name, settings) for name in names}
 
 
-def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict[str, Any] | None = None):
+def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict[str, Any] | None = None,
+                 leaf_only: bool = False):
     """The real encoder of an MCR (`mcrsearch.topology.MCRS` name), weights from the catalog.
 
     Args:
@@ -37,6 +38,8 @@ def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict
         settings: where the weights live.
         device: a torch device; default the settings' device.
         paths: artifact name -> resolved path, when the caller resolved them already.
+        leaf_only: the encoder serves only the leaf's own modality (audio, 3D): artifacts needed only for
+            the shared modality (CLAP's text tokenizer) are neither required nor loaded.
     """
     from mcrsearch.encoders import create_encoder
     from mcrsearch.errors import ConfigError
@@ -45,9 +48,20 @@ def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict
     if mcr not in MCRS:
         raise ConfigError(f"Unknown MCR '{mcr}'; use {', '.join(MCRS)}.")
     spec = MCRS[mcr]
-    paths = paths or _resolve(settings, *spec.artifacts.values())
-    kwargs = {key: str(paths[artifact]) for key, artifact in spec.artifacts.items()}
+    artifacts = used_artifacts(mcr, leaf_only)
+    paths = paths or _resolve(settings, *artifacts.values())
+    kwargs = {key: str(paths[artifact]) for key, artifact in artifacts.items()}
+    if leaf_only and spec.shared_only_artifacts:
+        kwargs[spec.shared_only_switch] = False
     return create_encoder(spec.family, device=device if device is not None else _device(settings), **kwargs)
+
+
+def used_artifacts(mcr: str, leaf_only: bool = False) -> dict[str, str]:
+    """Builder keyword -> artifact an MCR's encoder needs (without the shared-modality-only ones for a leaf)."""
+    from mcrsearch.topology import MCRS
+
+    spec = MCRS[mcr]
+    return {k: a for k, a in spec.artifacts.items() if not (leaf_only and k in spec.shared_only_artifacts)}
 
 
 def _head(name: str, settings: "Settings", device: Any):
@@ -78,13 +92,13 @@ def build_exmcr(settings: "Settings") -> Space:
 
     heads = [conn.artifacts["exmcr"] for conn in CONNECTIONS.values()]
     paths = _resolve(settings, *MCRS[BASE].artifacts.values(),
-                     *(a for leaf in CONNECTIONS for a in MCRS[leaf].artifacts.values()), *heads)
+                     *(a for leaf in CONNECTIONS for a in used_artifacts(leaf, leaf_only=True).values()), *heads)
     device = _device(settings)
     base = real_encoder(BASE, settings, device, paths)
     routes = {m: Route(base) for m in MCRS[BASE].modalities}
     for leaf, conn in CONNECTIONS.items():
         head = _head(conn.artifacts["exmcr"], settings, device)
-        routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (head,))
+        routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths, leaf_only=True), (head,))
     return Space("exmcr", routes, DIM, description="Ex-MCR: CLAP and ULIP-2 extended into CLIP space")
 
 
@@ -101,13 +115,15 @@ def build_cmcr(leaf: str, settings: "Settings") -> Space:
 
     conn = CONNECTIONS[leaf]
     name = conn.artifacts["cmcr"]
-    paths = _resolve(settings, *MCRS[conn.base].artifacts.values(), *MCRS[leaf].artifacts.values(), name)
+    paths = _resolve(settings, *MCRS[conn.base].artifacts.values(), *used_artifacts(leaf, leaf_only=True).values(),
+                     name)
     device = _device(settings)
     heads = _head(name, settings, device)
     base = real_encoder(conn.base, settings, device, paths)
     base_side = Normalized(heads.side(conn.base))
     routes = {m: Route(base, (base_side,)) for m in MCRS[conn.base].modalities}
-    routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths), (Normalized(heads.side(leaf)),))
+    routes[conn.leaf_other] = Route(real_encoder(leaf, settings, device, paths, leaf_only=True),
+                                    (Normalized(heads.side(leaf)),))
     return Space(name, routes, DIM, description=_CMCR_DESCRIPTIONS[leaf])
 
 

@@ -12,11 +12,14 @@ caller's space fingerprint against it, so vectors of two different spaces are ne
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
 import os
 import re
 import threading
+import time
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -25,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from mcrsearch.errors import SpaceMismatchError, StoreError
+from mcrsearch.errors import DamagedStoreError, DiskFullError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
 
 if TYPE_CHECKING:
@@ -164,6 +167,91 @@ class Backend(ABC):
 # ----------------------------------------------------------------------------- embedded (qdrant-edge)
 
 MEMORY_URL = ":memory:"                     # qdrant_url for qdrant-client's in-process mode (tests, trials)
+# The engine memory-maps sparse, pre-sized files (32 MB vector chunks, WAL segments) and fills them in
+# later, some whole at the next open: a write that lands on a page the full disk cannot back kills the
+# process with SIGBUS, which no handler can turn into an error. So before opening and before every write
+# the free space must cover the files' unallocated ("sparse") part, plus the reserve (Settings'
+# min_free_disk_mb) and a bound on what the write adds; otherwise the run stops with DiskFullError while
+# every file is still whole. Opening, which may write to the WAL, needs at least this beyond the sparse part:
+OPEN_MIN_FREE = 4 * 2**20
+# Upper bound on the disk one point's write touches besides its vectors (WAL record, payload page,
+# trackers), and the factor for vectors written to the WAL, the vector storage and the quantized copy.
+POINT_WRITE_BYTES = 4096
+WRITE_COPIES = 3
+
+
+def _is_engine_fault(exc: BaseException) -> bool:
+    """The engine raises plain `Exception` (and pyo3's PanicException, a BaseException) for its own faults."""
+    return type(exc) is Exception or type(exc).__name__ == "PanicException" or isinstance(exc, OSError)
+
+
+def _engine_detail(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    for prefix in ("Service runtime error:", "Service internal error:"):
+        text = text.replace(prefix, "").strip()
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _reraise(backend: Any, exc: BaseException) -> None:
+    """Raise `exc` again, or the one-sentence error for it when it is an engine fault."""
+    if isinstance(exc, (StoreError, KeyboardInterrupt, SystemExit, GeneratorExit)) or not _is_engine_fault(exc):
+        raise exc
+    raise backend.fault(exc) from exc
+
+
+def _engine_call(method):
+    """Turn engine faults inside a backend call (or while its scroll is consumed) into one-sentence errors."""
+    if inspect.isgeneratorfunction(method):
+        @functools.wraps(method)
+        def generator(self, *args, **kwargs):
+            try:
+                yield from method(self, *args, **kwargs)
+            except BaseException as exc:
+                _reraise(self, exc)
+        return generator
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except BaseException as exc:
+            _reraise(self, exc)
+    return call
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Free bytes (for unprivileged writers) on the filesystem holding `path` or its nearest existing parent."""
+    probe = Path(path)
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        st = os.statvfs(probe)
+    except (OSError, AttributeError):      # no statvfs (Windows): no check
+        return None
+    return st.f_bavail * st.f_frsize
+
+
+def sparse_bytes(path: Path) -> int:
+    """Bytes the segment files of the index at `path` may still claim from the disk: apparent size minus
+    allocated blocks. (WAL files are left out: the engine fills them in as it writes, which the per-write
+    bound covers; segment files are the ones it can fill in whole, e.g. at the next open.)"""
+    total = 0
+    for root, _, files in os.walk(Path(path) / "segments"):
+        for name in files:
+            try:
+                st = os.stat(os.path.join(root, name))
+            except OSError:
+                continue
+            blocks = getattr(st, "st_blocks", None)
+            if blocks is not None:
+                total += max(0, st.st_size - blocks * 512)
+    return total
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**20:.1f} MB"
+
+
 _OPEN_SHARDS: dict[str, list[Any]] = {}     # path -> [shard, users]: one engine per shard per process
 _OPEN_LOCK = threading.Lock()
 
@@ -175,14 +263,49 @@ class EdgeBackend(Backend):
     same path shares one open shard (reference counted), so several clients can coexist.
     """
 
-    def __init__(self, path: Path, create: bool) -> None:
+    def __init__(self, path: Path, create: bool, reserve_bytes: int = 0) -> None:
         self.path = Path(path)
         self.location = str(self.path)
+        self.reserve_bytes = int(reserve_bytes)
         self._shard = None
         if (self.path / "edge_config.json").exists():
             self._open()
         elif not create:
             self._shard = None
+
+    def _sparse(self) -> int:
+        """`sparse_bytes` of this index, walked at most once a second (it is asked before every write)."""
+        now = time.monotonic()
+        cached = getattr(self, "_sparse_cache", None)
+        if cached is None or now - cached[0] > 1.0:
+            cached = self._sparse_cache = (now, sparse_bytes(self.path))
+        return cached[1]
+
+    def fault(self, exc: BaseException) -> StoreError:
+        """The one-sentence error for an engine fault: a full disk, else a damaged index and how to rebuild it."""
+        detail = _engine_detail(exc)
+        name = self.path.name
+        if "Permission denied" in detail or "os error 13" in detail:
+            return StoreError(f"The index '{name}' at {self.path} cannot be accessed ({detail}); check the "
+                              "folder's owner and permissions.")
+        if "No space left" in detail or "os error 28" in detail:
+            return DiskFullError(f"The disk holding index '{name}' at {self.path} is full ({detail}); free some "
+                                 "space and run the same command again: an index run resumes where it stopped.")
+        return DamagedStoreError(
+            f"The index '{name}' at {self.path} is damaged ({detail}); the indexed files are the source of "
+            f"truth: run 'mcrsearch index PATH --collection {name} --rebuild' for each folder it held, which "
+            "moves the damaged index aside and builds a new one.")
+
+    def ensure_free(self, extra: int = 0, reserve: int | None = None, doing: str = "write to it") -> None:
+        """Raise DiskFullError unless the index's disk has `reserve` (default: the settings') + `extra` bytes free."""
+        need = (self.reserve_bytes if reserve is None else reserve) + max(int(extra), 0)
+        free = _free_bytes(self.path)
+        if need and free is not None and free < need + self._sparse():
+            need += self._sparse()
+            raise DiskFullError(
+                f"The disk holding index '{self.path.name}' at {self.path} has {_mb(free)} free, less than the "
+                f"{_mb(need)} needed to {doing} safely; free some space (or lower min_free_disk_mb) and run "
+                "the same command again: an index run resumes where it stopped.")
 
     @staticmethod
     def _q():
@@ -201,13 +324,18 @@ class EdgeBackend(Backend):
             _OPEN_SHARDS[key] = [self._shard, 1]
 
     def _load(self):
+        self.ensure_free(reserve=OPEN_MIN_FREE, doing="open it")
         try:
             return self._q().EdgeShard.load(str(self.path))
-        except Exception as exc:  # noqa: BLE001 - the engine reports lock and corruption the same way
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except BaseException as exc:  # noqa: BLE001 - lock, damage and engine panics all arrive here
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
                                  "wait for it to finish.") from exc
-            raise StoreError(f"The index at {self.path} could not be opened ({exc}).") from exc
+            if not _is_engine_fault(exc):
+                raise
+            raise self.fault(exc) from exc
 
     def _hnsw(self):
         q = self._q()
@@ -218,8 +346,10 @@ class EdgeBackend(Backend):
     def exists(self) -> bool:
         return self._shard is not None
 
+    @_engine_call
     def create(self, name: str, dim: int) -> None:
         q = self._q()
+        self.ensure_free()
         self.path.mkdir(parents=True, exist_ok=True)
         config = q.EdgeConfig(vectors={name: q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)},
                               hnsw_config=self._hnsw(),
@@ -232,26 +362,38 @@ class EdgeBackend(Backend):
             self._shard.update(q.UpdateOperation.create_field_index(name_, q.PayloadSchemaType.Keyword))
 
     def vector_names(self) -> dict[str, int]:
-        config = json.loads((self.path / "edge_config.json").read_text())
+        try:
+            config = json.loads((self.path / "edge_config.json").read_text())
+        except (OSError, ValueError) as exc:
+            raise self.fault(exc) from exc
         return {name: int(params.get("size", 0)) for name, params in (config.get("vectors") or {}).items()}
 
+    @_engine_call
     def add_vector(self, name: str, dim: int) -> None:
         q = self._q()
+        self.ensure_free()
         self._shard.update(q.UpdateOperation.create_dense_vector(name, dim, q.Distance.Cosine))
 
+    @_engine_call
     def upsert(self, points: Sequence[PointData]) -> None:
         q = self._q()
         batch = [q.Point(p.id, {k: np.asarray(v, dtype=np.float32).tolist() for k, v in p.vectors.items()},
                          p.payload) for p in points]
         if batch:
+            dims = sum(sum(np.size(v) for v in p.vectors.values()) for p in points)
+            self.ensure_free(WRITE_COPIES * (4 * dims + POINT_WRITE_BYTES * len(points)))
             self._shard.update(q.UpdateOperation.upsert_points(batch))
 
+    @_engine_call
     def delete(self, ids: Sequence[str]) -> None:
         if ids:
+            self.ensure_free(POINT_WRITE_BYTES * len(ids))
             self._shard.update(self._q().UpdateOperation.delete_points(list(ids)))
 
+    @_engine_call
     def set_payload(self, ids: Sequence[str], payload: dict[str, Any]) -> None:
         if ids:
+            self.ensure_free(WRITE_COPIES * POINT_WRITE_BYTES * len(ids))
             self._shard.update(self._q().UpdateOperation.set_payload(list(ids), payload))
 
     @staticmethod
@@ -260,6 +402,7 @@ class EdgeBackend(Backend):
             if isinstance(point.vector, dict) else {}
         return Record(str(point.id), dict(point.payload or {}), vectors, score)
 
+    @_engine_call
     def retrieve(self, ids: Sequence[str], with_vectors: bool) -> list[Record]:
         if not ids:
             return []
@@ -271,6 +414,7 @@ class EdgeBackend(Backend):
         match = q.MatchValue(modalities[0]) if len(modalities) == 1 else q.MatchAny(list(modalities))
         return q.Filter(must=[q.FieldCondition("modality", match=match)])
 
+    @_engine_call
     def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
         q = self._q()
         offset = None
@@ -284,6 +428,7 @@ class EdgeBackend(Backend):
             if offset is None:
                 return
 
+    @_engine_call
     def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
         q = self._q()
         request = q.QueryRequest(
@@ -293,10 +438,14 @@ class EdgeBackend(Backend):
                 ignore=exact, rescore=True, oversampling=oversampling)))
         return [self._record(p, float(p.score)) for p in self._shard.query(request)]
 
+    @_engine_call
     def count(self, modalities):
         return int(self._shard.count(self._q().CountRequest(exact=True, filter=self._filter(modalities))))
 
+    @_engine_call
     def optimize(self) -> None:
+        # Optimizing rebuilds segments beside the old ones: up to the index's own size again.
+        self.ensure_free(self.size_bytes() or 0, doing="optimize it")
         self._shard.optimize()
 
     def size_bytes(self) -> int | None:
@@ -457,6 +606,37 @@ def _qdrant_client(url: str, api_key: str | None) -> Any:
         return _MEMORY_CLIENT[0]
 
 
+def set_aside(path: Path) -> Path | None:
+    """Rename an embedded collection folder to `<name>.damaged-<UTC time>` (never delete it); None if absent.
+
+    Refuses a folder another process has open (the engine's lock), so a live index is never moved.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    key = str(path.resolve())
+    with _OPEN_LOCK:
+        if key in _OPEN_SHARDS:
+            raise StoreError(f"The index at {path} is open in this process; close it before rebuilding it.")
+    if (path / "edge_config.json").exists() and not _lock_free(path):
+        raise StoreError(f"The index at {path} is in use by another mcrsearch process; wait for it to finish.")
+    target = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}")
+    os.replace(path, target)
+    return target
+
+
+def _lock_free(path: Path) -> bool:
+    """Whether no other process holds the index's engine lock (a damaged index counts as free)."""
+    try:
+        backend = EdgeBackend(path, create=False)
+    except DamagedStoreError:
+        return True
+    except StoreError as exc:
+        return "in use" not in str(exc)
+    backend.close()
+    return True
+
+
 # ----------------------------------------------------------------------------- the store
 
 class Store:
@@ -469,14 +649,21 @@ class Store:
 
     # -- opening
     @classmethod
-    def open(cls, settings: "Settings", create: bool = False) -> "Store":
-        """The store the settings point at: a Qdrant server when `qdrant_url` is set, else embedded."""
+    def open(cls, settings: "Settings", create: bool = False, rebuild: bool = False) -> "Store":
+        """The store the settings point at: a Qdrant server when `qdrant_url` is set, else embedded.
+
+        `rebuild` (embedded, with `create`): move the collection's folder aside (damaged or not, never
+        deleted) and start an empty one, to be filled again from the files, which are the source of truth.
+        """
+        if rebuild and not settings.qdrant_url:
+            set_aside(Path(settings.index_dir) / settings.collection)
         if settings.qdrant_url:
             client = _qdrant_client(settings.qdrant_url, settings.qdrant_api_key)
             backend: Backend = ClientBackend(client, settings.collection, settings.shard_number,
                                              settings.replication_factor, location=settings.qdrant_url)
         else:
-            backend = EdgeBackend(Path(settings.index_dir) / settings.collection, create=create)
+            backend = EdgeBackend(Path(settings.index_dir) / settings.collection, create=create,
+                                  reserve_bytes=int(settings.min_free_disk_mb * 2**20))
         store = cls(backend, settings.collection)
         if not create and not backend.exists():
             raise StoreError(f"There is no index '{settings.collection}' at {backend.location}; "
@@ -540,6 +727,10 @@ class Store:
 
     def check_space(self, name: str, fingerprint: str | None) -> SpaceRecord:
         spaces = self.spaces()
+        if not spaces and isinstance(self.backend, EdgeBackend) and self.backend.exists() \
+                and self.backend.vector_names():
+            # created with vectors but no metadata point: its files lost it (or its first run died at once)
+            raise self.backend.fault(Exception("it holds no mcrsearch metadata"))
         if name not in spaces:
             known = ", ".join(sorted(spaces)) or "none"
             raise SpaceMismatchError(f"Collection '{self.collection}' has no vectors in space '{name}' "

@@ -28,6 +28,10 @@ class MCR:
     modalities: tuple[Modality, Modality]
     family: str                                          # `mcrsearch.encoders.create_encoder` family
     artifacts: Mapping[str, str] = field(default_factory=dict)   # builder keyword -> weights artifact name
+    # Builder keywords whose artifacts only the shared (base) modality needs, and the builder switch that turns
+    # that modality off: a leaf route (CLAP audio into CLIP space) needs neither the tokenizer nor the switch on.
+    shared_only_artifacts: frozenset[str] = frozenset()
+    shared_only_switch: str = ""
 
     def other(self, modality: Modality) -> Modality:
         """The modality of this MCR that is not `modality`."""
@@ -38,7 +42,8 @@ class MCR:
 MCRS: Mapping[str, MCR] = MappingProxyType({m.name: m for m in (
     MCR("clip", (Modality.IMAGE, Modality.TEXT), "openclip", {"checkpoint": "clip-vit-b-32-openai"}),
     MCR("clap", (Modality.AUDIO, Modality.TEXT), "clap",
-        {"checkpoint": "clap-630k-fusion-best", "tokenizer_dir": "roberta-base-tokenizer"}),
+        {"checkpoint": "clap-630k-fusion-best", "tokenizer_dir": "roberta-base-tokenizer"},
+        shared_only_artifacts=frozenset({"tokenizer_dir"}), shared_only_switch="text"),
     MCR("ulip", (Modality.POINTS, Modality.IMAGE), "ulip2", {"checkpoint": "ulip2-pointbert"}),
 )})
 BASE = "clip"

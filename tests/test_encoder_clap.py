@@ -14,7 +14,7 @@ from media_fixtures import write_audio
 from mcrsearch.encoders import create_encoder
 from mcrsearch.encoders._clap_audio import WINDOW, third_centres
 from mcrsearch.encoders._clap_tokenizer import load_tokenizer, write_byte_level_tokenizer
-from mcrsearch.errors import MediaError, WeightsInvalidError, WeightsMissingError
+from mcrsearch.errors import ConfigError, MediaError, WeightsInvalidError, WeightsMissingError
 from mcrsearch.media import AudioClip, decode
 from mcrsearch.modality import Modality
 
@@ -195,3 +195,15 @@ def test_full_size_checkpoint_path(tmp_path, single_thread):
     clip = _noise(12.0, 44_100, 7)
     np.testing.assert_allclose(loaded.encode("audio", [clip]), full.encode("audio", [clip]), atol=1e-5)
     np.testing.assert_allclose(loaded.encode("text", CAPTIONS), full.encode("text", CAPTIONS), atol=1e-5)
+
+
+def test_audio_only_encoder_needs_no_tokenizer_and_gives_the_same_audio_vectors(tiny, clips, tmp_path):
+    """No released space embeds text with CLAP, so their CLAP encoders must not demand roberta-base files."""
+    audio_only = create_encoder("clap", config="tiny", random_init=True, text=False,
+                                tokenizer_dir=tmp_path / "absent")        # never read
+    assert audio_only.modalities == (Modality.AUDIO,)
+    assert audio_only.fingerprint == tiny.fingerprint
+    clip = clips["short_48k"]
+    np.testing.assert_allclose(audio_only.encode("audio", [clip]), tiny.encode("audio", [clip]), atol=1e-6)
+    with pytest.raises(ConfigError, match="does not embed text"):
+        audio_only.encode("text", ["a dog barks"])

@@ -89,22 +89,56 @@ def test_point_order_of_the_file_is_what_counts_not_the_batch(tiny):
     np.testing.assert_allclose(v1, v2, atol=1e-5)
 
 
-def test_prepare_points_resamples_deterministically():
+def test_prepare_points_subsamples_large_and_never_tiles():
     big = np.random.default_rng(0).normal(size=(12_345, 6)).astype(np.float64)
     a, b = prepare_points(big, 10_000), prepare_points(big, 10_000)
     assert a.shape == (10_000, 3) and a.dtype == np.float32
     np.testing.assert_array_equal(a, b)
+    assert len(np.unique(a, axis=0)) == 10_000                 # a subset: no point twice
     exact = big[:10_000, :3].astype(np.float32)
     np.testing.assert_array_equal(prepare_points(exact, 10_000), exact)   # demo files (10k) pass unchanged
-    small = prepare_points(big[:300], 1000)
-    assert small.shape == (1000, 3)
-    np.testing.assert_array_equal(small[300:600], small[:300])
+    mid = big[:1_024, :3].astype(np.float32)
+    np.testing.assert_array_equal(prepare_points(mid, 10_000, 32), mid)   # fed as they are, not tiled
+    small = prepare_points(big[:20], 10_000, 32)                # below one KNN group: filled to one group
+    assert small.shape == (32, 3)
+    np.testing.assert_array_equal(small[20:], small[:12])
     with pytest.raises(MediaError):
         prepare_points(np.zeros((0, 3)), 10)
     with pytest.raises(MediaError):
         prepare_points(np.array([[0.0, np.nan, 1.0]]), 10)
     with pytest.raises(MediaError):
         prepare_points(np.zeros((5, 2)), 10)
+
+
+def test_clouds_of_different_sizes_in_one_batch_match_alone(tiny):
+    clouds = _clouds(3)          # 700, 737, 774 points: each its own forward, none padded to another
+    together = tiny.encode("3d", clouds)
+    alone = np.concatenate([tiny.encode("3d", [c]) for c in clouds])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_same_object_at_two_scales_and_offsets_gives_the_same_vector(tiny, tmp_path):
+    """A scan in millimetres and in metres, anywhere in space: one object, one vector (issue 15)."""
+    from mcrsearch.media import decode
+
+    obj = _clouds(1, points=12_000)[0] * np.float32([1.0, 0.5, 0.3])
+    vectors = []
+    for scale, offset in ((1.0, (0, 0, 0)), (1000.0, (0, 0, 0)), (0.01, (5, -3, 2)), (250.0, (-4e3, 1e3, 7e2))):
+        path = tmp_path / f"obj_{scale:g}.npy"
+        np.save(path, (obj.astype(np.float64) * scale + np.float64(offset)))
+        vectors.append(tiny.encode("3d", [decode(path)[1]])[0])
+    for v in vectors[1:]:
+        assert float(v @ vectors[0]) > 0.9999
+    other = tiny.encode("3d", [decode_array(tmp_path, _clouds(1, points=12_000, seed=9)[0])])[0]
+    assert float(other @ vectors[0]) < float(vectors[1] @ vectors[0])
+
+
+def decode_array(folder, arr: np.ndarray) -> np.ndarray:
+    from mcrsearch.media import decode
+
+    path = folder / "other.npy"
+    np.save(path, arr)
+    return decode(path)[1]
 
 
 def test_fps_and_knn():

@@ -27,6 +27,8 @@ def index(
                                       metavar="ADDRESS"),
     no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+    rebuild: bool = typer.Option(False, "--rebuild",
+                                 help="Move the collection aside (e.g. a damaged one) and build it again from the files."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
     from mcrsearch.commands.common import console, open_client, print_json, settings
@@ -36,9 +38,10 @@ def index(
                    max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
                    shard_number=shards, replication_factor=replicas)
     ray_address: str | bool | None = None if ray is None else (True if ray == "local" else ray)
-    with open_client(cfg, no_server or ray_address is not None) as client, Bars(disable=json_out) as bars:
+    with open_client(cfg, no_server or rebuild or ray_address is not None) as client, Bars(disable=json_out) as bars:
         track = bars.tracker("indexing")
-        report = client.index(path, space=space, progress=lambda p: track(p.done, p.total), ray=ray_address)
+        report = client.index(path, space=space, progress=lambda p: track(p.done, p.total), ray=ray_address,
+                              rebuild=rebuild)
     if json_out:
         print_json(report.to_dict())
         return

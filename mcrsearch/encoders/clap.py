@@ -2,7 +2,8 @@
 
 Weights come from `630k-fusion-best.pt` (artifact `clap-630k-fusion-best`), loaded weights-only by us,
 never by laion_clap's `load_ckpt` (full pickle). Text needs the roberta-base tokenizer files, their own
-artifact. A tiny random configuration ("tiny") goes through the same CLAP_Module construction, audio
+artifact, only when text is embedded with CLAP (`text=True`): no released search space does (text goes
+through CLIP), so their CLAP encoders are built audio-only and need only the checkpoint. A tiny random configuration ("tiny") goes through the same CLAP_Module construction, audio
 preprocessing and tokenizer class for tests.
 
 Audio follows the released preprocessing (see `_clap_audio`), except that clips over 10 s take fixed fusion
@@ -46,6 +47,8 @@ class CLAPEncoder(Encoder):
         self.features = features
         self.dim = int(model.joint_embed_shape)
         self.batch_size = batch_size
+        if tokenizer is None:                 # built audio-only: no tokenizer files were needed
+            self.modalities = (Modality.AUDIO,)
 
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         return self._audio(batch) if modality is Modality.AUDIO else self._text(batch)
@@ -66,6 +69,9 @@ class CLAPEncoder(Encoder):
         return self.model.audio_projection(embedding)
 
     def _text(self, texts: list[Any]) -> Any:
+        if self.tokenizer is None:
+            raise ConfigError("This CLAP encoder was built for audio only (text=False); build it with the "
+                              "roberta-base tokenizer to embed text.")
         for t in texts:
             if not isinstance(t, str):
                 raise ConfigError(f"CLAP text input must be str, got {type(t).__name__}.")
@@ -77,9 +83,11 @@ def build(config: str = FULL_CONFIG, checkpoint: str | Path | None = None, token
           device: Any = "cpu", random_init: bool = False, **overrides: Any) -> CLAPEncoder:
     """Build the CLAP encoder: real weights from `checkpoint` + `tokenizer_dir`, or seeded random weights.
 
-    Accepted overrides: `batch_size` (0 = sized for the device) and `seed` (random weights only).
+    Accepted overrides: `batch_size` (0 = sized for the device), `seed` (random weights only) and `text`
+    (default True; False builds an audio-only encoder that needs no tokenizer files, same audio vectors).
     """
     batch_size = int(overrides.pop("batch_size", 0) or 0)
+    text = bool(overrides.pop("text", True))
     seed = int(overrides.pop("seed", DEFAULT_SEED))
     if overrides:
         raise ConfigError(f"Unknown CLAP option(s): {', '.join(sorted(overrides))}.")
@@ -95,17 +103,20 @@ def build(config: str = FULL_CONFIG, checkpoint: str | Path | None = None, token
     from mcrsearch.device import pick_device
 
     vocab = TINY_ROBERTA["vocab_size"] if tiny else ROBERTA_BASE_VOCAB
-    if tokenizer_dir is None and tiny:
-        tokenizer = byte_level_tokenizer()
-    elif tokenizer_dir is None and random_init:
+    if tokenizer_dir is None and (tiny or random_init):
         tokenizer = byte_level_tokenizer()   # random text weights: any valid byte-level ids will do
-    else:
+    elif text:
         tokenizer = load_tokenizer(tokenizer_dir, vocab)
+    else:
+        tokenizer = None                     # the text tower is built from its config, never run
     dev = pick_device(device) if isinstance(device, str) else device
-    model, model_cfg = construct_clap(tokenizer, tiny=tiny, device="cpu", seed=seed)
+    model, model_cfg = construct_clap(tokenizer or byte_level_tokenizer(), tiny=tiny, device="cpu", seed=seed)
     weights_id = load_weights(model, ckpt_path, load_clap_checkpoint)
     model = model.to(dev).eval()
-    recorded = {"model": FULL_CONFIG, "name": config, "fusion": True, "tokenizer_vocab": len(tokenizer),
+    # The vocabulary the text tower has, with or without the tokenizer loaded: audio vectors and so the
+    # fingerprint do not depend on whether text was enabled.
+    recorded = {"model": FULL_CONFIG, "name": config, "fusion": True,
+                "tokenizer_vocab": len(tokenizer) if tokenizer is not None else vocab,
                 "long_clip_policy": "fusion-centre-crops"}
     return CLAPEncoder(model, tokenizer, FusionFeatures(model_cfg["audio_cfg"]), recorded, weights_id, dev,
                        batch_size)

@@ -10,8 +10,11 @@ Parameter names and shapes equal the early `pointbert_ULIP-2.pt` (SLIP-based, 51
 
 Input points: the released inference (C-MCR/Ex-MCR `trunks.py`) feeds the demo clouds' `xyz` as they are,
 10,000 points (the ULIP config file says `npoints: 8192`, but that only drives its training data loader).
-We resample every cloud deterministically to `npoints` (default 10,000, so the demo files pass unchanged):
-larger clouds keep a fixed pseudo-random subset (seed 0, original order), smaller ones are tiled.
+Clouds reach the model as the authors fed them, without duplicated points: above `npoints` (10,000) a
+fixed random subset (`media.subsample_points`, which file decoding has already applied); from `group_size`
+(32) points up, every point as it is (tiling a 1,024-point cloud to 10,000 would leave 4 distinct points
+in a 32-neighbour group); below one group's size, the cloud is repeated to fill one group, the least
+padding that lets the KNN grouping run at all. Clouds of different sizes are run in separate batches.
 """
 
 from __future__ import annotations
@@ -238,8 +241,11 @@ def verify_checkpoint_state(state: Mapping[str, Any], source: str) -> None:
 
 # --------------------------------------------------------------------------- the Encoder
 
-def prepare_points(cloud: Any, npoints: int) -> np.ndarray:
-    """(N, >=3) array -> (npoints, 3) float32: xyz as is, deterministic subset or tiling."""
+def prepare_points(cloud: Any, npoints: int, min_points: int = 1) -> np.ndarray:
+    """(N, >=3) array -> (M, 3) float32 xyz: at most `npoints` (fixed subset), at least `min_points`
+    (a cloud smaller than one KNN group is repeated whole until it fills one); otherwise unchanged."""
+    from mcrsearch.media import subsample_points
+
     arr = np.asarray(cloud)
     if arr.ndim != 2 or arr.shape[1] < 3:
         raise MediaError("<point cloud>", f"expected an (N, 3) array of points, got shape {arr.shape}")
@@ -249,11 +255,9 @@ def prepare_points(cloud: Any, npoints: int) -> np.ndarray:
         raise MediaError("<point cloud>", "the point cloud has no points")
     if not np.isfinite(xyz).all():
         raise MediaError("<point cloud>", "the point cloud has NaN or infinite coordinates")
-    if n > npoints:
-        keep = np.sort(np.random.default_rng(0).choice(n, npoints, replace=False))
-        xyz = xyz[keep]
-    elif n < npoints:
-        xyz = xyz[np.arange(npoints) % n]
+    xyz = subsample_points(xyz, npoints)
+    if n < min_points:
+        xyz = xyz[np.arange(min_points) % n]
     return np.ascontiguousarray(xyz)
 
 
@@ -263,17 +267,30 @@ class ULIPEncoder(Encoder):
     family = "ulip2"
     modalities = (Modality.POINTS,)
 
+    # Part of the fingerprint: vectors made before clouds were normalised and fed untiled (issue 15) came
+    # from other inputs, so a collection holding them is refused instead of silently mixed.
+    INPUT_POLICY = "ulip-normalised, subset above npoints, untiled/1"
+
     def __init__(self, model: PointBERT, config: Mapping[str, Any], weights_id: str, device: Any = "cpu",
                  batch_size: int = 0) -> None:
-        super().__init__(config, weights_id, device)
+        super().__init__({**config, "input_policy": self.INPUT_POLICY}, weights_id, device)
         self.model = model.to(device).eval()
         self.dim = int(config["embed_dim"])
         self.npoints = int(config["npoints"])
+        self.min_points = int(config["group_size"])      # the KNN grouping needs one group's worth
         self.batch_size = batch_size
 
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
-        xyz = torch.from_numpy(np.stack([prepare_points(c, self.npoints) for c in batch])).to(self.device)
-        return self.model(xyz)
+        clouds = [prepare_points(c, self.npoints, self.min_points) for c in batch]
+        by_size: dict[int, list[int]] = {}
+        for i, c in enumerate(clouds):
+            by_size.setdefault(len(c), []).append(i)
+        out: list[Any] = [None] * len(clouds)
+        for rows in by_size.values():     # one forward per cloud size: no cloud is padded to another's
+            xyz = torch.from_numpy(np.stack([clouds[i] for i in rows])).to(self.device)
+            for i, vec in zip(rows, self.model(xyz)):
+                out[i] = vec
+        return torch.stack(out)
 
 
 def resolve_config(config: str | Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,15 +26,8 @@ from mcrsearch.benchmark.files import all_files, find_one, index_by_stem, locate
 from mcrsearch.benchmark.templates import POINT_CLOUD_TEMPLATES
 from mcrsearch.media import _Refused as RefusedPickle
 from mcrsearch.media import restricted_unpickle
+from mcrsearch.media import prepare_cloud as normalize_points   # the one normalisation of every 3D input
 from mcrsearch.modality import IMAGE_EXTENSIONS, MESH_EXTENSIONS, POINT_EXTENSIONS, Modality
-
-
-def normalize_points(xyz: np.ndarray) -> np.ndarray:
-    """Centre at the centroid and scale into the unit sphere (the ModelNet40 protocol's pc_normalize)."""
-    pts = np.asarray(xyz, dtype=np.float32)[:, :3]
-    pts = pts - pts.mean(axis=0, keepdims=True)
-    radius = float(np.sqrt((pts ** 2).sum(axis=1)).max()) if len(pts) else 0.0
-    return (pts / radius if radius > 0 else pts).astype(np.float32)
 
 
 def _const(value: np.ndarray) -> Callable[[], Any]:
