@@ -75,12 +75,16 @@ class RemoteClient:
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
-              cancel: Callable[[], bool] | None = None, ray: Any = None) -> "IndexReport":
+              cancel: Callable[[], bool] | None = None, ray: Any = None, rebuild: bool = False) -> "IndexReport":
         """Run the folder as a job in the server, follow its progress, return its report.
 
-        Interrupted (Ctrl-C), the job is cancelled in the server too.
+        Interrupted (Ctrl-C), the job is cancelled in the server too. Ray and rebuilds run on the direct path.
         """
         from indexer.report import Failure, IndexProgress, IndexReport
+        from mcrsearch.errors import ConfigError
+
+        if ray or rebuild:
+            raise ConfigError("Stop `mcrsearch serve` first: a rebuild or a Ray run needs the collection itself.")
 
         job = self._call("POST", "/api/jobs", json={"path": os.path.abspath(Path(path).expanduser()),
                                                     "space": space})
