@@ -114,10 +114,10 @@ def _in_scope(stored_path: str, root: Path) -> bool:
     return stored_path == r or stored_path.startswith(r.rstrip(os.sep) + os.sep)
 
 
-def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
-         report: IndexReport, progress: bool, on_batch: Callable[[int], None] | None) -> None:
-    from mcrsearch.device import default_batch_size
-
+def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
+             report: IndexReport) -> list[tuple[ScannedFile, Record | None]]:
+    """Delete what left disk, count unchanged files, report what this space cannot take; return the
+    files to read, each with its stored record (None: new). Shared by the local and the Ray indexer."""
     stored = {r.payload.get("path"): r for r in store.scroll(fields=STATE_FIELDS)
               if _in_scope(str(r.payload.get("path", "")), root)}
     on_disk = {f.path for f in files}
@@ -143,7 +143,14 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                                                  "store; rename the file"))
         else:
             todo.append((f, old))
+    return todo
 
+
+def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
+         report: IndexReport, progress: bool, on_batch: Callable[[int], None] | None) -> None:
+    from mcrsearch.device import default_batch_size
+
+    todo = plan_run(root, files, sp, store, report)
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
     batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
@@ -179,8 +186,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
     for f, old, outcome in _prepared(todo, prepare, workers, window):
         if isinstance(outcome, BaseException):
-            reason = outcome.reason if isinstance(outcome, MediaError) else f"{type(outcome).__name__}: {outcome}"
-            _fail(report, store, f, old, reason)
+            _fail(report, store, f, old, failure_reason(outcome))
             bar.advance(1)
             continue
         kind, data = outcome
@@ -191,7 +197,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             continue
         modality = data[1]
         if modality not in pending:
-            _fail(report, store, f, old, f"decoded as {modality.value}, which space '{sp.name}' cannot embed")
+            _fail(report, store, f, old, unembeddable_reason(modality, sp.name))
             bar.advance(1)
             continue
         pending[modality].append((f, old, data))
@@ -201,13 +207,27 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         flush(modality)
     bar.close()
 
-    # Always (not only when this run changed something): a previous run may have been killed after its
-    # last upsert but before these steps. Both are cheap when there is nothing to do, and calibration is a
-    # pure function of the stored points, so the end state equals a clean run's.
+    finish_run(store, sp)
+
+
+def finish_run(store: Store, sp: "Space") -> None:
+    """Calibrate and optimize: always (not only when this run changed something), since a previous run may
+    have been killed after its last upsert but before these steps. Both are cheap when there is nothing to do,
+    and calibration is a pure function of the stored points, so the end state equals a clean run's."""
     from mcrsearch.search import compute_calibration
 
     store.set_calibration(sp.name, compute_calibration(store, sp.name))
     store.optimize()
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason reported for a file whose read, hash or decode raised `exc`."""
+    return exc.reason if isinstance(exc, MediaError) else f"{type(exc).__name__}: {exc}"
+
+
+def unembeddable_reason(modality: Modality, space_name: str) -> str:
+    """The reason reported for a file whose content decoded as a modality the space cannot embed."""
+    return f"decoded as {modality.value}, which space '{space_name}' cannot embed"
 
 
 def _storable_name(path: str) -> bool:

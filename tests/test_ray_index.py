@@ -1,0 +1,132 @@
+"""Indexing on a local Ray cluster gives the local indexer's collection: points, vectors, failures, and
+after an interrupted run, a rerun's state equals a clean run's."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+pytest.importorskip("ray.data")
+
+import test_indexer_helpers as H  # noqa: E402
+from indexer import index_path  # noqa: E402
+from indexer.ray_index import index_path_ray  # noqa: E402
+from mcrsearch.config import load_settings  # noqa: E402
+from mcrsearch.store import Store  # noqa: E402
+
+TESTS = Path(__file__).parent
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One local Ray for the module; its workers import this tree and the test helpers (the tiny space's
+    encoder class is pickled by reference to them)."""
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS.parent), str(TESTS)] + ([before] if before else []))
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+    if before is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = before
+
+
+def _settings(home: Path, **kw):
+    return load_settings(home=home, device="cpu", **kw)
+
+
+def _state(settings) -> tuple[dict[str, tuple], dict[str, np.ndarray], dict]:
+    """(id -> payload state fields, id -> vector, calibration) of the whole collection."""
+    with Store.open(settings) as store:
+        payloads, vectors = {}, {}
+        for r in store.scroll(with_vectors=True):
+            payloads[r.id] = tuple(sorted((k, str(v)) for k, v in r.payload.items()))
+            vectors[r.id] = r.vectors["tiny"]
+        calibration = store.spaces()["tiny"].calibration
+    return payloads, vectors, calibration
+
+
+def _assert_same(a, b) -> None:
+    (pa, va, ca), (pb, vb, cb) = a, b
+    assert pa == pb, "same points with the same payloads"
+    for pid in va:
+        np.testing.assert_allclose(va[pid], vb[pid], atol=1e-6)
+    assert ca.keys() == cb.keys()
+    for key in ca:
+        np.testing.assert_allclose(ca[key], cb[key], atol=1e-5)
+
+
+def _failures(report) -> list[tuple[str, str]]:
+    return sorted((f.path, f.reason) for f in report.failed)
+
+
+def test_same_points_vectors_and_failures_as_local(tmp_path):
+    from media_fixtures import write_bad_corpus
+
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus / "good", per_class=2)
+    write_bad_corpus(corpus / "bad")
+    (corpus / "good" / "text" / "mislabelled.png").write_text("a red thing")   # decodes as text, if at all
+    local, on_ray = _settings(tmp_path / "local", max_file_mb=1.0), _settings(tmp_path / "ray", max_file_mb=1.0)
+
+    want = index_path(corpus, local, space="tiny", progress=False)
+    got = index_path_ray(corpus, on_ray, space=H.build_tiny())
+    assert (got.indexed, got.unchanged, got.removed) == (want.indexed, want.unchanged, want.removed)
+    assert want.indexed == 24 and len(want.failed) > 5
+    assert _failures(got) == _failures(want), "bad files reported exactly as the local indexer reports them"
+    _assert_same(_state(on_ray), _state(local))
+
+    # Incremental: a change, a deletion, an addition; unchanged files cost nothing on either path.
+    (corpus / "good" / "text" / "red_0.txt").write_text("a blue thing high")
+    next((corpus / "good" / "audio").glob("*.wav")).unlink()
+    H.write_item(corpus / "good" / "image", "image", 1, 7)
+    want = index_path(corpus, local, space="tiny", progress=False)
+    got = index_path_ray(corpus, on_ray, space=H.build_tiny())
+    assert (got.indexed, got.unchanged, got.removed) == (want.indexed, want.unchanged, want.removed) == (2, 22, 1)
+    assert _failures(got) == _failures(want)
+    _assert_same(_state(on_ray), _state(local))
+
+
+def test_interrupted_run_then_rerun_equals_clean_run(tmp_path):
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus, per_class=3)                      # 36 files
+    settings = _settings(tmp_path / "home", batch_size=4)    # the driver writes 4 points at a time
+
+    class Interrupted(Exception):
+        pass
+
+    def stop_after_two(indexed: int) -> None:
+        if indexed >= 8:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        index_path_ray(corpus, settings, space=H.build_tiny(), on_batch=stop_after_two)
+    with Store.open(settings) as store:
+        assert 0 < store.count() < 36, "the run stopped mid-way with some points written"
+
+    seen = []
+    report = index_path_ray(corpus, settings, space=H.build_tiny(), progress=lambda done, total: seen.append(
+        (done, total)))
+    assert report.failed == [] and report.indexed + report.unchanged == 36 and report.unchanged >= 8
+    assert seen and seen[-1] == (36, 36)
+    clean = _settings(tmp_path / "clean")
+    index_path(corpus, clean, space="tiny", progress=False)
+    _assert_same(_state(settings), _state(clean))
+
+
+def test_space_by_name_is_built_in_each_actor(tmp_path):
+    """A registered name travels instead of the encoders: each actor builds the space itself."""
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus, per_class=1)
+    settings = _settings(tmp_path / "home")
+    ray.get(ray.remote(lambda: __import__("test_indexer_helpers") and None).remote())   # workers can import it
+    report = index_path_ray(corpus, settings, space="tiny")
+    assert report.indexed == 12 and report.failed == []
+    clean = _settings(tmp_path / "clean")
+    index_path(corpus, clean, space="tiny", progress=False)
+    _assert_same(_state(settings), _state(clean))
