@@ -27,13 +27,19 @@ def local_ray():
     encoder class is pickled by reference to them)."""
     before = os.environ.get("PYTHONPATH")
     os.environ["PYTHONPATH"] = os.pathsep.join([str(TESTS.parent), str(TESTS)] + ([before] if before else []))
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
+             runtime_env={"worker_process_setup_hook": "test_ray_index.register_tiny"})
     yield
     ray.shutdown()
     if before is None:
         os.environ.pop("PYTHONPATH", None)
     else:
         os.environ["PYTHONPATH"] = before
+
+
+def register_tiny() -> None:
+    """Run in each Ray worker at start: the helpers module registers the 'tiny' space, as a plugin would."""
+    import test_indexer_helpers  # noqa: F401
 
 
 def _settings(home: Path, **kw):
@@ -124,7 +130,6 @@ def test_space_by_name_is_built_in_each_actor(tmp_path):
     corpus = tmp_path / "corpus"
     H.write_corpus(corpus, per_class=1)
     settings = _settings(tmp_path / "home")
-    ray.get(ray.remote(lambda: __import__("test_indexer_helpers") and None).remote())   # workers can import it
     report = index_path_ray(corpus, settings, space="tiny")
     assert report.indexed == 12 and report.failed == []
     clean = _settings(tmp_path / "clean")
