@@ -135,3 +135,58 @@ def test_space_by_name_is_built_in_each_actor(tmp_path):
     clean = _settings(tmp_path / "clean")
     index_path(corpus, clean, space="tiny", progress=False)
     _assert_same(_state(settings), _state(clean))
+
+
+def test_actor_writes_points_itself_when_the_store_is_a_server(tmp_path):
+    """With a Qdrant URL the actors write their points (here: the actor class run in-process against
+    qdrant-client's in-memory server API); only status rows go back, and the points equal a local run's."""
+    from qdrant_client import QdrantClient
+
+    from indexer import scan
+    from indexer.ray_index import EmbedActor, _rows
+    from mcrsearch.store import ClientBackend
+
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus, per_class=1)
+    (corpus / "broken.png").write_bytes(b"not an image")
+    sp = H.build_tiny()
+    server = Store(ClientBackend(QdrantClient(":memory:"), "c", location=":memory:"), "c")
+    server.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
+    actor = EmbedActor(sp, sp.name, _settings(tmp_path / "home"), write=False)
+    actor.store = server
+    rows = _rows([(f, None) for f in scan(corpus)])
+    out = actor({k: np.array([r[k] for r in rows], dtype=object) for k in rows[0]})
+    kinds = dict(zip(out["path"], out["kind"]))
+    assert kinds.pop(str(corpus / "broken.png")) == "fail" and set(kinds.values()) == {"written"}
+
+    local = _settings(tmp_path / "local")
+    index_path(corpus, local, space="tiny", progress=False)
+    with Store.open(local) as store:
+        want = {r.id: r for r in store.scroll(with_vectors=True)}
+    got = {r.id: r for r in server.scroll(with_vectors=True)}
+    assert got.keys() == want.keys() and len(got) == 12
+    for pid, r in got.items():
+        assert r.payload == want[pid].payload
+        np.testing.assert_allclose(r.vectors["tiny"], want[pid].vectors["tiny"], atol=1e-6)
+
+
+@pytest.mark.skipif(not os.environ.get("MCRSEARCH_QDRANT_URL"), reason="set MCRSEARCH_QDRANT_URL to run")
+def test_ray_into_a_qdrant_server_equals_local_into_it(tmp_path):
+    import uuid
+
+    from qdrant_client import QdrantClient
+
+    url, key = os.environ["MCRSEARCH_QDRANT_URL"], os.environ.get("MCRSEARCH_QDRANT_API_KEY")
+    corpus = tmp_path / "corpus"
+    H.write_corpus(corpus, per_class=1)
+    names = [f"mcrsearch-ray-{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    on_ray, local = (_settings(tmp_path / n, qdrant_url=url, qdrant_api_key=key, collection=n) for n in names)
+    try:
+        report = index_path_ray(corpus, on_ray, space=H.build_tiny())
+        assert report.indexed == 12 and report.failed == []
+        index_path(corpus, local, space="tiny", progress=False)
+        _assert_same(_state(on_ray), _state(local))
+    finally:
+        client = QdrantClient(url=url, api_key=key)
+        for n in names:
+            client.delete_collection(n)
