@@ -29,7 +29,7 @@ from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store
 
-from indexer.pipeline import (_embed, _fail, _prepare, failure_reason, finish_run, new_point, plan_run,
+from indexer.pipeline import (_embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point, plan_run,
                               resolve_space, unembeddable_reason)
 from indexer.report import IndexReport
 from indexer.scan import ScannedFile, scan
@@ -114,13 +114,14 @@ def _rows(todo: list[tuple[ScannedFile, Record | None]]) -> list[dict[str, Any]]
             for f, old in todo]
 
 
-def _resources(ray) -> tuple[int, float, float]:
-    """(actors, GPUs per actor, CPUs per actor): one actor per GPU when the cluster has any."""
+def _resources(ray) -> tuple[int, float, int]:
+    """(actors, GPUs per actor, CPUs per actor): one actor per GPU with the cluster's CPUs shared among
+    them for decoding (as the local indexer decodes in threads beside a GPU), else one actor per CPU."""
     total = ray.cluster_resources()
-    gpus = int(total.get("GPU", 0))
+    gpus, cpus = int(total.get("GPU", 0)), int(total.get("CPU", 1))
     if gpus:
-        return gpus, 1.0, 1.0
-    return max(1, int(total.get("CPU", 1))), 0.0, 1.0
+        return gpus, 1.0, max(1, cpus // gpus - 1)      # a core per node stays for Ray and the driver
+    return max(1, cpus), 0.0, 1
 
 
 def _embed_on_ray(ray, todo, sp: "Space", shipped: "Space | None", settings: "Settings", store: Store,
@@ -137,7 +138,8 @@ def _embed_on_ray(ray, todo, sp: "Space", shipped: "Space | None", settings: "Se
     ds = ray.data.from_items(_rows(todo), override_num_blocks=max(1, -(-len(todo) // ROWS_PER_TASK))).map_batches(
         EmbedActor, batch_size=ROWS_PER_TASK, batch_format="numpy",
         compute=ray.data.ActorPoolStrategy(size=n), num_gpus=gpus, num_cpus=cpus,
-        fn_constructor_kwargs={"space": shipped, "space_name": sp.name, "settings": settings, "write": direct})
+        fn_constructor_kwargs={"space": shipped, "space_name": sp.name, "settings": settings, "write": direct,
+                               "decode_threads": cpus if gpus else 0})
     known = {f.path: (f, old) for f, old in todo}
     writer = _Writer(sp, store, report, settings.batch_size or 256, tell, on_batch)
     for row in _rows_of(ds.iter_batches(batch_size=None, batch_format="numpy")):
@@ -202,7 +204,8 @@ class EmbedActor:
     the mtime moved) or 'fail' (with the reason the local indexer would give).
     """
 
-    def __init__(self, space: Any, space_name: str, settings: "Settings", write: bool) -> None:
+    def __init__(self, space: Any, space_name: str, settings: "Settings", write: bool,
+                 decode_threads: int = 0) -> None:
         if space is not None:
             self.sp = space
         else:
@@ -211,22 +214,25 @@ class EmbedActor:
             self.sp = create_space(space_name, settings)
         self.max_bytes = int(settings.max_file_mb * 2**20)
         self.store = Store.open(settings) if write else None
+        self.decode_threads = decode_threads       # beside a GPU, decode in threads while it computes
 
     def __call__(self, batch: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         sp = self.sp
         n = len(batch["path"])
         out: list[dict[str, Any]] = []
         pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {}
-        for i in range(n):
-            f = ScannedFile(str(batch["path"][i]), Modality.parse(str(batch["modality"][i])),
-                            int(batch["size"][i]), int(batch["mtime_ns"][i]))
-            old_state = str(batch["old"][i])
-            old = Record("", json.loads(old_state)) if old_state else None
-            try:
-                kind, data = _prepare(f, old, sp.name, self.max_bytes, sp.mesh_points)
-            except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
-                out.append(_row(f.path, "fail", reason=failure_reason(exc)))
+        todo = [(ScannedFile(str(batch["path"][i]), Modality.parse(str(batch["modality"][i])),
+                             int(batch["size"][i]), int(batch["mtime_ns"][i])),
+                 Record("", json.loads(str(batch["old"][i]))) if str(batch["old"][i]) else None) for i in range(n)]
+
+        def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
+            return _prepare(f, old, sp.name, self.max_bytes, sp.mesh_points)
+
+        for f, old, outcome in _prepared(todo, prepare, self.decode_threads, max(n, 1)):
+            if isinstance(outcome, BaseException):
+                out.append(_row(f.path, "fail", reason=failure_reason(outcome)))
                 continue
+            kind, data = outcome
             if kind == "touch":
                 out.append(_row(f.path, "touch"))
             elif data[1] not in sp.modalities:

@@ -152,7 +152,7 @@ def test_actor_writes_points_itself_when_the_store_is_a_server(tmp_path):
     sp = H.build_tiny()
     server = Store(ClientBackend(QdrantClient(":memory:"), "c", location=":memory:"), "c")
     server.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
-    actor = EmbedActor(sp, sp.name, _settings(tmp_path / "home"), write=False)
+    actor = EmbedActor(sp, sp.name, _settings(tmp_path / "home"), write=False, decode_threads=2)   # as beside a GPU
     actor.store = server
     rows = _rows([(f, None) for f in scan(corpus)])
     out = actor({k: np.array([r[k] for r in rows], dtype=object) for k in rows[0]})
