@@ -14,6 +14,7 @@ import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -89,6 +90,16 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
     `space` is a Space, a registered space name, or None for the settings' choice. `on_batch` is called
     with the running count of embedded items after each upsert (tests and progress hooks).
     """
+    with run_context(path, settings, space, store) as (root, files, sp, store, report):
+        _run(root, files, sp, store, settings, report, progress, on_batch)
+    return report
+
+
+@contextmanager
+def run_context(path: str | Path, settings: "Settings", space: "Space | str | None",
+                store: Store | None) -> Iterator[tuple[Path, list[ScannedFile], "Space", Store, IndexReport]]:
+    """What every index run (local or on Ray) starts and ends with: the tree scanned, the store open (closed
+    after when opened here), the space resolved and registered, the report timed."""
     started = time.perf_counter()
     root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.exists():
@@ -100,13 +111,11 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
         sp = resolve_space(space, settings, store)
         report.space = sp.name
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
-        files = scan(root)
-        _run(root, files, sp, store, settings, report, progress, on_batch)
+        yield root, scan(root), sp, store, report
     finally:
         if own_store:
             store.close()
     report.seconds = time.perf_counter() - started
-    return report
 
 
 def _in_scope(stored_path: str, root: Path) -> bool:

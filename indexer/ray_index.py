@@ -18,8 +18,6 @@ their absolute paths, so on a multi-node cluster the tree must be mounted at the
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -30,9 +28,9 @@ from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store
 
 from indexer.pipeline import (_embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point, plan_run,
-                              resolve_space, unembeddable_reason)
+                              run_context, unembeddable_reason)
 from indexer.report import IndexReport
-from indexer.scan import ScannedFile, scan
+from indexer.scan import ScannedFile
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -73,32 +71,17 @@ def index_path_ray(path: str | Path, settings: "Settings", address: str | None =
         The IndexReport, with the same counts and failures a local run gives.
     """
     ray = _ray()
-    started = time.perf_counter()
-    root = Path(os.path.abspath(Path(path).expanduser()))
-    if not root.exists():
-        raise ConfigError(f"The path {root} does not exist.")
-    if address is not None or not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
-    own_store = store is None
-    store = store or Store.open(settings, create=True)
-    report = IndexReport(collection=store.collection, location=store.backend.location)
-    try:
-        sp = resolve_space(space, settings, store)
-        report.space = sp.name
-        store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
-        files = scan(root)
+    with run_context(path, settings, space, store) as (root, files, sp, store, report):
         todo = plan_run(root, files, sp, store, report)
         if todo:
             from mcrsearch.space import Space
 
+            if address is not None or not ray.is_initialized():
+                ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
             shipped = space if isinstance(space, Space) else None      # else each actor builds it by name
             _embed_on_ray(ray, todo, sp, shipped, settings, store, report, actors,
                           lambda: progress(_settled(report), len(files)) if progress else None, on_batch)
         finish_run(store, sp)
-    finally:
-        if own_store:
-            store.close()
-    report.seconds = time.perf_counter() - started
     return report
 
 
