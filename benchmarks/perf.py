@@ -597,16 +597,18 @@ def _provenance(results: dict) -> list[tuple[str, dict]]:
 
 def render(results: dict) -> str:
     """Markdown for every part measured so far; each part says which command produced it and when."""
-    from mcrsearch.store import (HNSW_EF_CONSTRUCT, HNSW_M, HNSW_PAYLOAD_M, INDEXED_FIELDS, INDEXING_THREADS,
-                                 OVERSAMPLING, QUANTILE, SEARCH_EF)
+    from mcrsearch.store import DEFAULT_SCHEMA, INDEXED_FIELDS, INDEXING_THREADS, OVERSAMPLING, QUANTILE, SEARCH_EF
 
+    schema = DEFAULT_SCHEMA
     lines = ["## Performance (index, re-index, query, ANN)", "",
              f"Machine: {platform.machine()} with {os.cpu_count()} CPU cores (shared with other jobs), Python "
-             f"{platform.python_version()}, CPU only. Embedded store: qdrant-edge-py, HNSW m={HNSW_M}, "
-             f"ef_construct={HNSW_EF_CONSTRUCT}, payload_m={HNSW_PAYLOAD_M} (per-modality links for filtered "
-             f"search), built with {INDEXING_THREADS} threads on int8 scalar-quantized vectors (quantile {QUANTILE}); "
-             f"search ef={SEARCH_EF}, the best {OVERSAMPLING:g} x k candidates rescored with the float vectors; keyword "
-             f"payload index on {'/'.join(INDEXED_FIELDS)}.", "",
+             f"{platform.python_version()}, CPU only. Embedded store: qdrant-edge-py, index schema "
+             f"'{_variant_name(schema)}': HNSW m={schema.m}, ef_construct={schema.ef_construct}, "
+             f"payload_m={schema.payload_m} (per-modality graphs for filtered search), built with {INDEXING_THREADS} "
+             f"threads on {'int8 scalar-quantized' if schema.quantization == 'int8' else 'float'} vectors "
+             f"(quantile {QUANTILE}); search ef={SEARCH_EF}, the best {OVERSAMPLING:g} x k candidates rescored with "
+             f"the float vectors; {'tenant ' if schema.tenant else ''}keyword payload index on "
+             f"{'/'.join(INDEXED_FIELDS)}.", "",
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in _provenance(results)), ""]
     if "indexing" in results:
@@ -688,8 +690,9 @@ def render(results: dict) -> str:
         lines += ["### Filtered vector search: recall@10 against exact search", "",
                   "Synthetic clustered unit vectors with a per-modality offset; queries are 'audio' vectors, the "
                   "filter keeps the '3d' quarter; exact = numpy brute force over the filtered set. Targets: "
-                  "recall@10 >= 0.99 at 100k, p50 <= 10 ms at 1M. Rows with search ef "
-                  f"{SEARCH_EF} and {OVERSAMPLING:g} x k rescored are the product's settings; other rows show the "
+                  "recall@10 >= 0.99 at 100k, p50 <= 10 ms at 1M. Rows of variant "
+                  f"'{_variant_name(schema)}' with search ef {SEARCH_EF} and {OVERSAMPLING:g} x k rescored are the "
+                  "product's settings; other rows show the "
                   "trade-off on the same index. `HNSW build s` is measured once per index: with `--store-dir` the "
                   "built index is kept and later runs on the same data reuse it (a 1M build is the better part of "
                   "an hour on 2 cores), so it can come from an earlier, possibly busier, run.", "",

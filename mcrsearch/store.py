@@ -193,6 +193,7 @@ class EdgeBackend(Backend):
     def __init__(self, path: Path, create: bool, schema: IndexSchema | None = None) -> None:
         self.path = Path(path)
         self.schema = schema or DEFAULT_SCHEMA       # used only when this backend creates the collection
+        self._has_global: bool | None = None
         self.location = str(self.path)
         self._shard = None
         if (self.path / "edge_config.json").exists():
@@ -236,7 +237,7 @@ class EdgeBackend(Backend):
 
     def _global_graph(self) -> bool:
         """Whether this collection (as created, whatever today's default) has a graph across modalities."""
-        if not hasattr(self, "_has_global"):
+        if self._has_global is None:
             config = json.loads((self.path / "edge_config.json").read_text())
             self._has_global = int((config.get("hnsw_config") or {}).get("m", HNSW_M)) > 0
         return self._has_global
@@ -368,6 +369,7 @@ class ClientBackend(Backend):
 
         self.m = models
         self.schema = schema or DEFAULT_SCHEMA       # used only when this backend creates the collection
+        self._has_global: bool | None = None
         self.client = client
         self.collection = collection
         self.shard_number = shard_number
@@ -400,7 +402,7 @@ class ClientBackend(Backend):
 
     def _global_graph(self) -> bool:
         """Whether the collection (as created on the server) has a graph across modalities."""
-        if not hasattr(self, "_has_global"):
+        if self._has_global is None:
             m = self.client.get_collection(self.collection).config.hnsw_config.m
             self._has_global = m is None or m > 0
         return self._has_global
