@@ -1,7 +1,8 @@
 """Ray vs local indexer on the same machine; writes the `ray` section of docs/BENCHMARKS.md.
 
     python benchmarks/ray_overhead.py                                   # tiny CLIP and ULIP-2, 500 files each
-    python benchmarks/ray_overhead.py --spaces bench-tiny-clip --items 2000 --rounds 5 --num-cpus 2
+    python benchmarks/ray_overhead.py --spaces bench-tiny-clip:1000,bench-full-clip:40 --rounds 3
+    (SPACE:N = N files per modality for that space, else --items)
 
 Each round indexes the same files twice into fresh collections: once with `index_path` (one process, the
 encoder's own threads on every core) and once with `index_path_ray` on a local Ray started with
@@ -85,6 +86,17 @@ def render(rows: list[dict], command: str, when: str, num_cpus: int, ray_start_s
         lines.append(f"| {r['space']} | {r['files']} | {r['rounds']} | {r['local_s']:.2f} | {r['ray_s']:.2f} | "
                      f"{r['overhead_s']:.2f} | {r['ratio']:.2f} | {r['local_items_per_s']:.0f} | "
                      f"{r['ray_items_per_s']:.0f} |")
+    for name in dict.fromkeys(r["space"] for r in rows):
+        sized = sorted((r for r in rows if r["space"] == name), key=lambda r: r["files"])
+        if len(sized) >= 2:            # two sizes: split Ray's cost into a fixed part and a per-file rate
+            a, b = sized[0], sized[-1]
+            per_local = (b["local_s"] - a["local_s"]) / (b["files"] - a["files"])
+            per_ray = (b["ray_s"] - a["ray_s"]) / (b["files"] - a["files"])
+            fixed = (a["ray_s"] - per_ray * a["files"]) - (a["local_s"] - per_local * a["files"])
+            lines += ["", f"{name}, from its {a['files']}- and {b['files']}-file rows: Ray's fixed cost "
+                          f"{fixed:.1f} s per run (actor start, loading or receiving the space), then "
+                          f"{1000 * per_ray:.1f} ms per file against {1000 * per_local:.1f} ms locally: a "
+                          f"per-file efficiency of {per_local / per_ray:.2f}."]
     lines.append("")
     lines.append("Per round (s): " + "; ".join(f"{r['space']}: local {r['local_per_round']}, Ray {r['ray_per_round']}"
                                                for r in rows))
@@ -110,8 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     ray.init(num_cpus=ns.num_cpus, include_dashboard=False, log_to_driver=False)
     ray_start_s = time.perf_counter() - t0
     try:
-        rows = [bench(name, mods, ns.items, ns.rounds)
-                for group in ns.spaces.split(",") for name, mods in INDEXING_SPACES[group]]
+        rows = []
+        for spec in ns.spaces.split(","):
+            group, _, items = spec.partition(":")
+            rows += [bench(name, mods, int(items or ns.items), ns.rounds) for name, mods in INDEXING_SPACES[group]]
     finally:
         ray.shutdown()
     command = ("python benchmarks/ray_overhead.py " + " ".join(args)).strip()
