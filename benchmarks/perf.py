@@ -428,28 +428,37 @@ def synthetic(n: int, dim: int, seed: int = 0):
     return data, labels, make
 
 
-def _same_schema(config_path: Path) -> bool:
-    """Whether a kept index was built with the store's current HNSW and quantization settings."""
-    from mcrsearch.store import HNSW_EF_CONSTRUCT, HNSW_M, HNSW_PAYLOAD_M, QUANTILE
+def ann_variants() -> dict[str, Any]:
+    """Index schemas the ann part can build, by name ('default' is the product's DEFAULT_SCHEMA):
+    - global+payload: one graph over all items (m=32) plus per-modality links (payload_m=32), plain keyword index;
+    - tenant: modality as Qdrant's tenant key, one graph per modality (payload_m=32) and no global graph (m=0);
+    - tenant-m16: the same with 16 links per node (a faster build, a smaller graph);
+    - tenant-float: tenant graphs built and walked on float vectors (no int8 quantization)."""
+    from mcrsearch.store import DEFAULT_SCHEMA, IndexSchema
 
-    if not config_path.exists():
-        return False
-    config = json.loads(config_path.read_text())
-    hnsw = config.get("hnsw_config") or {}
-    scalar = (config.get("quantization_config") or {}).get("scalar") or {}
-    return ((hnsw.get("m"), hnsw.get("ef_construct"), hnsw.get("payload_m"), scalar.get("quantile"))
-            == (HNSW_M, HNSW_EF_CONSTRUCT, HNSW_PAYLOAD_M, QUANTILE))
+    return {"default": DEFAULT_SCHEMA, "global+payload": IndexSchema(m=32, payload_m=32, tenant=False),
+            "tenant": IndexSchema(m=0, payload_m=32, tenant=True),
+            "tenant-m16": IndexSchema(m=0, payload_m=16, tenant=True),
+            "tenant-float": IndexSchema(m=0, payload_m=32, tenant=True, quantization="none")}
 
 
-def _build_ann_store(path: Path, data: np.ndarray, labels: np.ndarray, ids: list[str]):
+def _variant_name(schema: Any) -> str:
+    """The named variant a schema equals (rows name the schema, not 'default', so they stay true later)."""
+    return next(name for name, s in ann_variants().items() if s == schema and name != "default")
+
+
+def _build_ann_store(path: Path, data: np.ndarray, labels: np.ndarray, ids: list[str], schema: Any):
     """Upsert and build the HNSW graph in `path`, or reopen it when an earlier run built the same data there
-    (a 1M-vector build takes the better part of an hour on 2 cores; search settings can be swept on it)."""
-    from mcrsearch.store import INDEXED_FIELDS, EdgeBackend, PointData, Store
+    with the same schema (a 1M-vector build takes the better part of an hour on 2 cores; search settings can
+    be swept on it)."""
+    from dataclasses import asdict
+
+    from mcrsearch.store import INDEXED_FIELDS, QUANTILE, EdgeBackend, PointData, Store
 
     marker = path / "bench-ann.json"
     want = {"vectors": len(data), "dim": int(data.shape[1]), "checksum": float(data[:: max(1, len(data) // 997)].sum()),
-            "indexed_fields": list(INDEXED_FIELDS)}
-    if marker.exists() and _same_schema(path / "ann" / "edge_config.json"):
+            "indexed_fields": list(INDEXED_FIELDS), "schema": asdict(schema), "quantile": QUANTILE}
+    if marker.exists():
         done = json.loads(marker.read_text())
         if all(done.get(k) == v for k, v in want.items()):
             return Store(EdgeBackend(path / "ann", create=False), "ann"), done["upsert_s"], done["index_build_s"]
@@ -457,7 +466,7 @@ def _build_ann_store(path: Path, data: np.ndarray, labels: np.ndarray, ids: list
         import shutil
 
         shutil.rmtree(path)
-    store = Store(EdgeBackend(path / "ann", create=True), "ann")
+    store = Store(EdgeBackend(path / "ann", create=True, schema=schema), "ann")
     store.ensure_space("s", "fp", data.shape[1], MODS)
     t0 = time.perf_counter()
     for i in range(0, len(data), 5000):
@@ -476,13 +485,17 @@ def _build_ann_store(path: Path, data: np.ndarray, labels: np.ndarray, ids: list
 
 
 def bench_ann(n: int, dim: int, n_queries: int, efs: list[int] | None = None,
-              store_dir: Path | None = None, oversamplings: list[float] | None = None) -> list[dict]:
+              store_dir: Path | None = None, oversamplings: list[float] | None = None,
+              variant: str = "default") -> list[dict]:
     """One row per (search ef, rescoring oversampling) on one built index of n synthetic vectors; the
-    defaults are the product's SEARCH_EF and OVERSAMPLING."""
+    defaults are the product's SEARCH_EF and OVERSAMPLING, and its index schema."""
     import itertools
     import uuid
 
     from mcrsearch.store import OVERSAMPLING, SEARCH_EF
+
+    schema = ann_variants()[variant]
+    name = _variant_name(schema)
 
     data, labels, make = synthetic(n, dim)
     ids = [str(uuid.UUID(int=i + 1)) for i in range(n)]
@@ -496,8 +509,8 @@ def bench_ann(n: int, dim: int, n_queries: int, efs: list[int] | None = None,
         exact_lat.append(time.perf_counter() - t0)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(store_dir) / f"ann-{n}-{dim}" if store_dir else Path(tmp)
-        store, upsert_s, build_s = _build_ann_store(path, data, labels, ids)
+        path = Path(store_dir) / f"ann-{n}-{dim}-{name}" if store_dir else Path(tmp)
+        store, upsert_s, build_s = _build_ann_store(path, data, labels, ids, schema)
         del data
         try:
             for ef, over in itertools.product(efs or [SEARCH_EF], oversamplings or [OVERSAMPLING]):
@@ -510,15 +523,47 @@ def bench_ann(n: int, dim: int, n_queries: int, efs: list[int] | None = None,
                     lat.append(time.perf_counter() - t0)
                     recalls.append(len(truth & {h.id for h in hits}) / 10)
                 rows.append({"vectors": n, "dim": dim, "queries": n_queries, "filter": f"modality={target} (~25%)",
-                             "hnsw_ef": ef, "oversampling": over, "upsert_s": upsert_s, "index_build_s": build_s,
+                             "variant": name, "hnsw_ef": ef, "oversampling": over, "upsert_s": upsert_s,
+                             "index_build_s": build_s,
                              "recall_at_10": float(np.mean(recalls)), "min_recall_at_10": float(np.min(recalls)),
                              "p50_ms": 1000 * _pct(lat, 50), "p95_ms": 1000 * _pct(lat, 95),
                              "numpy_exact_p50_ms": 1000 * _pct(exact_lat, 50),
                              "disk_mb": (store.size_bytes() or 0) / 2**20})
-                print("ann", rows[-1], flush=True)
         finally:
             store.close()
+        ram_mb = _search_rss_mb(path / "ann", queries, target, rows[-1]["hnsw_ef"], rows[-1]["oversampling"])
+    for row in rows:                  # the engine locks an open index, so the probe runs after it is closed
+        row["ram_mb"] = ram_mb
+        print("ann", row, flush=True)
     return rows
+
+
+def _search_rss_mb(path: Path, queries: np.ndarray, target: str, ef: int, oversampling: float) -> float:
+    """Resident memory a fresh process needs to open the index and answer these queries (MB, over the same
+    process with the engine imported and nothing opened; page cache of the mmapped files it touches counts)."""
+    with tempfile.NamedTemporaryFile(suffix=".npy") as f:
+        np.save(f.name, queries)
+        out = subprocess.run([sys.executable, __file__, "--rss-probe", str(path), f.name, target, str(ef),
+                              str(oversampling)], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _rss_probe(path: str, queries: str, target: str, ef: str, oversampling: str) -> int:
+    """Child of _search_rss_mb: prints the resident-memory growth from opening and searching the index."""
+    from mcrsearch.store import EdgeBackend, Store
+
+    def rss_mb() -> float:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) / 1024
+
+    qs = np.load(queries)
+    before = rss_mb()
+    store = Store(EdgeBackend(Path(path), create=False), "ann")
+    for q in qs:
+        store.search("s", q, 10, [target], ef=int(ef), oversampling=float(oversampling))
+    print(rss_mb() - before)
+    store.close()
+    return 0
 
 
 # ----------------------------------------------------------------------------- report
@@ -552,16 +597,18 @@ def _provenance(results: dict) -> list[tuple[str, dict]]:
 
 def render(results: dict) -> str:
     """Markdown for every part measured so far; each part says which command produced it and when."""
-    from mcrsearch.store import (HNSW_EF_CONSTRUCT, HNSW_M, HNSW_PAYLOAD_M, INDEXED_FIELDS, INDEXING_THREADS,
-                                 OVERSAMPLING, QUANTILE, SEARCH_EF)
+    from mcrsearch.store import DEFAULT_SCHEMA, INDEXED_FIELDS, INDEXING_THREADS, OVERSAMPLING, QUANTILE, SEARCH_EF
 
+    schema = DEFAULT_SCHEMA
     lines = ["## Performance (index, re-index, query, ANN)", "",
              f"Machine: {platform.machine()} with {os.cpu_count()} CPU cores (shared with other jobs), Python "
-             f"{platform.python_version()}, CPU only. Embedded store: qdrant-edge-py, HNSW m={HNSW_M}, "
-             f"ef_construct={HNSW_EF_CONSTRUCT}, payload_m={HNSW_PAYLOAD_M} (per-modality links for filtered "
-             f"search), built with {INDEXING_THREADS} threads on int8 scalar-quantized vectors (quantile {QUANTILE}); "
-             f"search ef={SEARCH_EF}, the best {OVERSAMPLING:g} x k candidates rescored with the float vectors; keyword "
-             f"payload index on {'/'.join(INDEXED_FIELDS)}.", "",
+             f"{platform.python_version()}, CPU only. Embedded store: qdrant-edge-py, index schema "
+             f"'{_variant_name(schema)}': HNSW m={schema.m}, ef_construct={schema.ef_construct}, "
+             f"payload_m={schema.payload_m} (per-modality graphs for filtered search), built with {INDEXING_THREADS} "
+             f"threads on {'int8 scalar-quantized' if schema.quantization == 'int8' else 'float'} vectors "
+             f"(quantile {QUANTILE}); search ef={SEARCH_EF}, the best {OVERSAMPLING:g} x k candidates rescored with "
+             f"the float vectors; {'tenant ' if schema.tenant else ''}keyword payload index on "
+             f"{'/'.join(INDEXED_FIELDS)}.", "",
              "Produced by: " + "; ".join(f"{part}: `{meta['command']}` ({meta['when']})"
                                         for part, meta in _provenance(results)), ""]
     if "indexing" in results:
@@ -643,12 +690,21 @@ def render(results: dict) -> str:
         lines += ["### Filtered vector search: recall@10 against exact search", "",
                   "Synthetic clustered unit vectors with a per-modality offset; queries are 'audio' vectors, the "
                   "filter keeps the '3d' quarter; exact = numpy brute force over the filtered set. Targets: "
-                  "recall@10 >= 0.99 at 100k, p50 <= 10 ms at 1M. Rows with search ef "
-                  f"{SEARCH_EF} and {OVERSAMPLING:g} x k rescored are the product's settings; other rows show the "
+                  "recall@10 >= 0.99 at 100k, p50 <= 10 ms at 1M. Rows of variant "
+                  f"'{_variant_name(schema)}' with search ef {SEARCH_EF} and {OVERSAMPLING:g} x k rescored are the "
+                  "product's settings; other rows show the "
                   "trade-off on the same index. `HNSW build s` is measured once per index: with `--store-dir` the "
                   "built index is kept and later runs on the same data reuse it (a 1M build is the better part of "
                   "an hour on 2 cores), so it can come from an earlier, possibly busier, run.", "",
-                  _table(results["ann"], [("vectors", "vectors", ""), ("dim", "dim", ""),
+                  "Variants (index schema, see `ann_variants` in benchmarks/perf.py): *global+payload* = one graph "
+                  "over all items (m=32) plus per-modality links (payload_m=32), plain keyword index on modality; "
+                  "*tenant* = modality is Qdrant's tenant key, one graph per modality (payload_m=32), no global "
+                  "graph (m=0); *tenant-m16* = the same with 16 links; *tenant-float* = tenant graphs on float "
+                  "vectors (no int8 codes). `RAM MB` = resident-memory growth of a fresh process that opens the "
+                  "index and answers the queries (mmapped pages it touches included; blank: not measured).", "",
+                  _table([{**r, "variant": r.get("variant", "global+payload"),
+                           "ram": "" if r.get("ram_mb") is None else f"{r['ram_mb']:.0f}"} for r in results["ann"]],
+                         [("vectors", "vectors", ""), ("dim", "dim", ""), ("variant", "variant", ""),
                                           ("queries", "queries", ""), ("hnsw_ef", "search ef", ""),
                                           ("oversampling", "rescored x k", "g"),
                                           ("upsert_s", "upsert s", ".1f"),
@@ -657,7 +713,7 @@ def render(results: dict) -> str:
                                           ("min_recall_at_10", "worst query", ".2f"), ("p50_ms", "p50 ms", ".2f"),
                                           ("p95_ms", "p95 ms", ".2f"),
                                           ("numpy_exact_p50_ms", "numpy exact p50 ms", ".2f"),
-                                          ("disk_mb", "disk MB", ".0f")])]
+                                          ("disk_mb", "disk MB", ".0f"), ("ram", "RAM MB", "")])]
         missing = results.get("ann_skipped")
         if missing:
             lines += ["", f"Sizes not measured yet (too long for this run; pass --sizes to add them): {missing}."]
@@ -698,13 +754,15 @@ def _indexing_key(row: dict) -> tuple:
 
 
 def _ann_key(row: dict) -> tuple:
-    return row["vectors"], row["dim"], row["hnsw_ef"], row["oversampling"]
+    return row["vectors"], row["dim"], row.get("variant", "global+payload"), row["hnsw_ef"], row["oversampling"]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["--cold-query"]:
         return _cold_query(args[1], args[2])
+    if args[:1] == ["--rss-probe"]:
+        return _rss_probe(*args[1:6])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--parts", default="indexing,reindex,query,ann")
     p.add_argument("--sizes", default="10000,100000", help="ANN sizes, e.g. 10000,100000,1000000")
@@ -713,6 +771,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--efs", default="", help="ANN search ef values to sweep (default: the product's SEARCH_EF)")
     p.add_argument("--oversamplings", default="",
                    help="ANN rescoring oversampling values to sweep (default: the product's OVERSAMPLING)")
+    p.add_argument("--variants", default="default",
+                   help="ANN index schemas to build and compare: " + ", ".join(ann_variants()))
     p.add_argument("--store-dir", type=Path, default=None,
                    help="keep each built ANN index here and reuse it on the next run with the same data")
     p.add_argument("--items", type=int, default=100, help="items per modality for the indexing part")
@@ -760,10 +820,11 @@ def main(argv: list[str] | None = None) -> int:
         overs = [float(o) for o in ns.oversamplings.split(",")] if ns.oversamplings else None
         rows = {_ann_key(r): r for r in results.get("ann", [])}   # sizes and settings not measured now are kept
         for n in sizes:
-            for row in bench_ann(n, ns.dim, ns.queries, efs, ns.store_dir, overs):
-                rows[_ann_key(row)] = {**row, "produced_by": meta}
-            results["ann"] = [rows[key] for key in sorted(rows)]
-            write_section(out_path, "perf", render(results))       # keep what finished if a later size is cut short
+            for variant in ns.variants.split(","):
+                for row in bench_ann(n, ns.dim, ns.queries, efs, ns.store_dir, overs, variant):
+                    rows[_ann_key(row)] = {**row, "produced_by": meta}
+                results["ann"] = [rows[key] for key in sorted(rows)]
+                write_section(out_path, "perf", render(results))   # keep what finished if a later one is cut short
         done = {r["vectors"] for r in results["ann"]}
         skipped = [s for s in (10_000, 100_000, 1_000_000) if s not in done]
         results["ann_skipped"] = ", ".join(f"{s:,} vectors" for s in skipped) if skipped else ""

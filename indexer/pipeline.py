@@ -14,6 +14,7 @@ import os
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -135,6 +136,16 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
     Returns:
         The IndexReport.
     """
+    with run_context(path, settings, space, store, rebuild) as (root, files, sp, store, report):
+        _run(root, files, sp, store, settings, report, progress if callable(progress) else None, on_batch, cancel)
+    return report
+
+
+@contextmanager
+def run_context(path: str | Path, settings: "Settings", space: "Space | str | None",
+                store: Store | None, rebuild: bool = False) -> Iterator[tuple[Path, list[ScannedFile], "Space", Store, IndexReport]]:
+    """What every index run (local or on Ray) starts and ends with: the tree scanned, the store open (closed
+    after when opened here), the space resolved and registered, the report timed."""
     started = time.perf_counter()
     root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.exists():
@@ -146,13 +157,11 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
         sp = resolve_space(space, settings, store)
         report.space = sp.name
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
-        files = scan(root)
-        _run(root, files, sp, store, settings, report, progress if callable(progress) else None, on_batch, cancel)
+        yield root, scan(root), sp, store, report
     finally:
         if own_store:
             store.close()
     report.seconds = time.perf_counter() - started
-    return report
 
 
 def _in_scope(stored_path: str, root: Path) -> bool:
@@ -160,11 +169,10 @@ def _in_scope(stored_path: str, root: Path) -> bool:
     return stored_path == r or stored_path.startswith(r.rstrip(os.sep) + os.sep)
 
 
-def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
-         report: IndexReport, progress: ProgressFn | None, on_batch: Callable[[int], None] | None,
-         cancel: Callable[[], bool] | None) -> None:
-    from mcrsearch.device import default_batch_size
-
+def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
+             report: IndexReport) -> list[tuple[ScannedFile, Record | None]]:
+    """Delete what left disk, count unchanged files, report what this space cannot take; return the
+    files to read, each with its stored record (None: new). Shared by the local and the Ray indexer."""
     stored = {r.payload.get("path"): r for r in store.scroll(fields=STATE_FIELDS)
               if _in_scope(str(r.payload.get("path", "")), root)}
     on_disk = {f.path for f in files}
@@ -190,7 +198,15 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                                                  "store; rename the file"))
         else:
             todo.append((f, old))
+    return todo
 
+
+def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settings: "Settings",
+         report: IndexReport, progress: ProgressFn | None, on_batch: Callable[[int], None] | None,
+         cancel: Callable[[], bool] | None) -> None:
+    from mcrsearch.device import default_batch_size
+
+    todo = plan_run(root, files, sp, store, report)
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
     limits = _media().Limits.from_settings(settings)
@@ -238,8 +254,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             report.cancelled = True
             break
         if isinstance(outcome, BaseException):
-            reason = outcome.reason if isinstance(outcome, MediaError) else f"{type(outcome).__name__}: {outcome}"
-            _fail(report, store, f, old, reason)
+            _fail(report, store, f, old, failure_reason(outcome))
             tell()
             continue
         kind, data = outcome
@@ -250,7 +265,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             continue
         modality = data[1]
         if modality not in pending:
-            _fail(report, store, f, old, f"decoded as {modality.value}, which space '{sp.name}' cannot embed")
+            _fail(report, store, f, old, unembeddable_reason(modality, sp.name))
             tell()
             continue
         pending[modality].append((f, old, data))
@@ -259,11 +274,25 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     for modality in list(pending):
         flush(modality)
 
-    # Always (not only when this run changed something): a previous run may have been killed after its
-    # last upsert but before these steps. Both are cheap when there is nothing to do, and calibration is a
-    # pure function of the stored points, so the end state equals a clean run's.
+    finish_run(store, sp)
+
+
+def finish_run(store: Store, sp: "Space") -> None:
+    """Calibrate and optimize: always (not only when this run changed something), since a previous run may
+    have been killed after its last upsert but before these steps. Both are cheap when there is nothing to do,
+    and calibration is a pure function of the stored points, so the end state equals a clean run's."""
     store.set_calibration(sp.name, calibration.compute_calibration(store, sp.name))
     store.optimize()
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The reason reported for a file whose read, hash or decode raised `exc`."""
+    return exc.reason if isinstance(exc, MediaError) else f"{type(exc).__name__}: {exc}"
+
+
+def unembeddable_reason(modality: Modality, space_name: str) -> str:
+    """The reason reported for a file whose content decoded as a modality the space cannot embed."""
+    return f"decoded as {modality.value}, which space '{space_name}' cannot embed"
 
 
 def _storable_name(path: str) -> bool:

@@ -133,13 +133,14 @@ class Client:
         else:
             with self._open_for_writing() as store:
                 name = resolve_space_name(space, self.settings, store)
-        sp = self.space(name)
         if ray:
             from indexer.ray_index import index_path_ray
 
-            return index_path_ray(path, self.settings, address=None if ray is True else str(ray), space=sp,
+            # by name: each actor builds the space itself, so its encoders load on the actor's own device
+            return index_path_ray(path, self.settings, address=None if ray is True else str(ray), space=name,
                                   progress=progress)
-        return index_path(path, self.settings, space=sp, progress=progress, cancel=cancel, rebuild=rebuild)
+        return index_path(path, self.settings, space=self.space(name), progress=progress, cancel=cancel,
+                          rebuild=rebuild)
 
     def _open_for_writing(self) -> "Store":
         from mcrsearch.store import Store

@@ -44,12 +44,34 @@ ALL_MODALITIES = [m.value for m in Modality]
 # (a million distinct keys each) and write time (measured ~10 us per point and 20 ms per flush).
 INDEXED_FIELDS = ("modality",)
 
-# HNSW schema, chosen by benchmarks/perf.py (filtered recall@10 >= 0.99 at 100k, see docs/BENCHMARKS.md):
-# payload_m builds extra graph links inside each modality, so a target filter keeps the graph connected.
-HNSW_M = 32
+# Index schema, chosen by `benchmarks/perf.py --parts ann --variants ...` (docs/BENCHMARKS.md): every query
+# filters on one target modality, so modality is Qdrant's tenant key, each modality gets its own graph
+# (payload_m links) and there is no global graph (m=0). At 1M x 512 that built in half the time of a global
+# graph plus per-modality links (1,202 s against 2,330 s on 2 cores) and reached filtered recall@10 0.9935 at
+# p50 4.2 ms with search ef 1024, where the global graph's best was 0.983 at 9.4 ms.
+HNSW_M = 0
 HNSW_EF_CONSTRUCT = 200
 HNSW_PAYLOAD_M = 32
-SEARCH_EF = 256
+
+
+@dataclass(frozen=True)
+class IndexSchema:
+    """How a new collection is indexed: the graph, the modality index and the quantization.
+
+    `m` is the global graph's links (0: no global graph), `payload_m` the links of the per-modality graphs,
+    `tenant` marks modality as Qdrant's tenant key (points stored grouped by modality), `quantization` is
+    'int8' (graph walked on 1-byte codes, rescored with floats) or 'none'.
+    """
+
+    m: int = HNSW_M
+    ef_construct: int = HNSW_EF_CONSTRUCT
+    payload_m: int = HNSW_PAYLOAD_M
+    tenant: bool = True
+    quantization: str = "int8"
+
+
+DEFAULT_SCHEMA = IndexSchema()
+SEARCH_EF = 1024     # 1M x 512, one modality of four: recall@10 0.990 at ef 512, 0.9935 at 1024 (p50 4.2 ms)
 FULL_SCAN_THRESHOLD_KB = 10_000
 # The engine's automatic thread count keeps a core free for searches, which halves a 2-core build; an
 # index run is the only work while it builds, so it gets every core.
@@ -123,6 +145,12 @@ def _pages(limit: int | None, batch: int) -> Iterator[int]:
         yield size
         if left is not None:
             left -= size
+
+
+def _merged(result_lists: Iterable[list[Record]], k: int) -> list[Record]:
+    """The best k of several per-modality searches (a collection without a global graph searches each
+    modality in its own graph, so a query over several modalities runs once per modality)."""
+    return sorted((r for results in result_lists for r in results), key=lambda r: -r.score)[:k]
 
 
 def _modality_values(modalities: Iterable[Modality | str] | None) -> list[str]:
@@ -263,8 +291,10 @@ class EdgeBackend(Backend):
     same path shares one open shard (reference counted), so several clients can coexist.
     """
 
-    def __init__(self, path: Path, create: bool, reserve_bytes: int = 0) -> None:
+    def __init__(self, path: Path, create: bool, reserve_bytes: int = 0, schema: IndexSchema | None = None) -> None:
         self.path = Path(path)
+        self.schema = schema or DEFAULT_SCHEMA       # used only when this backend creates the collection
+        self._has_global: bool | None = None
         self.location = str(self.path)
         self.reserve_bytes = int(reserve_bytes)
         self._shard = None
@@ -339,27 +369,35 @@ class EdgeBackend(Backend):
 
     def _hnsw(self):
         q = self._q()
-        return q.HnswIndexConfig(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT,
-                                 full_scan_threshold=FULL_SCAN_THRESHOLD_KB, payload_m=HNSW_PAYLOAD_M,
+        return q.HnswIndexConfig(m=self.schema.m, ef_construct=self.schema.ef_construct,
+                                 full_scan_threshold=FULL_SCAN_THRESHOLD_KB, payload_m=self.schema.payload_m,
                                  max_indexing_threads=INDEXING_THREADS)
 
     def exists(self) -> bool:
         return self._shard is not None
+
+    def _global_graph(self) -> bool:
+        """Whether this collection (as created, whatever today's default) has a graph across modalities."""
+        if self._has_global is None:
+            config = json.loads((self.path / "edge_config.json").read_text())
+            self._has_global = int((config.get("hnsw_config") or {}).get("m", 1)) > 0
+        return self._has_global
 
     @_engine_call
     def create(self, name: str, dim: int) -> None:
         q = self._q()
         self.ensure_free()
         self.path.mkdir(parents=True, exist_ok=True)
+        quantization = (q.ScalarQuantizationConfig(q.ScalarType.Int8, quantile=QUANTILE, always_ram=True)
+                        if self.schema.quantization == "int8" else None)
         config = q.EdgeConfig(vectors={name: q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)},
-                              hnsw_config=self._hnsw(),
-                              quantization_config=q.ScalarQuantizationConfig(q.ScalarType.Int8, quantile=QUANTILE,
-                                                                             always_ram=True))
+                              hnsw_config=self._hnsw(), quantization_config=quantization)
         with _OPEN_LOCK:
             self._shard = q.EdgeShard.create(str(self.path), config)
             _OPEN_SHARDS[str(self.path.resolve())] = [self._shard, 1]
         for name_ in INDEXED_FIELDS:
-            self._shard.update(q.UpdateOperation.create_field_index(name_, q.PayloadSchemaType.Keyword))
+            schema = q.KeywordIndexParams(is_tenant=True) if self.schema.tenant else q.PayloadSchemaType.Keyword
+            self._shard.update(q.UpdateOperation.create_field_index(name_, schema))
 
     def vector_names(self) -> dict[str, int]:
         try:
@@ -430,6 +468,9 @@ class EdgeBackend(Backend):
 
     @_engine_call
     def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
+        if len(modalities) > 1 and not exact and not self._global_graph():
+            return _merged((self.search(name, vector, k, [m], exact, ef, oversampling, with_vectors)
+                            for m in modalities), k)
         q = self._q()
         request = q.QueryRequest(
             limit=k, query=q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=name),
@@ -484,10 +525,13 @@ class ClientBackend(Backend):
     """A collection on a Qdrant server or cluster, through qdrant-client."""
 
     def __init__(self, client: Any, collection: str, shard_number: int | None = None,
-                 replication_factor: int | None = None, location: str = "") -> None:
+                 replication_factor: int | None = None, location: str = "",
+                 schema: IndexSchema | None = None) -> None:
         from qdrant_client import models
 
         self.m = models
+        self.schema = schema or DEFAULT_SCHEMA       # used only when this backend creates the collection
+        self._has_global: bool | None = None
         self.client = client
         self.collection = collection
         self.shard_number = shard_number
@@ -501,8 +545,8 @@ class ClientBackend(Backend):
             raise StoreError(f"The Qdrant server at {self.location} is unreachable ({exc}).") from exc
 
     def _hnsw(self):
-        return self.m.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT, payload_m=HNSW_PAYLOAD_M,
-                                     full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
+        return self.m.HnswConfigDiff(m=self.schema.m, ef_construct=self.schema.ef_construct,
+                                     payload_m=self.schema.payload_m, full_scan_threshold=FULL_SCAN_THRESHOLD_KB)
 
     def create(self, name: str, dim: int) -> None:
         m = self.m
@@ -510,10 +554,20 @@ class ClientBackend(Backend):
             self.collection, vectors_config={name: m.VectorParams(size=dim, distance=m.Distance.COSINE)},
             hnsw_config=self._hnsw(), shard_number=self.shard_number,
             quantization_config=m.ScalarQuantization(scalar=m.ScalarQuantizationConfig(
-                type=m.ScalarType.INT8, quantile=QUANTILE, always_ram=True)),
+                type=m.ScalarType.INT8, quantile=QUANTILE, always_ram=True))
+            if self.schema.quantization == "int8" else None,
             replication_factor=self.replication_factor)
         for name_ in INDEXED_FIELDS:
-            self.client.create_payload_index(self.collection, name_, field_schema=m.PayloadSchemaType.KEYWORD)
+            schema = (m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=True) if self.schema.tenant
+                      else m.PayloadSchemaType.KEYWORD)
+            self.client.create_payload_index(self.collection, name_, field_schema=schema)
+
+    def _global_graph(self) -> bool:
+        """Whether the collection (as created on the server) has a graph across modalities."""
+        if self._has_global is None:
+            m = self.client.get_collection(self.collection).config.hnsw_config.m
+            self._has_global = m is None or m > 0
+        return self._has_global
 
     def vector_names(self) -> dict[str, int]:
         vectors = self.client.get_collection(self.collection).config.params.vectors
@@ -570,6 +624,9 @@ class ClientBackend(Backend):
                 return
 
     def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
+        if len(modalities) > 1 and not exact and not self._global_graph():
+            return _merged((self.search(name, vector, k, [m], exact, ef, oversampling, with_vectors)
+                            for m in modalities), k)
         response = self.client.query_points(
             self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), using=name,
             query_filter=self._filter(modalities), limit=k, with_payload=True,

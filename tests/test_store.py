@@ -198,3 +198,38 @@ def test_quantized_search_keeps_top_k_of_near_duplicates_and_float_scores(tmp_pa
             assert h.score == pytest.approx(float(vectors[i] @ q), abs=1e-5)
     store.close()
     assert np.mean(recalls) >= 0.99
+
+
+@pytest.mark.parametrize("backend", ["edge", "client"])
+def test_tenant_schema_without_global_graph_searches_each_modality(tmp_path, backend):
+    """Modality as the tenant key, per-modality graphs and no global graph (m=0): a one-modality search is
+    answered in its own graph, and a search over several modalities merges one search per modality, so it
+    still returns the exact top-k across them (with float scores)."""
+    from qdrant_client import QdrantClient
+
+    from mcrsearch.store import IndexSchema
+
+    schema = IndexSchema(m=0, payload_m=16, tenant=True)
+    store = Store(EdgeBackend(tmp_path / "coll", create=True, schema=schema), "coll") if backend == "edge" else \
+        Store(ClientBackend(QdrantClient(":memory:"), "coll", location=":memory:", schema=schema), "coll")
+    rng = np.random.default_rng(5)
+    n, d = 3000, 64
+    vectors = _unit(rng, n, d)
+    mods = np.array(["image", "audio", "text", "3d"])[rng.integers(0, 4, n)]
+    store.ensure_space("s", "fp", d, ["image", "audio", "text", "3d"])
+    store.upsert("s", "fp", [PointData(point_id(f"/t/{i}"), {"s": vectors[i]},
+                                       {"path": f"/t/{i}", "modality": str(mods[i])}) for i in range(n)])
+    store.optimize()
+    for q in _unit(rng, 5, d):
+        for targets in (["audio"], ["image", "3d"], None):
+            pool = np.arange(n) if targets is None else np.where(np.isin(mods, targets))[0]
+            exact = [f"/t/{i}" for i in pool[np.argsort(-(vectors[pool] @ q))[:10]]]
+            hits = store.search("s", q, k=10, modalities=targets, fingerprint="fp")
+            assert [h.payload["path"] for h in hits] == exact
+            assert all(h.payload["modality"] in (targets or mods) for h in hits)
+    if backend == "edge":
+        import json
+
+        hnsw = json.loads((tmp_path / "coll" / "edge_config.json").read_text())["hnsw_config"]
+        assert (hnsw["m"], hnsw["payload_m"]) == (0, 16)
+    store.close()
