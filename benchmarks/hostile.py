@@ -38,7 +38,7 @@ def run_fuzz(examples: int, work: Path) -> list[dict]:
     """Per format: `examples` mutated seeds and examples // 4 generated inputs, through hypothesis."""
     from hypothesis import HealthCheck, given, settings
 
-    import media_fuzzing as F
+    from helpers import fuzzing as F
 
     seeds = F.write_seeds(work / "seeds")
     conf = settings(max_examples=examples, deadline=None, database=None, derandomize=True,
@@ -218,7 +218,8 @@ def run_bombs(work: Path, npz_gb: float, audio_hours: float) -> list[dict]:
 _INDEX_CHILD = textwrap.dedent("""
     import json, sys, time
     sys.path.insert(0, {tests!r})
-    import test_indexer_helpers as H
+    from helpers import corpus as H
+    H.register_tiny()
     from indexer import index_path
     from mcrsearch.config import load_settings
     from mcrsearch import media

@@ -11,6 +11,14 @@ os.environ.setdefault("WANDB_MODE", "disabled")
 import pytest  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tiny_space():
+    """The tiny test space, registered once for the session (as a plug-in registers its spaces)."""
+    from helpers.corpus import register_tiny
+
+    register_tiny()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.getbasetemp() / "mcrsearch-home"

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import dataset_layouts as L
+from helpers import layouts as L
 from mcrsearch.benchmark.readers import read_dataset
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 from mcrsearch.errors import ConfigError

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from media_fixtures import write_audio
+from helpers.media import write_audio
 
 from mcrsearch.encoders import create_encoder
 from mcrsearch.encoders._clap_audio import WINDOW, third_centres

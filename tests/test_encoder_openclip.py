@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from media_fixtures import write_images  # noqa: E402
+from helpers.media import write_images  # noqa: E402
 
 from mcrsearch.encoders import create_encoder  # noqa: E402
 from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError  # noqa: E402

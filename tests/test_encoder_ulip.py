@@ -220,7 +220,7 @@ def test_every_3d_file_kind_through_tiny_encoder(tmp_path, tiny):
     """Real files of every supported 3D kind, decoded by mcrsearch.media, embed deterministically."""
     from mcrsearch.media import decode
     from mcrsearch.modality import Modality
-    from media_fixtures import write_clouds, write_meshes
+    from helpers.media import write_clouds, write_meshes
 
     (tmp_path / "meshes").mkdir()
     (tmp_path / "clouds").mkdir()

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from indexer import index_path, scan
 from indexer.pipeline import decode_workers
 from mcrsearch.cli import main
@@ -90,7 +90,7 @@ def test_incremental_modify_delete(tmp_path):
 
 
 def test_bad_corpus_reported_and_good_files_searchable(tmp_path):
-    from media_fixtures import write_bad_corpus
+    from helpers.media import write_bad_corpus
 
     corpus = tmp_path / "corpus"
     good = H.write_corpus(corpus / "good", per_class=1)
@@ -151,7 +151,8 @@ def test_foreign_space_refused(tmp_path):
 _CHILD = textwrap.dedent("""
     import sys
     sys.path.insert(0, {tests!r})
-    import test_indexer_helpers as H
+    from helpers import corpus as H
+    H.register_tiny()
     from indexer import index_path
     from mcrsearch.config import load_settings
     settings = load_settings(home={home!r}, device="cpu", batch_size=2, workers=2)

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from media_fixtures import (  # noqa: E402
+from helpers.media import (  # noqa: E402
     EVIL_MARKER,
     cloud,
     mp3_writable,

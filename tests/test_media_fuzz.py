@@ -1,6 +1,6 @@
 """A short fuzz run of every decoder (issue 15): each mutated or generated input ends as a valid decoded
 item or a MediaError with a reason, within the per-file time limit and the memory caps. The long run
-with figures is `python benchmarks/hostile.py`; the machinery is tests/media_fuzzing.py."""
+with figures is `python benchmarks/hostile.py`; the machinery is tests/helpers/fuzzing.py."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-import media_fuzzing as F
+from helpers import fuzzing as F
 
 _DIR = Path(tempfile.mkdtemp(prefix="mcr-fuzz-seeds-"))
 SEEDS = F.write_seeds(_DIR)

@@ -17,7 +17,7 @@ from mcrsearch.config import Settings, load_settings
 from mcrsearch.errors import MediaError
 from mcrsearch.media import Limits, decode, describe, load_audio, load_points
 from mcrsearch.modality import Modality, detect_modality
-from media_fixtures import cloud
+from helpers.media import cloud
 
 SMALL = Limits(decoded_bytes=1 << 20, points=100_000, audio_seconds=2.0)
 
@@ -172,7 +172,7 @@ def test_audio_window_over_the_decoded_bytes_cap_is_refused(tmp_path):
 
 
 def _encoded(seconds: float, container: str, codec: str, rate: int = 44_100) -> bytes:
-    from media_fuzzing import encode_audio
+    from helpers.fuzzing import encode_audio
 
     return encode_audio(seconds, container, codec, rate, channels=2)
 

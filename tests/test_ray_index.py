@@ -12,7 +12,7 @@ import pytest
 ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
-import test_indexer_helpers as H  # noqa: E402
+from helpers import corpus as H  # noqa: E402
 from indexer import index_path  # noqa: E402
 from indexer.ray_index import index_path_ray  # noqa: E402
 from mcrsearch.config import load_settings  # noqa: E402
@@ -38,8 +38,10 @@ def local_ray():
 
 
 def register_tiny() -> None:
-    """Run in each Ray worker at start: the helpers module registers the 'tiny' space, as a plugin would."""
-    import test_indexer_helpers  # noqa: F401
+    """Run in each Ray worker at start: register the 'tiny' space, as a plug-in would."""
+    from helpers.corpus import register_tiny as register
+
+    register()
 
 
 def _settings(home: Path, **kw):
@@ -72,7 +74,7 @@ def _failures(report) -> list[tuple[str, str]]:
 
 
 def test_same_points_vectors_and_failures_as_local(tmp_path):
-    from media_fixtures import write_bad_corpus
+    from helpers.media import write_bad_corpus
 
     corpus = tmp_path / "corpus"
     H.write_corpus(corpus / "good", per_class=2)

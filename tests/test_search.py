@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from indexer import index_path
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings

@@ -6,7 +6,7 @@ import runpy
 import sys
 from pathlib import Path
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 
@@ -41,7 +41,7 @@ def served(tmp_path, capsys):
     direct = _run(capsys, "--home", str(home), "query", "--audio", str(query), "--target", "3d", "-k", "3", "--json")
     port = _free_port()
     env = {**os.environ, "MCRSEARCH_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(TESTS), os.getcwd()])}
-    code = ("import test_indexer_helpers, sys; from mcrsearch.cli import main; "
+    code = ("import sys; from helpers.corpus import register_tiny; register_tiny(); from mcrsearch.cli import main; "
             f"sys.exit(main(['serve', '--port', '{port}']))")
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     settings = load_settings(home=home)

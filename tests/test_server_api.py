@@ -11,7 +11,7 @@ pytest.importorskip("fastapi")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
-import test_indexer_helpers as H  # noqa: E402
+from helpers import corpus as H  # noqa: E402
 from mcrsearch.api import Client  # noqa: E402
 from mcrsearch.config import load_settings  # noqa: E402
 from mcrsearch.server.app import create_app  # noqa: E402

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from indexer import index_path
 from mcrsearch.config import load_settings
 from mcrsearch.errors import SpaceMismatchError

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import test_indexer_helpers as H
+from helpers import corpus as H
 from mcrsearch.errors import MediaError
 from mcrsearch.server.geometry import geometry_payload, load_shape
 from mcrsearch.server.thumbs import RENDERER_VERSION, ThumbnailCache, render_png

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import test_indexer_helpers as H
+from helpers import corpus as H
+
+H.register_tiny()
 from indexer import index_path
 from mcrsearch import media
 from mcrsearch.cli import main
@@ -51,7 +53,8 @@ def _run(code: str, env: dict | None = None, timeout: float = 240) -> subprocess
 _INDEX_CHILD = textwrap.dedent("""
     import sys, json
     sys.path.insert(0, {tests!r})
-    import test_indexer_helpers as H
+    from helpers import corpus as H
+    H.register_tiny()
     from indexer import index_path
     from mcrsearch.config import load_settings
     from mcrsearch.errors import McrError

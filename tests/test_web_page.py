@@ -23,7 +23,7 @@ pytestmark = pytest.mark.skipif(
     reason=f"no Chromium at {CHROMIUM}: install Debian's (apt-get install -y --no-install-recommends chromium) "
            "or set MCRSEARCH_CHROMIUM; Playwright must not download a browser of its own")
 
-import test_indexer_helpers as H  # noqa: E402
+from helpers import corpus as H  # noqa: E402
 from mcrsearch.api import Client  # noqa: E402
 from mcrsearch.config import load_settings  # noqa: E402
 

@@ -1,6 +1,6 @@
 """Hostile-input fuzzing of every decoder (helpers, no tests here): seeds, mutations, the property.
 
-Seeds are small valid files of every format mcrsearch reads (`tests/media_fixtures.py` plus the FFmpeg
+Seeds are small valid files of every format mcrsearch reads (`tests/helpers/media.py` plus the FFmpeg
 formats). Inputs are seeds mutated by a list of operations that hypothesis draws (byte flips, cuts,
 insertions, 32-bit fields overwritten with extreme values, numbers in text headers replaced by extreme
 ones, zeroed ranges), or bytes generated from scratch behind a format's magic. The property, checked
@@ -64,7 +64,7 @@ def write_seeds(folder: Path) -> dict[str, tuple[Path, Modality]]:
     import base64
     import json
 
-    from media_fixtures import write_media_corpus
+    from helpers.media import write_media_corpus
 
     folder.mkdir(parents=True, exist_ok=True)
     corpus = write_media_corpus(folder / "corpus")

@@ -1,4 +1,4 @@
-"""Shared helpers (no tests here): a tiny deterministic space and a small real corpus with three classes.
+"""The tiny space and its corpus (no tests here): a tiny deterministic space and a small real corpus with three classes.
 
 The tiny encoder reads real decoded media and maps each modality's class cue onto the same three axes:
 image mean colour (R, G, B), audio energy in three bands (low, mid, high), point-cloud spread along
@@ -77,8 +77,11 @@ def build_tiny(settings=None, variant: int = 0) -> Space:
     return Space("tiny", {m: Route(enc) for m in enc.modalities}, DIM, description="test space")
 
 
-if "tiny" not in SPACE_BUILDERS:
-    register_space("tiny")(lambda settings: build_tiny(settings))
+def register_tiny() -> None:
+    """Make `create_space("tiny", ...)` build the tiny space, as a plug-in would (the tests' conftest calls it
+    once per session; a subprocess or Ray worker calls it itself)."""
+    if "tiny" not in SPACE_BUILDERS:
+        register_space("tiny")(lambda settings: build_tiny(settings))
 
 
 def write_item(folder: Path, modality: str, cls: int, idx: int) -> Path:
