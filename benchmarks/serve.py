@@ -16,7 +16,6 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,12 +35,6 @@ def _ms(values: list[float], q: float) -> float:
     return float(np.percentile(np.asarray(values) * 1e3, q)) if values else float("nan")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mcrsearch.cli", "--home", str(home), "--device", "cpu", *args],
                           capture_output=True, text=True, check=check)
@@ -51,21 +44,19 @@ class Server:
     """`mcrsearch serve` in a child process, stopped on exit."""
 
     def __init__(self, home: Path, collection: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        from mcrsearch.config import load_settings
+        from mcrsearch.server.discovery import find_server
+
         self.proc = subprocess.Popen([sys.executable, "-m", "mcrsearch.cli", "--home", str(home), "--device", "cpu",
-                                      "serve", "--collection", collection, "--port", str(self.port)],
+                                      "serve", "--collection", collection, "--port", "0"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        deadline = time.time() + 120
-        while True:
-            try:
-                if httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+        settings = load_settings(home=home, collection=collection)
+        deadline = time.time() + 180
+        while (found := find_server(settings)) is None:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"the server did not start: {self.proc.stderr.read()}")
             time.sleep(0.2)
+        self.url = found.url
 
     def stop(self) -> None:
         self.proc.terminate()

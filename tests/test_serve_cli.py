@@ -20,12 +20,6 @@ from mcrsearch.config import load_settings
 TESTS = Path(__file__).parent
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _run(capsys, *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out = capsys.readouterr()
@@ -39,10 +33,9 @@ def served(tmp_path, capsys):
     query = H.write_item(tmp_path / "q", "audio", 1, 40)
     assert _run(capsys, "--home", str(home), "index", str(tmp_path / "corpus"), "--space", "tiny", "--json")[0] == 0
     direct = _run(capsys, "--home", str(home), "query", "--audio", str(query), "--target", "3d", "-k", "3", "--json")
-    port = _free_port()
     env = {**os.environ, "MCRSEARCH_HOME": str(home), "PYTHONPATH": os.pathsep.join([str(TESTS), os.getcwd()])}
     code = ("import sys; from helpers.corpus import register_tiny; register_tiny(); from mcrsearch.cli import main; "
-            f"sys.exit(main(['serve', '--port', '{port}']))")
+            "sys.exit(main(['serve', '--port', '0']))")      # the server picks a free port and records it
     proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     settings = load_settings(home=home)
     from mcrsearch.server.discovery import discovery_file, find_server
@@ -92,8 +85,14 @@ def test_cli_talks_to_a_running_server_and_falls_back_when_it_dies(served, capsy
 
 def test_second_server_is_refused_and_a_stopped_server_leaves_no_record(served, capsys):
     _, home, _, _, proc, record = served
-    code, _, err = _run(capsys, "--home", str(home), "serve", "--port", str(_free_port()))
+    code, _, err = _run(capsys, "--home", str(home), "serve", "--port", "0")
     assert code == 2 and "already served at" in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        code, _, err = _run(capsys, "--home", str(home), "serve", "--collection", "other", "--port",
+                            str(taken.getsockname()[1]))
+    assert code == 2 and "Address already in use" in err
     assert proc.poll() is None and record.exists()
     proc.terminate()                      # SIGTERM: a graceful stop removes its record
     proc.wait(30)

@@ -14,7 +14,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 def serve(
     ctx: typer.Context,
     host: Optional[str] = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1, this machine only)."),
-    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8765)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default 8765; 0 lets the system pick a free one)."),
     collection: Optional[str] = COLLECTION,
     space: Optional[str] = typer.Option(None, "--space", help="Default space for index jobs and queries."),
     token: Optional[str] = typer.Option(None, "--token", envvar="MCRSEARCH_SERVER_TOKEN",
@@ -46,10 +46,11 @@ def serve(
 
     from mcrsearch.server.app import create_app
 
+    sock = _bind(cfg.server_host, cfg.server_port)      # port 0: the system picks a free one
+    bound = sock.getsockname()[1]
     shown_host = f"[{cfg.server_host}]" if ":" in cfg.server_host else cfg.server_host
-    url = f"http://{shown_host}:{cfg.server_port}"
-    allowed = [f"{h}:{cfg.server_port}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOOPBACK[:2]) \
-        if local else None
+    url = f"http://{shown_host}:{bound}"
+    allowed = [f"{h}:{bound}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOOPBACK[:2]) if local else None
     client = Client(settings=cfg)
 
     def stop() -> None:
@@ -59,15 +60,33 @@ def serve(
     app = create_app(client, token=secret, allowed_hosts=allowed, on_stop=stop)
     if warm:
         threading.Thread(target=_warm, args=(client, console), name="mcr-warm", daemon=True).start()
-    discovery.write(cfg, discovery.ServerInfo(url if local else f"http://127.0.0.1:{cfg.server_port}", os.getpid(),
+    discovery.write(cfg, discovery.ServerInfo(url if local else f"http://127.0.0.1:{bound}", os.getpid(),
                                               cfg.collection, discovery.location_of(cfg), secret))
     console.print(f"Serving collection [bold]{cfg.collection}[/] at {url}/"
                   + (f"?token={secret}" if secret else "") + "  (Ctrl-C stops)")
     try:
-        uvicorn.Server(uvicorn.Config(app, host=cfg.server_host, port=cfg.server_port, log_level="warning",
-                                      timeout_graceful_shutdown=3)).run()
-    finally:                      # also when uvicorn never got to start (the port was taken, say)
+        uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)).run(sockets=[sock])
+    finally:                      # also when uvicorn never got to start
         stop()
+
+
+def _bind(host: str, port: int):
+    """The listening socket, bound here so that a taken port is one clear sentence and port 0 works."""
+    import socket
+
+    from mcrsearch.errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"Cannot listen on {host}:{port} ({exc.strerror}); choose another --port.") from exc
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
 
 
 def _warm(client, console) -> None:
