@@ -41,8 +41,8 @@ SWEEPS = {"sigma": ("sigma", SIGMAS), "lambda": ("lam", LAMBDAS), "tau": ("tau",
 
 
 def run_variant(method: str, feats: dict, overrides: dict, seeds: list[int], oracle: bool = False) -> dict:
-    from trainer.config import CMCRConfig, ExMCRConfig, make_config
-    from trainer.pipeline import evaluate_heads, fit_connections
+    from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, make_config
+    from mcrsearch_trainer.pipeline import evaluate_heads, fit_connections
 
     cls = ExMCRConfig if method == "exmcr" else CMCRConfig
     runs, speed = [], []
@@ -63,10 +63,10 @@ def measure_speed(feats: dict, steps: int = 200) -> dict:
 
     import torch
 
-    from trainer.cmcr import fit_cmcr
-    from trainer.config import CMCRConfig, ExMCRConfig, make_config
-    from trainer.exmcr import fit_exmcr
-    from trainer.pipeline import connection_data
+    from mcrsearch_trainer.cmcr import fit_cmcr
+    from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, make_config
+    from mcrsearch_trainer.exmcr import fit_exmcr
+    from mcrsearch_trainer.pipeline import connection_data
 
     data = connection_data(feats, "clap")
     before = torch.get_num_threads()
@@ -121,7 +121,7 @@ def run_regime(feats: dict, seeds: list[int], sweeps: bool) -> dict:
 
 def regime_lines(results: dict) -> list[str]:
     """Markdown for one data regime: a table per method, the oracle ratio, ingredient effects, sweeps."""
-    from trainer.config import CMCRConfig, ExMCRConfig
+    from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig
 
     lines: list[str] = []
     for method, title, cls in (("exmcr", "Ex-MCR (CLAP->CLIP, ULIP->CLIP; all pairs compared in CLIP space)", ExMCRConfig),
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     from mcrsearch.config import load_settings
     from mcrsearch.miniworld.connections import default_world, miniworld_features, oracle_world
     from mcrsearch.miniworld.mcrs import load_or_train_mcrs
-    from trainer.pipeline import scarce_unpaired
+    from mcrsearch_trainer.pipeline import scarce_unpaired
 
     torch.set_num_threads(args.threads)
     started = time.time()

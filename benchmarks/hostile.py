@@ -220,7 +220,7 @@ _INDEX_CHILD = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from helpers import corpus as H
     H.register_tiny()
-    from indexer import index_path
+    from mcrsearch_indexer import index_path
     from mcrsearch.config import load_settings
     from mcrsearch import media
     import numpy, PIL.Image, soundfile, trimesh

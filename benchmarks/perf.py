@@ -185,8 +185,8 @@ def bench_indexing(items: int, spaces: list[tuple[str, tuple[str, ...]]], rounds
     - index run: a full `index_path` into an existing empty collection, with `workers` decode threads
       (0: the product's choice, `decode_workers`).
     """
-    from indexer import index_path, scan
-    from indexer.pipeline import decode_workers
+    from mcrsearch_indexer import index_path, scan
+    from mcrsearch_indexer.pipeline import decode_workers
     from mcrsearch import media
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
@@ -283,8 +283,8 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
     opening the collection, calibration, closing it (the flush). `index-only` adds what an index run does
     beyond the from-files pass, so `stage-sum ratio` predicts the indexing part's overhead ratio.
     """
-    from indexer import scan
-    from indexer.pipeline import new_point
+    from mcrsearch_indexer import scan
+    from mcrsearch_indexer.pipeline import new_point
     from mcrsearch import media
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
@@ -345,7 +345,7 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
 
 
 def bench_reindex(n_files: int) -> dict:
-    from indexer import index_path
+    from mcrsearch_indexer import index_path
     from mcrsearch.config import load_settings
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -365,7 +365,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def bench_query(items: int, runs: int, cold_runs: int) -> dict:
-    from indexer import index_path
+    from mcrsearch_indexer import index_path
     from mcrsearch.api import Client
     from mcrsearch.config import load_settings
 

@@ -34,8 +34,8 @@ from mcrsearch.benchmark.report import write_section  # noqa: E402
 
 def bench(space_name: str, mods: tuple[str, ...], items: int, rounds: int) -> dict:
     """Median wall times of local and Ray full index runs over the same corpus."""
-    from indexer import index_path
-    from indexer.ray_index import index_path_ray
+    from mcrsearch_indexer import index_path
+    from mcrsearch_indexer.ray_index import index_path_ray
     from mcrsearch.config import load_settings
     from mcrsearch.space import create_space
     from mcrsearch.store import Store

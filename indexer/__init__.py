@@ -6,8 +6,8 @@ call it through `mcrsearch.Client.index`.
 
 from __future__ import annotations
 
-from indexer.pipeline import index_path
-from indexer.report import Failure, IndexProgress, IndexReport
-from indexer.scan import ScannedFile, scan
+from mcrsearch_indexer.pipeline import index_path
+from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
+from mcrsearch_indexer.scan import ScannedFile, scan
 
 __all__ = ["index_path", "IndexReport", "IndexProgress", "Failure", "ScannedFile", "scan"]

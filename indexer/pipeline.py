@@ -23,8 +23,8 @@ from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store, point_id
 
-from indexer.report import Failure, IndexProgress, IndexReport
-from indexer.scan import ScannedFile, scan
+from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
+from mcrsearch_indexer.scan import ScannedFile, scan
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings

@@ -27,10 +27,10 @@ from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store
 
-from indexer.pipeline import (ProgressFn, _embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point,
+from mcrsearch_indexer.pipeline import (ProgressFn, _embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point,
                               plan_run, run_context, unembeddable_reason)
-from indexer.report import IndexReport
-from indexer.scan import ScannedFile
+from mcrsearch_indexer.report import IndexReport
+from mcrsearch_indexer.scan import ScannedFile
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings

@@ -24,7 +24,7 @@ from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 
 if TYPE_CHECKING:
-    from indexer.report import IndexProgress, IndexReport
+    from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
     from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.space import Space
@@ -125,7 +125,7 @@ class Client:
         Returns:
             The `IndexReport`: counts, failures with reasons, per-stage seconds.
         """
-        from indexer.pipeline import index_path, resolve_space_name
+        from mcrsearch_indexer.pipeline import index_path, resolve_space_name
 
         if rebuild:               # the old collection may be unreadable: it does not choose the space
             self.close()
@@ -134,7 +134,7 @@ class Client:
             with self._open_for_writing() as store:
                 name = resolve_space_name(space, self.settings, store)
         if ray:
-            from indexer.ray_index import index_path_ray
+            from mcrsearch_indexer.ray_index import index_path_ray
 
             # by name: each actor builds the space itself, so its encoders load on the actor's own device
             return index_path_ray(path, self.settings, address=None if ray is True else str(ray), space=name,

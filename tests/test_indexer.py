@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from helpers import corpus as H
-from indexer import index_path, scan
-from indexer.pipeline import decode_workers
+from mcrsearch_indexer import index_path, scan
+from mcrsearch_indexer.pipeline import decode_workers
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 from mcrsearch.errors import SpaceMismatchError
@@ -153,7 +153,7 @@ _CHILD = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from helpers import corpus as H
     H.register_tiny()
-    from indexer import index_path
+    from mcrsearch_indexer import index_path
     from mcrsearch.config import load_settings
     settings = load_settings(home={home!r}, device="cpu", batch_size=2, workers=2)
     index_path({corpus!r}, settings, space="tiny", progress=False,

@@ -13,8 +13,8 @@ ray = pytest.importorskip("ray")
 pytest.importorskip("ray.data")
 
 from helpers import corpus as H  # noqa: E402
-from indexer import index_path  # noqa: E402
-from indexer.ray_index import index_path_ray  # noqa: E402
+from mcrsearch_indexer import index_path  # noqa: E402
+from mcrsearch_indexer.ray_index import index_path_ray  # noqa: E402
 from mcrsearch.config import load_settings  # noqa: E402
 from mcrsearch.store import Store  # noqa: E402
 
@@ -143,8 +143,8 @@ def test_actor_writes_points_itself_when_the_store_is_a_server(tmp_path):
     qdrant-client's in-memory server API); only status rows go back, and the points equal a local run's."""
     from qdrant_client import QdrantClient
 
-    from indexer import scan
-    from indexer.ray_index import EmbedActor, _rows
+    from mcrsearch_indexer import scan
+    from mcrsearch_indexer.ray_index import EmbedActor, _rows
     from mcrsearch.store import ClientBackend
 
     corpus = tmp_path / "corpus"

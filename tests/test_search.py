@@ -7,7 +7,7 @@ import json
 import pytest
 
 from helpers import corpus as H
-from indexer import index_path
+from mcrsearch_indexer import index_path
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 from mcrsearch.errors import ConfigError, SpaceMismatchError

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from helpers import corpus as H
-from indexer import index_path
+from mcrsearch_indexer import index_path
 from mcrsearch.config import load_settings
 from mcrsearch.errors import SpaceMismatchError
 

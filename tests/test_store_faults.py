@@ -18,7 +18,7 @@ import pytest
 from helpers import corpus as H
 
 H.register_tiny()
-from indexer import index_path
+from mcrsearch_indexer import index_path
 from mcrsearch import media
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
@@ -55,7 +55,7 @@ _INDEX_CHILD = textwrap.dedent("""
     sys.path.insert(0, {tests!r})
     from helpers import corpus as H
     H.register_tiny()
-    from indexer import index_path
+    from mcrsearch_indexer import index_path
     from mcrsearch.config import load_settings
     from mcrsearch.errors import McrError
     settings = load_settings(home={home!r}, device="cpu", batch_size=4, min_free_disk_mb={reserve!r})

@@ -25,8 +25,8 @@ def test_readers_of_the_topology_agree_with_it():
     from mcrsearch.heads import HEAD_KINDS
     from mcrsearch.miniworld.world import PAIRED_SPLITS
     from mcrsearch.weights import ARTIFACTS
-    from trainer.run import cmcr_kind, released_name
-    from trainer.synthetic import MCR_MODALITIES
+    from mcrsearch_trainer.run import cmcr_kind, released_name
+    from mcrsearch_trainer.synthetic import MCR_MODALITIES
 
     for name, mcr in MCRS.items():
         assert mcr.family in ENCODER_FAMILIES and all(a in ARTIFACTS for a in mcr.artifacts.values())

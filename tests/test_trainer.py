@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from trainer.cmcr import fit_cmcr, sides
-from trainer.config import CMCRConfig, ExMCRConfig, load_config, make_config
-from trainer.evaluate import chance_map, evaluate_set, retrieval_metrics
-from trainer.exmcr import build_tuples, fit_exmcr
-from trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
-from trainer.synthetic import synthetic_connection
+from mcrsearch_trainer.cmcr import fit_cmcr, sides
+from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, load_config, make_config
+from mcrsearch_trainer.evaluate import chance_map, evaluate_set, retrieval_metrics
+from mcrsearch_trainer.exmcr import build_tuples, fit_exmcr
+from mcrsearch_trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
+from mcrsearch_trainer.synthetic import synthetic_connection
 
 
 def _unit(n, d, seed):
@@ -128,7 +128,7 @@ def test_ablation_switches_change_behaviour(data):
 
 def test_checkpoint_round_trip(tmp_path, data):
     from mcrsearch.heads import CMCRClapClipHeads, ExMCRHead
-    from trainer.checkpoint import load_checkpoint, plot_curves, save_checkpoint, sidecar_path
+    from mcrsearch_trainer.checkpoint import load_checkpoint, plot_curves, save_checkpoint, sidecar_path
 
     head, hist = fit_exmcr(data, make_config(ExMCRConfig, **dict(FAST, epochs=1)))
     path = save_checkpoint(head, tmp_path / "ex_clap.pt", config={"x": 1}, data_fingerprint=data.fingerprint(),
@@ -153,8 +153,8 @@ def test_checkpoint_import_via_weights_module(tmp_path):
     """A trained 512-d head saved by the trainer is accepted by `weights import` and reloads bit-identically."""
     weights = pytest.importorskip("mcrsearch.weights")
     from mcrsearch.config import load_settings
-    from trainer.checkpoint import save_checkpoint
-    from trainer.synthetic import SyntheticWorld
+    from mcrsearch_trainer.checkpoint import save_checkpoint
+    from mcrsearch_trainer.synthetic import SyntheticWorld
 
     small = synthetic_connection(n_overlap=200, n_memory=200, n_val=50, world=SyntheticWorld(dim=512))
     head, _ = fit_exmcr(small, make_config(ExMCRConfig, **dict(FAST, epochs=1)))

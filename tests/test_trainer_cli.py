@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mcrsearch.cli import main
-from trainer.synthetic import synthetic_connection
+from mcrsearch_trainer.synthetic import synthetic_connection
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -68,7 +68,7 @@ class _CountingEncoder:
 
 
 def test_feature_cache_resumes_without_recomputing(tmp_path):
-    from trainer.features import cached_features
+    from mcrsearch_trainer.features import cached_features
 
     files = []
     for i in range(23):
@@ -128,7 +128,7 @@ def test_data_from_files_through_the_feature_cache(tmp_path):
     from PIL import Image
 
     from mcrsearch.config import load_settings
-    from trainer.run import data_from_files
+    from mcrsearch_trainer.run import data_from_files
 
     for i in range(6):
         (tmp_path / "texts").mkdir(exist_ok=True)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from trainer.config import ExMCRConfig, make_config
-from trainer.pipeline import connection_data, evaluate_heads, fit_connections
-from trainer.synthetic import synthetic_feats
+from mcrsearch_trainer.config import ExMCRConfig, make_config
+from mcrsearch_trainer.pipeline import connection_data, evaluate_heads, fit_connections
+from mcrsearch_trainer.synthetic import synthetic_feats
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -36,7 +36,7 @@ def test_exmcr_connections_make_audio_and_3d_meet():
 def test_scarce_unpaired_keeps_overlap_rows_aligned_and_cuts_per_class():
     import numpy as np
 
-    from trainer.pipeline import _aligned, scarce_unpaired
+    from mcrsearch_trainer.pipeline import _aligned, scarce_unpaired
 
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 5)

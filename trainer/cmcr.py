@@ -15,11 +15,11 @@ from torch import nn
 
 from mcrsearch.errors import ConfigError
 from mcrsearch.heads import CMCRClapClipHeads, CMCRUlipClipHeads, Normalized
-from trainer.config import CMCRConfig
-from trainer.data import ConnectionData
-from trainer.evaluate import evaluate_set
-from trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
-from trainer.pseudo import add_noise, pseudo_embeddings
+from mcrsearch_trainer.config import CMCRConfig
+from mcrsearch_trainer.data import ConnectionData
+from mcrsearch_trainer.evaluate import evaluate_set
+from mcrsearch_trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from mcrsearch_trainer.pseudo import add_noise, pseudo_embeddings
 
 KINDS = ("cmcr-clap-clip", "cmcr-ulip-clip", "generic")
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from mcrsearch.benchmark.metrics import retrieval_metrics as class_retrieval
-from trainer.data import ValidationSet
+from mcrsearch_trainer.data import ValidationSet
 
 Projector = Callable[[torch.Tensor], torch.Tensor]
 

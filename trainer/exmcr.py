@@ -16,11 +16,11 @@ import torch
 import torch.nn.functional as F
 
 from mcrsearch.heads import ExMCRHead
-from trainer.config import ExMCRConfig
-from trainer.data import ConnectionData
-from trainer.evaluate import evaluate_set
-from trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
-from trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
+from mcrsearch_trainer.config import ExMCRConfig
+from mcrsearch_trainer.data import ConnectionData
+from mcrsearch_trainer.evaluate import evaluate_set
+from mcrsearch_trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from mcrsearch_trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
 
 
 @torch.no_grad()

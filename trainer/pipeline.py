@@ -3,7 +3,7 @@
 Features come as {(split, mcr, modality): (vectors, class labels, instance ids)}: split "unpaired" trains,
 "test" measures emergent pairs at class level, "oracle" (optional) holds true cross-modal tuples for the
 paired oracle. Which MCRs connect through which modality is `mcrsearch.topology`'s; who produces the
-features (the mini-world, `trainer.synthetic`) is not this module's business.
+features (the mini-world, `mcrsearch_trainer.synthetic`) is not this module's business.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 
 from mcrsearch.modality import Modality
 from mcrsearch.topology import BASE, CONNECTIONS, LEAVES, MCRS, within_mcr
-from trainer.data import ConnectionData, ValidationSet
+from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 
 def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +72,7 @@ def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], 
 
     `proj[(mcr, modality)]` maps raw vectors into a common space (None = already there, e.g. CLIP in Ex-MCR).
     """
-    from trainer.evaluate import project, retrieval_metrics
+    from mcrsearch_trainer.evaluate import project, retrieval_metrics
 
     out: dict = {}
     for a, b in cross_mcr_pairs():
@@ -97,7 +97,7 @@ def _exmcr_proj(heads: dict) -> dict:
 
 def _cmcr_proj(heads: dict) -> dict:
     """C-MCR: one new space per connection, the leaf's own modality and the base's both projected."""
-    from trainer.cmcr import sides
+    from mcrsearch_trainer.cmcr import sides
 
     out = {}
     for leaf, conn in CONNECTIONS.items():
@@ -121,9 +121,9 @@ def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) ->
     """Train both connections; (heads per leaf, histories). `oracle=True` trains the paired oracle instead."""
     from dataclasses import replace
 
-    from trainer.cmcr import fit_cmcr, fit_cmcr_oracle
-    from trainer.exmcr import fit_exmcr, fit_exmcr_oracle
-    from trainer.loop import total_steps
+    from mcrsearch_trainer.cmcr import fit_cmcr, fit_cmcr_oracle
+    from mcrsearch_trainer.exmcr import fit_exmcr, fit_exmcr_oracle
+    from mcrsearch_trainer.loop import total_steps
 
     heads, hist = {}, {}
     for leaf in LEAVES:

@@ -10,7 +10,7 @@ import numpy as np
 
 from mcrsearch.errors import ConfigError
 from mcrsearch.topology import MCRS, connection
-from trainer.data import ConnectionData, ValidationSet
+from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 
 
@@ -30,11 +30,11 @@ def fit(method: str, data: ConnectionData, cfg: Any, kind: str = "generic",
         progress: Callable[[int, int, float], None] | None = None):
     """Train one connection with `method` ('cmcr' or 'exmcr'); (module, history)."""
     if method == "exmcr":
-        from trainer.exmcr import fit_exmcr
+        from mcrsearch_trainer.exmcr import fit_exmcr
 
         return fit_exmcr(data, cfg, progress=progress)
     if method == "cmcr":
-        from trainer.cmcr import fit_cmcr
+        from mcrsearch_trainer.cmcr import fit_cmcr
 
         return fit_cmcr(data, cfg, kind=kind, progress=progress)
     raise ConfigError(f"Unknown training method '{method}'; use cmcr or exmcr.")
@@ -44,7 +44,7 @@ def train_and_save(method: str, data: ConnectionData, cfg: Any, out_dir: str | P
                    kind: str = "generic", progress: Callable | None = None,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train, then write `<out_dir>/<name>` (released key layout), its JSON sidecar and a curves PNG."""
-    from trainer.checkpoint import plot_curves, save_checkpoint
+    from mcrsearch_trainer.checkpoint import plot_curves, save_checkpoint
 
     module, history = fit(method, data, cfg, kind, progress)
     out_dir = Path(out_dir)
@@ -115,7 +115,7 @@ def data_from_files(leaf: str, base: str, overlap: Sequence[str], leaf_memory: S
     `progress(label)` returns the `(done, total)` callback of one encoding pass (the CLI draws a bar per pass).
     """
     from mcrsearch.spaces import real_encoder
-    from trainer.features import cached_features
+    from mcrsearch_trainer.features import cached_features
 
     if leaf not in MCRS or base not in MCRS:
         raise ConfigError(f"MCRs are {', '.join(MCRS)}; got {leaf} and {base}.")

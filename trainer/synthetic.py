@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mcrsearch.topology import MCRS
-from trainer.data import ConnectionData, ValidationSet
+from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 # The declared MCRs' modalities, in name order (the order random maps are drawn in).
 MCR_MODALITIES = {name: tuple(m.value for m in MCRS[name].modalities) for name in sorted(MCRS)}

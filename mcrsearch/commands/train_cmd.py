@@ -62,7 +62,7 @@ def train(
     if method not in ("cmcr", "exmcr"):
         raise ConfigError(f"Unknown training method '{method}'; use cmcr or exmcr.")
     s = get_settings(ctx)
-    from trainer.config import CMCRConfig, ExMCRConfig, load_config
+    from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, load_config
 
     overrides = dict(tau_mem=tau_mem, sigma=sigma, tau=tau, lam=lam, lr=lr, weight_decay=weight_decay,
                      batch_size=batch_size, epochs=epochs, steps=steps, warmup_steps=warmup_steps, cosine=cosine,
@@ -89,7 +89,7 @@ def train(
 def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base,
                kind, out, name) -> dict:
     from mcrsearch.errors import ConfigError
-    from trainer import run
+    from mcrsearch_trainer import run
 
     if features is not None:
         data = run.data_from_npz(features)

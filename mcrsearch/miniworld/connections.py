@@ -21,9 +21,9 @@ from mcrsearch.miniworld.record import default_dir, miniworld_cache, read_curren
 from mcrsearch.miniworld.generate import generate_world
 from mcrsearch.miniworld.world import World, WorldConfig
 from mcrsearch.topology import CONNECTIONS, head_file
-from trainer.checkpoint import plot_curves, save_checkpoint
-from trainer.config import CMCRConfig, ExMCRConfig, make_config
-from trainer.pipeline import connection_data, evaluate_heads, fit_connections
+from mcrsearch_trainer.checkpoint import plot_curves, save_checkpoint
+from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, make_config
+from mcrsearch_trainer.pipeline import connection_data, evaluate_heads, fit_connections
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -54,7 +54,7 @@ def miniworld_features(world: World, mcrs: "MiniMCRs", splits: Sequence[str] = (
                        oracle: World | None = None) -> dict:
     """Encoder vectors (cached on disk) and labels per (split, mcr, modality) that the connections use.
 
-    The shape `trainer.pipeline` trains and evaluates on: {(split, mcr, modality): (x, labels, instances)};
+    The shape `mcrsearch_trainer.pipeline` trains and evaluates on: {(split, mcr, modality): (x, labels, instances)};
     the oracle world's test items come in as split "oracle".
     """
     need = sorted({(conn.leaf, m.value) for conn in CONNECTIONS.values() for m in (conn.overlap, conn.leaf_other)}

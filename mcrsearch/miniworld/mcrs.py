@@ -118,7 +118,7 @@ def encode_items(encoder: "Encoder", modality: Modality | str, items: Sequence[W
         return np.zeros((0, encoder.dim), np.float32)
     if cache_dir is None:
         return encoder.encode(modality, decode_items(items, modality))
-    from trainer.features import cached_features
+    from mcrsearch_trainer.features import cached_features
 
     known = [it.sha1 for it in items]
     vectors = cached_features([it.path for it in items], encoder, modality, Path(cache_dir) / "features",

@@ -16,7 +16,7 @@ import httpx
 from mcrsearch.errors import RemoteError
 
 if TYPE_CHECKING:
-    from indexer.report import IndexProgress, IndexReport
+    from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.search import Hit
     from mcrsearch.server.discovery import ServerInfo
 
@@ -80,7 +80,7 @@ class RemoteClient:
 
         Interrupted (Ctrl-C), the job is cancelled in the server too. Ray and rebuilds run on the direct path.
         """
-        from indexer.report import Failure, IndexProgress, IndexReport
+        from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
         from mcrsearch.errors import ConfigError
 
         if ray or rebuild:
