@@ -11,11 +11,12 @@ import queue
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mcrsearch.errors import ConfigError, McrError
+from mcrsearch_indexer.report import IndexProgress
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
@@ -32,12 +33,7 @@ class Job:
     path: str
     space: str | None
     state: str = "queued"
-    total: int = 0
-    done: int = 0
-    indexed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    failed: int = 0
+    progress: IndexProgress = IndexProgress(0, 0, 0, 0, 0, 0)
     error: str | None = None
     started: float = field(default_factory=time.time)
     finished: float | None = None
@@ -46,9 +42,8 @@ class Job:
     cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "path": self.path, "space": self.space, "state": self.state, "total": self.total,
-                "done": self.done, "indexed": self.indexed, "unchanged": self.unchanged, "removed": self.removed,
-                "failed": self.failed, "error": self.error, "started": self.started, "finished": self.finished,
+        return {"id": self.id, "path": self.path, "space": self.space, "state": self.state,
+                **asdict(self.progress), "error": self.error, "started": self.started, "finished": self.finished,
                 "report": self.report}
 
 
@@ -116,15 +111,12 @@ class JobManager:
             job.report = {**report.to_dict(), "collection": report.collection, "space": report.space,
                           "location": report.location, "seconds": report.seconds,
                           "encode_seconds": report.encode_seconds, "cancelled": report.cancelled}
-            job.removed = report.removed
-            job.failed = len(report.failed)
-            job.indexed, job.unchanged = report.indexed, report.unchanged
+            job.progress = report.progress(job.progress.total)
             self._finish(job, "cancelled" if report.cancelled else "done")
 
     @staticmethod
-    def _progress(job: Job, p: Any) -> None:
-        job.total, job.done, job.indexed, job.unchanged = p.total, p.done, p.indexed, p.unchanged
-        job.removed, job.failed = p.removed, p.failed
+    def _progress(job: Job, p: IndexProgress) -> None:
+        job.progress = p
         job.version += 1
 
     @staticmethod
