@@ -218,14 +218,14 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple
     if isinstance(inp.value, (str, Path, MediaBytes)):
         from mcrsearch import media
 
-        max_bytes = int(settings.max_file_mb * 2**20)
+        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20),
+                "limits": media.Limits.from_settings(settings)}       # the indexer's caps, from the same settings
         if isinstance(inp.value, MediaBytes):
-            return media.decode(inp.value.name, inp.modality, n_points=n_points, max_bytes=max_bytes,
-                                data=inp.value.data)
+            return media.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
         path = Path(inp.value).expanduser()
         if not path.is_file():
             raise ConfigError(f"The query file {path} does not exist.")
-        return media.decode(str(path), inp.modality, n_points=n_points, max_bytes=max_bytes)
+        return media.decode(str(path), inp.modality, **caps)
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value

@@ -67,3 +67,14 @@ def test_bad_values_are_one_sentence(client):
         c.query(target="image")
     with pytest.raises(ConfigError, match="is not in collection"):
         c.query(like="/nowhere/at/all.png")
+
+
+def test_query_files_are_decoded_under_the_settings_caps(client):
+    from mcrsearch.errors import MediaError
+
+    c, files, _ = client
+    strict = Client(settings=c.settings.with_overrides(max_image_pixels=16))
+    with pytest.raises(MediaError, match="pixel"):
+        strict.query(image=files["image"][0], target="3d", k=1)
+    assert len(c.query(image=files["image"][0], target="3d", k=1)) == 1
+    strict.close()
