@@ -283,8 +283,9 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
     opening the collection, calibration, closing it (the flush). `index-only` adds what an index run does
     beyond the from-files pass, so `stage-sum ratio` predicts the indexing part's overhead ratio.
     """
-    from mcrsearch_indexer import scan
+    from mcrsearch_indexer import index_path, scan
     from mcrsearch_indexer.pipeline import new_point
+    from mcrsearch_indexer.report import STAGES
     from mcrsearch import media
     from mcrsearch.config import load_settings
     from mcrsearch.device import default_batch_size
@@ -327,6 +328,11 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
                 timed("calibration", lambda: store.set_calibration(space.name,
                                                                    compute_calibration(store, space.name)))
                 timed("close", store.close)
+                # the real indexer over the same files, into a fresh collection: its own stage timings
+                real = index_path(tmp / "corpus", load_settings(home=tmp / "home", device="cpu",
+                                                                collection=f"real-{name}-{r}"), space=space)
+                for stage, seconds in real.stage_seconds.items():
+                    stages.setdefault(f"indexer_{stage}", []).append(seconds)
             med = {k: statistics.median(v) for k, v in stages.items()}
             per_item = ("scan", "hash", "decode_bytes", "decode_path", "encode", "points", "write")
             fixed = ("open", "calibration", "close")
@@ -339,7 +345,8 @@ def bench_breakdown(items: int, spaces: list[tuple[str, tuple[str, ...]]], round
                          **{f"{k}_ms": med[k] * 1e3 for k in fixed},
                          "index_only_ms": index_only * 1e3, "from_files_ms": from_files * 1e3,
                          "stage_sum_ratio": (from_files + index_only) / from_files,
-                         "per_item_ratio": (from_files + per_item_only) / from_files})
+                         "per_item_ratio": (from_files + per_item_only) / from_files,
+                         **{f"indexer_{k}_us": med[f"indexer_{k}"] / n * 1e6 for k in STAGES}})
             print("breakdown", rows[-1], flush=True)
     return rows
 
@@ -669,6 +676,15 @@ def render(results: dict) -> str:
                       ("from_files_ms", "from files ms", ".0f"), ("stage_sum_ratio", "stage-sum ratio", ".2f"),
                       ("per_item_ratio", "per-item ratio", ".2f")]),
                   ""]
+        measured = [r for r in results["breakdown"] if "indexer_encode_us" in r]
+        if measured:
+            lines += ["The real indexer's own stage timings over the same files (`IndexReport.stage_seconds`, "
+                      "recorded by every `mcrsearch index` run; per item, medians over rounds):", "",
+                      _table(measured, [("space", "space", ""), ("items", "items", ""),
+                                        ("indexer_read_hash_us", "read + hash us", ".0f"),
+                                        ("indexer_decode_us", "decode us", ".0f"),
+                                        ("indexer_encode_us", "encode us", ".0f"),
+                                        ("indexer_write_us", "store write us", ".0f")]), ""]
     if "reindex" in results:
         r = results["reindex"]
         lines += ["### Re-index of an unchanged tree", "",

@@ -28,3 +28,5 @@ def test_breakdown_part_writes_its_table(tmp_path, monkeypatch):
     fixed = row["open_ms"] + row["calibration_ms"] + row["close_ms"]
     assert abs(row["index_only_ms"] - (per_item * row["items"] / 1e3 + fixed)) < 1e-6
     assert row["stage_sum_ratio"] >= row["per_item_ratio"] > 0
+    assert "The real indexer's own stage timings" in text
+    assert all(row[f"indexer_{k}_us"] > 0 for k in ("read_hash", "decode", "encode", "write"))
