@@ -97,3 +97,13 @@ def test_second_server_is_refused_and_a_stopped_server_leaves_no_record(served, 
     proc.terminate()                      # SIGTERM: a graceful stop removes its record
     proc.wait(30)
     assert not record.exists()
+
+
+def test_listening_socket_answers_without_delayed_ack_stalls():
+    from mcrsearch.commands.serve_cmd import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+    finally:
+        sock.close()
