@@ -16,6 +16,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -175,7 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     home = Path(args.home or tmp.name)
     demo = json.loads(_cli(home, "demo", "--scale", args.scale, "--json").stdout)
     world = Path(demo["world"]["root"])
-    collection = demo["index"]["collection"]
+    # a fresh collection of the held-out split, so the index job below starts from the same state every run
+    collection = f"serve-bench-{os.getpid()}"
+    _cli(home, "index", str(world / "test"), "--collection", collection, "--space", "miniworld", "--json")
     random.seed(0)
     server = Server(home, collection)
     try:
@@ -189,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         heavy = load(server.url, mix, args.clients, args.load)
     finally:
         server.stop()
+        shutil.rmtree(Path(home) / "index" / collection, ignore_errors=True)
         tmp.cleanup()
     command = "python benchmarks/serve.py " + " ".join(sys.argv[1:] if argv is None else argv)
     lines = ["## `mcrsearch serve`", "",
