@@ -167,7 +167,7 @@ def make_bombs(work: Path, npz_gb: float, audio_hours: float) -> dict[str, tuple
     out["npz_zip_bomb"] = (p, f"npz whose member inflates to {npz_gb:g} GB")
     p = work / "lying.npz"
     _lying_npz(p, work / "bomb.npz")
-    out["npz_lying_sizes"] = (p, f"the same npz with its member's sizes forged to 12 KB")
+    out["npz_lying_sizes"] = (p, "the same npz with its member's sizes forged to 12 KB")
     p = work / "forged.npy"
     buf = __import__("io").BytesIO()
     np.lib.format.write_array_header_1_0(buf, {"descr": "<f4", "fortran_order": False, "shape": (10**9, 3)})

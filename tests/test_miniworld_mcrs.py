@@ -4,7 +4,6 @@ the `miniworld` space and `mcrsearch demo` run end to end on the small world."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np

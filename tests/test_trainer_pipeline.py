@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from mcrsearch_trainer.config import ExMCRConfig, make_config
 from mcrsearch_trainer.pipeline import connection_data, evaluate_heads, fit_connections

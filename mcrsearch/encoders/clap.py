@@ -15,8 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping
 
-import numpy as np
-
 from mcrsearch.encoders._clap_tokenizer import ROBERTA_BASE_VOCAB, byte_level_tokenizer, load_tokenizer, tokenize
 from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
 from mcrsearch.encoders.base import Encoder, load_weights

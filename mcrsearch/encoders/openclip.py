@@ -12,8 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
-import numpy as np
-
 from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
 from mcrsearch.encoders.base import Encoder, load_weights
 from mcrsearch.errors import ConfigError, WeightsInvalidError
