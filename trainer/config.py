@@ -57,6 +57,8 @@ class ExMCRConfig(_Common):
     method: str = "exmcr"
     dense: bool = True             # ablation: all leaf/base pairs (True) or only overlap-overlap (False)
     various_centric: bool = True   # ablation: every modality starts tuples (True) or only the overlap
+    decoupled: bool = True         # ablation: identity-initialised f_l carries the intra alignment (True), or
+                                   # one coupled head: f_l randomly initialised, intra on the final outputs
     intra_loss: str = "mse"        # mse | infonce, between f_l(leaf modality) and f_l(leaf overlap)
     max_tuples: int = 0            # cap on pooled tuples (0 = all)
 
