@@ -131,9 +131,10 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
 
     name = config.classes[label]
     if config.degrade > 0 or "-" in name:
-        from mcrsearch.miniworld.hard import write_hard_instance
+        from mcrsearch.miniworld.hard import hard_payloads
 
-        return write_hard_instance(root, config, split, label, instance, modalities)
+        mesh, payloads = hard_payloads(config, split, label, instance, modalities)
+        return [write_item(root, config, split, label, instance, m, p, mesh) for m, p in payloads.items()]
     rng = np.random.default_rng([config.seed, label, instance])
     # Instance attributes, drawn in a fixed order so every modality agrees on them.
     bodies, accent = PALETTES[name]

@@ -8,7 +8,7 @@ how much a low clarity costs. Same RNG discipline as `generate`: one seeded stre
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,11 +19,11 @@ _STYLE = {"mcr-clip": "look", "mcr-clap": "sound"}      # other splits: "mixed"
 _JITTER = 0.12                                          # per-instance spread of proportions and pitch
 
 
-def write_hard_instance(root: Path, config: WorldConfig, split: str, label: int, instance: int,
-                        modalities: tuple[Modality, ...]) -> list[dict]:
+def hard_payloads(config: WorldConfig, split: str, label: int, instance: int,
+                  modalities: tuple[Modality, ...]) -> tuple[Any, dict[Modality, Any]]:
+    """(mesh, {modality: payload}) of one hard-world instance; `generate.write_item` writes the files."""
     from mcrsearch.miniworld.captions import hard_caption
     from mcrsearch.miniworld.classes import BASE_CLASSES, COLOURS, class_colours, parse_class
-    from mcrsearch.miniworld.generate import write_item
     from mcrsearch.miniworld.render import render, sample_surface
 
     name = config.classes[label]
@@ -42,7 +42,7 @@ def write_hard_instance(root: Path, config: WorldConfig, split: str, label: int,
     if Modality.AUDIO in modalities or Modality.TEXT in modalities:
         audio, events = variant_sound(base, variant, np.random.default_rng([config.seed, label, instance, 2]),
                                       config, loss[Modality.AUDIO], BASE_CLASSES)
-    rows = []
+    payloads: dict[Modality, Any] = {}
     for modality in modalities:
         sub = np.random.default_rng([config.seed, label, instance, 3, ALL_MODALITIES.index(modality)])
         if modality is Modality.IMAGE:
@@ -53,8 +53,8 @@ def write_hard_instance(root: Path, config: WorldConfig, split: str, label: int,
             payload = hard_caption(name, colour, events, _STYLE.get(split, "mixed"), clarity[modality], sub)
         else:
             payload = sample_surface(mesh, config.points_per_cloud, sub)
-        rows.append(write_item(root, config, split, label, instance, modality, payload, mesh))
-    return rows
+        payloads[modality] = payload
+    return mesh, payloads
 
 
 def variant_object(base: str, variant, rng: np.random.Generator, loss: float):
