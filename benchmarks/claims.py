@@ -41,6 +41,14 @@ EXMCR_VARIANTS = {
     "overlap-centric data only": {"various_centric": False},
     "coupled head": {"decoupled": False},
 }
+# Why an ingredient does nothing or hurts: the constants were tuned on the default world, so sweep them here.
+SWEEPS = {
+    "cmcr": {"lambda 1": {"lam": 1.0}, "lambda 3": {"lam": 3.0},
+             "no pseudo-pair InfoNCE (intra alone links the partners)": {"pseudo_inter": False},
+             "no pseudo-pair InfoNCE, no intra": {"pseudo_inter": False, "use_intra": False}},
+    "exmcr": {"lambda 1": {"lam": 1.0}, "lambda 3": {"lam": 3.0}, "sigma 0.01": {"sigma": 0.01},
+              "sigma 0.02": {"sigma": 0.02}},
+}
 CMCR_VARIANTS = {
     "full": {},
     "no pseudo partners": {"use_pseudo": False},
@@ -106,13 +114,39 @@ def pair_maps(spaces: dict[str, dict]) -> dict[str, float]:
 
 
 def train_eval(method: str, feats: dict, overrides: dict, seed: int, oracle: bool = False) -> dict[str, float]:
+    from mcrsearch.miniworld.metrics import geometry
     from trainer.config import CMCRConfig, ExMCRConfig, make_config
     from trainer.pipeline import fit_connections
 
     cls = ExMCRConfig if method == "exmcr" else CMCRConfig
     cfg = make_config(cls, device="cpu", seed=seed, threads=1, **overrides)
     heads, _ = fit_connections(method, feats, cfg, oracle=oracle)
-    return pair_maps(unified({leaf: h for leaf, h in heads.items()}, method, feats))
+    spaces = unified(heads, method, feats)
+    out = pair_maps(spaces)
+    # How far apart the two modalities the intra term is meant to bring together sit in the trained space.
+    first = next(iter(spaces.values()))
+    a, b = ("image", "text") if method == "cmcr" else ("audio", "text")
+    out[f"gap/{a}-{b}"] = geometry(first[a][0], first[b][0])["gap"]
+    out.update(mixed_maps(spaces))
+    return out
+
+
+def mixed_maps(spaces: dict[str, dict]) -> dict[str, float]:
+    """mAP of each leaf modality's queries against a gallery that mixes every OTHER modality of the space
+    (as an any-to-any search over one collection does): a modality gap that shifts a whole modality does
+    not change a one-modality ranking, but here it decides which modality comes first."""
+    from trainer.evaluate import retrieval_metrics
+
+    out = {}
+    for space in spaces.values():
+        for q in ("audio", "3d"):
+            if q not in space or f"mixed/{q}" in out:
+                continue
+            others = [m for m in space if m != q]
+            gallery = np.concatenate([space[m][0] for m in others])
+            labels = np.concatenate([space[m][1] for m in others])
+            out[f"mixed/{q}"] = retrieval_metrics(space[q][0], space[q][1], gallery, labels)["map"]
+    return out
 
 
 def score(maps: dict[str, float], keys: tuple[str, ...]) -> float:
@@ -130,8 +164,14 @@ def interval(values: list[float]) -> tuple[float, float, float]:
     return mean, mean - half, mean + half
 
 
+NEGLIGIBLE = 0.005       # |mean Δ| below this is reported as negligible even when its interval excludes 0
+
+
 def verdict(low: float, high: float) -> str:
-    return "holds" if low > 0 else "does not hold" if high < 0 else "within noise"
+    text = "holds" if low > 0 else "does not hold" if high < 0 else "within noise"
+    if text != "within noise" and abs((low + high) / 2) < NEGLIGIBLE:
+        text += f" (negligible: |Δ| < {NEGLIGIBLE})"
+    return text
 
 
 def fmt_ci(values: list[float]) -> str:
@@ -152,29 +192,38 @@ def real_clip_geometry(path: str) -> dict[str, float]:
     return geometry(np.asarray(img, np.float32), np.asarray(txt, np.float32))
 
 
+def prepare(settings, config) -> tuple:
+    """(world, its mini MCRs, encoded features incl. the oracle world's): generated/trained once, then cached."""
+    from mcrsearch.miniworld.connections import miniworld_features, oracle_world
+    from mcrsearch.miniworld.generate import generate_world
+    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
+
+    world = generate_world(Path(settings.home) / f"miniworld-{config.key()}", config)
+    mcrs = load_or_train_mcrs(world, settings, log=lambda m: print(m, file=sys.stderr))
+    return world, mcrs, miniworld_features(world, mcrs, oracle=oracle_world(world, settings))
+
+
 def run(args, config=None) -> tuple[list[str], dict]:
     """Train and measure everything; `config` overrides the preset's world (the slow test's small hard world)."""
     import torch
 
     from mcrsearch.config import load_settings
-    from mcrsearch.miniworld.connections import miniworld_features, oracle_world
-    from mcrsearch.miniworld.generate import generate_world
-    from mcrsearch.miniworld.mcrs import load_or_train_mcrs
     from mcrsearch.miniworld.world import WorldConfig
     from trainer.evaluate import chance_map
 
     torch.set_num_threads(1)
     settings = load_settings(**({"home": args.home} if args.home else {}), device="cpu")
-    config = config or WorldConfig.preset(args.scale)
-    world = generate_world(Path(settings.home) / f"miniworld-{config.key()}", config)
-    mcrs = load_or_train_mcrs(world, settings, log=lambda m: print(m, file=sys.stderr))
-    feats = miniworld_features(world, mcrs, oracle=oracle_world(world, settings))
+    world, mcrs, feats = prepare(settings, config or WorldConfig.preset(args.scale))
     seeds = list(range(args.seeds))
     runs: dict = {"exmcr": {}, "cmcr": {}}
     for method, variants in (("exmcr", EXMCR_VARIANTS), ("cmcr", CMCR_VARIANTS)):
         for name, ov in variants.items():
             print(f"{method}: {name}", file=sys.stderr, flush=True)
             runs[method][name] = [train_eval(method, feats, ov, s) for s in seeds]
+        if args.sweeps:
+            for name, ov in SWEEPS[method].items():
+                print(f"{method}: sweep {name}", file=sys.stderr, flush=True)
+                runs[method][f"sweep {name}"] = [train_eval(method, feats, ov, s) for s in seeds]
         print(f"{method}: paired oracle", file=sys.stderr, flush=True)
         runs[method]["oracle"] = [train_eval(method, feats, {}, s, oracle=True) for s in seeds]
     raw = pair_maps(unified(None, "raw", feats))
@@ -214,6 +263,14 @@ def report(res: dict, world, mcr_metrics: dict, args) -> list[str]:
         delta = [a - b for a, b in zip(full, abl)]
         lines.append(f"| {paper} | {claim} | {fmt_mean(full)} | {fmt_mean(abl)} | {fmt_ci(delta)} | "
                      f"{verdict(*interval(delta)[1:])} |")
+    mixed = ("mixed/audio", "mixed/3d")
+    for paper, method, variant in (("C-MCR", "cmcr", "no intra alignment"), ("Ex-MCR", "exmcr", "no intra alignment")):
+        full = [score(r, mixed) for r in runs[method]["full"]]
+        abl = [score(r, mixed) for r in runs[method][variant]]
+        delta = [a - b for a, b in zip(full, abl)]
+        lines.append(f"| {paper} | intra alignment helps when one gallery mixes modalities (audio / 3D queries against "
+                     f"every other modality of the space) | {fmt_mean(full)} | {fmt_mean(abl)} | {fmt_ci(delta)} | "
+                     f"{verdict(*interval(delta)[1:])} |")
     d = [score(a, SHARED) - score(b, SHARED) for a, b in zip(ex["full"], cm["full"])]
     lines.append(f"| Ex-MCR | beats C-MCR on the emergent pairs both can do ({', '.join(SHARED)}) | "
                  f"{fmt_mean([score(r, SHARED) for r in ex['full']])} | C-MCR {fmt_mean([score(r, SHARED) for r in cm['full']])} "
@@ -230,10 +287,31 @@ def report(res: dict, world, mcr_metrics: dict, args) -> list[str]:
     lines.append(f"| both | the paired oracle stays above C-MCR (shared emergent pairs) | oracle "
                  f"{fmt_mean([score(r, SHARED) for r in cm['oracle']])} | C-MCR {fmt_mean([score(r, SHARED) for r in cm['full']])} "
                  f"| {fmt_ci(d)} | {verdict(*interval(d)[1:])} |")
+    lines += [""] + sweep_lines(runs)
     lines += [""] + world_table(res, mcr_metrics)
     cm_img = [r["image->text"] for r in cm["full"]]
     lines += ["", f"C-MCR, for contrast, re-projects CLIP into each new space: image->text in its CLAP-CLIP space "
                   f"is {fmt_mean(cm_img)} against raw CLIP's {res['raw_clip']['image->text']:.3f}."]
+    return lines
+
+
+def sweep_lines(runs: dict) -> list[str]:
+    """The constants behind the ingredients that do nothing or hurt, each run against the full method."""
+    rows = [(m, n) for m in ("cmcr", "exmcr") for n in runs[m] if n.startswith("sweep ")]
+    if not rows:
+        return []
+    lines = ["### Why some ingredients do nothing or hurt: their constants swept (Δ = variant − full defaults)", "",
+             "| method | variant | emergent score | Δ [95% CI] | verdict | modality gap in the trained space |",
+             "|---|---|---|---|---|---|"]
+    for method, name in [(m, "full") for m in ("cmcr", "exmcr")] + [(m, "no intra alignment") for m in ("cmcr", "exmcr")] + rows:
+        keys = EX_EMERGENT if method == "exmcr" else SHARED
+        full = [score(r, keys) for r in runs[method]["full"]]
+        var = [score(r, keys) for r in runs[method][name]]
+        delta = [v - f for v, f in zip(var, full)]
+        gap_key = next(k for k in runs[method][name][0] if k.startswith("gap/"))
+        gap = f"{gap_key[4:]} {fmt_mean([r[gap_key] for r in runs[method][name]])}"
+        cells = ("—", "—") if name == "full" else (fmt_ci(delta), verdict(*interval(delta)[1:]))
+        lines.append(f"| {method} | {name.removeprefix('sweep ')} | {fmt_mean(var)} | {cells[0]} | {cells[1]} | {gap} |")
     return lines
 
 
@@ -296,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="Training seeds per variant (>= 3 for intervals).")
     ap.add_argument("--clip-features", default=None,
                     help="features_clip.npy from github.com/yuhui-zh15/Modality-Gap, to put real CLIP's geometry beside ours.")
+    ap.add_argument("--no-sweeps", dest="sweeps", action="store_false",
+                    help="Skip the lambda / sigma sweeps that explain the ingredients that do nothing or hurt.")
     ap.add_argument("--out", default=str(ROOT / "docs" / "BENCHMARKS.md"))
     args = ap.parse_args(argv)
     args.argv = sys.argv[1:] if argv is None else argv

@@ -48,6 +48,7 @@ class CMCRConfig(_Common):
     batch_size: int = 256          # C-MCR trains on the overlap rows only: smaller batches, more steps
     epochs: int = 100
     out_dim: int = 0               # dimension of the new shared space; 0 = MCR B's dimension
+    pseudo_inter: bool = True      # diagnostic: InfoNCE between the pseudo partners too (False: intra alone links them)
 
 
 @dataclass(frozen=True)
