@@ -381,10 +381,11 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = sys.argv[1:] if argv is None else argv
     started = time.time()
     lines, results = run(args)
-    lines += ["", f"Total benchmark time: {time.time() - started:.0f} s."]
-    write_section(args.out, "claims", "\n".join(lines))
-    (Path(args.out).parent / "claims.json").write_text(json.dumps(results, indent=1, default=float))
-    print("\n".join(lines))
+    results["seconds"] = round(time.time() - started)
+    Path(args.out).with_name("claims.json").write_text(json.dumps(results, indent=1, default=float))
+    text = "\n".join(lines + ["", f"Total benchmark time: {results['seconds']} s."])
+    write_section(args.out, "claims", text)
+    print(text)
     return 0
 
 
