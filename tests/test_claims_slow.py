@@ -55,7 +55,6 @@ def test_hard_world_ablations_keep_their_sign(tmp_path):
         gains[(method, variant)] = full[method] - mean_score(method, overrides)
     for method in ("cmcr", "exmcr"):
         gains[(method, "paired oracle above")] = mean_score(method, {}, oracle=True) - full[method]
-    print({k: round(v, 4) for k, v in gains.items()})
     failed = {k: round(v, 4) for k, v in gains.items()
               if v <= dict(((m, n), f) for m, n, f in CLEAR).get(k, 0.0)}
     assert not failed, f"ingredients whose effect changed sign or vanished: {failed} (all gains: {gains})"
