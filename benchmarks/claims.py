@@ -319,7 +319,7 @@ def findings(runs: dict) -> list[str]:
         line = (f"- C-MCR intra-MCR alignment does what it is for: it shrinks the image–text gap in the trained "
                 f"space from {_gap(runs, 'cmcr', 'no intra alignment'):.3f} (without) to {_gap(runs, 'cmcr', 'full'):.3f}")
         if "sweep lambda 3" in runs["cmcr"]:
-            line += f" ({_gap(runs, 'cmcr', 'sweep lambda 3'):.3f} at lambda 3)"
+            line += f" (at lambda 3: {_gap(runs, 'cmcr', 'sweep lambda 3'):.3f})"
         line += (f", yet one-modality retrieval moves by only {one[0]:+.3f}: a gap that shifts a whole modality leaves "
                  "every ranking within one target modality unchanged, so the one-modality metric, not the "
                  f"implementation, hides it. Against galleries that mix modalities the effect is {mix[0]:+.3f} "
@@ -336,11 +336,15 @@ def findings(runs: dict) -> list[str]:
         sig = {n: _delta(runs, "exmcr", n, "no noise", EX_EMERGENT) for n in runs["exmcr"] if n.startswith("sweep sigma")}
         better = [n for n, d in sig.items() if d[1] > 0]
         text = "; ".join(f"{n[6:]}: {d[0]:+.3f} [{d[1]:+.3f}, {d[2]:+.3f}]" for n, d in sig.items())
+        c_noise = _delta(runs, "cmcr", "full", "no noise", SHARED)
         out.append(f"- Ex-MCR's noise changes emergent retrieval by {noise[0]:+.3f} at the default sigma. Against no noise, "
-                   f"smaller sigmas give {text or 'not measured'}; "
+                   f"smaller sigmas give {text or 'not measured'}: "
                    + (f"{', '.join(n[6:] for n in better)} helps, so the constant (tuned on the default world) is why."
                       if better else "no sigma tried helps, so on this world semantic completion does not help the "
-                      "Ex-MCR head (the leaf spaces are only 48-/32-dimensional, where per-dimension noise is coarse)."))
+                      "Ex-MCR head, and the default sigma is too large for it.")
+                   + f" The same noise function helps C-MCR here ({c_noise[0]:+.3f} [{c_noise[1]:+.3f}, {c_noise[2]:+.3f}]), "
+                   "so the noise function is not why; the difference lies in how Ex-MCR uses it (on the leaf's inputs "
+                   "only, against a frozen base) on this world, a cause we did not isolate further.")
     dec = _delta(runs, "exmcr", "full", "coupled head", EX_EMERGENT)
     if dec[1] <= 0:
         out.append(f"- The decoupled heads change emergent retrieval by {dec[0]:+.3f} [{dec[1]:+.3f}, {dec[2]:+.3f}] "
@@ -365,7 +369,8 @@ def sweep_lines(runs: dict) -> list[str]:
         delta = [v - f for v, f in zip(var, full)]
         gap_key = next(k for k in runs[method][name][0] if k.startswith("gap/"))
         gap = f"{gap_key[4:]} {fmt_mean([r[gap_key] for r in runs[method][name]])}"
-        cells = ("—", "—") if name == "full" else (fmt_ci(delta), verdict(*interval(delta)[1:]))
+        word = verdict(*interval(delta)[1:]).replace("does not hold", "variant worse").replace("holds", "variant better")
+        cells = ("—", "—") if name == "full" else (fmt_ci(delta), word)
         lines.append(f"| {method} | {name.removeprefix('sweep ')} | {fmt_mean(var)} | {cells[0]} | {cells[1]} | {gap} |")
     return lines
 
