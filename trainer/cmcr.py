@@ -5,7 +5,8 @@ v_b = p(t_b, M_b) (each MCR's other modality, aggregated from its unpaired memor
 inter = InfoNCE(f_A(t_a), f_B(t_b)) + InfoNCE(f_A(v_a), f_B(v_b));
 intra = ||f_A(t_a) - f_A(v_a)||^2 + ||f_B(t_b) - f_B(v_b)||^2; loss = inter + lambda * intra,
 with semantic-completion noise on every head input. Ablations: `use_pseudo=False` keeps only the
-overlap pairs (no partner, hence no intra term either), `use_noise`, `use_intra`.
+overlap pairs (no partner, hence no intra term either), `use_noise`, `use_intra`, and `pseudo_inter=False`
+drops the pseudo pairs' InfoNCE so that only the intra term carries the link to the other modalities.
 """
 
 from __future__ import annotations
@@ -95,7 +96,9 @@ def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn 
         pa, pb = add_noise(va[idx], sigma, gen), add_noise(vb[idx], sigma, gen)
         za, zpa = _paired_forward(fa, xa, pa)
         zb, zpb = _paired_forward(fb, xb, pb)
-        inter = info_nce(za, zb, cfg.tau) + info_nce(zpa, zpb, cfg.tau)
+        inter = info_nce(za, zb, cfg.tau)
+        if cfg.pseudo_inter:
+            inter = inter + info_nce(zpa, zpb, cfg.tau)
         parts = {"inter": float(inter.detach())}
         loss = inter
         if cfg.use_intra:

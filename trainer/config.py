@@ -48,6 +48,7 @@ class CMCRConfig(_Common):
     batch_size: int = 256          # C-MCR trains on the overlap rows only: smaller batches, more steps
     epochs: int = 100
     out_dim: int = 0               # dimension of the new shared space; 0 = MCR B's dimension
+    pseudo_inter: bool = True      # diagnostic: InfoNCE between the pseudo partners too (False: intra alone links them)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class ExMCRConfig(_Common):
     method: str = "exmcr"
     dense: bool = True             # ablation: all leaf/base pairs (True) or only overlap-overlap (False)
     various_centric: bool = True   # ablation: every modality starts tuples (True) or only the overlap
+    decoupled: bool = True         # ablation: identity-initialised f_l carries the intra alignment (True), or
+                                   # one coupled head: f_l randomly initialised, intra on the final outputs
     intra_loss: str = "mse"        # mse | infonce, between f_l(leaf modality) and f_l(leaf overlap)
     max_tuples: int = 0            # cap on pooled tuples (0 = all)
 

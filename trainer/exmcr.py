@@ -8,6 +8,8 @@ are built with every modality taking a turn as the query:
 - base-centric: m_b is a real base-memory item; o_b = p(m_b, O_b), o_a = crossed to O_a, m_a = p(o_a, M_a).
 The pooled tuples train the head: intra alignment through f_l (Head1) between m_a and o_a, and dense
 InfoNCE between f_m(f_l(x)) for x in {m_a, o_a} and the frozen base vectors {o_b, m_b}.
+Ablation `decoupled=False`: f_l starts random instead of at identity and the intra term acts on the final
+outputs, i.e. one coupled head instead of the decoupled intra/inter projectors.
 """
 
 from __future__ import annotations
@@ -78,6 +80,8 @@ def _fit(data: ConnectionData, cfg: ExMCRConfig, progress: ProgressFn | None,
     device = resolve_device(cfg.device)
     gen = seed_all(cfg.seed, device)
     head = ExMCRHead(data.dim_a, data.dim_b).to(device)
+    if not cfg.decoupled:           # ablation: no identity start for f_l (a plain two-stage MLP head)
+        head.Head1.reset_parameters()
     sigma = cfg.sigma if cfg.use_noise else 0.0
     use_partners = cfg.use_pseudo or oracle
     if oracle:
@@ -111,6 +115,8 @@ def _fit(data: ConnectionData, cfg: ExMCRConfig, progress: ProgressFn | None,
         loss = inter
         if cfg.use_intra:
             n_m, n_o = F.normalize(l_m, dim=-1), F.normalize(l_o, dim=-1)   # scale-free: f_l cannot just shrink
+            if not cfg.decoupled:   # coupled: the intra alignment acts on the head's final outputs
+                n_m, n_o = z_m, z_o
             if cfg.intra_loss == "infonce":
                 intra = info_nce(n_m, n_o, cfg.tau)
             else:

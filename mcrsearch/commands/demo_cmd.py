@@ -13,7 +13,7 @@ from mcrsearch.commands.common import console, print_json, settings
 def demo(
     ctx: typer.Context,
     directory: Optional[Path] = typer.Option(None, "--dir", help="Where to write the mini-world (default <home>/miniworld)."),
-    scale: str = typer.Option("default", "--scale", help="default (16 classes) or small (8 classes, fast)."),
+    scale: str = typer.Option("default", "--scale", help="default (16 classes), small (8 classes, fast) or hard (48 confusable classes: tells the methods apart)."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON on stdout."),
 ) -> None:
     """Generate the mini-world, train its small MCRs and the connections, index it and run example queries."""

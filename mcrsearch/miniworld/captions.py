@@ -74,3 +74,63 @@ def vocabulary() -> list[str]:
     for w in list(COLOURS) + list(_SIZES) + list(_COUNTS.values()) + ["several"]:
         words.update(tokenize(w))
     return sorted(words)
+
+
+# --- The hard world's captions: CLIP-side ones describe looks, CLAP-side ones sounds, in their own words. ---
+LOOK = (
+    "a photo of a {look} {colour} {noun}",
+    "a {colour} {noun} with a {look} shape",
+    "a {look} {noun} painted {colour}",
+    "close up picture of a {look} {noun}",
+    "a rendering of a {look} {noun} on a plain background",
+    "an image showing a {noun} that is {look} and {colour}",
+    "a {colour} {noun}",
+)
+HEARD = (
+    "{gerund} from a {pitch} {noun}",
+    "the {pitch} sound of a {noun} {gerund}",
+    "audio of a {noun} that {verb}, {pitch}",
+    "recording: {pitch} {gerund}, {count}",
+    "you can hear something {pitch} {gerund} {count}",
+    "a {pitch} {noun} {verb} {count}",
+    "{gerund} noises",
+)
+BOTH = ("a {look} {colour} {noun} that {verb}, {pitch}", "a {pitch} {noun} {gerund}, {look} and {colour}")
+# How much of its class a caption names: vague ones (no variant word, sometimes no noun) for degraded items.
+_VAGUE = {"look": ("a {noun}", "a picture of a {noun}", "a {colour} thing"),
+          "sound": ("a {noun} {verb}", "you can hear something {gerund}", "{gerund} noises")}
+
+
+def hard_caption(class_name: str, colour: str, events: int, style: str, clarity: float,
+                 rng: np.random.Generator) -> str:
+    """A hard-world caption. `style`: "look" (CLIP side), "sound" (CLAP side) or "mixed" (any of them);
+    `clarity` in [0, 1]: below 0.25 the caption is vague and may not name the variant (or even the noun)."""
+    from mcrsearch.miniworld.classes import parse_class
+
+    base, variant = parse_class(class_name)
+    if style == "mixed":
+        style = ("look", "sound", "both")[int(rng.choice(3, p=[0.4, 0.4, 0.2]))]
+    if clarity < 0.25:
+        pool = _VAGUE["sound" if style == "sound" else "look"]
+    else:
+        pool = {"look": LOOK, "sound": HEARD, "both": BOTH}[style]
+    verbs, gerunds = SOUND_WORDS[base]
+    look = variant.look if variant else ("plain",)
+    pitch = variant.pitch if variant else ("plain",)
+    pick = lambda words: words[int(rng.integers(len(words)))]  # noqa: E731
+    return pool[int(rng.integers(len(pool)))].format(
+        noun=pick(SYNONYMS[base]), colour=colour, look=pick(look), pitch=pick(pitch), verb=pick(verbs),
+        gerund=pick(gerunds), count=_COUNTS.get(events, "several times"))
+
+
+def hard_vocabulary() -> list[str]:
+    """Every word the hard world's captions can use (a superset of `vocabulary()`), sorted."""
+    from mcrsearch.miniworld.classes import VARIANTS
+
+    words = set(vocabulary())
+    for template in LOOK + HEARD + BOTH + _VAGUE["look"] + _VAGUE["sound"]:
+        words.update(tokenize(re.sub(r"\{\w+\}", " ", template)))
+    for v in VARIANTS:
+        for w in v.look + v.pitch:
+            words.update(tokenize(w))
+    return sorted(words)

@@ -69,3 +69,50 @@ SOUND_WORDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "boat": (("splashes", "sails on the waves", "honks its horn"), ("splashing", "waves", "foghorn")),
     "tree": (("rustles", "sways in the wind", "whispers in the breeze"), ("rustling", "leaves rustling", "wind in the leaves")),
 }
+
+
+# --- The "hard" world: three variants of every base class, confusable within their group. ---------------
+# A variant changes ONE attribute of its base class, expressed in every modality: the object's proportions
+# (3D, image), the sound's pitch (audio), and the words a caption uses for it; the three variants of a base
+# share its shape recipe, sound recipe and body colour (a confusable group), and their accent colours are
+# borrowed from other groups. Looks are described in CLIP-side (visual) words and
+# sounds in CLAP-side (pitch) words, so the two text corpora differ in vocabulary, as in reality.
+
+
+class Variant:
+    """One variant of a base class: how it deforms the shape, shifts the pitch, and what words name it."""
+
+    def __init__(self, look: tuple[str, ...], pitch: tuple[str, ...], height: float, width: float,
+                 pitch_factor: float, colour_shift: int) -> None:
+        self.look, self.pitch = look, pitch
+        self.height, self.width, self.pitch_factor, self.colour_shift = height, width, pitch_factor, colour_shift
+
+
+VARIANTS: tuple[Variant, ...] = (
+    Variant(("tall", "slender", "elongated"), ("high pitched", "shrill", "squeaky"), 1.45, 0.8, 1.5, 0),
+    Variant(("wide", "broad", "chunky"), ("medium pitched", "mid range", "moderate"), 0.85, 1.35, 1.0, 5),
+    Variant(("flat", "squat", "stubby"), ("low pitched", "deep", "rumbling low"), 0.55, 1.1, 0.64, 11),
+)
+BASE_CLASSES: tuple[str, ...] = DEFAULT_CLASSES
+HARD_CLASSES: tuple[str, ...] = tuple(f"{v.look[0]}-{base}" for base in BASE_CLASSES for v in VARIANTS)
+
+
+def parse_class(name: str) -> tuple[str, Variant | None]:
+    """(base class, variant) of a class name; a plain base class has no variant."""
+    if name in SYNONYMS:
+        return name, None
+    look, _, base = name.partition("-")
+    for v in VARIANTS:
+        if v.look[0] == look and base in SYNONYMS:
+            return base, v
+    raise KeyError(f"unknown mini-world class {name!r}")
+
+
+def class_colours(name: str) -> tuple[str, str]:
+    """(body, accent) colour names of a class: its base's body colour, and an accent that a variant
+    borrows from another base class (so accents are shared across groups)."""
+    base, variant = parse_class(name)
+    body, accent = PALETTES[base][0][0], PALETTES[base][1]
+    if variant is not None and variant.colour_shift:
+        accent = PALETTES[BASE_CLASSES[(BASE_CLASSES.index(base) + variant.colour_shift) % len(BASE_CLASSES)]][0][0]
+    return body, accent

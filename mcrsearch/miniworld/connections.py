@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mcrsearch.miniworld.mcrs import MiniMCRs
 
 ORACLE_SEED_OFFSET = 7919
-ORACLE_PER_CLASS = 40
+ORACLE_PER_CLASS = {"hard": 16}      # fully paired instances per class in the oracle's world (default 40)
 
 
 def default_world(settings: "Settings", scale: str = "default") -> World:
@@ -46,7 +46,7 @@ def default_world(settings: "Settings", scale: str = "default") -> World:
 def oracle_world(world: World, settings: "Settings") -> World:
     """A world of fully paired instances of the same classes (another seed): training pairs for the oracle."""
     cfg = replace(world.config, seed=world.config.seed + ORACLE_SEED_OFFSET,
-                  counts=(("test", ORACLE_PER_CLASS),))
+                  counts=(("test", ORACLE_PER_CLASS.get(world.config.scale, 40)),))
     return generate_world(miniworld_cache(settings) / "worlds" / f"oracle-{cfg.key()}", cfg)
 
 

@@ -148,8 +148,8 @@ def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: 
     classes = world.classes
     examples = []
     for cls, qmod, tmod in EXAMPLES:
-        if cls not in classes:
-            cls = classes[0]
+        if cls not in classes:      # the hard world names variants of the base classes ("tall-bell")
+            cls = next((c for c in classes if c.endswith("-" + cls)), classes[0])
         label = classes.index(cls)
         vq, lq, iq = feats[qmod]
         idx = int(np.flatnonzero(lq == label)[0])

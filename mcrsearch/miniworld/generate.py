@@ -39,7 +39,8 @@ def plan(config: WorldConfig) -> list[tuple[str, int, int, tuple[Modality, ...]]
             else:
                 groups = [PAIRED_SPLITS[split]]
             for modalities in groups:
-                for _ in range(config.count(split)):
+                n = config.unpaired_count(label, modalities[0]) if split == "unpaired" else config.count(split)
+                for _ in range(n):
                     jobs.append((split, label, instance, modalities))
                     instance += 1
     return jobs
@@ -129,6 +130,11 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
     from mcrsearch.miniworld.sounds import synthesize
 
     name = config.classes[label]
+    if config.degrade > 0 or "-" in name:
+        from mcrsearch.miniworld.hard import hard_payloads
+
+        mesh, payloads = hard_payloads(config, split, label, instance, modalities)
+        return [write_item(root, config, split, label, instance, m, p, mesh) for m, p in payloads.items()]
     rng = np.random.default_rng([config.seed, label, instance])
     # Instance attributes, drawn in a fixed order so every modality agrees on them.
     bodies, accent = PALETTES[name]
@@ -143,36 +149,49 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
     if Modality.AUDIO in modalities or Modality.TEXT in modalities:
         audio, events = synthesize(name, np.random.default_rng([config.seed, label, instance, 2]),
                                    config.audio_rate, config.audio_seconds)
-    stem = f"{name}_{instance:05d}"
     rows = []
     for modality in modalities:
-        folder = root / split / _DIRS[modality] / name
-        folder.mkdir(parents=True, exist_ok=True)
         sub = np.random.default_rng([config.seed, label, instance, 3, ALL_MODALITIES.index(modality)])
-        row = {"id": f"{split}/{modality.value}/{stem}", "label": label, "class_name": name,
-               "modality": modality.value, "split": split, "instance": instance}
         if modality is Modality.IMAGE:
-            path = folder / f"{stem}.png"
-            img = render(mesh, roles, colours, sub, config.image_size)
-            buf = io.BytesIO()
-            img.save(buf, format="PNG")
-            data = buf.getvalue()
+            payload = render(mesh, roles, colours, sub, config.image_size)
         elif modality is Modality.AUDIO:
-            path = folder / f"{stem}.wav"
-            data = _wav_bytes(audio, config.audio_rate)
+            payload = audio
         elif modality is Modality.TEXT:
-            path = folder / f"{stem}.txt"
-            text = caption(name, colour, events, _STYLE.get(split, "neutral"), sub)
-            row["caption"] = text
-            data = (text + "\n").encode()
+            payload = caption(name, colour, events, _STYLE.get(split, "neutral"), sub)
         else:
-            kind = POINT_FORMATS[instance % len(POINT_FORMATS)]
-            path, data = _points_file(folder / stem, kind, mesh, sample_surface(mesh, config.points_per_cloud, sub))
-        path.write_bytes(data)
-        row["path"] = path.relative_to(root).as_posix()
-        row["sha1"] = hashlib.sha1(data).hexdigest()
-        rows.append(row)
+            payload = sample_surface(mesh, config.points_per_cloud, sub)
+        rows.append(write_item(root, config, split, label, instance, modality, payload, mesh))
     return rows
+
+
+def write_item(root: Path, config: WorldConfig, split: str, label: int, instance: int, modality: Modality,
+               payload, mesh) -> dict:
+    """Write one file (`payload`: a PIL image, audio samples, a caption, or a point cloud) and its manifest row."""
+    name = config.classes[label]
+    stem = f"{name}_{instance:05d}"
+    folder = root / split / _DIRS[modality] / name
+    folder.mkdir(parents=True, exist_ok=True)
+    row = {"id": f"{split}/{modality.value}/{stem}", "label": label, "class_name": name,
+           "modality": modality.value, "split": split, "instance": instance}
+    if modality is Modality.IMAGE:
+        path = folder / f"{stem}.png"
+        buf = io.BytesIO()
+        payload.save(buf, format="PNG")
+        data = buf.getvalue()
+    elif modality is Modality.AUDIO:
+        path = folder / f"{stem}.wav"
+        data = _wav_bytes(payload, config.audio_rate)
+    elif modality is Modality.TEXT:
+        path = folder / f"{stem}.txt"
+        row["caption"] = payload
+        data = (payload + "\n").encode()
+    else:
+        kind = POINT_FORMATS[instance % len(POINT_FORMATS)]
+        path, data = _points_file(folder / stem, kind, mesh, payload)
+    path.write_bytes(data)
+    row["path"] = path.relative_to(root).as_posix()
+    row["sha1"] = hashlib.sha1(data).hexdigest()
+    return row
 
 
 def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:

@@ -127,12 +127,18 @@ def encode_items(encoder: "Encoder", modality: Modality | str, items: Sequence[W
 
 
 def evaluate_mcr(encoder: "Encoder", world: World, split: str = "test") -> dict:
-    """Within-MCR class-level retrieval on held-out instances, both directions."""
-    from mcrsearch.miniworld.metrics import retrieval
+    """Within-MCR class-level retrieval on held-out instances, both directions, and the space's geometry
+    (matched/unmatched cosines and modality gap over the held-out instances' true pairs)."""
+    from mcrsearch.miniworld.metrics import geometry, retrieval
 
     ma, mb = encoder.modalities
     ia, ib = world.select(split, ma), world.select(split, mb)
     va, vb = encode_items(encoder, ma, ia), encode_items(encoder, mb, ib)
     la, lb = [it.label for it in ia], [it.label for it in ib]
-    return {f"{ma.value}->{mb.value}": retrieval(va, la, vb, lb),
-            f"{mb.value}->{ma.value}": retrieval(vb, lb, va, la)}
+    row_b = {it.instance: j for j, it in enumerate(ib)}
+    pairs = [(i, row_b[it.instance]) for i, it in enumerate(ia) if it.instance in row_b]
+    out = {f"{ma.value}->{mb.value}": retrieval(va, la, vb, lb),
+           f"{mb.value}->{ma.value}": retrieval(vb, lb, va, la)}
+    if pairs:
+        out["geometry"] = geometry(va[[p[0] for p in pairs]], vb[[p[1] for p in pairs]])
+    return out

@@ -20,3 +20,17 @@ def retrieval(queries: np.ndarray, q_labels, gallery: np.ndarray, g_labels, ks=(
     out["chance_r@1"] = float(chance_recall(len(g_labels), relevant_counts(q_labels, g_labels), 1))
     out["n_queries"] = int(len(q_labels))
     return out
+
+
+def geometry(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+    """The modality gap of row-aligned matched pairs (row i of `a` pairs with row i of `b`), as Liang et al.
+    (2022) measure it: mean cosine of matched and of unmatched pairs, and the distance between the two
+    modalities' centroids of L2-normalised vectors."""
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    sims = a @ b.T
+    n = len(a)
+    matched = float(np.trace(sims) / n)
+    unmatched = float((sims.sum() - np.trace(sims)) / max(1, n * n - n))
+    return {"matched_cos": matched, "unmatched_cos": unmatched,
+            "gap": float(np.linalg.norm(a.mean(axis=0) - b.mean(axis=0))), "pairs": n}

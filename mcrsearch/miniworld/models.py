@@ -47,12 +47,26 @@ def config_hash(configs: dict[str, Any]) -> str:
 SMALL_TRAIN = {"steps": 150, "batch": 16}
 
 
+# The hard world's MCRs are trained so that their geometry resembles real ones (Liang et al. 2022, "Mind
+# the Gap"): each tower's output starts in its own narrow cone (`cone`: the norm of a random output bias,
+# standing in for the cone effect of a deep randomly initialised encoder, which these tiny towers lack),
+# and training keeps CLIP's final temperature (0.01) fixed, at which contrastive learning preserves the
+# gap instead of closing it. Nothing is edited after training.
+HARD_TRAIN = {"steps": 1000, "batch": 48, "temperature": 0.01, "learn_temperature": False}
+HARD_CONE = 2.5
+
+
 def default_configs(scale: str = "default") -> dict[str, dict[str, Any]]:
     """Model + training configuration for a world scale (part of the checkpoint cache key)."""
     configs = copy.deepcopy(DEFAULT_CONFIGS)
     if scale == "small":
         for cfg in configs.values():
             cfg["train"].update(SMALL_TRAIN)
+    if scale == "hard":
+        for cfg in configs.values():
+            cfg["train"].update(HARD_TRAIN)
+            cfg.update({"cone": HARD_CONE, "vocab": "hard"})
+        configs["clap"]["audio"]["pool"] = "time"      # pitch tells the hard world's variants apart
     return configs
 
 
@@ -80,14 +94,23 @@ class ImageCNN(nn.Module):
 class MelCNN(nn.Module):
     """(B, 1, mels, frames) -> dim: conv blocks over time-frequency, then mean+max pooling."""
 
-    def __init__(self, dim: int, widths: list[int], n_mels: int = 40, **_: Any) -> None:
+    def __init__(self, dim: int, widths: list[int], n_mels: int = 40, pool: str = "all", **_: Any) -> None:
         super().__init__()
         self.features, c = _conv_stack(1, widths)
+        # pool "time" keeps the frequency bins (pitch) and pools over time only; "all" pools both.
+        self.pool_time = pool == "time"
+        if self.pool_time:
+            for _ in widths:
+                n_mels = (n_mels + 1) // 2
+            c *= n_mels
         self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.features(x)
-        h = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
+        if self.pool_time:
+            h = torch.cat([h.mean(dim=3).flatten(1), h.amax(dim=3).flatten(1)], dim=1)
+        else:
+            h = torch.cat([h.mean(dim=(2, 3)), h.amax(dim=(2, 3))], dim=1)
         return self.proj(h)
 
 
@@ -150,7 +173,21 @@ class MiniMCRModel(nn.Module):
         for m in self.modalities:
             towers[m.value] = _tower(config[m.value], config["dim"], len(self.vocab) + 2)
         self.towers = nn.ModuleDict(towers)
-        self.logit_scale = nn.Parameter(torch.tensor(float(torch.log(torch.tensor(1 / 0.07)))))
+        train = config.get("train", {})
+        temperature = float(train.get("temperature", 0.07))
+        self.logit_scale = nn.Parameter(torch.tensor(float(torch.log(torch.tensor(1 / temperature)))),
+                                        requires_grad=bool(train.get("learn_temperature", True)))
+        if config.get("cone"):
+            self._cone_init(float(config["cone"]), int(train.get("seed", 0)))
+
+    def _cone_init(self, norm: float, seed: int) -> None:
+        """Start each tower's outputs in its own narrow cone: a random output bias of the given norm."""
+        gen = torch.Generator().manual_seed(10_007 + seed)
+        for tower in self.towers.values():
+            last = [m for m in tower.modules() if isinstance(m, nn.Linear)][-1]
+            direction = F.normalize(torch.randn(last.out_features, generator=gen), dim=0)
+            with torch.no_grad():
+                last.bias.copy_(direction * norm)
 
     def forward_batch(self, modality: Modality, batch: Any) -> torch.Tensor:
         tower = self.towers[modality.value]

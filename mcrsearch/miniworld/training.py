@@ -85,14 +85,14 @@ def train_mcr(name: str, world: World, config: dict,
 def _train(name: str, world: World, config: dict, log: Callable[[str], None] | None) -> tuple[Any, dict]:
     import torch
 
-    from mcrsearch.miniworld.captions import vocabulary
+    from mcrsearch.miniworld.captions import hard_vocabulary, vocabulary
     from mcrsearch.miniworld.world import decode_items
     from mcrsearch.miniworld.models import MiniMCRModel, info_nce
 
     tcfg = config["train"]
     torch.manual_seed(tcfg["seed"])
     gen = torch.Generator().manual_seed(tcfg["seed"])
-    model = MiniMCRModel(config, vocabulary())
+    model = MiniMCRModel(config, hard_vocabulary() if config.get("vocab") == "hard" else vocabulary())
     ma, mb = MCRS[name].modalities
     pairs = world.partners(mcr_split(name), ma, mb)
     if len(pairs) < 4:

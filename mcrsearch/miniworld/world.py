@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 
 from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import ConfigError
-from mcrsearch.miniworld.classes import DEFAULT_CLASSES
+from mcrsearch.miniworld.classes import DEFAULT_CLASSES, HARD_CLASSES
 from mcrsearch.modality import Modality
 from mcrsearch.topology import MCRS
 
@@ -39,8 +39,13 @@ FORMAT_VERSION = 3          # bump whenever the generator changes its output: it
 _SCALES: dict[str, dict[str, int]] = {
     "default": {"mcr-clip": 40, "mcr-clap": 40, "mcr-ulip": 40, "unpaired": 24, "test": 10},
     "small": {"mcr-clip": 10, "mcr-clap": 10, "mcr-ulip": 10, "unpaired": 4, "test": 3},
+    # 48 confusable classes; "unpaired" is the MEAN count per class, spread by `imbalance`.
+    "hard": {"mcr-clip": 24, "mcr-clap": 24, "mcr-ulip": 24, "unpaired": 12, "test": 8},
 }
 _SMALL_CLASSES = 8
+# Fields added after format 3: left out of to_json (and so of key()) at their defaults, so the keys and
+# bytes of the default and small worlds do not change.
+_OPTIONAL = {"imbalance": 0.0, "degrade": 0.0}
 
 
 @dataclass(frozen=True)
@@ -55,25 +60,47 @@ class WorldConfig:
     image_size: int = 64
     audio_rate: int = 16_000
     audio_seconds: float = 1.0
+    imbalance: float = 0.0      # Zipf exponent of the unpaired per-class counts (0: every class alike)
+    degrade: float = 0.0        # how much items may lose of their class (noise, occlusion, vague captions)
 
     @classmethod
     def preset(cls, scale: str = "default", seed: int = 0, **overrides) -> "WorldConfig":
-        """The "default" world (16 classes) or the "small" one for tests (8 classes, few items, fast)."""
+        """The "default" world (16 classes), the "small" one for tests (8 classes, few items, fast), or the
+        "hard" one (48 confusable classes, degraded items, imbalanced unpaired corpora) that tells methods apart."""
         if scale not in _SCALES:
             raise ConfigError(f"Unknown mini-world scale '{scale}'; use one of {', '.join(_SCALES)}.")
         base = cls(seed=seed, counts=tuple(_SCALES[scale].items()), scale=scale)
         if scale == "small":
             base = replace(base, classes=DEFAULT_CLASSES[:_SMALL_CLASSES], points_per_cloud=1024,
                            image_size=48, audio_seconds=0.75)
+        if scale == "hard":
+            base = replace(base, classes=HARD_CLASSES, points_per_cloud=1024, imbalance=0.6, degrade=1.0)
         return replace(base, **overrides) if overrides else base
 
     def count(self, split: str) -> int:
         return dict(self.counts).get(split, 0)
 
+    def unpaired_count(self, label: int, modality: Modality) -> int:
+        """Unpaired items of one class and modality: Zipf-distributed over classes (a different class
+        order per modality, seeded) when `imbalance` > 0, so some classes are common and some rare."""
+        mean = self.count("unpaired")
+        if self.imbalance <= 0 or mean <= 0:
+            return mean
+        import numpy as np
+
+        n = len(self.classes)
+        order = np.random.default_rng([self.seed, 77, ALL_MODALITIES.index(modality)]).permutation(n)
+        weights = (np.arange(1, n + 1, dtype=float)) ** -self.imbalance
+        weights *= n / weights.sum()
+        return max(2, int(round(mean * weights[int(np.flatnonzero(order == label)[0])])))
+
     def to_json(self) -> dict:
         data = asdict(self)
         data["classes"] = list(self.classes)
         data["counts"] = [list(c) for c in self.counts]
+        for name, default in _OPTIONAL.items():
+            if data[name] == default:
+                del data[name]
         return data
 
     @classmethod
