@@ -186,6 +186,9 @@ class Backend(ABC):
                ef: int, oversampling: float, with_vectors: bool) -> list[Record]: ...
     @abstractmethod
     def count(self, modalities: list[str]) -> int: ...
+    def global_graph(self) -> bool:
+        """Whether the collection has a graph across modalities (else one graph per modality)."""
+        return True
     def optimize(self) -> None: ...
     def size_bytes(self) -> int | None:
         return None
@@ -194,7 +197,6 @@ class Backend(ABC):
 
 # ----------------------------------------------------------------------------- embedded (qdrant-edge)
 
-MEMORY_URL = ":memory:"                     # qdrant_url for qdrant-client's in-process mode (tests, trials)
 # The engine memory-maps sparse, pre-sized files (32 MB vector chunks, WAL segments) and fills them in
 # later, some whole at the next open: a write that lands on a page the full disk cannot back kills the
 # process with SIGBUS, which no handler can turn into an error. So before opening and before every write
@@ -295,6 +297,7 @@ class EdgeBackend(Backend):
         self.path = Path(path)
         self.schema = schema or DEFAULT_SCHEMA       # used only when this backend creates the collection
         self._has_global: bool | None = None
+        self._sparse_cache: tuple[float, int] | None = None    # (when, sparse_bytes): walked at most once a second
         self.location = str(self.path)
         self.reserve_bytes = int(reserve_bytes)
         self._shard = None
@@ -306,10 +309,9 @@ class EdgeBackend(Backend):
     def _sparse(self) -> int:
         """`sparse_bytes` of this index, walked at most once a second (it is asked before every write)."""
         now = time.monotonic()
-        cached = getattr(self, "_sparse_cache", None)
-        if cached is None or now - cached[0] > 1.0:
-            cached = self._sparse_cache = (now, sparse_bytes(self.path))
-        return cached[1]
+        if self._sparse_cache is None or now - self._sparse_cache[0] > 1.0:
+            self._sparse_cache = (now, sparse_bytes(self.path))
+        return self._sparse_cache[1]
 
     def fault(self, exc: BaseException) -> StoreError:
         """The one-sentence error for an engine fault: a full disk, else a damaged index and how to rebuild it."""
@@ -376,7 +378,7 @@ class EdgeBackend(Backend):
     def exists(self) -> bool:
         return self._shard is not None
 
-    def _global_graph(self) -> bool:
+    def global_graph(self) -> bool:
         """Whether this collection (as created, whatever today's default) has a graph across modalities."""
         if self._has_global is None:
             config = json.loads((self.path / "edge_config.json").read_text())
@@ -468,9 +470,6 @@ class EdgeBackend(Backend):
 
     @_engine_call
     def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
-        if len(modalities) > 1 and not exact and not self._global_graph():
-            return _merged((self.search(name, vector, k, [m], exact, ef, oversampling, with_vectors)
-                            for m in modalities), k)
         q = self._q()
         request = q.QueryRequest(
             limit=k, query=q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=name),
@@ -562,7 +561,7 @@ class ClientBackend(Backend):
                       else m.PayloadSchemaType.KEYWORD)
             self.client.create_payload_index(self.collection, name_, field_schema=schema)
 
-    def _global_graph(self) -> bool:
+    def global_graph(self) -> bool:
         """Whether the collection (as created on the server) has a graph across modalities."""
         if self._has_global is None:
             m = self.client.get_collection(self.collection).config.hnsw_config.m
@@ -624,9 +623,6 @@ class ClientBackend(Backend):
                 return
 
     def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
-        if len(modalities) > 1 and not exact and not self._global_graph():
-            return _merged((self.search(name, vector, k, [m], exact, ef, oversampling, with_vectors)
-                            for m in modalities), k)
         response = self.client.query_points(
             self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), using=name,
             query_filter=self._filter(modalities), limit=k, with_payload=True,
@@ -647,6 +643,7 @@ class ClientBackend(Backend):
             pass
 
 
+MEMORY_URL = ":memory:"                     # qdrant_url for qdrant-client's in-process mode (tests, trials)
 _MEMORY_CLIENT: list[Any] = []
 
 
@@ -861,10 +858,16 @@ class Store:
                modalities: Iterable[Modality | str] | None = None, fingerprint: str | None = None,
                exact: bool = False, ef: int = SEARCH_EF, oversampling: float = OVERSAMPLING,
                with_vectors: bool = False) -> list[Record]:
-        """Nearest items in `space`, restricted to the target modalities (payload-indexed filter)."""
+        """Nearest items in `space`, restricted to the target modalities (payload-indexed filter).
+
+        A collection without a global graph searches each modality in its own graph and merges the best k.
+        """
         self.check_space(space, fingerprint)
-        return self.backend.search(space, vector, k, _modality_values(modalities), exact, ef, oversampling,
-                                   with_vectors)
+        mods = _modality_values(modalities)
+        if len(mods) > 1 and not exact and not self.backend.global_graph():
+            return _merged((self.backend.search(space, vector, k, [m], exact, ef, oversampling, with_vectors)
+                            for m in mods), k)
+        return self.backend.search(space, vector, k, mods, exact, ef, oversampling, with_vectors)
 
     def count(self, modalities: Iterable[Modality | str] | None = None) -> int:
         return self.backend.count(_modality_values(modalities))
