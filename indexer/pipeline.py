@@ -228,7 +228,6 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         t0 = time.perf_counter()
         ok, vectors = _embed(sp, modality, batch, report)
         t1 = time.perf_counter()
-        report.encode_seconds += t1 - t0
         points = [new_point(f, digest, mod, info, sp.name, vec)
                   for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
         embedded = {f.path for f, _old, _data in ok}

@@ -36,11 +36,15 @@ class IndexReport:
     space: str = ""
     location: str = ""
     seconds: float = 0.0           # wall time of the whole run
-    encode_seconds: float = 0.0    # time inside the space's encoders and heads (main thread)
     batches: int = 0
     cancelled: bool = False        # stopped early on request; what was written is whole and searchable
-    # seconds per stage, summed over threads: read+hash, decode, encode (= encode_seconds), store writes
+    # seconds per stage, summed over threads: read+hash, decode, encode (encoders and heads), store writes
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    @property
+    def encode_seconds(self) -> float:
+        """Time inside the space's encoders and heads."""
+        return self.stage_seconds["encode"]
 
     def to_dict(self) -> dict[str, Any]:
         """The documented `--json` shape."""

@@ -110,7 +110,7 @@ class JobManager:
                 continue
             job.report = {**report.to_dict(), "collection": report.collection, "space": report.space,
                           "location": report.location, "seconds": report.seconds,
-                          "encode_seconds": report.encode_seconds, "cancelled": report.cancelled}
+                          "stage_seconds": report.stage_seconds, "cancelled": report.cancelled}
             job.progress = report.progress(job.progress.total)
             self._finish(job, "cancelled" if report.cancelled else "done")
 

@@ -101,13 +101,10 @@ class RemoteClient:
             raise
         if job["state"] == "failed":
             raise RemoteError(job["error"] or "The index job failed.", 409)
-        rep = job["report"] or {}
-        return IndexReport(indexed=rep.get("indexed", 0), unchanged=rep.get("unchanged", 0),
-                           removed=rep.get("removed", 0),
-                           failed=[Failure(f["path"], f["reason"]) for f in rep.get("failed", [])],
-                           collection=rep.get("collection", ""), space=rep.get("space", ""),
-                           location=rep.get("location", ""), seconds=rep.get("seconds", 0.0),
-                           encode_seconds=rep.get("encode_seconds", 0.0), cancelled=rep.get("cancelled", False))
+        rep = job["report"]
+        if rep is None:                     # cancelled before it started
+            return IndexReport(cancelled=True)
+        return IndexReport(**{**rep, "failed": [Failure(**f) for f in rep["failed"]]})
 
     def _events(self, job_id: str) -> Iterator[dict[str, Any]]:
         """The job's server-sent events, as Job dicts, until its `end` event."""
