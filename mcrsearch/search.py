@@ -47,20 +47,11 @@ class Item:
 
 
 @dataclass
-class Hit:
-    """One result: where it is, what it is, how well it matches."""
+class Hit(Item):
+    """One result: the item, and how well it matches."""
 
-    id: str
-    path: str
-    modality: str
-    score: float                  # calibrated (z-score; comparable across modality pairs)
-    cosine: float                 # raw cosine (weighted mean over the inputs of a fused query)
-    payload: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def details(self) -> dict[str, Any]:
-        """The payload fields worth showing next to a result (caption text, duration, sizes)."""
-        return {k: self.payload[k] for k in PRESENTATION_FIELDS if k in self.payload}
+    score: float = field(kw_only=True)     # calibrated (z-score; comparable across modality pairs)
+    cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the inputs of a fused query)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented `mcrsearch query --json` shape."""
@@ -78,8 +69,9 @@ class MediaBytes:
 
 @dataclass
 class QueryInput:
-    """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: id or path), or
-    a vector already in the searched space (`vector`; `modality` says what it was made from)."""
+    """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: its id or path,
+    resolved to its stored Record), or a vector already in the searched space (`vector`; `modality` says what
+    it was made from)."""
 
     modality: Modality | None
     value: Any
@@ -151,7 +143,7 @@ class Searcher:
         record = choose_space(self.store, [i.modality for i in resolved], targets, space or self.settings.space)
         target_values = [t.value for t in targets] if targets else list(record.modalities)
         vectors = [self._vector(inp, record) for inp in resolved]
-        exclude = {inp.value for inp in resolved if inp.like}
+        exclude = {inp.value.id for inp in resolved if inp.like}
 
         weights = np.array([i.weight for i in resolved], dtype=np.float64)
         weights = weights / weights.sum()
@@ -172,8 +164,8 @@ class Searcher:
                     x = r.vectors[record.name]
                     cos = np.array([float(np.dot(v, x)) for v in vectors])
                 z = np.array([calibrate(c, record, inp.modality.value, t) for c, inp in zip(cos, resolved)])
-                hits.append(Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)),
-                                float(weights @ z), float(weights @ cos), r.payload))
+                hits.append(Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
+                                score=float(weights @ z), cosine=float(weights @ cos)))
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]
         hits.sort(key=lambda h: (-h.score, h.path))
@@ -181,15 +173,15 @@ class Searcher:
 
     # -- inputs
     def _resolve_like(self, inp: QueryInput) -> QueryInput:
-        """A `like` input as (the item's modality, its id): the value is an item id or an indexed path."""
+        """A `like` input as (the item's modality, its stored Record with vectors): the value given is an
+        item id or an indexed path."""
         value = str(inp.value)
         ids = [value] if is_item_id(value) else []
-        path = os.path.abspath(Path(value).expanduser())
-        ids.append(point_id(path))
-        found = self.store.retrieve(ids)
+        ids.append(point_id(os.path.abspath(Path(value).expanduser())))
+        found = self.store.retrieve(ids, with_vectors=True)
         if not found:
             raise ConfigError(f"{value} is not in collection '{self.store.collection}'; index it first.")
-        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0].id, inp.weight, like=True)
+        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0], inp.weight, like=True)
 
     def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
         if inp.vector:
@@ -199,11 +191,11 @@ class Searcher:
                                   f"{record.dim}.")
             return vec
         if inp.like:
-            rec = self.store.retrieve([inp.value], with_vectors=True)
-            if not rec or record.name not in rec[0].vectors:
-                raise ConfigError(f"{rec[0].payload.get('path', inp.value) if rec else inp.value} has no vector "
-                                  f"in space '{record.name}'; re-index it.")
-            return rec[0].vectors[record.name].astype(np.float32)
+            rec = inp.value
+            if record.name not in rec.vectors:
+                raise ConfigError(f"{rec.payload.get('path', rec.id)} has no vector in space '{record.name}'; "
+                                  "re-index it.")
+            return rec.vectors[record.name].astype(np.float32)
         sp = self.space(record)
         modality, item = _decode_input(inp, sp.mesh_points, self.settings)
         if not sp.supports(modality):

@@ -28,10 +28,10 @@ import mcrsearch
 from mcrsearch.errors import (ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError,
                               WeightsMissingError)
 from mcrsearch.modality import Modality
+from mcrsearch.search import Hit, Item, MediaBytes, parse_weights
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
-    from mcrsearch.search import Hit, Item
 
 STATIC_DIR = Path(__file__).with_name("static")
 TOKEN_COOKIE = "mcrsearch_token"
@@ -49,14 +49,14 @@ class JobRequest(BaseModel):
     space: Optional[str] = None
 
 
-def item_json(item: "Item | Hit") -> dict[str, Any]:
+def item_json(item: Item) -> dict[str, Any]:
     """An item (or a hit) as the page shows it: where its media, thumbnail and geometry are served."""
     base = f"/api/items/{item.id}"
     out = {"id": item.id, "modality": item.modality, "name": Path(item.path).name, "path": item.path,
            "details": item.details, "media_url": f"{base}/media",
            "thumb_url": None if item.modality == Modality.TEXT.value else f"{base}/thumb",
            "geometry_url": f"{base}/geometry" if item.modality == Modality.POINTS.value else None}
-    if hasattr(item, "score"):
+    if isinstance(item, Hit):
         out.update(score=round(item.score, 4), cosine=round(item.cosine, 4))
     return out
 
@@ -152,8 +152,6 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     # -- search
     def search(texts: list[str], likes: list[str], uploads: dict[str, list[Any]], target: str, k: int,
                offset: int, min_score: float | None, space: str | None, weights: list[str]) -> dict[str, Any]:
-        from mcrsearch.search import parse_weights
-
         if not 1 <= k <= MAX_K:
             raise ConfigError(f"k must be between 1 and {MAX_K}.")
         started = time.perf_counter()
@@ -182,13 +180,13 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
         return await run_in_threadpool(search, text, like, uploads, target, k, offset, min_score, space, weight)
 
     # -- items
-    def one(item_id: str) -> "Item":
+    def one(item_id: str) -> Item:
         found = client.retrieve([item_id])
         if not found:
             raise HTTPException(404, f"No item {item_id} in collection '{settings.collection}'.")
         return found[0]
 
-    def file_of(item: "Item") -> Path:
+    def file_of(item: Item) -> Path:
         path = Path(item.path)
         if not path.is_file():
             raise HTTPException(410, f"The file of item {item.id} is no longer on disk; re-index its folder.")
@@ -288,8 +286,6 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
 
 async def _read_upload(upload: UploadFile, limit: int) -> Any:
     """An uploaded query file as MediaBytes, refused with 413 past the upload cap (read no further)."""
-    from mcrsearch.search import MediaBytes
-
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"The file {upload.filename} is over the upload limit of "

@@ -71,7 +71,8 @@ class RemoteClient:
         if min_score is not None:
             form["min_score"] = str(min_score)
         body = self._call("POST", "/api/search", data=form, files=files or None)
-        return [Hit(h["id"], h["path"], h["modality"], h["score"], h["cosine"], h["details"]) for h in body["hits"]]
+        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"])
+                for h in body["hits"]]
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
