@@ -77,12 +77,16 @@ class Client:
     # -- lifecycle
     @property
     def _handle(self) -> "Store":
+        return self._open()
+
+    def _open(self, create: bool = False) -> "Store":
+        """The client's store handle, opened once (`create`: the writer may make a new collection through it)."""
         if self._store is None:
             with self._lock:
                 if self._store is None:
                     from mcrsearch.store import Store
 
-                    self._store = Store.open(self.settings)
+                    self._store = Store.open(self.settings, create=create)
         return self._store
 
     def close(self) -> None:
@@ -131,7 +135,9 @@ class Client:
             self.close()
             name = resolve_space_name(space, self.settings, None)
         else:
-            with self._open_for_writing() as store:
+            from mcrsearch.store import Store
+
+            with Store.open(self.settings, create=True) as store:    # short-lived: the run opens its own
                 name = resolve_space_name(space, self.settings, store)
         if ray:
             from mcrsearch_indexer.ray_index import index_path_ray
@@ -141,11 +147,6 @@ class Client:
                                   progress=progress)
         return index_path(path, self.settings, space=self.space(name), progress=progress, cancel=cancel,
                           rebuild=rebuild)
-
-    def _open_for_writing(self) -> "Store":
-        from mcrsearch.store import Store
-
-        return Store.open(self.settings, create=True)
 
     # -- searching
     def query(self, audio: MediaInput | Sequence[MediaInput] | None = None,
@@ -233,11 +234,7 @@ class Client:
     def upsert(self, space: "Space", points: Sequence[Any]) -> None:
         """Write points (`mcrsearch.store.PointData`: id, vectors by space name, payload with `path` and
         `modality`) made elsewhere, e.g. benchmark vectors; the space is registered (and checked) first."""
-        from mcrsearch.store import Store
-
-        if self._store is None:
-            self._store = Store.open(self.settings, create=True)
-        store = self._store
+        store = self._open(create=True)
         store.ensure_space(space.name, space.fingerprint, space.dim, space.modalities)
         store.upsert(space.name, space.fingerprint, points)
 
