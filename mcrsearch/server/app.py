@@ -74,7 +74,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     Returns:
         The FastAPI app; `app.state.jobs` runs index jobs.
     """
-    from mcrsearch.server.jobs import JobManager
+    from mcrsearch.server.jobs import FINISHED, JobManager
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -269,7 +269,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
         async def stream():
             seen = -1
             while True:
-                finished = job.state in ("done", "failed", "cancelled")
+                finished = job.state in FINISHED
                 if job.version != seen or finished:
                     seen = job.version
                     event = "end" if finished else "progress"

@@ -26,7 +26,7 @@ from mcrsearch.benchmark.files import all_files, find_one, index_by_stem, locate
 from mcrsearch.benchmark.templates import POINT_CLOUD_TEMPLATES
 from mcrsearch.media import _Refused as RefusedPickle
 from mcrsearch.media import restricted_unpickle
-from mcrsearch.media import prepare_cloud as normalize_points   # the one normalisation of every 3D input
+from mcrsearch.media import prepare_cloud   # the one normalisation and subsampling of every 3D input
 from mcrsearch.modality import IMAGE_EXTENSIONS, MESH_EXTENSIONS, POINT_EXTENSIONS, Modality
 
 
@@ -121,11 +121,11 @@ def _modelnet_from_pickle(dat: Path, classes: list[str], ds: Dataset) -> None:
             ds.missing(f"{dat}#{i}", "sample has a malformed point array or label")
             continue
         ds.items.append(Item(f"mn40:{i}", Modality.POINTS, path=dat, label=classes[label],
-                             loader=_const(normalize_points(arr))))
+                             loader=_const(prepare_cloud(arr))))
 
 
 def _load_txt_points(path: Path) -> Callable[[], Any]:
-    return lambda: normalize_points(np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2))
+    return lambda: prepare_cloud(np.loadtxt(path, delimiter=",", dtype=np.float32, ndmin=2))
 
 
 def _modelnet_from_folders(root: Path, classes: list[str], split: str, ds: Dataset) -> None:
