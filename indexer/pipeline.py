@@ -264,6 +264,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     def prepare(f: ScannedFile, old: Record | None, reuse: bool = True) -> tuple[str, Any]:
         return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages, known if reuse else None)
 
+    embedding: set[str] = set()          # content hashes sent to the encoder in this run
+    later: list[tuple[ScannedFile, Record | None, tuple]] = []
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
     for f, old, outcome in _prepared(todo, prepare, workers, window):
@@ -297,9 +299,22 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             _fail(report, store, f, old, unembeddable_reason(modality, sp.name))
             tell()
             continue
+        if data[0] in embedding:        # the same content is already on its way to the encoder in this run
+            later.append((f, old, data))
+            continue
+        embedding.add(data[0])
         pending[modality].append((f, old, data))
         if len(pending[modality]) >= batch_sizes[modality]:
             flush(modality)
+    for modality in list(pending):
+        flush(modality)
+    for f, old, data in later:          # their twins are written now: copy, or embed when a twin failed
+        if data[0] in known and _copy_point(store, sp, f, old, data[0], known[data[0]]):
+            report.indexed += 1
+            report.reused += 1
+            tell()
+        else:
+            pending[data[1]].append((f, old, data))
     for modality in list(pending):
         flush(modality)
 

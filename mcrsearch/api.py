@@ -28,6 +28,7 @@ from mcrsearch.modality import Modality
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
+    from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.space import Space
     from mcrsearch.store import Filters, Store
@@ -226,6 +227,29 @@ class Client:
                 self._searcher = Searcher(store, self.settings, self._spaces)
         return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
                                     min_score=min_score, filters=filters)
+
+    def duplicates(self, modality: str | Modality | None = None, threshold: float | None = None,
+                   near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
+        """Groups of items holding the same content: identical files (one content hash) and near-duplicates
+        (one modality, vectors at or above `threshold` cosine), across folders and formats.
+
+        Args:
+            modality: look in one modality ('image', 'audio', 'text', '3d'); None or 'any': all.
+            threshold: the cosine for near-duplicates; default `Settings.duplicate_cosine`.
+            near: False lists identical files only (no vector search).
+            space: the space whose vectors are compared; None: the collection's only space.
+        Returns:
+            `DuplicateGroup`s (kind, modality, items with id/path/hash/size, min_cosine), largest first.
+        """
+        from mcrsearch.duplicates import find_duplicates
+        from mcrsearch.search import choose_space
+
+        store = self._handle
+        store.refresh()
+        mods = parse_target(modality)
+        record = choose_space(store, [], mods, space or self.settings.space)
+        return find_duplicates(store, record.name, mods,
+                               self.settings.duplicate_cosine if threshold is None else float(threshold), near)
 
     # -- reading
     def info(self) -> dict[str, Any]:
