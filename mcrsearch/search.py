@@ -64,6 +64,7 @@ class Hit(Item):
     cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the positive inputs of a fused query)
     # per input of a fused query (several inputs or any negative): what it added to `score`
     inputs: list[dict[str, Any]] = field(default_factory=list, kw_only=True)
+    new: bool | None = field(default=None, kw_only=True)   # a saved search's re-run: not in its last results
 
     def to_dict(self) -> dict[str, Any]:
         """The documented `mcrsearch query --json` shape."""
@@ -71,6 +72,8 @@ class Hit(Item):
                "cosine": round(self.cosine, 4), **self.details}
         if self.inputs:
             out["inputs"] = self.inputs
+        if self.new is not None:
+            out["new"] = self.new
         return out
 
 

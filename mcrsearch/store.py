@@ -915,6 +915,22 @@ class Store:
                 "instead of mixing vectors from two spaces.")
         return record
 
+    def saved_searches(self) -> dict[str, dict[str, Any]]:
+        """Searches saved by name in the collection (see Client.save_search)."""
+        self.refresh()
+        return dict(self._load_meta().get("saved", {}))
+
+    def set_saved_search(self, name: str, spec: dict[str, Any] | None) -> None:
+        """Save (or with None, forget) a named search; kept in the collection's metadata point."""
+        self.refresh()
+        meta = self._load_meta()
+        saved = meta.setdefault("saved", {})
+        if spec is None:
+            saved.pop(name, None)
+        else:
+            saved[name] = spec
+        self._save_meta()
+
     def set_calibration(self, name: str, calibration: dict[str, list[float]]) -> None:
         meta = self._load_meta()
         if meta["spaces"][name].get("calibration") != calibration:
