@@ -17,9 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mcrsearch.encoders.base import l2_normalize
 from mcrsearch.modality import Modality
-from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, point_id, segment_id
+from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, path_fields, point_id, segment_id
 
 if TYPE_CHECKING:
     from mcrsearch.space import Space
@@ -28,31 +27,8 @@ if TYPE_CHECKING:
     from mcrsearch_indexer.scan import ScannedFile
 
 PICTURE, SOUND = "picture", "sound"
-FRAME_BATCH = 64              # frames embedded per call: memory stays bounded for a long video
 # Payload fields copied from the item onto each segment, so a search hit on a segment can be shown alone.
 SEGMENT_FIELDS = ("duration", "width", "height", "fps", "has_audio")
-
-
-def embed_segments(sp: "Space", clip: "VideoClip") -> tuple[np.ndarray, list[np.ndarray | None]]:
-    """(picture vectors (segments, dim), sound vector per segment or None): the frames of each segment
-    through the image route, mean-pooled then normalised; each soundtrack through the audio route."""
-    frames = [f for seg in clip.segments for f in seg.frames]
-    parts = [sp.embed(Modality.IMAGE, frames[i:i + FRAME_BATCH]) for i in range(0, len(frames), FRAME_BATCH)]
-    per_frame = np.concatenate(parts) if parts else np.zeros((0, sp.dim), np.float32)
-    pictures, at = [], 0
-    for seg in clip.segments:
-        pictures.append(per_frame[at:at + len(seg.frames)].mean(axis=0))
-        at += len(seg.frames)
-    picture = l2_normalize(np.stack(pictures).astype(np.float32))
-    sounds: list[np.ndarray | None] = [None] * len(clip.segments)
-    if sp.supports(Modality.AUDIO):
-        heard = [i for i, seg in enumerate(clip.segments) if seg.audio is not None]
-        for start in range(0, len(heard), FRAME_BATCH):
-            chunk = heard[start:start + FRAME_BATCH]
-            vectors = sp.embed(Modality.AUDIO, [clip.segments[i].audio for i in chunk])
-            for i, vec in zip(chunk, vectors):
-                sounds[i] = vec
-    return picture, sounds
 
 
 def segment_points(path: str, digest: str, space: str, clip: "VideoClip", info: dict[str, Any],
@@ -65,7 +41,7 @@ def segment_points(path: str, digest: str, space: str, clip: "VideoClip", info: 
         for channel, vec in ((PICTURE, picture), (SOUND, sound)):
             if vec is None:
                 continue
-            payload = {**shown, "path": path, "modality": VIDEO_SEGMENT, "item": item, "hash": digest,
+            payload = {**shown, **path_fields(path), "path": path, "modality": VIDEO_SEGMENT, "item": item, "hash": digest,
                        "spaces": [space], "segment": seg.index, "start": seg.start, "end": seg.end,
                        "channel": channel}
             out.append(PointData(segment_id(path, space, seg.index, channel), {space: vec}, payload))
@@ -82,7 +58,7 @@ def item_point(f: "ScannedFile", digest: str, info: dict[str, Any], space: str, 
     windows = dict(old.payload.get("segment_seconds") or {}) if same else {}
     segments[space] = len(clip.segments)
     windows[space] = float(window)
-    payload = {**info, "path": f.path, "modality": Modality.VIDEO.value, "hash": digest, "size": f.size,
+    payload = {**info, **path_fields(f.path), "path": f.path, "modality": Modality.VIDEO.value, "hash": digest, "size": f.size,
                "mtime_ns": f.mtime_ns, "spaces": spaces, "segments": segments, "segment_seconds": windows}
     return PointData(point_id(f.path), {}, payload)
 

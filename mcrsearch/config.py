@@ -48,6 +48,9 @@ class Settings:
     max_decode_seconds: float = 300.0    # wall time one video's decode may take before it is refused
     video_frames: int = 3                # frames sampled per segment, pooled into its visual vector
     min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
+    # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
+    # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
+    duplicate_cosine: float | None = None
     debug: bool = False
     # `mcrsearch serve`
     server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
@@ -77,7 +80,7 @@ _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
                "max_image_pixels", "max_video_pixels", "max_streams", "video_frames"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "max_video_mb", "max_video_seconds", "max_decode_seconds"}
+                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds"}
 _BOOL_FIELDS = {"debug"}
 
 

@@ -23,14 +23,18 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mcrsearch import media
+from mcrsearch.encoders.base import l2_normalize
 from mcrsearch.errors import MediaError, UnsupportedMediaError
 from mcrsearch.media import AudioClip, Limits
 from mcrsearch.modality import Modality, detect_modality
+
+if TYPE_CHECKING:
+    from mcrsearch.space import Space
 
 DEFAULT_SEGMENT_SECONDS = 10.0      # CLAP's input window; a space may set its own (`Space.segment_seconds`)
 MAX_FRAME_SIDE = 448                # sampled frames are scaled so their longer side is at most this
@@ -38,6 +42,7 @@ MAX_AUDIO_RATE = 48_000             # CLAP's rate: the soundtrack is resampled d
 MIN_TAIL_SECONDS = 0.5              # a last window shorter than this joins the one before it
 SEEK_AHEAD_SECONDS = 2.0            # a sample further ahead than this is reached by a seek, not by decoding
 _MISMATCH_FAMILIES = {"image", "3d", "text", "other"}
+FRAME_BATCH = 64                    # frames (or soundtracks) embedded per call: memory stays bounded
 
 
 @dataclass(frozen=True)
@@ -314,3 +319,25 @@ def _soundtrack(path: Path, src: Any, bounds: list[tuple[float, float]], lim: Li
         i, j = int(round(a * out_rate)), min(int(round(b * out_rate)), have)
         clips.append(AudioClip(np.ascontiguousarray(samples[i:j]), out_rate) if j - i > out_rate // 100 else None)
     return clips
+
+
+def embed_segments(sp: "Space", clip: "VideoClip") -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """(picture vectors (segments, dim), sound vector per segment or None): the frames of each segment
+    through the image route, mean-pooled then normalised; each soundtrack through the audio route."""
+    frames = [f for seg in clip.segments for f in seg.frames]
+    parts = [sp.embed(Modality.IMAGE, frames[i:i + FRAME_BATCH]) for i in range(0, len(frames), FRAME_BATCH)]
+    per_frame = np.concatenate(parts) if parts else np.zeros((0, sp.dim), np.float32)
+    pictures, at = [], 0
+    for seg in clip.segments:
+        pictures.append(per_frame[at:at + len(seg.frames)].mean(axis=0))
+        at += len(seg.frames)
+    picture = l2_normalize(np.stack(pictures).astype(np.float32))
+    sounds: list[np.ndarray | None] = [None] * len(clip.segments)
+    if sp.supports(Modality.AUDIO):
+        heard = [i for i, seg in enumerate(clip.segments) if seg.audio is not None]
+        for start in range(0, len(heard), FRAME_BATCH):
+            chunk = heard[start:start + FRAME_BATCH]
+            vectors = sp.embed(Modality.AUDIO, [clip.segments[i].audio for i in chunk])
+            for i, vec in zip(chunk, vectors):
+                sounds[i] = vec
+    return picture, sounds
