@@ -69,6 +69,8 @@ def write_video(store: Store, sp: "Space", f: "ScannedFile", old: Record | None,
     """Write a video's points in the kill-safe order (segments, stale deletions, item); returns the number
     of segment points written."""
     points = segment_points(f.path, digest, sp.name, clip, info, pictures, sounds)
+    for p in points:
+        p.payload["mtime_ns"] = f.mtime_ns          # the file filters (--modified-after) see segments too
     store.upsert(sp.name, sp.fingerprint, points)
     keep = {p.id for p in points}
     same = old is not None and old.payload.get("hash") == digest
