@@ -189,6 +189,8 @@ def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modal
             raise MediaError(p, f"video frames too large to decode safely ({width}x{height} pixels, "
                                 f"limit {lim.video_pixels:,})")
         end = _measured_end(p, container, vstream, lim, deadline)
+        # past the cap the packets were not read to the end: the header's length is shown (never sampled)
+        declared = container.duration / 1e6 if container.duration and container.duration > 0 else 0.0
         fps = float(vstream.average_rate) if vstream.average_rate else 0.0
     cap = lim.video_seconds or math.inf
     duration = min(end, cap)
@@ -201,7 +203,7 @@ def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modal
                      for i, (a, b) in enumerate(bounds))
     has_audio = any(s.audio is not None for s in segments)
     return Modality.VIDEO, VideoClip(segments, bounds[-1][1], width, height, fps, has_audio,
-                                     source_duration=end if end > duration + 1e-3 else None)
+                                     source_duration=max(end, declared) if end > duration + 1e-3 else None)
 
 
 def _measured_end(path: Path, container: Any, vstream: Any, lim: Limits, deadline: _Deadline) -> float:
