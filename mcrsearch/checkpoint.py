@@ -112,7 +112,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")          # "torch.jit.load is deprecated"
                 module = torch.jit.load(str(path), map_location="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure means a bad archive
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is an unreadable TorchScript archive ({type(exc).__name__}).") from exc
         return {k: v.detach().clone() for k, v in module.state_dict().items()}
     if is_safetensors(path):
@@ -120,7 +120,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
 
         try:
             return load_file(str(path), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is not a readable safetensors file ({_first_line(exc)}).") from exc
     try:
         with torch.serialization.safe_globals([argparse.Namespace]):
@@ -133,7 +133,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint ({_first_line(exc)}).") from exc
         raise WeightsInvalidError(f"{path.name} needs full pickle to load, which could run code, so mcrsearch "
                                   f"refuses it ({detail.strip()[:160]}).") from exc
-    except Exception as exc:  # noqa: BLE001 - zip/garbage: refuse in one sentence
+    except Exception as exc:
         raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint "
                                   f"({type(exc).__name__}: {_first_line(exc)}).") from exc
 

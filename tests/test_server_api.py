@@ -9,12 +9,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from helpers import corpus as H  # noqa: E402
-from mcrsearch.api import Client  # noqa: E402
-from mcrsearch.config import load_settings  # noqa: E402
-from mcrsearch.server.app import create_app  # noqa: E402
+from helpers import corpus as H
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+from mcrsearch.server.app import create_app
 
 
 @pytest.fixture(scope="module")
