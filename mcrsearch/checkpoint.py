@@ -104,15 +104,15 @@ def weights_only_globals() -> list[Any]:
     import numpy
 
     try:
-        from numpy._core.multiarray import scalar      # numpy >= 1.26 (numpy 2's home of it)
+        from numpy._core.multiarray import scalar  # type: ignore[attr-defined]  # numpy >= 1.26 (numpy 2's home of it)
     except ImportError:  # pragma: no cover - numpy < 1.26
-        from numpy.core.multiarray import scalar
+        from numpy.core.multiarray import scalar  # type: ignore[attr-defined]
     allowed: list[Any] = [argparse.Namespace, collections.OrderedDict, _codecs.encode, numpy.dtype]
     allowed += [(scalar, name) for name in _NUMPY_SCALAR_NAMES]
     try:
         import numpy.dtypes as dtypes                  # numpy >= 1.25: a dtype is BUILT as its own class
     except ImportError:  # pragma: no cover - older numpy pickles dtypes as numpy.dtype only
-        dtypes = None
+        dtypes = None  # type: ignore[assignment]
     if dtypes is not None:
         allowed += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType") and n != "ObjectDType"]
     return allowed
