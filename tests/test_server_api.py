@@ -44,6 +44,10 @@ def test_health_info_and_openapi(api, world):
     assert info["counts"] == {"image": 6, "text": 6, "audio": 6, "3d": 6}
     schema = api.get("/openapi.json").json()
     assert {"/api/search", "/api/items/{item_id}/media", "/api/jobs/{job_id}/events"} <= set(schema["paths"])
+    answers = schema["paths"]["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answers == {"$ref": "#/components/schemas/SearchOut"}, "search publishes its response shape"
+    hit = schema["components"]["schemas"]["HitOut"]
+    assert {"id", "path", "modality", "details", "media_url", "score", "cosine"} <= set(hit["required"])
     assert api.get("/docs").status_code == 404, "the CDN-based Swagger page stays off"
 
 
