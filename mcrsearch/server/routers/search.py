@@ -29,7 +29,7 @@ def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict
     started = time.perf_counter()
     hits = client.query(text=[t for t in texts if t.strip()], like=likes, target=target, k=k + 1,
                         offset=offset, min_score=min_score, space=space, weights=parse_weights(weights),
-                        **uploads)
+                        audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"))
     return SearchOut(hits=[HitOut.of(h) for h in hits[:k]], target=target, k=k, offset=offset, space=space,
                      more=len(hits) > k, took_ms=round((time.perf_counter() - started) * 1e3, 2))
 
