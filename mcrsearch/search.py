@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from mcrsearch import why
 from mcrsearch.calibration import pair_stats
 from mcrsearch.errors import ConfigError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
@@ -66,7 +67,8 @@ class Hit(Item):
 
     score: float = field(kw_only=True)     # calibrated (z-score; comparable across modality pairs)
     cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the positive inputs of a fused query)
-    # per input of a fused query (several inputs or any negative): what it added to `score`
+    # per input: its cosine, calibrated z, weighted contribution to `score` (they add up to it), and why the
+    # hit was reachable from it: the hops into the shared space and whether the pair is emergent
     inputs: list[dict[str, Any]] = field(default_factory=list, kw_only=True)
     new: bool | None = field(default=None, kw_only=True)   # a saved search's re-run: not in its last results
 
@@ -201,6 +203,14 @@ class Searcher:
         pos = signs > 0
         fused = len(resolved) > 1
         want = offset + k
+        built = self._spaces.get(record.name)         # hops named from the space's routes when it is built
+        routes: dict[str, list[dict[str, Any]]] = {}
+
+        def route_to(t: str) -> list[dict[str, Any]]:
+            if t not in routes:
+                routes[t] = [why.path(inp.modality, Modality.parse(t), record.name, built.routes if built else None)
+                             for inp in resolved]
+            return routes[t]
         hits: list[Hit] = []
         for t in target_values:
             stats = np.array([pair_stats(record, inp.modality.value, t) for inp in resolved])   # (n, 2): mean, std
@@ -221,11 +231,11 @@ class Searcher:
                 parts = signs * weights * z
                 hit = Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
                           score=float(parts.sum()), cosine=float(weights[pos] @ cos[pos]))
-                if fused or not pos.all():
-                    hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
-                                   "weight": round(float(w), 4), "cosine": round(float(c), 4),
-                                   "z": round(float(zz), 4), "contribution": round(float(part), 4)}
-                                  for inp, w, c, zz, part in zip(resolved, weights, cos, z, parts)]
+                hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
+                               "weight": round(float(w), 4), "cosine": round(float(c), 4),
+                               "z": round(float(zz), 4), "contribution": round(float(part), 4), **route}
+                              for inp, w, c, zz, part, route in zip(resolved, weights, cos, z, parts,
+                                                                     route_to(_reached(t, r)))]
                 (moments if t == Modality.VIDEO.value else hits).append(hit)
             hits += group_moments(moments)
         if min_score is not None:
@@ -360,6 +370,13 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings",
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
+
+
+def _reached(target: str, r: Record) -> str:
+    """The modality a hit's vector came from: a video segment's picture is an image's, its sound audio's."""
+    if target != Modality.VIDEO.value:
+        return target
+    return Modality.AUDIO.value if r.payload.get("channel") == "sound" else Modality.IMAGE.value
 
 
 def split_moment(value: str) -> tuple[str, float | None]:
