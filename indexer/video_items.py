@@ -52,10 +52,10 @@ def item_point(f: "ScannedFile", digest: str, info: dict[str, Any], space: str, 
                old: Record | None, window: float) -> PointData:
     """The video's item point: no vector; the state fields, what to show, and per space its segment
     count and window (a `--like ID@SECONDS` finds its segment from them)."""
-    same = old is not None and old.payload.get("hash") == digest
-    spaces = sorted(set(old.payload.get("spaces", [])) | {space}) if same else [space]
-    segments = dict(old.payload.get("segments") or {}) if same else {}
-    windows = dict(old.payload.get("segment_seconds") or {}) if same else {}
+    before = old.payload if old is not None and old.payload.get("hash") == digest else {}   # same content
+    spaces = sorted(set(before.get("spaces", [])) | {space})
+    segments = dict(before.get("segments") or {})
+    windows = dict(before.get("segment_seconds") or {})
     segments[space] = len(clip.segments)
     windows[space] = float(window)
     payload = {**info, **path_fields(f.path), "path": f.path, "modality": Modality.VIDEO.value, "hash": digest, "size": f.size,

@@ -216,7 +216,7 @@ class Client:
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 
-        def make(modality: Modality | None, value: Any, negative: bool, **kind: bool) -> "QueryInput":
+        def make(modality: Modality | None, value: Any, negative: bool, **kind: Any) -> "QueryInput":
             name = "like" if kind.get("like") else modality.value if modality else "like"
             key = f"not-{name}" if negative else name
             weight = w.get(key, 1.0)

@@ -114,7 +114,7 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
         raise
     except MemoryError as exc:
         raise MediaError(p, "too large to decode in memory") from exc
-    except Exception as exc:  # noqa: BLE001 - a last guard: no traceback ever escapes for a bad file
+    except Exception as exc:  # a last guard: no traceback ever escapes for a bad file
         raise MediaError(p, f"could not decode ({type(exc).__name__}: {media._short(exc)})") from exc
 
 
@@ -132,9 +132,10 @@ def describe(modality: "Modality | str", decoded: Any) -> dict[str, Any]:
 
 
 def default_max_video_bytes() -> int:
+    """The size limit for a video file when a caller passes none: Settings' default `max_video_mb`."""
     from mcrsearch.config import Settings
 
-    return int(Settings.__dataclass_fields__["max_video_mb"].default * 2**20)
+    return int(float(Settings.max_video_mb) * 2**20)
 
 
 class _Deadline:
