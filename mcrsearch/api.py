@@ -177,9 +177,9 @@ class Client:
             above the mean cosine of random (query modality, target modality) pairs in this collection, so
             scores compare across modalities; `cosine` is the raw cosine.
         """
-        from mcrsearch.search import QueryInput, Searcher
+        from mcrsearch.search import QueryInput, Searcher, check_weights
 
-        w = {Modality.parse(m): float(v) for m, v in (weights or {}).items()}
+        w = check_weights({Modality.parse(m): float(v) for m, v in (weights or {}).items()})
         inputs = [QueryInput(m, v, w.get(m, 1.0)) for m, given in
                   ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
                    (Modality.POINTS, points)) for v in _many(given)]

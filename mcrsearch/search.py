@@ -8,7 +8,9 @@ Inputs arrive here already parsed (Modality enums); user spellings are parsed on
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import math
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -203,6 +205,17 @@ class Searcher:
         return sp.embed(modality, [item])[0]
 
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _decode_slots(n: int) -> threading.BoundedSemaphore:
+    """The process-wide bound on query files decoded at once (a server's requests share it)."""
+    n = max(1, int(n))
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
+
+
 def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple[Modality, Any]:
     """A query input as decoded media: text stays text; paths and bytes go through the indexer's decoder."""
     if inp.modality is Modality.TEXT and isinstance(inp.value, str):
@@ -210,14 +223,16 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple
     if isinstance(inp.value, (str, Path, MediaBytes)):
         from mcrsearch import media
 
-        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20),
-                "limits": media.Limits.from_settings(settings)}       # the indexer's caps, from the same settings
-        if isinstance(inp.value, MediaBytes):
-            return media.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
-        path = Path(inp.value).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"The query file {path} does not exist.")
-        return media.decode(str(path), inp.modality, **caps)
+        limits = replace(media.Limits.from_settings(settings), image_pixels=settings.max_query_pixels)
+        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20), "limits": limits,
+                "image_side": settings.query_image_side}     # the indexer's caps, images smaller (a query)
+        with _decode_slots(settings.max_query_decodes):
+            if isinstance(inp.value, MediaBytes):
+                return media.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
+            path = Path(inp.value).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"The query file {path} does not exist.")
+            return media.decode(str(path), inp.modality, **caps)
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
@@ -234,4 +249,12 @@ def parse_weights(specs: Iterable[str]) -> dict[Modality, float]:
             out[Modality.parse(name)] = float(value)
         except ValueError as exc:
             raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.") from exc
-    return out
+    return check_weights(out)
+
+
+def check_weights(weights: dict[Modality, float]) -> dict[Modality, float]:
+    """Refuse weights that are not finite numbers (NaN or inf would make every score NaN or infinite)."""
+    for modality, w in weights.items():
+        if not math.isfinite(w):
+            raise ConfigError(f"The weight of {modality.value} must be a finite number, not {w}.")
+    return weights
