@@ -38,13 +38,14 @@ def resolve_root(root: str | Path) -> Path:
     Raises:
         ConfigError: the root is `/`, or lies in /proc, /sys or /dev.
     """
-    real = Path(os.path.realpath(Path(root).expanduser()))
-    text = str(real)
-    if text == os.sep:
-        raise ConfigError("Refusing to index the whole file system (/); give the folder of your library.")
-    for system in SYSTEM_ROOTS:
-        if text == system or text.startswith(system + os.sep):
-            raise ConfigError(f"Refusing to index {text}: {system} holds system state, not media files.")
+    given = os.path.abspath(Path(root).expanduser())
+    real = Path(os.path.realpath(given))
+    for text in (given, str(real)):          # /proc/self/cwd is a link: neither name may be a system path
+        if text == os.sep:
+            raise ConfigError("Refusing to index the whole file system (/); give the folder of your library.")
+        for system in SYSTEM_ROOTS:
+            if text == system or text.startswith(system + os.sep):
+                raise ConfigError(f"Refusing to index {text}: {system} holds system state, not media files.")
     return real
 
 
