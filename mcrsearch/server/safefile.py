@@ -72,3 +72,67 @@ def read_indexed(item: "Item", max_bytes: int) -> bytes:
         if max_bytes and size > max_bytes:
             raise MediaError(item.path, f"is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit")
         return fh.read()
+
+
+CHUNK = 1 << 16
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+    """(first, last) of a single `bytes=` range, None for the whole file (no header, several ranges, or
+    another unit: a server may ignore Range), or "unsatisfiable"."""
+    if not header or not header.strip().lower().startswith("bytes=") or "," in header:
+        return None
+    spec = header.strip()[6:].strip()
+    first_s, dash, last_s = spec.partition("-")
+    try:
+        if not dash:
+            return "unsatisfiable"
+        if first_s == "":                          # the last N bytes
+            n = int(last_s)
+            if n <= 0:
+                return "unsatisfiable"
+            return max(0, size - n), size - 1
+        first = int(first_s)
+        last = int(last_s) if last_s else size - 1
+    except ValueError:
+        return "unsatisfiable"
+    if first < 0 or first >= size or last < first:
+        return "unsatisfiable"
+    return first, min(last, size - 1)
+
+
+def file_response(fh: BinaryIO, media_type: str, filename: str, range_header: str | None):
+    """A response that streams the already opened, checked file `fh` (HTTP Range: one range, 206; an
+    unsatisfiable one, 416). The file is read through its descriptor, never reopened by name, and
+    closed when the response ends."""
+    from urllib.parse import quote
+
+    from starlette.background import BackgroundTask
+    from starlette.responses import Response, StreamingResponse
+
+    size = os.fstat(fh.fileno()).st_size
+    wanted = _byte_range(range_header, size)
+    base = {"Accept-Ranges": "bytes",
+            "Content-Disposition": f"inline; filename*=utf-8''{quote(filename, safe='')}"}
+    if wanted == "unsatisfiable":
+        fh.close()
+        return Response(status_code=416, headers={**base, "Content-Range": f"bytes */{size}"})
+    first, last = (0, size - 1) if wanted is None else wanted
+    fd = fh.fileno()
+
+    def chunks():
+        pos = first
+        while pos <= last:
+            block = os.pread(fd, min(CHUNK, last - pos + 1), pos)
+            if not block:
+                return
+            pos += len(block)
+            yield block
+
+    headers = {**base, "Content-Length": str(max(0, last - first + 1))}
+    status = 200
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+        status = 206
+    return StreamingResponse(chunks(), status_code=status, media_type=media_type, headers=headers,
+                             background=BackgroundTask(fh.close))
