@@ -348,3 +348,286 @@ def test_job_roots_that_are_refused(tmp_path, path):
     with Client(settings=settings) as client:
         with pytest.raises(ConfigError):
             JobManager(client).submit(path)
+
+
+# ------------------------------------------------------------------------------------------------
+# A real `serve` process bound to 127.0.0.2, attacked over sockets and as another local user
+
+
+NOBODY_PY = "/usr/bin/python3"
+SECRET = "TOP SECRET: the root-only file"
+
+
+def _nobody_can_run() -> bool:
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or not shutil.which("runuser") or not os.path.exists(NOBODY_PY):
+        return False
+    try:
+        return subprocess.run(["runuser", "-u", "nobody", "--", NOBODY_PY, "-I", "-S", "-c", "pass"],
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+@pytest.fixture(scope="module")
+def live():
+    """`mcrsearch serve --host 127.0.0.2` over a library folder that `nobody` owns, next to a root-only
+    secret; yields (base folder, settings, record info, library items by file name)."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    from mcrsearch.server.discovery import find_server
+
+    tests = Path(__file__).parent
+    base = Path(tempfile.mkdtemp(prefix="mcr-attack-", dir="/tmp"))
+    os.chmod(base, 0o755)
+    lib = base / "lib"
+    files = H.write_corpus(lib, per_class=1)
+    (lib / "text" / "note.txt").write_text("a harmless caption about a red chair")
+    (base / "secret.txt").write_text(SECRET)
+    os.chmod(base / "secret.txt", 0o600)
+    if os.geteuid() == 0:
+        for path in [lib, *lib.rglob("*")]:
+            os.chown(path, 65534, 65534)                 # the library belongs to another local user
+    home = base / "home"
+    home.mkdir(mode=0o700)
+    settings = load_settings(home=home, device="cpu", space="tiny")
+    with Client(settings=settings) as client:
+        assert client.index(lib).indexed == 13
+    env = {**os.environ, "MCRSEARCH_HOME": str(home), "MCRSEARCH_DEVICE": "cpu", "MCRSEARCH_SPACE": "tiny",
+           "MCRSEARCH_MAX_UPLOAD_MB": "2", "PYTHONPATH": os.pathsep.join([str(tests), os.getcwd()])}
+    code = ("import sys; from helpers.corpus import register_tiny; register_tiny(); from mcrsearch.cli import main; "
+            "sys.exit(main(['serve', '--host', '127.0.0.2', '--port', '0', '--lazy']))")
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.time() + 180
+    try:
+        while (info := find_server(settings)) is None:
+            assert proc.poll() is None, proc.stdout.read().decode()
+            assert time.time() < deadline, "the server did not come up"
+            time.sleep(0.2)
+        with Client(settings=settings.with_overrides()) as _:
+            pass
+        import httpx
+
+        with httpx.Client(base_url=info.url, headers={"Authorization": f"Bearer {info.token}"}) as http:
+            items = http.get("/api/items", params={"limit": 100}).json()["items"]
+        yield base, settings, info, {Path(i["path"]).name: i for i in items}, files
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _http(info, token: bool = True):
+    import httpx
+
+    headers = {"Authorization": f"Bearer {info.token}"} if token else {}
+    return httpx.Client(base_url=info.url, headers=headers, timeout=30)
+
+
+def test_record_holds_the_bound_address_and_the_cli_uses_it(live, capsys):
+    from mcrsearch.cli import main
+
+    base, settings, info, _, _ = live
+    assert info.url.startswith("http://127.0.0.2:") and info.nonce and info.token
+    assert main(["--home", str(settings.home), "query", "--text", "red", "--target", "image", "-k", "1",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["path"].endswith(".png")
+    # a second server of the same collection is refused while the first lives (no broken twin)
+    assert main(["--home", str(settings.home), "serve", "--port", "0"]) != 0
+    assert "already served" in capsys.readouterr().err
+
+
+def test_every_api_call_needs_the_token_on_loopback_too(live):
+    _, _, info, items, _ = live
+    some = next(iter(items.values()))
+    with _http(info, token=False) as anon:
+        for method, path in [("GET", "/api/info"), ("GET", "/api/items"), ("GET", some["media_url"]),
+                             ("GET", f"/api/items/{some['id']}/thumb"), ("GET", "/api/jobs"),
+                             ("GET", "/api/search?text=red")]:
+            assert anon.request(method, path).status_code == 401, path
+        assert anon.post("/api/jobs", json={"path": "/etc"}).status_code == 401
+        health = anon.get("/api/health").json()
+        assert health["status"] == "ok" and "collection" not in health and "location" not in health
+
+
+def test_bodies_are_refused_before_they_are_read(live):
+    """An unauthenticated 300 MB upload is answered 401 from its headers; an authenticated one over the
+    cap is answered 413 from Content-Length; a chunked one is stopped when its streamed bytes pass the cap."""
+    import socket
+    from urllib.parse import urlsplit
+
+    _, _, info, _, _ = live
+    where = urlsplit(info.url)
+
+    def exchange(headers: str, body_bytes: int = 0) -> str:
+        with socket.create_connection((where.hostname, where.port), timeout=20) as sock:
+            sock.sendall(headers.encode())
+            sent = 0
+            part = (b'--x\r\nContent-Disposition: form-data; name="image"; filename="a.png"\r\n'
+                    b"Content-Type: image/png\r\n\r\n")
+            try:
+                while sent < body_bytes:
+                    chunk = (part if sent == 0 else b"") + b"0" * 65536
+                    sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                    sent += len(chunk)
+            except OSError:
+                pass                              # the server closed the connection: the point
+            return sock.recv(4096).decode("latin-1")
+
+    host = f"Host: {where.netloc}\r\n"
+    started = time.perf_counter()
+    anon = exchange(f"POST /api/search HTTP/1.1\r\n{host}Content-Type: multipart/form-data; boundary=x\r\n"
+                    f"Content-Length: {300 * 2**20}\r\n\r\n")
+    assert anon.startswith("HTTP/1.1 401"), anon
+    auth = f"Authorization: Bearer {info.token}\r\n"
+    big = exchange(f"POST /api/search HTTP/1.1\r\n{host}{auth}Content-Type: multipart/form-data; boundary=x\r\n"
+                   f"Content-Length: {300 * 2**20}\r\n\r\n")
+    assert big.startswith("HTTP/1.1 413"), big
+    assert time.perf_counter() - started < 10, "the server waited for bodies it should refuse"
+    streamed = exchange(f"POST /api/search HTTP/1.1\r\n{host}{auth}Content-Type: multipart/form-data; boundary=x\r\n"
+                        "Transfer-Encoding: chunked\r\n\r\n", body_bytes=8 * 2**20)
+    assert streamed.startswith("HTTP/1.1 413"), streamed
+
+
+def test_a_search_takes_few_files(live):
+    _, _, info, _, files = live
+    png = Path(files["image"][0]).read_bytes()
+    with _http(info) as http:
+        r = http.post("/api/search", data={"target": "3d"}, files=[("image", (f"{i}.png", png)) for i in range(9)])
+    assert r.status_code == 400 and "files" in r.json()["detail"], r.text
+
+
+def test_local_user_cannot_read_a_root_only_file_through_the_server(live):
+    """Issue 22 #1, as reproduced: another local user plants a link in a folder the server indexed (and
+    would index again), and tries to start jobs and read media. Run as `nobody` against the root server."""
+    import subprocess
+
+    if not _nobody_can_run():
+        pytest.skip("needs root, runuser and a python that user nobody can run")
+    base, settings, info, items, _ = live
+    from mcrsearch.server.discovery import discovery_file
+
+    record = discovery_file(settings)
+    attack = f"""
+import json, os, urllib.request, urllib.error, glob
+out = {{}}
+try:
+    out["record"] = open({str(record)!r}).read()
+except OSError as exc:
+    out["record"] = type(exc).__name__
+def call(method, path, body=None):
+    req = urllib.request.Request({info.url!r} + path, method=method, data=body,
+                                 headers={{"Content-Type": "application/json"}})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.read().decode("latin-1")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("latin-1")
+out["job"] = call("POST", "/api/jobs", json.dumps({{"path": "/"}}).encode())
+out["items"] = call("GET", "/api/items")
+note = {str(base / "lib" / "text" / "note.txt")!r}
+os.unlink(note)
+os.symlink({str(base / "secret.txt")!r}, note)     # the indexed file becomes a link to the secret
+out["media"] = call("GET", {items["note.txt"]["media_url"]!r})
+print(json.dumps(out))
+"""
+    done = subprocess.run(["runuser", "-u", "nobody", "--", NOBODY_PY, "-I", "-S", "-c", attack],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout)
+    assert seen["record"] == "PermissionError"
+    assert seen["job"][0] == 401 and seen["items"][0] == 401 and seen["media"][0] == 401
+    assert SECRET not in done.stdout
+    # the owner (with the token) asking for the item now gets a refusal, not the secret
+    with _http(info) as http:
+        r = http.get(items["note.txt"]["media_url"])
+        assert r.status_code == 410 and SECRET not in r.text
+        job = http.post("/api/jobs", json={"path": str(base / "lib")}).json()
+        while (state := http.get(f"/api/jobs/{job['id']}").json())["state"] not in ("done", "failed", "cancelled"):
+            time.sleep(0.2)
+        assert state["state"] == "done" and state["removed"] == 1, state   # the link out is not indexed
+        everything = http.get("/api/items", params={"limit": 100}).json()["items"]
+        assert all("secret" not in i["path"] for i in everything)
+
+
+def test_media_is_served_only_while_the_file_is_what_was_indexed(live, tmp_path):
+    base, _, info, items, _ = live
+    with _http(info) as http:
+        image = next(i for name, i in items.items() if name.endswith(".png"))
+        ok = http.get(image["media_url"])
+        assert ok.status_code == 200 and ok.content == Path(image["path"]).read_bytes()
+        part = http.get(image["media_url"], headers={"Range": "bytes=2-9"})
+        assert part.status_code == 206 and part.content == ok.content[2:10]
+        assert http.get(image["media_url"], headers={"Range": "bytes=99999999-"}).status_code == 416
+        for header in ("x-content-type-options", "content-security-policy", "cross-origin-resource-policy"):
+            assert header in ok.headers
+        assert ok.headers["x-content-type-options"] == "nosniff"
+        assert "frame-ancestors 'none'" in ok.headers["content-security-policy"]
+        assert ok.headers["cross-origin-resource-policy"] == "same-origin"
+
+        wav = next(i for name, i in items.items() if name.endswith(".wav"))
+        os.unlink(wav["path"])
+        os.mkfifo(wav["path"])                             # a FIFO where the file was: no hang, a refusal
+        started = time.perf_counter()
+        for url in (wav["media_url"], f"/api/items/{wav['id']}/thumb?size=64"):
+            assert http.get(url).status_code == 410
+        assert time.perf_counter() - started < 10
+
+        shape = next(i for i in items.values() if i["geometry_url"])
+        with open(shape["path"], "ab") as fh:
+            fh.write(b"\n")                                # changed since indexing
+        assert http.get(shape["geometry_url"]).status_code == 410
+        assert http.get(shape["media_url"]).status_code == 410
+
+
+def test_malformed_requests_are_one_sentence_4xx(live):
+    _, _, info, items, _ = live
+    with _http(info) as http:
+        cases = [http.get("/api/items/not-an-id"), http.get("/api/items/../../etc/passwd/media"),
+                 http.get("/api/items/%00/thumb"),
+                 http.get("/api/items", params={"offset": 10**30}), http.get("/api/items", params={"offset": -1}),
+                 http.get("/api/search", params={"text": "red", "offset": 10**12}),
+                 http.get("/api/search", params={"text": "red", "weight": "text=nan"}),
+                 http.get("/api/search", params={"text": "red", "weight": "text=inf"}),
+                 http.get("/api/search", params={"text": "red", "min_score": "nan"}),
+                 http.get("/api/search", params={"text": "x" * 5000}),
+                 http.get("/api/search", params=[("text", "red")] * 6000),
+                 http.post("/api/jobs", json={"path": "/" + "a" * 100_000}),
+                 http.post("/api/jobs", json={"path": "/proc"}),
+                 http.post("/api/jobs", content=b'{"path": "/tmp/\\udcff"}',
+                           headers={"Content-Type": "application/json"}),
+                 http.post("/api/jobs", json={"path": str(Path(info.location).parent), "space": "exmcr"}),
+                 http.get("/api/jobs/../../x")]
+        for r in cases:
+            assert 400 <= r.status_code < 500, (r.request.url, r.status_code, r.text[:300])
+            detail = r.json()["detail"]
+            assert "Traceback" not in r.text and (isinstance(detail, str) or isinstance(detail, list)), r.text
+
+
+def test_job_endpoints_survive_file_names_that_are_not_utf8(live):
+    base, _, info, _, _ = live
+    odd = base / "odd"
+    odd.mkdir()
+    H.write_item(odd, "image", 0, 7).rename(os.fsdecode(bytes(odd) + b"/bad\xff.png"))
+    with _http(info) as http:
+        job = http.post("/api/jobs", json={"path": str(odd)}).json()
+        while (state := http.get(f"/api/jobs/{job['id']}").json())["state"] not in ("done", "failed", "cancelled"):
+            time.sleep(0.2)
+        listing = http.get("/api/jobs")
+        assert listing.status_code == 200 and state["state"] == "done"
+        assert "bad\\xff.png" in json.dumps(state["report"]["failed"]) or "xff" in listing.text
+        assert http.delete(f"/api/jobs/{job['id']}").status_code == 200
+
+
+def test_token_cookie_is_specific_to_the_port(live):
+    _, _, info, _, _ = live
+    with _http(info, token=False) as http:
+        r = http.get("/", params={"token": info.token}, follow_redirects=False)
+    port = info.url.rsplit(":", 1)[1]
+    assert r.status_code == 303 and f"mcrsearch_token_{port}=" in r.headers["set-cookie"]
+    assert "samesite=strict" in r.headers["set-cookie"].lower()

@@ -99,13 +99,12 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     # before a route reads anything (the Guard has already refused requests without the token).
     app = FastAPI(title="mcrsearch", version=mcrsearch.__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   description="Any-to-any search over images, text, audio and 3D (C-MCR / Ex-MCR spaces).",
-                  max_body_size=max_upload + 2**20,
                   form_limits={"max_files": MAX_QUERY_FILES, "max_fields": 4 * MAX_QUERY_INPUTS,
                                "max_part_size": 4 * MAX_TEXT_CHARS})
     app.state.client = client
     app.state.jobs = jobs = JobManager(client, allow_spaces=allow_spaces)
     app.state.token = token
-    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts)
+    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts, max_body=max_upload + 2**20)
     thumbs: dict[str, Any] = {}
 
     @app.exception_handler(McrError)

@@ -7,9 +7,10 @@ loopback port. So, in this order, for every request:
 3. every /api call except the health check carries the token (Authorization: Bearer, or the page's
    cookie, whose name holds the port so two servers on one host keep separate tokens), checked here,
    so an unauthenticated upload is refused before a byte of it is read or spooled;
-4. every response says nosniff, may not be framed (CSP frame-ancestors) and may not be embedded by
+4. the whole body is capped: by its Content-Length before a byte is read, and by the bytes actually
+   streamed (a chunked upload is cut off at the cap);
+5. every response says nosniff, may not be framed (CSP frame-ancestors) and may not be embedded by
    other sites (Cross-Origin-Resource-Policy: same-origin).
-The body itself is capped by FastAPI's own limit (Content-Length and streamed bytes, `create_app`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 OPEN_PATHS = frozenset({"/api/health"})      # answers without the token (it proves identity, reveals no data)
@@ -61,13 +63,26 @@ def given_token(scope: Scope) -> str:
     return ""
 
 
+class BodyTooLarge(HTTPException):
+    """A request body past the cap (raised from `receive`, so that FastAPI's body parsing passes it on)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"The request body is over the limit of {limit / 2**20:g} MB (max_upload_mb plus "
+                              "1 MB for the form's fields).")
+
+    def __str__(self) -> str:
+        return str(self.detail)
+
+
 class Guard:
     """Host, origin and token checks before the app runs; security headers on every response."""
 
-    def __init__(self, app: ASGIApp, *, token: str | None, allowed_hosts: list[str] | None) -> None:
+    def __init__(self, app: ASGIApp, *, token: str | None, allowed_hosts: list[str] | None,
+                 max_body: int) -> None:
         self.app = app
         self.token = token
         self.allowed_hosts = allowed_hosts
+        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -84,7 +99,29 @@ class Guard:
             status, detail = refusal
             await _answer(send_with_headers, status, detail)
             return
-        await self.app(scope, receive, send_with_headers)
+        received = 0
+        started = False
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body:
+                    raise BodyTooLarge(self.max_body)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send_with_headers(message)
+
+        try:
+            await self.app(scope, capped_receive, tracking_send)
+        except BodyTooLarge as exc:
+            if started:
+                raise
+            await _answer(send_with_headers, 413, str(exc))
 
     def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)
@@ -99,6 +136,12 @@ class Guard:
         scope.setdefault("state", {})["authorised"] = authorised
         if (path == "/api" or path.startswith("/api/")) and path not in OPEN_PATHS and not authorised:
             return 401, TOKEN_HELP
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return 400, "The Content-Length header is not a number."
+            if int(length) > self.max_body:
+                return 413, str(BodyTooLarge(self.max_body))
         return None
 
 
