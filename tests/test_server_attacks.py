@@ -257,7 +257,7 @@ class _Impostor(http.server.BaseHTTPRequestHandler):
     seen: list = []
     answer: dict = {}
 
-    def do_GET(self):  # noqa: N802 - http.server's name
+    def do_GET(self):
         type(self).seen.append(dict(self.headers))
         body = json.dumps(self.answer).encode()
         self.send_response(200)

@@ -77,27 +77,31 @@ def read_indexed(item: "Item", max_bytes: int) -> bytes:
 CHUNK = 1 << 16
 
 
-def _byte_range(header: str | None, size: int) -> tuple[int, int] | None | str:
-    """(first, last) of a single `bytes=` range, None for the whole file (no header, several ranges, or
-    another unit: a server may ignore Range), or "unsatisfiable"."""
+class Unsatisfiable(ValueError):
+    """A Range the file cannot satisfy (416)."""
+
+
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """(first, last) of a single `bytes=` range, or None for the whole file (no header, several ranges, or
+    another unit: a server may ignore Range). Raises Unsatisfiable."""
     if not header or not header.strip().lower().startswith("bytes=") or "," in header:
         return None
     spec = header.strip()[6:].strip()
     first_s, dash, last_s = spec.partition("-")
     try:
         if not dash:
-            return "unsatisfiable"
+            raise Unsatisfiable(header)
         if first_s == "":                          # the last N bytes
             n = int(last_s)
             if n <= 0:
-                return "unsatisfiable"
+                raise Unsatisfiable(header)
             return max(0, size - n), size - 1
         first = int(first_s)
         last = int(last_s) if last_s else size - 1
-    except ValueError:
-        return "unsatisfiable"
+    except ValueError as exc:
+        raise Unsatisfiable(header) from exc
     if first < 0 or first >= size or last < first:
-        return "unsatisfiable"
+        raise Unsatisfiable(header)
     return first, min(last, size - 1)
 
 
@@ -111,10 +115,11 @@ def file_response(fh: BinaryIO, media_type: str, filename: str, range_header: st
     from starlette.responses import Response, StreamingResponse
 
     size = os.fstat(fh.fileno()).st_size
-    wanted = _byte_range(range_header, size)
     base = {"Accept-Ranges": "bytes",
             "Content-Disposition": f"inline; filename*=utf-8''{quote(filename, safe='')}"}
-    if wanted == "unsatisfiable":
+    try:
+        wanted = _byte_range(range_header, size)
+    except Unsatisfiable:
         fh.close()
         return Response(status_code=416, headers={**base, "Content-Range": f"bytes */{size}"})
     first, last = (0, size - 1) if wanted is None else wanted
