@@ -56,7 +56,8 @@ def negatives(home: Path, pairs: int, k: int = 20) -> dict:
             a, b = classes[i], classes[(i + 1) % len(classes)]
             pos = {"audio": str(by[(a, "audio")][0].path), "text": load_text(by[(b, "text")][0].path)}
             before = client.query(**pos, target="image", k=k)
-            share = (lambda hits, c: float(np.mean([cls_of.get(h.path) == c for h in hits])) if hits else 0.0)
+            def share(hits, c):
+                return float(np.mean([cls_of.get(h.path) == c for h in hits])) if hits else 0.0
             negs = {"text": {"not_text": load_text(by[(b, "text")][1].path)},
                     "image": {"not_image": str(by[(b, "image")][0].path)},
                     "audio": {"not_audio": str(by[(b, "audio")][1].path)},
@@ -288,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
              f"sound + B's caption, target image; share of each class in the top {neg['k']} before and after one "
              "negative of class B given in the modality of the row (a held-out item other than the positives; "
              "`like` = an indexed B image by --not-like, which is also left out of the results).", "",
-             f"| negative | B share before | B share after | A share before | A share after |", "|---|---|---|---|---|"]
+             "| negative | B share before | B share after | A share before | A share after |", "|---|---|---|---|---|"]
     for kind, (bb, ba, ab, aa) in neg["rows"].items():
         lines.append(f"| --not-{'3d' if kind == '3d' else kind} | {bb:.3f} | {ba:.3f} | {ab:.3f} | {aa:.3f} |")
     from mcrsearch.duplicates import DEFAULT_COSINE

@@ -320,7 +320,7 @@ def _engine_call(method):
         def generator(self, *args, **kwargs):
             try:
                 yield from method(self, *args, **kwargs)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
                 _reraise(self, exc)
         return generator
 
@@ -328,7 +328,7 @@ def _engine_call(method):
     def call(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
             _reraise(self, exc)
     return call
 
@@ -445,7 +445,7 @@ class EdgeBackend(Backend):
             return self._q().EdgeShard.load(str(self.path))
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - lock, damage and engine panics all arrive here
+        except BaseException as exc:
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
                                  "wait for it to finish.") from exc
@@ -641,7 +641,7 @@ class ClientBackend(Backend):
     def exists(self) -> bool:
         try:
             return bool(self.client.collection_exists(self.collection))
-        except Exception as exc:  # noqa: BLE001 - connection errors vary by transport
+        except Exception as exc:
             raise StoreError(f"The Qdrant server at {self.location} is unreachable ({exc}).") from exc
 
     def _hnsw(self):

@@ -54,7 +54,7 @@ def query(
     saved: Optional[str] = typer.Option(None, "--saved", help="Run the search saved under NAME (marks new results)."),
 ) -> None:
     """Find the items nearest to the inputs, in the target modality (calibrated scores)."""
-    from mcrsearch.commands.common import console, open_client, out, print_json, settings, short
+    from mcrsearch.commands.common import console, open_client, settings
     from mcrsearch.search import parse_weights
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
