@@ -164,6 +164,8 @@ def run_context(path: str | Path, settings: "Settings", space: "Space | str | No
         sp = resolve_space(space, settings, store)
         report.space = sp.name
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
+        if root.is_dir() and not any(_in_scope(str(root), Path(r)) for r in store.roots()):
+            store.add_root(str(root))          # the folders `serve --watch` follows
         yield root, scan(root), sp, store, report
     finally:
         if own_store:

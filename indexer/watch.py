@@ -109,6 +109,8 @@ class Watcher:
         """Follow the folders until `stop()` (blocking)."""
         import watchfiles
 
+        if not self.roots:
+            return
         step_ms = max(int(self.quiet_s * 1000), 50)
         for changes in watchfiles.watch(*self.roots, watch_filter=lambda _c, p: _relevant(p), step=step_ms,
                                         debounce=max(step_ms * 20, 2000), stop_event=self.stop_event,

@@ -234,6 +234,12 @@ class Client:
         return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
                                     min_score=min_score, filters=filters)
 
+    def indexed_folders(self) -> list[str]:
+        """The folders index runs were given that still exist (`serve --watch` follows them)."""
+        store = self._handle
+        store.refresh()
+        return [r for r in store.roots() if os.path.isdir(r)]
+
     # -- saved searches
     def save_search(self, name: str, **query: Any) -> dict[str, Any]:
         """Save a search under a name in the collection: its inputs (texts, files by path, indexed items),

@@ -68,7 +68,7 @@ def _watch(cfg, path: Path, space: Optional[str], no_server: bool, poll: bool, j
 
     def show(batch) -> None:
         totals = {k: sum(getattr(r, k) for r in batch.results) for k in ("indexed", "unchanged", "removed")}
-        failed = sum(len(r.failed) for r in batch.results)
+        failed = sum(len(r.failed) for r in batch.results)      # IndexReports (Client and RemoteClient alike)
         if json_out:
             print_json({"changed": batch.paths, "folders": batch.folders, **totals, "failed": failed,
                         "errors": batch.errors})
