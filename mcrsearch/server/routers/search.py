@@ -22,6 +22,7 @@ from mcrsearch.server.schemas import HitOut, SearchOut
 from mcrsearch.config import Settings
 
 MAX_K = 200
+DEFAULT_K = 20
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)])
 
@@ -80,7 +81,7 @@ def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict
 
 
 @router.get("/search", response_model=SearchOut)
-def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target: str = "any", k: int = 20,
+def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target: str = "any", k: int = DEFAULT_K,
                offset: int = 0, min_score: Optional[float] = None, space: Optional[str] = None,
                weight: list[str] = Query([]), not_text: list[str] = Query([]), not_like: list[str] = Query([]),
                where: dict[str, Any] = Depends(where_query), client: Client = Depends(get_client)) -> SearchOut:
@@ -92,7 +93,7 @@ def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target:
 
 @router.post("/search", response_model=SearchOut)
 async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), target: str = Form("any"),
-                      k: int = Form(20), offset: int = Form(0), min_score: Optional[float] = Form(None),
+                      k: int = Form(DEFAULT_K), offset: int = Form(0), min_score: Optional[float] = Form(None),
                       space: Optional[str] = Form(None), weight: list[str] = Form([]),
                       audio: list[UploadFile] = File([]), image: list[UploadFile] = File([]),
                       points: list[UploadFile] = File([]), not_text: list[str] = Form([]),
