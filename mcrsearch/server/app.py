@@ -23,7 +23,7 @@ import mcrsearch
 from mcrsearch.errors import ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError, \
     WeightsMissingError
 from mcrsearch.server.guard import Guard
-from mcrsearch.server.routers import health, items, jobs, page, search
+from mcrsearch.server.routers import constants, health, items, jobs, library, page, search
 from mcrsearch.server.safefile import FileChanged
 
 if TYPE_CHECKING:
@@ -71,12 +71,14 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     app.state.token = token
     app.state.nonce = nonce
     app.state.thumbs = None
+    app.state.watcher = None              # set by `serve --watch` (mcrsearch_indexer.watch.Watcher)
     app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts,
                        max_body=int(client.settings.max_upload_mb * 2**20) + 2**20)
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
     app.add_exception_handler(FileChanged, _file_changed)  # type: ignore[arg-type]
-    for router in (page.router, health.router, search.router, items.router, jobs.router):
+    for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router,
+                   library.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
