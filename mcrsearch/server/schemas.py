@@ -47,17 +47,23 @@ class ItemOut(BaseModel):
 
 
 class HitOut(ItemOut):
-    """A hit: the item plus its calibrated score (z-score) and raw cosine."""
+    """A hit: the item plus its calibrated score (z-score) and raw cosine; `inputs`: why it was found (each
+    input's cosine, z-score, contribution to the score, hops into the space, emergent or not); `new`: on a
+    saved search's re-run, whether it was missing from the last run."""
 
     score: float
     cosine: float
+    inputs: list[dict[str, Any]] = []
+    new: Optional[bool] = None
 
     @classmethod
     def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
-        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4))
+        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4),
+                   inputs=hit.inputs, new=hit.new)
 
     def to_hit(self) -> Hit:
-        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine)
+        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
+                   inputs=list(self.inputs), new=self.new)
 
 
 class SearchOut(BaseModel):
