@@ -59,14 +59,16 @@ class RemoteClient:
               weights: Mapping[Any, float] | None = None, space: str | None = None, offset: int = 0,
               min_score: float | None = None, *, not_audio: Sequence[str] = (), not_image: Sequence[str] = (),
               not_text: Sequence[str] = (), not_points: Sequence[str] = (), not_like: Sequence[str] = (),
-              where: Mapping[str, Any] | None = None) -> list["Hit"]:
-        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id;
-        negatives and filters go as the API's fields (see Client.query)."""
+              where: Mapping[str, Any] | None = None, video: Sequence[str] = (),
+              not_video: Sequence[str] = ()) -> list["Hit"]:
+        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id
+        (with `@SECONDS` for a video's moment); negatives and filters go as the API's fields (see Client.query)."""
         from mcrsearch.search import Hit
 
         files = [(kind, (Path(p).name, _read(p))) for kind, paths in
-                 (("audio", audio), ("image", image), ("points", points), ("not_audio", not_audio),
-                  ("not_image", not_image), ("not_points", not_points)) for p in _seq(paths)]
+                 (("audio", audio), ("image", image), ("points", points), ("video", video),
+                  ("not_audio", not_audio), ("not_image", not_image), ("not_points", not_points),
+                  ("not_video", not_video)) for p in _seq(paths)]
         form: dict[str, Any] = {"text": _seq(text), "like": [_like_value(v) for v in _seq(like)], "target": target,
                                 "k": str(k), "offset": str(offset), "not_text": _seq(not_text),
                                 "not_like": [_like_value(v) for v in _seq(not_like)],
@@ -206,7 +208,11 @@ def _read(path: str) -> bytes:
 
 
 def _like_value(value: str) -> str:
-    """An indexed item by id as given, or by its absolute path (the server looks the path's id up)."""
+    """An indexed item by id as given, or by its absolute path (the server looks the path's id up); a video's
+    moment (`@SECONDS`) stays attached."""
+    from mcrsearch.search import split_moment
     from mcrsearch.store import is_item_id
 
-    return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
+    item, at = split_moment(str(value))
+    moment = str(value)[len(item):] if at is not None else ""
+    return (item if is_item_id(item) else os.path.abspath(Path(item).expanduser())) + moment

@@ -85,7 +85,8 @@ def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict
                             offset=offset, min_score=min_score, space=in_space, weights=w,
                             audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"),
                             not_audio=uploads.get("not_audio"), not_image=uploads.get("not_image"),
-                            not_points=uploads.get("not_points"), not_text=neg.text, not_like=neg.like, where=where)
+                            not_points=uploads.get("not_points"), not_text=neg.text, not_like=neg.like, where=where,
+                            video=uploads.get("video"), not_video=uploads.get("not_video"))
 
     space = space or default_space(client)
     try:
@@ -151,14 +152,18 @@ async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), ta
                       points: list[UploadFile] = File([]), not_text: list[str] = Form([]),
                       not_like: list[str] = Form([]), not_audio: list[UploadFile] = File([]),
                       not_image: list[UploadFile] = File([]), not_points: list[UploadFile] = File([]),
+                      video: list[UploadFile] = File([]), not_video: list[UploadFile] = File([]),
                       where: dict[str, Any] = Depends(where_form), client: Client = Depends(get_client),
                       settings: Settings = Depends(get_settings)) -> SearchOut:
-    """Search with uploaded files (audio, image, 3D `points`, and negatives `not_audio`, `not_image`,
-    `not_points`) and/or texts and indexed items, positive and negative, filtered."""
+    """Search with uploaded files (audio, image, 3D `points`, `video`, and negatives `not_audio`, `not_image`,
+    `not_points`, `not_video`) and/or texts and indexed items (a video's moment: `ID@SECONDS`), positive and
+    negative, filtered. A video hit's details carry its best moment (`start`, `end`, `matched`) and its other
+    matching `segments`."""
     limit = int(settings.max_upload_mb * 2**20)
     uploads = {name: [await read_upload(f, limit) for f in files]
-               for name, files in (("audio", audio), ("image", image), ("points", points), ("not_audio", not_audio),
-                                   ("not_image", not_image), ("not_points", not_points)) if files}
+               for name, files in (("audio", audio), ("image", image), ("points", points), ("video", video),
+                                   ("not_audio", not_audio), ("not_image", not_image), ("not_points", not_points),
+                                   ("not_video", not_video)) if files}
     return await run_in_threadpool(run_search, client, text, like, uploads, target, k, offset, min_score, space,
                                    weight, Negatives(not_text, not_like), where)
 
