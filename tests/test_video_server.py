@@ -11,16 +11,16 @@ import pytest
 pytest.importorskip("fastapi")
 pytest.importorskip("av")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from helpers import corpus as H  # noqa: E402
-from helpers.media import write_class_video  # noqa: E402
-from mcrsearch.api import Client  # noqa: E402
-from mcrsearch.config import load_settings  # noqa: E402
-from mcrsearch.server.app import create_app  # noqa: E402
-from mcrsearch.server.discovery import ServerInfo  # noqa: E402
-from mcrsearch.server.remote import RemoteClient  # noqa: E402
-from mcrsearch.store import point_id  # noqa: E402
+from helpers import corpus as H
+from helpers.media import write_class_video
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+from mcrsearch.server.app import create_app
+from mcrsearch.server.discovery import ServerInfo
+from mcrsearch.server.remote import RemoteClient
+from mcrsearch.store import point_id
 
 
 @pytest.fixture(scope="module")
