@@ -186,6 +186,8 @@ def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modal
             if astream is None:
                 raise MediaError(p, "no video or audio stream in this file")
             return Modality.AUDIO, media.load_audio(p, max_bytes=src.size, data=src.data, limits=lim)
+        if vstream.codec_context is None:
+            raise MediaError(p, "truncated or corrupt video (its video stream has no codec parameters)")
         width, height = int(vstream.codec_context.width or 0), int(vstream.codec_context.height or 0)
         if width <= 0 or height <= 0:
             raise MediaError(p, f"invalid frame size {width}x{height}")
@@ -226,6 +228,8 @@ def frame_at(path: str | Path, seconds: float, *, data: bytes | None = None, lim
             vstream = next((s for s in container.streams if s.type == "video"), None)
             if vstream is None:
                 raise MediaError(p, "no video stream in this file")
+            if vstream.codec_context is None:
+                raise MediaError(p, "truncated or corrupt video (its video stream has no codec parameters)")
             w, h = int(vstream.codec_context.width or 0), int(vstream.codec_context.height or 0)
             if w <= 0 or h <= 0 or media._cap(lim.video_pixels, w * h):
                 raise MediaError(p, f"video frames cannot be decoded safely ({w}x{h} pixels)")
@@ -321,7 +325,7 @@ def _soundtrack(path: Path, src: Any, bounds: list[tuple[float, float]], lim: Li
     end = bounds[-1][1]
     with src.open() as fh, av.open(fh, mode="r") as container:
         astream = container.streams.audio[0]
-        rate = int(astream.codec_context.sample_rate or 0)
+        rate = int(astream.codec_context.sample_rate or 0) if astream.codec_context is not None else 0
         if rate <= 0:
             return [None] * len(bounds)
         out_rate = min(rate, MAX_AUDIO_RATE)
