@@ -7,6 +7,7 @@ is a condition on stored payload values: the server reads no file it names.
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 from typing import Any, Optional
@@ -22,6 +23,11 @@ from mcrsearch.server.schemas import HitOut, SearchOut
 from mcrsearch.config import Settings
 
 MAX_K = 200
+MAX_SEARCH_OFFSET = 10_000      # a search ranks offset + k hits
+MAX_QUERY_INPUTS = 16           # texts, likes and files of one search
+MAX_QUERY_FILES = 8             # uploaded files of one search (the form parser stops at this many)
+MAX_TEXT_CHARS = 1_000          # one query text
+MAX_LIKE_CHARS = 4_096          # an item id or a path
 DEFAULT_K = 20
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)])
@@ -69,15 +75,61 @@ def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict
     """One page of hits, and whether there are more (one extra hit is asked for to know)."""
     if not 1 <= k <= MAX_K:
         raise ConfigError(f"k must be between 1 and {MAX_K}.")
-    started = time.perf_counter()
     neg = negatives or Negatives([], [])
-    hits = client.query(text=[t for t in texts if t.strip()], like=likes, target=target, k=k + 1,
-                        offset=offset, min_score=min_score, space=space, weights=parse_weights(weights),
-                        audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"),
-                        not_audio=uploads.get("not_audio"), not_image=uploads.get("not_image"),
-                        not_points=uploads.get("not_points"), not_text=neg.text, not_like=neg.like, where=where)
+    check_query([*texts, *neg.text], [*likes, *neg.like], uploads, offset, min_score)
+    started = time.perf_counter()
+    w = parse_weights(weights)
+
+    def ask(in_space: str | None) -> list[Any]:
+        return client.query(text=[t for t in texts if t.strip()], like=likes, target=target, k=k + 1,
+                            offset=offset, min_score=min_score, space=in_space, weights=w,
+                            audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"),
+                            not_audio=uploads.get("not_audio"), not_image=uploads.get("not_image"),
+                            not_points=uploads.get("not_points"), not_text=neg.text, not_like=neg.like, where=where)
+
+    space = space or default_space(client)
+    try:
+        hits = ask(space)
+    except ConfigError as exc:
+        # a collection that holds several spaces (indexed from the CLI) still has a defined default
+        fallback = None if space else fallback_space(client, str(exc))
+        if fallback is None:
+            raise
+        space = fallback
+        hits = ask(space)
     return SearchOut(hits=[HitOut.of(h) for h in hits[:k]], target=target, k=k, offset=offset, space=space,
                      more=len(hits) > k, took_ms=round((time.perf_counter() - started) * 1e3, 2))
+
+
+def default_space(client: Client) -> str | None:
+    """The space a search without one uses: the server's own (`--space`), else None (the collection's
+    only space covering the query; see `fallback_space` when there are several)."""
+    name = client.settings.space
+    return name if name and name != "auto" else None
+
+
+def fallback_space(client: Client, error: str) -> str | None:
+    """When several spaces cover a query that named none: exmcr, else the first by name."""
+    if not error.startswith("Several spaces cover"):
+        return None
+    names = sorted(s["name"] for s in client.info().get("spaces", []))
+    return "exmcr" if "exmcr" in names else (names[0] if names else None)
+
+
+def check_query(texts: list[str], likes: list[str], uploads: dict[str, list[Any]], offset: int,
+                min_score: float | None) -> None:
+    """One search's cost is bounded before any work: inputs, text length, offset, a finite floor."""
+    files = sum(len(v) for v in uploads.values())
+    if len(texts) + len(likes) + files > MAX_QUERY_INPUTS or files > MAX_QUERY_FILES:
+        raise ConfigError(f"A search takes at most {MAX_QUERY_INPUTS} inputs, of which {MAX_QUERY_FILES} files.")
+    if any(len(t) > MAX_TEXT_CHARS for t in texts):
+        raise ConfigError(f"A query text may have at most {MAX_TEXT_CHARS} characters.")
+    if any(len(v) > MAX_LIKE_CHARS for v in likes):
+        raise ConfigError(f"A `like` value is an item id or a path of at most {MAX_LIKE_CHARS} characters.")
+    if not 0 <= offset <= MAX_SEARCH_OFFSET:
+        raise ConfigError(f"offset must be between 0 and {MAX_SEARCH_OFFSET}.")
+    if min_score is not None and not math.isfinite(min_score):
+        raise ConfigError("min_score must be a finite number.")
 
 
 @router.get("/search", response_model=SearchOut)
