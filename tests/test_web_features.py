@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from test_web_page import CHROMIUM, Page, browser, shots, sync_api  # noqa: F401 - fixtures and the skip reason
+from test_web_page import CHROMIUM, TOKEN, Page, browser, shots, sync_api  # noqa: F401 - fixtures, skip reason
 
 from helpers import corpus as H
 from mcrsearch.api import Client
@@ -37,7 +37,7 @@ def site(tmp_path_factory):
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=[f"127.0.0.1:{port}"]),
+    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=[f"127.0.0.1:{port}"], token=TOKEN),
                                            log_level="warning", timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
