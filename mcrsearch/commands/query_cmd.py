@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -54,7 +54,9 @@ def query(
     saved: Optional[str] = typer.Option(None, "--saved", help="Run the search saved under NAME (marks new results)."),
 ) -> None:
     """Find the items nearest to the inputs, in the target modality (calibrated scores)."""
+    from mcrsearch.api import Client
     from mcrsearch.commands.common import console, open_client, settings
+    from mcrsearch.errors import ConfigError
     from mcrsearch.search import parse_weights
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
@@ -66,17 +68,21 @@ def query(
     def paths(values: Optional[List[Path]]) -> list[str]:
         return [str(p) for p in values or []]
 
-    spec = dict(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
+    spec: dict[str, Any] = dict(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
                 like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
                 not_text=list(not_text or []), not_points=paths(not_points), not_like=list(not_like or []),
                 target=target, k=k or 10, weights=weights, space=space, min_score=min_score, where=where)
     with open_client(cfg, no_server) as client:
-        if saved:
-            hits = client.run_saved(saved, k=k)
+        direct = client if isinstance(client, Client) else None
+        if (saved or save) and direct is None:
+            raise ConfigError("Saved searches are not answered by a running `mcrsearch serve` yet; stop it to "
+                              "save or run one.")
+        if saved and direct is not None:
+            hits = direct.run_saved(saved, k=k)
         else:
             hits = client.query(**spec, offset=offset)
-            if save:
-                client.save_search(save, **spec)
+            if save and direct is not None:
+                direct.save_search(save, **spec)
     show_hits(hits, json_out, offset)
     if save and not json_out:
         console.print(f"Saved as '{save}'; run it again with 'mcrsearch saved run {save}'.")

@@ -16,20 +16,18 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import mcrsearch
-from mcrsearch.errors import ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError, \
-    WeightsMissingError
+from mcrsearch.errors import ConfigError, McrError, to_wire
 from mcrsearch.server.routers import health, items, jobs, page, search
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
 
 STATIC_DIR = page.STATIC_DIR
-_STATUS = ((ConfigError, 400), (MediaError, 422), (WeightsMissingError, 503), (WeightsInvalidError, 503),
-           (OfflineError, 503), (StoreError, 409))
 
 
 def create_app(client: "Client", *, token: str | None = None, allowed_hosts: list[str] | None = None,
@@ -71,6 +69,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
         return await call_next(request)
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _bad_request)  # type: ignore[arg-type]
     for router in (page.router, health.router, search.router, items.router, jobs.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
@@ -79,6 +78,15 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
 
 
 async def _mcr_error(_: Request, exc: McrError) -> JSONResponse:
-    """A library error as its one sentence, with the HTTP status of its kind."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    """A library error as its one sentence and its class (RemoteClient raises the same class again), with
+    the class's HTTP status (mcrsearch.errors is the one table of them)."""
+    return JSONResponse(to_wire(exc), status_code=exc.http_status)
+
+
+async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A parameter FastAPI could not read (a word where a number goes, a value out of range) is a bad value
+    like any other: one sentence, answered as a ConfigError."""
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path"))
+    reason = str(first.get("msg", "invalid")).rstrip(".")
+    return await _mcr_error(request, ConfigError(f"Bad value for '{where}': {reason.lower()}."))

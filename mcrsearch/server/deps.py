@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
+from mcrsearch.errors import FileGoneError, NotFoundError
+
 if TYPE_CHECKING:
     from mcrsearch.api import Client
     from mcrsearch.config import Settings
@@ -48,16 +50,16 @@ def require_token(request: Request) -> None:
 
 
 def find_item(client: "Client", item_id: str) -> "Item":
-    """The stored item with this id, else 404."""
+    """The stored item with this id (NotFoundError: 404)."""
     found = client.retrieve([item_id])
     if not found:
-        raise HTTPException(404, f"No item {item_id} in collection '{client.settings.collection}'.")
+        raise NotFoundError(f"No item {item_id} in collection '{client.settings.collection}'.")
     return found[0]
 
 
 def file_of(item: "Item") -> Path:
-    """The item's file on disk, else 410 (it was moved or removed since indexing)."""
+    """The item's file on disk (FileGoneError, 410, when it was moved or removed since indexing)."""
     path = Path(item.path)
     if not path.is_file():
-        raise HTTPException(410, f"The file of item {item.id} is no longer on disk; re-index its folder.")
+        raise FileGoneError(f"The file of item {item.id} is no longer on disk; re-index its folder.")
     return path

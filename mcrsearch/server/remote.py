@@ -1,7 +1,9 @@
-"""The CLI's side of a running server: the Client methods the commands use, answered over HTTP.
+"""`mcrsearch.Client`'s surface (mcrsearch.surface.SearchClient) answered by a running `mcrsearch serve`.
 
-`mcrsearch query`, `info` and `index` call these exactly as they call `mcrsearch.Client`, so their output is
-the same whichever answers; the server does the work with its warm encoders and its open store.
+The CLI's `query`, `info` and `index` call it exactly as they call `mcrsearch.Client`, so their output is the
+same whichever answers; the server does the work with its warm encoders and its open store. Its errors come
+back as their own class (a bad query file is a `MediaError` here as there). tests/test_congruence.py runs
+every operation on both clients and compares the answers.
 """
 
 from __future__ import annotations
@@ -9,24 +11,45 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
 
-from mcrsearch.errors import RemoteError
+from mcrsearch.errors import ConfigError, RemoteError, from_wire
+from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, query_arguments
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
-    from mcrsearch.search import Hit
+    from mcrsearch.modality import Modality
+    from mcrsearch.search import Hit, Item
     from mcrsearch.server.discovery import ServerInfo
 
-class RemoteClient:
-    """Speaks to one `mcrsearch serve` (found by mcrsearch.server.discovery)."""
+SCROLL_PAGE = 500       # the server's largest /api/items page
 
-    def __init__(self, server: "ServerInfo", timeout: float = 600.0) -> None:
+
+class RemoteClient(SearchClient):
+    """Speaks to one `mcrsearch serve` (found by mcrsearch.server.discovery).
+
+    Args:
+        server: the server's record (its URL and token).
+        timeout: seconds to wait for one answer.
+        http: an httpx.Client to send requests with instead (its base URL points at the server), e.g.
+            FastAPI's TestClient over the app in this process.
+    """
+
+    def __init__(self, server: "ServerInfo | None" = None, timeout: float = 600.0, *,
+                 http: httpx.Client | None = None) -> None:
+        if server is None and http is None:
+            raise ConfigError("A RemoteClient needs a server record or an HTTP client.")
         self.server = server
-        headers = {"Authorization": f"Bearer {server.token}"} if server.token else {}
-        self._http = httpx.Client(base_url=server.url, headers=headers, timeout=timeout)
+        headers = {"Authorization": f"Bearer {server.token}"} if server is not None and server.token else {}
+        if http is None:
+            assert server is not None
+            http = httpx.Client(base_url=server.url, headers=headers, timeout=timeout)
+        else:
+            http.headers.update(headers)
+        self._http = http
+        self.url = server.url if server is not None else str(http.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -41,56 +64,103 @@ class RemoteClient:
         try:
             r = self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            raise RemoteError(f"The mcrsearch server at {self.server.url} did not answer ({exc}); stop it or "
+            raise RemoteError(f"The mcrsearch server at {self.url} did not answer ({exc}); stop it or "
                               "rerun with --no-server.", 0) from exc
         if r.status_code >= 400:
             try:
-                detail = r.json().get("detail")
+                body = r.json()
             except ValueError:
-                detail = None
-            raise RemoteError(str(detail or f"The server answered HTTP {r.status_code}."), r.status_code)
+                body = {}
+            raise from_wire(body if isinstance(body, dict) else {}, r.status_code)
         return r.json()
 
+    # -- reading
     def info(self) -> dict[str, Any]:
         return self._call("GET", "/api/info")
 
-    def query(self, audio: Sequence[str] = (), image: Sequence[str] = (), text: Sequence[str] = (),
-              points: Sequence[str] = (), like: Sequence[str] = (), target: str = "any", k: int = 10,
-              weights: Mapping[Any, float] | None = None, space: str | None = None, offset: int = 0,
-              min_score: float | None = None, *, not_audio: Sequence[str] = (), not_image: Sequence[str] = (),
-              not_text: Sequence[str] = (), not_points: Sequence[str] = (), not_like: Sequence[str] = (),
-              where: Mapping[str, Any] | None = None) -> list["Hit"]:
-        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id."""
-        from mcrsearch.errors import ConfigError
-        from mcrsearch.search import Hit
+    def retrieve(self, ids: Sequence[str]) -> list["Item"]:
+        from mcrsearch.server.schemas import MAX_IDS, ItemList
 
-        if any((not_audio, not_image, not_text, not_points, not_like)) or any(
-                v not in (None, [], "") for v in (where or {}).values()):
-            raise ConfigError("The running `mcrsearch serve` does not take negative inputs or filters yet; "
-                              "add --no-server to query the collection directly.")
+        items: list["Item"] = []
+        ids = list(ids)
+        for start in range(0, len(ids), MAX_IDS):
+            body = self._call("POST", "/api/items/retrieve", json={"ids": ids[start:start + MAX_IDS]})
+            items += [i.to_item() for i in ItemList.model_validate(body).items]
+        return items
 
-        files = [(kind, (Path(p).name, _read(p))) for kind, paths in
-                 (("audio", audio), ("image", image), ("points", points)) for p in paths]
-        form: dict[str, Any] = {"text": list(text), "like": [_like_value(v) for v in like], "target": target,
-                                "k": str(k), "offset": str(offset),
-                                "weight": [f"{getattr(m, 'value', m)}={w}" for m, w in (weights or {}).items()]}
-        if space:
-            form["space"] = space
-        if min_score is not None:
-            form["min_score"] = str(min_score)
+    def scroll(self, modality: "str | Modality | None" = None, limit: int = 50, offset: int = 0) -> list["Item"]:
+        from mcrsearch.server.schemas import ItemsPage
+
+        if limit < 1 or offset < 0:
+            raise ConfigError("limit must be at least 1 and offset zero or more.")
+        items: list["Item"] = []
+        while len(items) < limit:
+            ask = min(SCROLL_PAGE, limit - len(items))
+            body = self._call("GET", "/api/items", params={"modality": _name(modality), "limit": ask,
+                                                           "offset": offset + len(items)})
+            page = [i.to_item() for i in ItemsPage.model_validate(body).items]
+            items += page
+            if len(page) < ask:
+                break
+        return items
+
+    def count(self, target: "str | Modality | None" = None) -> int:
+        return int(self._call("GET", "/api/items/count", params={"modality": _name(target)})["count"])
+
+    # -- searching
+    def query(self, *args: Any, **kwargs: Any) -> list["Hit"]:
+        """`mcrsearch.Client.query`, answered by the server: query files are uploaded (the server reads no
+        path it is sent), indexed items go by id or absolute path, texts and vectors as fields."""
+        from mcrsearch.server.schemas import SearchOut
+
+        a = query_arguments(*args, **kwargs)
+        given = gather_inputs(a)
+        files: list[tuple[str, tuple[str, bytes]]] = []
+        form: dict[str, Any] = {"target": _name(a["target"]), "k": str(a["k"]), "offset": str(a["offset"]),
+                                "weight": [f"{_name(m)}={float(w)!r}" for m, w in (a["weights"] or {}).items()]}
+        labels: list[str | None] = []      # a hit's input labels as Client gives them (None: the server's)
+        for name, kind in QUERY_INPUTS.items():
+            values = [v for v in given[name] if not (isinstance(v, str) and not v.strip())]   # as the server does
+            if kind.is_file:
+                files += [(name, _upload(v)) for v in values]
+                labels += [("not " if kind.negative else "") + str(v) if isinstance(v, (str, Path)) else None
+                           for v in values]
+            else:
+                form[name] = [_like_value(str(v)) if kind.is_like else str(v) for v in values]
+                labels += [None] * len(values)
+        if a["space"]:
+            form["space"] = a["space"]
+        if a["min_score"] is not None:
+            form["min_score"] = repr(float(a["min_score"]))
+        if a["where"]:
+            form["where"] = json.dumps(_plain_where(a["where"]))
+        if a["vectors"]:
+            form["vectors"] = json.dumps({_name(m): [float(x) for x in _flat(v)] for m, v in a["vectors"].items()})
         body = self._call("POST", "/api/search", data=form, files=files or None)
-        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"])
-                for h in body["hits"]]
+        hits = [h.to_hit() for h in SearchOut.model_validate(body).hits]
+        for hit in hits:          # the server names an uploaded file by its name; Client by the path given
+            for part, label in zip(hit.inputs, labels):
+                if label is not None:
+                    part["input"] = label
+        return hits
+
+    # -- writing
+    def delete(self, paths: Iterable[str | Path]) -> int:
+        from mcrsearch.server.schemas import MAX_IDS
+
+        targets = [os.path.abspath(Path(p).expanduser()) for p in paths]
+        return sum(int(self._call("POST", "/api/items/delete", json={"paths": targets[i:i + MAX_IDS]})["removed"])
+                   for i in range(0, len(targets), MAX_IDS))
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
-              cancel: Callable[[], bool] | None = None, ray: Any = None, rebuild: bool = False) -> "IndexReport":
+              cancel: Callable[[], bool] | None = None, ray: str | bool | None = None,
+              rebuild: bool = False) -> "IndexReport":
         """Run the folder as a job in the server, follow its progress, return its report.
 
         Interrupted (Ctrl-C), the job is cancelled in the server too. Ray and rebuilds run on the direct path.
         """
         from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
-        from mcrsearch.errors import ConfigError
 
         if ray or rebuild:
             raise ConfigError("Stop `mcrsearch serve` first: a rebuild or a Ray run needs the collection itself.")
@@ -109,7 +179,7 @@ class RemoteClient:
             self._call("DELETE", f"/api/jobs/{job['id']}")
             raise
         if job["state"] == "failed":
-            raise RemoteError(job["error"] or "The index job failed.", 409)
+            raise from_wire({"detail": job["error"] or "The index job failed.", "error": job.get("error_type")}, 409)
         rep = job["report"]
         if rep is None:                     # cancelled before it started
             return IndexReport(cancelled=True)
@@ -129,13 +199,24 @@ class RemoteClient:
         yield self._call("GET", f"/api/jobs/{job_id}")
 
 
-def _read(path: str) -> bytes:
-    from mcrsearch.errors import ConfigError
+def _name(value: Any) -> str:
+    """A modality (enum or spelling) or 'any' as the server reads it."""
+    return "any" if value is None else str(getattr(value, "value", value))
 
-    p = Path(path).expanduser()
+
+def _upload(value: Any) -> tuple[str, bytes]:
+    """A query file as (name, bytes) to upload: a path read here, or an upload already in bytes."""
+    from mcrsearch.search import MediaBytes
+
+    if isinstance(value, MediaBytes):
+        return value.name, value.data
+    if not isinstance(value, (str, Path)):
+        raise ConfigError("A running `mcrsearch serve` takes query files as paths or MediaBytes, not decoded "
+                          "media; pass the file, or add --no-server.")
+    p = Path(value).expanduser()
     if not p.is_file():
         raise ConfigError(f"The query file {p} does not exist.")
-    return p.read_bytes()
+    return p.name, p.read_bytes()
 
 
 def _like_value(value: str) -> str:
@@ -143,3 +224,16 @@ def _like_value(value: str) -> str:
     from mcrsearch.store import is_item_id
 
     return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
+
+
+def _plain_where(where: Any) -> dict[str, Any]:
+    """Filters as JSON: folders made absolute here (they name this machine's files, as the server's do)."""
+    from mcrsearch.filters import parse_filters
+
+    return parse_filters(where).to_dict()
+
+
+def _flat(vector: Any) -> list[Any]:
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float64).ravel().tolist()

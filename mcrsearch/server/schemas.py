@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcrsearch.modality import Modality
 from mcrsearch.search import Hit, Item
+
+MAX_IDS = 1000      # ids or paths in one request
 
 
 class ItemOut(BaseModel):
@@ -47,17 +49,21 @@ class ItemOut(BaseModel):
 
 
 class HitOut(ItemOut):
-    """A hit: the item plus its calibrated score (z-score) and raw cosine."""
+    """A hit: the item plus its calibrated score (z-score) and raw cosine, at full precision (so a remote
+    client's hits equal the local ones); a fused query's per-input parts; a saved search's `new` mark."""
 
     score: float
     cosine: float
+    inputs: list[dict[str, Any]] = []
+    new: Optional[bool] = None
 
     @classmethod
     def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
-        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4))
+        return cls(**cls.fields_of(hit), score=hit.score, cosine=hit.cosine, inputs=hit.inputs, new=hit.new)
 
     def to_hit(self) -> Hit:
-        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine)
+        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
+                   inputs=[dict(i) for i in self.inputs], new=self.new)
 
 
 class SearchOut(BaseModel):
@@ -79,6 +85,30 @@ class ItemsPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class ItemList(BaseModel):
+    items: list[ItemOut]
+
+
+class Count(BaseModel):
+    count: int
+
+
+class IdsRequest(BaseModel):
+    """Items to fetch by id (unknown ids are left out of the answer)."""
+
+    ids: list[str] = Field(max_length=MAX_IDS)
+
+
+class PathsRequest(BaseModel):
+    """Indexed files or folders to remove from the collection (absolute paths; the files stay on disk)."""
+
+    paths: list[str] = Field(max_length=MAX_IDS)
+
+
+class Removed(BaseModel):
+    removed: int
 
 
 class Health(BaseModel):
@@ -171,6 +201,7 @@ class JobOut(BaseModel):
     removed: int
     failed: int
     error: Optional[str]
+    error_type: Optional[str] = None
     started: float
     finished: Optional[float]
     report: Optional[JobReport]
