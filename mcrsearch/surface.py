@@ -18,6 +18,7 @@ from mcrsearch.modality import Modality
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+    from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.store import Filters
 
@@ -51,7 +52,7 @@ class InputKind:
 
 def _input_kinds() -> dict[str, InputKind]:
     media = (("audio", Modality.AUDIO), ("image", Modality.IMAGE), ("text", Modality.TEXT),
-             ("points", Modality.POINTS))
+             ("points", Modality.POINTS), ("video", Modality.VIDEO))
     kinds = [InputKind(name, m) for name, m in media] + [InputKind(f"not_{name}", m, True) for name, m in media]
     kinds += [InputKind("like", None), InputKind("not_like", None, True)]
     return {kind.name: kind for kind in kinds}
@@ -91,7 +92,8 @@ def query_arguments(*args: Any, **kwargs: Any) -> dict[str, Any]:
 @runtime_checkable
 class SearchClient(Protocol):
     """What every client of a collection answers, in process or over HTTP, with the same results and the
-    same error classes (see mcrsearch.errors)."""
+    same error classes (see mcrsearch.errors): indexing, searching, reading, removing, duplicates and saved
+    searches."""
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
@@ -113,7 +115,9 @@ class SearchClient(Protocol):
               not_text: str | Sequence[str] | None = None,
               not_points: MediaInput | Sequence[MediaInput] | None = None,
               not_like: str | Path | Sequence[str | Path] | None = None,
-              where: "Filters | Mapping[str, Any] | None" = None) -> list["Hit"]:
+              where: "Filters | Mapping[str, Any] | None" = None,
+              video: MediaInput | Sequence[MediaInput] | None = None,
+              not_video: MediaInput | Sequence[MediaInput] | None = None) -> list["Hit"]:
         """Search with one or several inputs, fused on calibrated scores; see `mcrsearch.Client.query`."""
         ...
 
@@ -135,6 +139,25 @@ class SearchClient(Protocol):
 
     def delete(self, paths: Iterable[str | Path]) -> int:
         """Remove items by path (files, or folders with everything under them); how many were removed."""
+        ...
+
+    def duplicates(self, modality: str | Modality | None = None, threshold: float | None = None,
+                   near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
+        """Groups of identical files and near-duplicates; see `mcrsearch.Client.duplicates`."""
+        ...
+
+    def save_search(self, name: str, **query: Any) -> dict[str, Any]:
+        """Save a search (`query`'s keyword arguments) under a name in the collection."""
+        ...
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        ...
+
+    def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
+        """Run a saved search again; each hit's `new` says whether the last run missed it."""
+        ...
+
+    def delete_saved(self, name: str) -> bool:
         ...
 
     def close(self) -> None:

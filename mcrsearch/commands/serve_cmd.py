@@ -23,6 +23,9 @@ def serve(
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
     warm: bool = typer.Option(True, "--warm/--lazy", help="Load the collection's encoders at start."),
+    watch: bool = typer.Option(False, "--watch", help="Follow the indexed folders: index what appears, changes, "
+                                                      "moves or disappears (as index jobs)."),
+    poll: bool = typer.Option(False, "--poll", help="With --watch: poll instead of file-system events."),
 ) -> None:
     """Serve the collection: search page at /, JSON API under /api (OpenAPI at /openapi.json)."""
     import os
@@ -53,11 +56,18 @@ def serve(
     allowed = [f"{h}:{bound}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOOPBACK[:2]) if local else None
     client = Client(settings=cfg)
 
+    watcher = None
+
     def stop() -> None:
+        if watcher is not None:
+            watcher.stop()
         discovery.remove(cfg, os.getpid())
         client.close()
 
     app = create_app(client, token=secret, allowed_hosts=allowed, on_stop=stop)
+    if watch:
+        watcher = app.state.watcher = start_watch(app, client, poll)
+        console.print(f"Watching {', '.join(watcher.roots) or 'no folder yet (index one first)'}.")
     if warm:
         threading.Thread(target=_warm, args=(client, console), name="mcr-warm", daemon=True).start()
     discovery.write(cfg, discovery.ServerInfo(url if local else f"http://127.0.0.1:{bound}", os.getpid(),
@@ -68,6 +78,23 @@ def serve(
         uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)).run(sockets=[sock])
     finally:                      # also when uvicorn never got to start
         stop()
+
+
+def start_watch(app, client, poll: bool = False):
+    """A Watcher over the collection's indexed folders whose batches run as the server's index jobs (one
+    writer: jobs run one after another), waiting for each job so that a batch ends when it is searchable."""
+    import time
+
+    from mcrsearch.server.jobs import FINISHED
+    from mcrsearch_indexer.watch import Watcher
+
+    def apply(folder: str):
+        job = app.state.jobs.submit(folder)
+        while job.state not in FINISHED:
+            time.sleep(0.05)
+        return job
+
+    return Watcher(client.indexed_folders(), apply, poll=poll or None).start()
 
 
 def bind_socket(host: str, port: int):

@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 
 import mcrsearch
 from mcrsearch.errors import ConfigError, McrError, to_wire
-from mcrsearch.server.routers import health, items, jobs, page, search
+from mcrsearch.server.routers import constants, health, items, jobs, library, page, search
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
@@ -57,6 +57,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     app.state.jobs = JobManager(client)
     app.state.token = token
     app.state.thumbs = None
+    app.state.watcher = None              # set by `serve --watch` (mcrsearch_indexer.watch.Watcher)
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -70,7 +71,8 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _bad_request)  # type: ignore[arg-type]
-    for router in (page.router, health.router, search.router, items.router, jobs.router):
+    for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router,
+                   library.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
 
-from mcrsearch.errors import ConfigError, RemoteError, from_wire
-from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, query_arguments
+from mcrsearch.errors import ConfigError, McrError, RemoteError, from_wire
+from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, query_arguments
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+    from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.modality import Modality
     from mcrsearch.search import Hit, Item
     from mcrsearch.server.discovery import ServerInfo
@@ -132,8 +133,7 @@ class RemoteClient(SearchClient):
             form["space"] = a["space"]
         if a["min_score"] is not None:
             form["min_score"] = repr(float(a["min_score"]))
-        if a["where"]:
-            form["where"] = json.dumps(_plain_where(a["where"]))
+        form.update(where_fields(a["where"]))
         if a["vectors"]:
             form["vectors"] = json.dumps({_name(m): [float(x) for x in _flat(v)] for m, v in a["vectors"].items()})
         body = self._call("POST", "/api/search", data=form, files=files or None)
@@ -151,6 +151,49 @@ class RemoteClient(SearchClient):
         targets = [os.path.abspath(Path(p).expanduser()) for p in paths]
         return sum(int(self._call("POST", "/api/items/delete", json={"paths": targets[i:i + MAX_IDS]})["removed"])
                    for i in range(0, len(targets), MAX_IDS))
+
+    # -- duplicates and saved searches
+    def duplicates(self, modality: "str | Modality | None" = None, threshold: float | None = None,
+                   near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
+        """As Client.duplicates, answered by the server (its own space)."""
+        from mcrsearch.duplicates import DuplicateGroup
+
+        params: dict[str, Any] = {"modality": _name(modality), "identical": str(not near).lower(), "limit": 1000}
+        if threshold is not None:
+            params["threshold"] = repr(float(threshold))
+        body = self._call("GET", "/api/duplicates", params=params)
+        return [DuplicateGroup(g["kind"], g["modality"], g["items"], g["min_cosine"]) for g in body["groups"]]
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/saved")["saved"]
+
+    def save_search(self, name: str, **query: Any) -> dict[str, Any]:
+        """As Client.save_search; through the server a saved search holds texts and indexed items, not files."""
+        spec = {k: v for k, v in query.items() if v not in (None, [], (), "")}
+        if "where" in spec:
+            spec["where"] = {k: v for k, v in spec["where"].items() if v not in (None, [], (), "")} or None
+            spec = {k: v for k, v in spec.items() if v is not None}
+        for key in ("like", "not_like"):
+            if key in spec:
+                spec[key] = [_like_value(str(v)) for v in many(spec[key])]
+        if "weights" in spec:
+            spec["weights"] = {_name(m): w for m, w in dict(spec["weights"]).items()}
+        return self._call("POST", "/api/saved", json={"name": name, "query": spec})
+
+    def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
+        from mcrsearch.server.schemas import HitOut
+
+        body = self._call("POST", f"/api/saved/{name}/run", params={"k": k} if k else None)
+        return [HitOut.model_validate(h).to_hit() for h in body["hits"]]
+
+    def delete_saved(self, name: str) -> bool:
+        try:
+            self._call("DELETE", f"/api/saved/{name}")
+        except McrError as exc:
+            if exc.http_status == 404 or getattr(exc, "status", None) == 404:
+                return False
+            raise
+        return True
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
@@ -204,6 +247,25 @@ def _name(value: Any) -> str:
     return "any" if value is None else str(getattr(value, "value", value))
 
 
+def where_fields(where: Any) -> dict[str, Any]:
+    """Client.query's `where` as the API's filter fields (relative folders and dates are read here, on the
+    caller's side; the server parses the rest)."""
+    from mcrsearch.filters import parse_filters
+
+    f = parse_filters(where)
+    out: dict[str, Any] = {}
+    if f.under:
+        out["under"] = list(f.under)
+    if f.types:
+        out["type"] = list(f.types)
+    for key in ("modified_after", "modified_before", "min_duration", "max_duration", "min_points", "max_points",
+                "min_width", "min_height"):
+        value = getattr(f, key)
+        if value is not None:
+            out[key] = repr(value) if isinstance(value, float) else str(value)
+    return out
+
+
 def _upload(value: Any) -> tuple[str, bytes]:
     """A query file as (name, bytes) to upload: a path read here, or an upload already in bytes."""
     from mcrsearch.search import MediaBytes
@@ -224,13 +286,6 @@ def _like_value(value: str) -> str:
     from mcrsearch.store import is_item_id
 
     return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
-
-
-def _plain_where(where: Any) -> dict[str, Any]:
-    """Filters as JSON: folders made absolute here (they name this machine's files, as the server's do)."""
-    from mcrsearch.filters import parse_filters
-
-    return parse_filters(where).to_dict()
 
 
 def _flat(vector: Any) -> list[Any]:

@@ -50,7 +50,9 @@ class ItemOut(BaseModel):
 
 class HitOut(ItemOut):
     """A hit: the item plus its calibrated score (z-score) and raw cosine, at full precision (so a remote
-    client's hits equal the local ones); a fused query's per-input parts; a saved search's `new` mark."""
+    client's hits equal the local ones); `inputs`: why it was found (each input's cosine, z-score,
+    contribution to the score, hops into the space, emergent or not); `new`: on a saved search's re-run,
+    whether it was missing from the last run."""
 
     score: float
     cosine: float

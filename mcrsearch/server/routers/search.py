@@ -1,8 +1,10 @@
 """Search: by URL (texts and indexed items, shareable) or by form with uploaded query files.
 
 The input fields are `query`'s input parameters (mcrsearch.surface.QUERY_INPUTS): texts and indexed items
-as repeatable fields, query files as uploads. `weight` is `KEY=NUMBER` (repeatable), `where` a JSON object of
-filters and `vectors` (form only) a JSON object {modality: [numbers]}.
+as repeatable fields, query files as uploads; any input can be negative (`not_text`, `not_like`, uploads
+`not_audio` / `not_image` / `not_points` / `not_video`). Weights are `KEY=NUMBER` fields with `not-` keys;
+filters (`under`, `type`, `modified_after`, ...) restrict the hits exactly: a filter is a condition on stored
+payload values, the server reads no file it names. `vectors` (form only) is a JSON object {modality: [numbers]}.
 """
 
 from __future__ import annotations
@@ -24,18 +26,49 @@ from mcrsearch.server.schemas import HitOut, SearchOut
 from mcrsearch.surface import QUERY_INPUTS
 
 MAX_K = 200
+DEFAULT_K = 20
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)])
 
 
+def _where(under: list[str], type: list[str], modified_after: Optional[str], modified_before: Optional[str],
+           min_duration: Optional[float], max_duration: Optional[float], min_points: Optional[int],
+           max_points: Optional[int], min_width: Optional[int], min_height: Optional[int]) -> dict[str, Any]:
+    return {"under": under, "types": type, "modified_after": modified_after, "modified_before": modified_before,
+            "min_duration": min_duration, "max_duration": max_duration, "min_points": min_points,
+            "max_points": max_points, "min_width": min_width, "min_height": min_height}
+
+
+def where_query(under: list[str] = Query([]), type: list[str] = Query([]), modified_after: Optional[str] = None,
+                modified_before: Optional[str] = None, min_duration: Optional[float] = None,
+                max_duration: Optional[float] = None, min_points: Optional[int] = None,
+                max_points: Optional[int] = None, min_width: Optional[int] = None,
+                min_height: Optional[int] = None) -> dict[str, Any]:
+    """The filters of a search given by URL."""
+    return _where(under, type, modified_after, modified_before, min_duration, max_duration, min_points,
+                  max_points, min_width, min_height)
+
+
+def where_form(under: list[str] = Form([]), type: list[str] = Form([]), modified_after: Optional[str] = Form(None),
+               modified_before: Optional[str] = Form(None), min_duration: Optional[float] = Form(None),
+               max_duration: Optional[float] = Form(None), min_points: Optional[int] = Form(None),
+               max_points: Optional[int] = Form(None), min_width: Optional[int] = Form(None),
+               min_height: Optional[int] = Form(None)) -> dict[str, Any]:
+    """The filters of a search given by form."""
+    return _where(under, type, modified_after, modified_before, min_duration, max_duration, min_points,
+                  max_points, min_width, min_height)
+
+
 def run_search(client: Client, inputs: dict[str, list[Any]], target: str, k: int, offset: int,
-               min_score: float | None, space: str | None, weights: list[str], where: str | None = None,
+               min_score: float | None, space: str | None, weights: list[str], where: dict[str, Any] | None = None,
                vectors: str | None = None) -> SearchOut:
     """One page of hits, and whether there are more (one extra hit is asked for to know).
 
     Args:
-        inputs: values by `query` input parameter (texts, item ids or paths, MediaBytes uploads).
-        where, vectors: JSON objects as sent.
+        inputs: values by `query` input parameter (texts, item ids or paths, MediaBytes uploads); blank texts
+            are left out.
+        where: the filters, as `Client.query` reads them.
+        vectors: a JSON object as sent.
     """
     if not 1 <= k <= MAX_K:
         raise ConfigError(f"k must be between 1 and {MAX_K}.")
@@ -43,38 +76,40 @@ def run_search(client: Client, inputs: dict[str, list[Any]], target: str, k: int
     given = {name: [v for v in values if not (isinstance(v, str) and not v.strip())]
              for name, values in inputs.items() if name in QUERY_INPUTS}
     hits = client.query(target=target, k=k + 1, offset=offset, min_score=min_score, space=space,
-                        weights=parse_weights(weights), where=_json_object(where, "where"),
-                        vectors=_json_object(vectors, "vectors"), **given)
+                        weights=parse_weights(weights), where=where, vectors=_json_object(vectors, "vectors"),
+                        **given)
     return SearchOut(hits=[HitOut.of(h) for h in hits[:k]], target=target, k=k, offset=offset, space=space,
                      more=len(hits) > k, took_ms=round((time.perf_counter() - started) * 1e3, 2))
 
 
 @router.get("/search", response_model=SearchOut)
-def search_get(text: list[str] = Query([]), like: list[str] = Query([]), not_text: list[str] = Query([]),
-               not_like: list[str] = Query([]), target: str = "any", k: int = 20, offset: int = 0,
-               min_score: Optional[float] = None, space: Optional[str] = None, weight: list[str] = Query([]),
-               where: Optional[str] = None, client: Client = Depends(get_client)) -> SearchOut:
-    """Search with texts and indexed items (`like`: item ids; `not_*`: less like these): a URL that
-    reproduces the search."""
+def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target: str = "any", k: int = DEFAULT_K,
+               offset: int = 0, min_score: Optional[float] = None, space: Optional[str] = None,
+               weight: list[str] = Query([]), not_text: list[str] = Query([]), not_like: list[str] = Query([]),
+               where: dict[str, Any] = Depends(where_query), client: Client = Depends(get_client)) -> SearchOut:
+    """Search with texts and indexed items (`like`: item ids), positive and negative (`not_text`,
+    `not_like`), filtered (`under`, `type`, `modified_after`, ...): a URL that reproduces the search."""
     return run_search(client, {"text": text, "like": like, "not_text": not_text, "not_like": not_like}, target, k,
                       offset, min_score, space, weight, where)
 
 
 @router.post("/search", response_model=SearchOut)
-async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), not_text: list[str] = Form([]),
-                      not_like: list[str] = Form([]), target: str = Form("any"), k: int = Form(20),
-                      offset: int = Form(0), min_score: Optional[float] = Form(None),
+async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), target: str = Form("any"),
+                      k: int = Form(DEFAULT_K), offset: int = Form(0), min_score: Optional[float] = Form(None),
                       space: Optional[str] = Form(None), weight: list[str] = Form([]),
-                      where: Optional[str] = Form(None), vectors: Optional[str] = Form(None),
+                      not_text: list[str] = Form([]), not_like: list[str] = Form([]),
+                      vectors: Optional[str] = Form(None),
                       audio: list[UploadFile] = File([]), image: list[UploadFile] = File([]),
-                      points: list[UploadFile] = File([]), not_audio: list[UploadFile] = File([]),
-                      not_image: list[UploadFile] = File([]), not_points: list[UploadFile] = File([]),
-                      client: Client = Depends(get_client), settings: Settings = Depends(get_settings)) -> SearchOut:
-    """Search with uploaded files (audio, image, 3D `points`, and their `not_` negatives) and/or texts,
-    indexed items and vectors."""
+                      points: list[UploadFile] = File([]), video: list[UploadFile] = File([]),
+                      not_audio: list[UploadFile] = File([]), not_image: list[UploadFile] = File([]),
+                      not_points: list[UploadFile] = File([]), not_video: list[UploadFile] = File([]),
+                      where: dict[str, Any] = Depends(where_form), client: Client = Depends(get_client),
+                      settings: Settings = Depends(get_settings)) -> SearchOut:
+    """Search with uploaded files (audio, image, 3D `points`, video, and their `not_` negatives) and/or
+    texts and indexed items, positive and negative, filtered, and vectors."""
     limit = int(settings.max_upload_mb * 2**20)
-    files = {"audio": audio, "image": image, "points": points, "not_audio": not_audio, "not_image": not_image,
-             "not_points": not_points}
+    files = {"audio": audio, "image": image, "points": points, "video": video, "not_audio": not_audio,
+             "not_image": not_image, "not_points": not_points, "not_video": not_video}
     inputs: dict[str, list[Any]] = {name: [await read_upload(f, limit) for f in uploads]
                                     for name, uploads in files.items()}
     inputs.update(text=text, like=like, not_text=not_text, not_like=not_like)
@@ -92,7 +127,7 @@ async def read_upload(upload: UploadFile, limit: int) -> MediaBytes:
 
 
 def _json_object(text: str | None, field: str) -> dict[str, Any] | None:
-    """A JSON object field (`where`, `vectors`), or one sentence saying it is not one."""
+    """A JSON object field (`vectors`), or one sentence saying it is not one."""
     if text is None or not text.strip():
         return None
     try:
