@@ -203,9 +203,10 @@ class Client(SearchClient):
             hits carry `inputs`: each input's cosine, z-score and contribution to `score`.
         """
         from mcrsearch.filters import parse_filters
-        from mcrsearch.search import QueryInput, Searcher, weight_key
+        from mcrsearch.search import QueryInput, Searcher, check_weights, weight_key
 
-        w = {weight_key(m.value if isinstance(m, Modality) else m): float(v) for m, v in (weights or {}).items()}
+        w = check_weights({weight_key(m.value if isinstance(m, Modality) else m): float(v)
+                           for m, v in (weights or {}).items()})
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 

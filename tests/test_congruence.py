@@ -25,6 +25,11 @@ from mcrsearch.server.remote import RemoteClient
 from mcrsearch.surface import QUERY_INPUTS, SearchClient
 
 
+def authed(app) -> TestClient:
+    """A test client that sends the server's token, as RemoteClient does from the server's record."""
+    return TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"})
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("congruence")
@@ -33,7 +38,7 @@ def world(tmp_path_factory):
     settings = load_settings(home=root / "home", device="cpu", space="tiny")
     client = Client(settings=settings)
     assert client.index(root / "corpus").indexed == 24
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         yield root, files, queries, client, RemoteClient(http=http)
     client.close()
 
@@ -202,7 +207,7 @@ def twins(world, tmp_path):
         c = Client(settings=settings.with_overrides(collection=name))
         assert c.index(root / "corpus").indexed == 24
         made.append(c)
-    with TestClient(create_app(made[1])) as http:
+    with authed(create_app(made[1])) as http:
         yield made[0], RemoteClient(http=http), tmp_path
     for c in made:
         c.close()

@@ -16,7 +16,6 @@ from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 from mcrsearch.errors import ConfigError
 from mcrsearch.server.app import create_app
-from mcrsearch.server.discovery import ServerInfo
 from mcrsearch.server.remote import RemoteClient
 
 
@@ -35,7 +34,8 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[2])
-    with TestClient(create_app(client)) as http:
+    app = create_app(client)
+    with TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"}) as http:   # as the CLI sends it
         yield http, client
     client.close()
 
@@ -43,10 +43,7 @@ def api(world):
 @pytest.fixture()
 def remote(api):
     http, client = api
-    rc = RemoteClient(ServerInfo("http://testserver", 0, "mcrsearch", "", None))
-    rc._http.close()
-    rc._http = http                      # the same API, through FastAPI's test transport
-    return rc, client
+    return RemoteClient(http=http), client      # the same API, through FastAPI's test transport
 
 
 def test_negatives_filters_and_why_by_url_and_form(api, world):

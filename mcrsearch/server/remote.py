@@ -134,8 +134,9 @@ class RemoteClient(SearchClient):
         if a["min_score"] is not None:
             form["min_score"] = repr(float(a["min_score"]))
         form.update(where_fields(a["where"]))
-        if a["vectors"]:
-            form["vectors"] = json.dumps({_name(m): [float(x) for x in _flat(v)] for m, v in a["vectors"].items()})
+        if a["vectors"]:          # a file part: a vector's JSON outgrows the cap on a form field
+            data = json.dumps({_name(m): [float(x) for x in _flat(v)] for m, v in a["vectors"].items()})
+            files.append(("vectors", ("vectors.json", data.encode())))
         body = self._call("POST", "/api/search", data=form, files=files or None)
         hits = [h.to_hit() for h in SearchOut.model_validate(body).hits]
         for hit in hits:          # the server names an uploaded file by its name; Client by the path given

@@ -114,14 +114,17 @@ class Removed(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness; `proof` answers a challenge; the rest only for a caller with the token."""
+
     model_config = ConfigDict(extra="allow")
 
     status: str
     version: str
-    collection: str
-    location: str
-    total: int
-    indexing: bool
+    proof: Optional[str] = None
+    collection: Optional[str] = None
+    location: Optional[str] = None
+    total: Optional[int] = None
+    indexing: Optional[bool] = None
 
 
 class SpaceInfo(BaseModel):
