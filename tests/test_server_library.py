@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient
 
 from helpers import corpus as H
 from mcrsearch.api import Client
@@ -17,6 +16,7 @@ from mcrsearch.config import load_settings
 from mcrsearch.errors import ConfigError
 from mcrsearch.server.app import create_app
 from mcrsearch.server.remote import RemoteClient
+from test_server_api import authed
 
 
 @pytest.fixture(scope="module")
@@ -34,8 +34,7 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[2])
-    app = create_app(client)
-    with TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"}) as http:   # as the CLI sends it
+    with authed(create_app(client)) as http:
         yield http, client
     client.close()
 
