@@ -14,12 +14,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
+import numpy as np
 
 from mcrsearch.errors import ConfigError, McrError, RemoteError, from_wire
-from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, query_arguments
+from mcrsearch.surface import (
+    QUERY_INPUTS,
+    SearchClient,
+    gather_inputs,
+    many,
+    query_arguments,
+)
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+
     from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.modality import Modality
     from mcrsearch.search import Hit, Item
@@ -294,6 +302,4 @@ def _like_value(value: str) -> str:
 
 
 def _flat(vector: Any) -> list[Any]:
-    import numpy as np
-
     return np.asarray(vector, dtype=np.float64).ravel().tolist()
