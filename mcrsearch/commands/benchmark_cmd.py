@@ -15,14 +15,14 @@ DEFAULT_SPACES: dict[str, list[str]] = {
     "coco": ["clip", "exmcr"], "coco-karpathy": ["clip", "exmcr"], "coco-val2017": ["clip", "exmcr"],
     "audiocaps": ["cmcr-clap-clip", "exmcr"], "clotho": ["cmcr-clap-clip", "exmcr"],
     "modelnet40": ["cmcr-ulip-clip", "exmcr"], "objaverse-lvis": ["cmcr-ulip-clip", "exmcr"],
-    "eshot": ["exmcr"],
+    "eshot": ["exmcr"], "msrvtt": ["cmcr-clap-clip", "exmcr"],
 }
 
 
 def benchmark(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="coco, coco-karpathy, coco-val2017, audiocaps, clotho, objaverse-lvis, "
-                                         "modelnet40, eshot, miniworld or miniworld-video."),
+                                         "modelnet40, eshot, msrvtt, miniworld or miniworld-video."),
     root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (for miniworld: the world folder)."),
     space: Optional[List[str]] = typer.Option(None, "--space", help="Space to evaluate; repeat for several."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
