@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
-from mcrsearch.store import PointData, Record, Store, point_id
+from mcrsearch.store import PointData, Record, Store, path_fields, point_id
 
 from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
 from mcrsearch_indexer.scan import ScannedFile, scan
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.space import Space
 
-STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality"]
+STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality", "ext"]
 
 
 ProgressFn = Callable[[IndexProgress], None]
@@ -65,8 +65,12 @@ def _media():
 
 
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
-             n_points: int, limits: Any = None, stages: dict[str, float] | None = None) -> tuple[str, Any]:
-    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'embed', data).
+             n_points: int, limits: Any = None, stages: dict[str, float] | None = None,
+             known: dict[str, str] | None = None) -> tuple[str, Any]:
+    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'copy'|'embed', data).
+
+    `known`: content hash -> id of a stored item with a vector in this space; a file with such content is
+    not decoded ('copy', (digest, id)): its vector is copied, so identical content costs no model time.
 
     A file that changed between the scan and the end of its decode (rewritten, truncated, deleted) fails
     with a reason instead of being stored: its vector could belong to content that no longer exists, or
@@ -87,6 +91,9 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         _unchanged_since_scan(f)
         return "touch", digest
+    if known and digest in known and known[digest] != point_id(f.path):
+        _unchanged_since_scan(f)
+        return "copy", (digest, known[digest])
     try:
         modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
                                          limits=limits)
@@ -113,8 +120,8 @@ def _unchanged_since_scan(f: ScannedFile) -> None:
 def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, Any], space: str,
               vector: Any) -> PointData:
     """The point for a freshly embedded file: `describe`'s fields and the state fields the next run compares."""
-    payload = {**info, "path": f.path, "modality": modality.value, "hash": digest, "size": f.size,
-               "mtime_ns": f.mtime_ns, "spaces": [space]}         # the state fields win over describe's
+    payload = {**info, **path_fields(f.path), "path": f.path, "modality": modality.value, "hash": digest,
+               "size": f.size, "mtime_ns": f.mtime_ns, "spaces": [space]}   # the state fields win over describe's
     return PointData(point_id(f.path), {space: vector}, payload)
 
 
@@ -170,17 +177,24 @@ def _in_scope(stored_path: str, root: Path) -> bool:
 
 
 def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
-             report: IndexReport) -> list[tuple[ScannedFile, Record | None]]:
+             report: IndexReport, known: dict[str, str] | None = None) -> list[tuple[ScannedFile, Record | None]]:
     """Delete what left disk, count unchanged files, report what this space cannot take; return the
-    files to read, each with its stored record (None: new). Shared by the local and the Ray indexer."""
-    stored = {r.payload.get("path"): r for r in store.scroll(fields=STATE_FIELDS)
-              if _in_scope(str(r.payload.get("path", "")), root)}
+    files to read, each with its stored record (None: new). Shared by the local and the Ray indexer.
+
+    `known`, when given, is filled with content hash -> id of every stored item (in scope or not) that has
+    a vector in this space and whose file is still there: the copies `_prepare` may reuse."""
+    everything = list(store.scroll(fields=STATE_FIELDS))
+    stored = {r.payload.get("path"): r for r in everything if _in_scope(str(r.payload.get("path", "")), root)}
     on_disk = {f.path for f in files}
 
     # 1. files gone from disk
     gone = [r.id for p, r in stored.items() if p not in on_disk]
     store.delete(gone)
     report.removed = len(gone)
+    if known is not None:
+        dropped = set(gone)
+        known.update((str(r.payload["hash"]), r.id) for r in everything
+                     if r.payload.get("hash") and r.id not in dropped and sp.name in r.payload.get("spaces", []))
 
     # 2. plan: fast path on size + mtime, everything else goes to the workers
     todo: list[tuple[ScannedFile, Record | None]] = []
@@ -193,6 +207,8 @@ def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
         if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
                 and sp.name in old.payload.get("spaces", [])):
             report.unchanged += 1
+            if "ext" not in old.payload:       # indexed before the filter fields existed: add them, no re-embed
+                store.set_payload([old.id], path_fields(f.path))
         elif not _storable_name(f.path):        # checked after the fast path: a stored path always was
             report.failed.append(Failure(f.path, "the file name is not valid UTF-8, which the index cannot "
                                                  "store; rename the file"))
@@ -206,7 +222,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
          cancel: Callable[[], bool] | None) -> None:
     from mcrsearch.device import default_batch_size
 
-    todo = plan_run(root, files, sp, store, report)
+    known: dict[str, str] = {}
+    todo = plan_run(root, files, sp, store, report, known)
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
     limits = _media().Limits.from_settings(settings)
@@ -235,6 +252,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
                                       stored_ids=[old.id for _f, old, _data in ok if old is not None])
         store.delete(failed_ids)
+        known.update((str(p.payload["hash"]), p.id) for p in points)    # later copies in this run reuse them
         stages["encode"] += t1 - t0
         stages["write"] += time.perf_counter() - t1
         report.indexed += len(points)
@@ -243,9 +261,11 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         if on_batch is not None:
             on_batch(report.indexed)
 
-    def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages)
+    def prepare(f: ScannedFile, old: Record | None, reuse: bool = True) -> tuple[str, Any]:
+        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages, known if reuse else None)
 
+    embedding: set[str] = set()          # content hashes sent to the encoder in this run
+    later: list[tuple[ScannedFile, Record | None, tuple]] = []
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
     for f, old, outcome in _prepared(todo, prepare, workers, window):
@@ -257,6 +277,18 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             tell()
             continue
         kind, data = outcome
+        if kind == "copy":
+            if _copy_point(store, sp, f, old, *data):
+                report.indexed += 1
+                report.reused += 1
+                tell()
+                continue
+            try:                    # the source went away meanwhile: embed this file after all
+                kind, data = prepare(f, old, reuse=False)
+            except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
+                _fail(report, store, f, old, failure_reason(exc))
+                tell()
+                continue
         if kind == "touch":
             store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns})
             report.unchanged += 1
@@ -267,13 +299,43 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             _fail(report, store, f, old, unembeddable_reason(modality, sp.name))
             tell()
             continue
+        if data[0] in embedding:        # the same content is already on its way to the encoder in this run
+            later.append((f, old, data))
+            continue
+        embedding.add(data[0])
         pending[modality].append((f, old, data))
         if len(pending[modality]) >= batch_sizes[modality]:
             flush(modality)
     for modality in list(pending):
         flush(modality)
+    for f, old, data in later:          # their twins are written now: copy, or embed when a twin failed
+        if data[0] in known and _copy_point(store, sp, f, old, data[0], known[data[0]]):
+            report.indexed += 1
+            report.reused += 1
+            tell()
+        else:
+            pending[data[1]].append((f, old, data))
+    for modality in list(pending):
+        flush(modality)
 
     finish_run(store, sp)
+
+
+# Payload fields a copied point does not take from its source: they describe the file, not its content.
+_OWN_FIELDS = frozenset(STATE_FIELDS) | {"folders"}
+
+
+def _copy_point(store: Store, sp: "Space", f: ScannedFile, old: Record | None, digest: str, source_id: str) -> bool:
+    """Write `f` with the vector (and content fields: duration, size, text) of the stored item `source_id`,
+    whose content hash is the same; False when the source no longer holds a vector in this space."""
+    found = store.retrieve([source_id], with_vectors=True)
+    if not found or sp.name not in found[0].vectors or found[0].payload.get("hash") != digest:
+        return False
+    src = found[0]
+    info = {k: v for k, v in src.payload.items() if k not in _OWN_FIELDS}
+    point = new_point(f, digest, Modality.parse(src.payload["modality"]), info, sp.name, src.vectors[sp.name])
+    store.set_vectors_keep_others(sp.name, sp.fingerprint, [point], stored_ids=[old.id] if old else [])
+    return True
 
 
 def finish_run(store: Store, sp: "Space") -> None:

@@ -30,6 +30,7 @@ class IndexProgress:
 class IndexReport:
     indexed: int = 0
     unchanged: int = 0
+    reused: int = 0                # of `indexed`: content already stored under another path, vector copied
     removed: int = 0
     failed: list[Failure] = field(default_factory=list)
     collection: str = ""

@@ -8,6 +8,8 @@ path and the server all go through it; nothing else opens the store or builds qu
     hits = client.query(audio="dog.wav", target="3d", k=5)
     hits = client.query(text="a red chair", image=["chair.jpg", "stool.jpg"], weights={"text": 2})
     hits = client.query(like="photos/cat.jpg", target="audio")
+    hits = client.query(audio="engine.wav", like="car.glb", not_text="toy", weights={"audio": 2},
+                        where={"under": "~/media/cars", "types": ["glb", "obj"]}, target="3d")
     client.info(); client.delete(["photos/cat.jpg"])
 
 User spellings ("3d", "points", "sound" ...) are parsed here, once; everything below takes enums.
@@ -26,9 +28,10 @@ from mcrsearch.modality import Modality
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
+    from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.space import Space
-    from mcrsearch.store import Store
+    from mcrsearch.store import Filters, Store
 
 #: A query file: a path, an upload (`MediaBytes`), or media already decoded (PIL image, AudioClip, xyz array).
 MediaInput = Union[str, Path, "MediaBytes", Any]
@@ -156,7 +159,13 @@ class Client:
               like: str | Path | Sequence[str | Path] | None = None, target: str | Modality = "any",
               k: int = 10, weights: Mapping[str | Modality, float] | None = None, space: str | None = None,
               offset: int = 0, min_score: float | None = None,
-              vectors: Mapping[str | Modality, Any] | None = None) -> list["Hit"]:
+              vectors: Mapping[str | Modality, Any] | None = None, *,
+              not_audio: MediaInput | Sequence[MediaInput] | None = None,
+              not_image: MediaInput | Sequence[MediaInput] | None = None,
+              not_text: str | Sequence[str] | None = None,
+              not_points: MediaInput | Sequence[MediaInput] | None = None,
+              not_like: str | Path | Sequence[str | Path] | None = None,
+              where: "Filters | Mapping[str, Any] | None" = None) -> list["Hit"]:
         """Search with one or several inputs; several inputs are fused on their calibrated scores.
 
         Args:
@@ -167,31 +176,80 @@ class Client:
             target: the modality to return ('image', 'audio', 'text', '3d'), or 'any' for every modality the
                 space holds, ranked together on calibrated scores.
             k: how many hits; offset: how many of the best to skip first (paging).
-            weights: per-modality input weights, e.g. {"text": 2}; default 1 each.
+            weights: input weights, default 1 each: by modality ({"text": 2}), `like` for indexed items, and
+                `not-<modality>` / `not-like` for the negative inputs; a negative number turns that
+                modality's (positive) inputs into negatives.
             space: the space to search; None picks the collection's only space that fits the query.
             min_score: drop hits whose calibrated score is below this.
             vectors: query vectors already in the searched space, keyed by the modality they came from
                 (what benchmarks replay); they are fused with the other inputs like any input.
+            not_audio, not_image, not_text, not_points, not_like: negative inputs ("less like this"), given
+                like their positive counterparts; they lower the score of items like them, and `not_like`
+                items are left out of the results too. At least one positive input is needed.
+            where: filters applied exactly inside the search: `under` (folders), `types` (extensions),
+                `modified_after` / `modified_before` (dates), `min_duration` / `max_duration` (seconds),
+                `min_points` / `max_points`, `min_width`, `min_height` (see mcrsearch.filters).
         Returns:
             Hits, best first. `score` is a calibrated z-score: how many standard deviations the cosine lies
             above the mean cosine of random (query modality, target modality) pairs in this collection, so
-            scores compare across modalities; `cosine` is the raw cosine.
+            scores compare across modalities (for several inputs, the weighted sum of each input's score,
+            negatives subtracted, over the positive weights); `cosine` is the raw cosine. A fused query's
+            hits carry `inputs`: each input's cosine, z-score and contribution to `score`.
         """
-        from mcrsearch.search import QueryInput, Searcher
+        from mcrsearch.filters import parse_filters
+        from mcrsearch.search import QueryInput, Searcher, weight_key
 
-        w = {Modality.parse(m): float(v) for m, v in (weights or {}).items()}
-        inputs = [QueryInput(m, v, w.get(m, 1.0)) for m, given in
-                  ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
-                   (Modality.POINTS, points)) for v in _many(given)]
-        inputs += [QueryInput(None, str(v), 1.0, like=True) for v in _many(like)]
-        inputs += [QueryInput(Modality.parse(m), v, w.get(Modality.parse(m), 1.0), vector=True)
-                   for m, v in (vectors or {}).items()]
+        w = {weight_key(m.value if isinstance(m, Modality) else m): float(v) for m, v in (weights or {}).items()}
+        if any(v == 0 for v in w.values()):
+            raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
+
+        def make(modality: Modality | None, value: Any, negative: bool, **kind: bool) -> "QueryInput":
+            name = "like" if kind.get("like") else modality.value if modality else "like"
+            key = f"not-{name}" if negative else name
+            weight = w.get(key, 1.0)
+            if not negative and weight < 0:           # `text=-1`: the text inputs count against items
+                negative, weight = True, -weight
+            return QueryInput(modality, value, abs(weight), negative=negative, **kind)
+
+        inputs: list["QueryInput"] = []
+        for negative, groups in ((False, ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
+                                          (Modality.POINTS, points))),
+                                 (True, ((Modality.AUDIO, not_audio), (Modality.IMAGE, not_image),
+                                         (Modality.TEXT, not_text), (Modality.POINTS, not_points)))):
+            inputs += [make(m, v, negative) for m, given in groups for v in _many(given)]
+        inputs += [make(None, str(v), False, like=True) for v in _many(like)]
+        inputs += [make(None, str(v), True, like=True) for v in _many(not_like)]
+        inputs += [make(Modality.parse(m), v, False, vector=True) for m, v in (vectors or {}).items()]
+        filters = parse_filters(where)
         store = self._handle
         with self._lock:         # one Searcher per client: spaces (models) are built once and reused
             if self._searcher is None or self._searcher.store is not store:
                 self._searcher = Searcher(store, self.settings, self._spaces)
         return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
-                                    min_score=min_score)
+                                    min_score=min_score, filters=filters)
+
+    def duplicates(self, modality: str | Modality | None = None, threshold: float | None = None,
+                   near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
+        """Groups of items holding the same content: identical files (one content hash) and near-duplicates
+        (one modality, vectors at or above `threshold` cosine), across folders and formats.
+
+        Args:
+            modality: look in one modality ('image', 'audio', 'text', '3d'); None or 'any': all.
+            threshold: the cosine for near-duplicates; default `Settings.duplicate_cosine`.
+            near: False lists identical files only (no vector search).
+            space: the space whose vectors are compared; None: the collection's only space.
+        Returns:
+            `DuplicateGroup`s (kind, modality, items with id/path/hash/size, min_cosine), largest first.
+        """
+        from mcrsearch.duplicates import find_duplicates
+        from mcrsearch.search import choose_space
+
+        store = self._handle
+        store.refresh()
+        mods = parse_target(modality)
+        record = choose_space(store, [], mods, space or self.settings.space)
+        return find_duplicates(store, record.name, mods,
+                               self.settings.duplicate_cosine if threshold is None else float(threshold), near)
 
     # -- reading
     def info(self) -> dict[str, Any]:

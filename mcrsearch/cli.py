@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands import (benchmark_cmd, demo_cmd, index_cmd, info_cmd, query_cmd, serve_cmd, train_cmd,
+from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, index_cmd, info_cmd, query_cmd, serve_cmd, train_cmd,
                                 weights_cmd)
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ app.command("train")(train_cmd.train)
 app.command("benchmark")(benchmark_cmd.benchmark)
 app.command("demo")(demo_cmd.demo)
 app.command("info")(info_cmd.info)
+app.command("duplicates")(duplicates_cmd.duplicates)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(weights_cmd.app, name="weights")
 

@@ -41,6 +41,10 @@ class Settings:
     max_image_pixels: int = 89_478_485   # Pillow's own bomb threshold (about 0.25 GB as RGB)
     max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
     min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
+    # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
+    # set from the mini-world measurement in docs/BENCHMARKS.md (search-features: copies in another format
+    # against the nearest distinct item)
+    duplicate_cosine: float = 0.97
     debug: bool = False
     # `mcrsearch serve`
     server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token

@@ -3,6 +3,16 @@
 Scores are calibrated z-scores (see mcrsearch.calibration): comparable across modality pairs, so a mixed
 `target="any"` list and a fused audio + text query rank fairly. The raw cosine is returned alongside.
 Inputs arrive here already parsed (Modality enums); user spellings are parsed once, at the Client.
+
+Arithmetic ("more like this, less like that", over any modalities): a query's score for an item of target
+modality t is  S = sum_i s_i w_i z_i / sum_{positive i} w_i,  with s_i = +1 for a positive input and -1 for a
+negative one, w_i its weight and z_i = (cos(q_i, x) - mu_it) / sigma_it its calibrated score. S is linear in x,
+so its best items are exactly the nearest neighbours of one combined vector per target,
+c_t = sum_i s_i w_i q_i / (|q_i| sigma_it): each query runs one filtered Qdrant search per target with c_t and
+rescores the candidates exactly. Why not Qdrant's recommend query: its sum_scores strategy ranks by
+sum cos(pos) - sum cos(neg), the unweighted, uncalibrated special case of S, and a cosine collection
+normalizes each example, so weights and per-pair calibration cannot be passed to it. Examples given as
+indexed items (`like`, `not-like`) are left out of their own results, as recommend does.
 """
 
 from __future__ import annotations
@@ -14,10 +24,10 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
-from mcrsearch.calibration import calibrate
+from mcrsearch.calibration import pair_stats
 from mcrsearch.errors import ConfigError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
-from mcrsearch.store import Record, SpaceRecord, Store, is_item_id, point_id
+from mcrsearch.store import Filters, Record, SpaceRecord, Store, is_item_id, point_id
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -51,12 +61,17 @@ class Hit(Item):
     """One result: the item, and how well it matches."""
 
     score: float = field(kw_only=True)     # calibrated (z-score; comparable across modality pairs)
-    cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the inputs of a fused query)
+    cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the positive inputs of a fused query)
+    # per input of a fused query (several inputs or any negative): what it added to `score`
+    inputs: list[dict[str, Any]] = field(default_factory=list, kw_only=True)
 
     def to_dict(self) -> dict[str, Any]:
         """The documented `mcrsearch query --json` shape."""
-        return {"path": self.path, "modality": self.modality, "score": round(self.score, 4),
-                "cosine": round(self.cosine, 4), **self.details}
+        out = {"path": self.path, "modality": self.modality, "score": round(self.score, 4),
+               "cosine": round(self.cosine, 4), **self.details}
+        if self.inputs:
+            out["inputs"] = self.inputs
+        return out
 
 
 @dataclass(frozen=True)
@@ -71,13 +86,27 @@ class MediaBytes:
 class QueryInput:
     """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: its id or path,
     resolved to its stored Record), or a vector already in the searched space (`vector`; `modality` says what
-    it was made from)."""
+    it was made from). A `negative` input counts against an item ("less like this")."""
 
     modality: Modality | None
     value: Any
     weight: float = 1.0
     like: bool = False
     vector: bool = False
+    negative: bool = False
+
+    def label(self) -> str:
+        """How the input is named in a hit's `inputs` (its text, file, or indexed item)."""
+        sign = "not " if self.negative else ""
+        if self.like and isinstance(self.value, Record):
+            return f"{sign}like {self.value.payload.get('path', self.value.id)}"
+        if self.vector:
+            return f"{sign}{self.modality.value if self.modality else ''} vector"
+        if isinstance(self.value, MediaBytes):
+            return f"{sign}{self.value.name}"
+        if isinstance(self.value, (str, Path)):
+            return f"{sign}{self.value}"
+        return f"{sign}{self.modality.value if self.modality else 'input'}"
 
 
 # ----------------------------------------------------------------------------- space choice
@@ -127,45 +156,62 @@ class Searcher:
         return sp
 
     def query(self, inputs: Sequence[QueryInput], targets: Sequence[Modality] | None = None, k: int = 10,
-              space: str | None = None, offset: int = 0, min_score: float | None = None) -> list[Hit]:
-        """Hits `offset` .. `offset + k` of the ranking, best first; `targets` None means every modality."""
+              space: str | None = None, offset: int = 0, min_score: float | None = None,
+              filters: Filters | None = None) -> list[Hit]:
+        """Hits `offset` .. `offset + k` of the ranking, best first; `targets` None means every modality.
+
+        Negative inputs lower the score of items like them (see the module docstring for the formula);
+        `filters` restrict the candidates exactly (payload conditions inside the vector search).
+        """
         if not inputs:
             raise ConfigError("Give at least one query input (--audio, --image, --text, --3d or --like).")
+        if all(i.negative for i in inputs):
+            raise ConfigError("Give at least one positive query input beside the negative ones (--not-...).")
         if k < 1:
             raise ConfigError("k must be at least 1.")
         if offset < 0:
             raise ConfigError("offset must be zero or more.")
         for inp in inputs:
-            if inp.weight <= 0:
-                raise ConfigError("Query weights must be positive.")
+            if not inp.weight > 0:
+                raise ConfigError("Query weights must be positive (a negative input is given with --not-...).")
         self.store.refresh()
         resolved = [self._resolve_like(i) if i.like else i for i in inputs]
         record = choose_space(self.store, [i.modality for i in resolved], targets, space or self.settings.space)
         target_values = [t.value for t in targets] if targets else list(record.modalities)
-        vectors = [self._vector(inp, record) for inp in resolved]
+        vectors = [_unit(self._vector(inp, record)) for inp in resolved]
         exclude = {inp.value.id for inp in resolved if inp.like}
 
+        signs = np.array([-1.0 if i.negative else 1.0 for i in resolved])
         weights = np.array([i.weight for i in resolved], dtype=np.float64)
-        weights = weights / weights.sum()
+        weights = weights / weights[signs > 0].sum()          # positive weights sum to 1
+        pos = signs > 0
+        fused = len(resolved) > 1
         want = offset + k
-        fetch = want + len(exclude) if len(vectors) == 1 else max(3 * want, 30)
         hits: list[Hit] = []
         for t in target_values:
-            candidates: dict[str, Record] = {}
-            for v in vectors:
-                for r in self.store.search(record.name, v, fetch, [t], fingerprint=record.fingerprint,
-                                           with_vectors=len(vectors) > 1):
-                    if r.id not in exclude:
-                        candidates.setdefault(r.id, r)
-            for r in candidates.values():
-                if len(vectors) == 1:
-                    cos = np.array([r.score])
-                else:
-                    x = r.vectors[record.name]
+            stats = np.array([pair_stats(record, inp.modality.value, t) for inp in resolved])   # (n, 2): mean, std
+            combined = (signs * weights / stats[:, 1]) @ np.stack(vectors)
+            if not np.linalg.norm(combined) > 0:
+                continue
+            for r in self.store.search(record.name, combined, want + len(exclude), [t],
+                                       fingerprint=record.fingerprint, with_vectors=fused, filters=filters):
+                if r.id in exclude:
+                    continue
+                if fused:
+                    x = _unit(r.vectors[record.name])
                     cos = np.array([float(np.dot(v, x)) for v in vectors])
-                z = np.array([calibrate(c, record, inp.modality.value, t) for c, inp in zip(cos, resolved)])
-                hits.append(Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
-                                score=float(weights @ z), cosine=float(weights @ cos)))
+                else:
+                    cos = np.array([r.score])
+                z = (cos - stats[:, 0]) / stats[:, 1]
+                parts = signs * weights * z
+                hit = Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
+                          score=float(parts.sum()), cosine=float(weights[pos] @ cos[pos]))
+                if fused or not pos.all():
+                    hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
+                                   "weight": round(float(w), 4), "cosine": round(float(c), 4),
+                                   "z": round(float(zz), 4), "contribution": round(float(part), 4)}
+                                  for inp, w, c, zz, part in zip(resolved, weights, cos, z, parts)]
+                hits.append(hit)
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]
         hits.sort(key=lambda h: (-h.score, h.path))
@@ -181,7 +227,8 @@ class Searcher:
         found = self.store.retrieve(ids, with_vectors=True)
         if not found:
             raise ConfigError(f"{value} is not in collection '{self.store.collection}'; index it first.")
-        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0], inp.weight, like=True)
+        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0], inp.weight, like=True,
+                          negative=inp.negative)
 
     def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
         if inp.vector:
@@ -201,6 +248,12 @@ class Searcher:
         if not sp.supports(modality):
             raise ConfigError(f"Space '{record.name}' cannot embed {modality.value} queries.")
         return sp.embed(modality, [item])[0]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64).ravel()
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
 
 
 def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple[Modality, Any]:
@@ -223,15 +276,28 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple
     return inp.modality, inp.value
 
 
-def parse_weights(specs: Iterable[str]) -> dict[Modality, float]:
-    """`audio=2` strings (CLI `--weight`, the server's `weight` fields) -> {Modality.AUDIO: 2.0}."""
-    out: dict[Modality, float] = {}
+def weight_key(name: str) -> str:
+    """A weight's key as the Client reads it: a modality ('audio', 'not-audio') or 'like' / 'not-like'."""
+    raw = str(name).strip().lower()
+    negative = raw.startswith(("not-", "not_", "-"))
+    base = raw.split("-", 1)[1] if raw.startswith(("not-", "-")) else raw[4:] if negative else raw
+    base = "like" if base == "like" else Modality.parse(base).value
+    return f"not-{base}" if negative else base
+
+
+def parse_weights(specs: Iterable[str]) -> dict[str, float]:
+    """`audio=2` / `not-text=0.5` strings (CLI `--weight`, the server's `weight` fields) -> {'audio': 2.0, ...}.
+
+    Keys name the inputs they weigh: a modality for the inputs of that modality, `like` for indexed items,
+    each with `not-` for the negative ones. A negative number turns those inputs into negatives.
+    """
+    out: dict[str, float] = {}
     for spec in specs:
         name, sep, value = spec.partition("=")
         if not sep:
-            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.")
+            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2 or not-text=0.5.")
         try:
-            out[Modality.parse(name)] = float(value)
+            out[weight_key(name)] = float(value)
         except ValueError as exc:
-            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2.") from exc
+            raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2 or not-text=0.5.") from exc
     return out

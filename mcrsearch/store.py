@@ -43,6 +43,11 @@ ALL_MODALITIES = [m.value for m in Modality]
 # by point id (uuid5 of the path) or read by the indexer's scroll, so indexes on them would only cost RAM
 # (a million distinct keys each) and write time (measured ~10 us per point and 20 ms per flush).
 INDEXED_FIELDS = ("modality",)
+# Fields that query filters (`Filters`) restrict on, and the payload index each gets (one per field, made when a
+# collection is created and added to older collections by the next index run). `folders` holds every folder
+# above the file, so "under a path" is one keyword match; `ext` the lower-case extension without its dot.
+FILTER_FIELDS = {"folders": "keyword", "ext": "keyword", "mtime_ns": "integer", "duration": "float",
+                 "point_count": "integer", "width": "integer", "height": "integer"}
 
 # Index schema, chosen by `benchmarks/perf.py --parts ann --variants ...` (docs/BENCHMARKS.md): every query
 # filters on one target modality, so modality is Qdrant's tenant key, each modality gets its own graph
@@ -80,6 +85,82 @@ INDEXING_THREADS = os.cpu_count() or 1
 # a quarter of the RAM), then the best OVERSAMPLING * k candidates are rescored with the float vectors.
 QUANTILE = 0.99
 OVERSAMPLING = 8.0
+
+
+def path_fields(path: str) -> dict[str, Any]:
+    """The payload fields filters use that follow from a path alone: its extension and the folders above it."""
+    p = Path(path)
+    folders = [str(d) for d in p.parents if d != Path(d.anchor)]
+    return {"ext": p.suffix.lower().lstrip("."), "folders": folders}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on a search beside the target modality, each an exact payload condition (all must hold).
+
+    `under`: absolute folders (an item matches when it lies under any of them); `types`: extensions, lower
+    case without the dot (any of them); times are POSIX seconds compared with the file's modification time;
+    durations in seconds (audio); point counts (3D); image width and height in pixels. None: no bound.
+    """
+
+    under: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    modified_after: float | None = None
+    modified_before: float | None = None
+    min_duration: float | None = None
+    max_duration: float | None = None
+    min_points: int | None = None
+    max_points: int | None = None
+    min_width: int | None = None
+    min_height: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(v not in (None, ()) for v in self.to_dict().values())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (saved searches, the API): only the bounds that are set."""
+        out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
+        return {k: v for k, v in out.items() if v not in (None, [])}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "Filters":
+        data = dict(data or {})
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise StoreError(f"Unknown filter {', '.join(sorted(unknown))}.")
+        for key in ("under", "types"):
+            if key in data:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+    def conditions(self) -> list[tuple[str, str, Any]]:
+        """Backend-neutral conditions: ('any', field, values) or ('range', field, (gte, lte))."""
+        out: list[tuple[str, str, Any]] = []
+        if self.under:
+            out.append(("any", "folders", list(self.under)))
+        if self.types:
+            out.append(("any", "ext", list(self.types)))
+        ns = [None if t is None else float(t) * 1e9 for t in (self.modified_after, self.modified_before)]
+        for name, lo, hi in (("mtime_ns", ns[0], ns[1]), ("duration", self.min_duration, self.max_duration),
+                             ("point_count", self.min_points, self.max_points), ("width", self.min_width, None),
+                             ("height", self.min_height, None)):
+            if lo is not None or hi is not None:
+                out.append(("range", name, (lo, hi)))
+        return out
+
+    def matches(self, payload: dict[str, Any]) -> bool:
+        """Whether a payload passes every condition (the brute-force reference the tests compare with)."""
+        for kind, name, value in self.conditions():
+            have = payload.get(name)
+            if kind == "any":
+                vals = have if isinstance(have, list) else [have]
+                if not set(vals) & set(value):
+                    return False
+            else:
+                if have is None or (value[0] is not None and have < value[0]) or \
+                        (value[1] is not None and have > value[1]):
+                    return False
+        return True
 
 
 def point_id(path: str | Path) -> str:
@@ -183,12 +264,15 @@ class Backend(ABC):
                limit: int | None = None, batch: int = 1024) -> Iterator[Record]: ...
     @abstractmethod
     def search(self, name: str, vector: np.ndarray, k: int, modalities: list[str], exact: bool,
-               ef: int, oversampling: float, with_vectors: bool) -> list[Record]: ...
+               ef: int, oversampling: float, with_vectors: bool,
+               filters: Filters | None = None) -> list[Record]: ...
     @abstractmethod
     def count(self, modalities: list[str]) -> int: ...
     def global_graph(self) -> bool:
         """Whether the collection has a graph across modalities (else one graph per modality)."""
         return True
+    def ensure_filter_indexes(self) -> None:
+        """Create the payload indexes of FILTER_FIELDS that the collection lacks (collections made before them)."""
     def optimize(self) -> None: ...
     def size_bytes(self) -> int | None:
         return None
@@ -400,6 +484,17 @@ class EdgeBackend(Backend):
         for name_ in INDEXED_FIELDS:
             schema = q.KeywordIndexParams(is_tenant=True) if self.schema.tenant else q.PayloadSchemaType.Keyword
             self._shard.update(q.UpdateOperation.create_field_index(name_, schema))
+        self.ensure_filter_indexes()
+
+    @_engine_call
+    def ensure_filter_indexes(self) -> None:
+        q = self._q()
+        have = set(self._shard.info().payload_schema or {})
+        kinds = {"keyword": q.PayloadSchemaType.Keyword, "float": q.PayloadSchemaType.Float,
+                 "integer": q.IntegerIndexParams(lookup=False, range=True)}
+        for name_, kind in FILTER_FIELDS.items():
+            if name_ not in have:
+                self._shard.update(q.UpdateOperation.create_field_index(name_, kinds[kind]))
 
     def vector_names(self) -> dict[str, int]:
         try:
@@ -449,10 +544,16 @@ class EdgeBackend(Backend):
         return [self._record(p) for p in self._shard.retrieve(list(ids), with_payload=True,
                                                               with_vector=with_vectors)]
 
-    def _filter(self, modalities: list[str]):
+    def _filter(self, modalities: list[str], filters: Filters | None = None):
         q = self._q()
         match = q.MatchValue(modalities[0]) if len(modalities) == 1 else q.MatchAny(list(modalities))
-        return q.Filter(must=[q.FieldCondition("modality", match=match)])
+        must = [q.FieldCondition("modality", match=match)]
+        for kind, name_, value in (filters.conditions() if filters else []):
+            if kind == "any":
+                must.append(q.FieldCondition(name_, match=q.MatchAny(list(value))))
+            else:
+                must.append(q.FieldCondition(name_, range=q.RangeFloat(gte=value[0], lte=value[1])))
+        return q.Filter(must=must)
 
     @_engine_call
     def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
@@ -469,11 +570,11 @@ class EdgeBackend(Backend):
                 return
 
     @_engine_call
-    def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
+    def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors, filters=None):
         q = self._q()
         request = q.QueryRequest(
             limit=k, query=q.Query.Nearest(np.asarray(vector, dtype=np.float32).tolist(), using=name),
-            filter=self._filter(modalities), with_payload=True, with_vector=[name] if with_vectors else False,
+            filter=self._filter(modalities, filters), with_payload=True, with_vector=[name] if with_vectors else False,
             params=q.SearchParams(hnsw_ef=ef, exact=exact, quantization=q.QuantizationSearchParams(
                 ignore=exact, rescore=True, oversampling=oversampling)))
         return [self._record(p, float(p.score)) for p in self._shard.query(request)]
@@ -560,6 +661,16 @@ class ClientBackend(Backend):
             schema = (m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=True) if self.schema.tenant
                       else m.PayloadSchemaType.KEYWORD)
             self.client.create_payload_index(self.collection, name_, field_schema=schema)
+        self.ensure_filter_indexes()
+
+    def ensure_filter_indexes(self) -> None:
+        m = self.m
+        have = set(self.client.get_collection(self.collection).payload_schema or {})
+        kinds = {"keyword": m.PayloadSchemaType.KEYWORD, "float": m.PayloadSchemaType.FLOAT,
+                 "integer": m.IntegerIndexParams(type=m.IntegerIndexType.INTEGER, lookup=False, range=True)}
+        for name_, kind in FILTER_FIELDS.items():
+            if name_ not in have:
+                self.client.create_payload_index(self.collection, name_, field_schema=kinds[kind])
 
     def global_graph(self) -> bool:
         """Whether the collection (as created on the server) has a graph across modalities."""
@@ -606,9 +717,15 @@ class ClientBackend(Backend):
         return [self._record(p) for p in self.client.retrieve(self.collection, list(ids), with_payload=True,
                                                               with_vectors=with_vectors)]
 
-    def _filter(self, modalities):
+    def _filter(self, modalities, filters: Filters | None = None):
         m = self.m
-        return m.Filter(must=[m.FieldCondition(key="modality", match=m.MatchAny(any=list(modalities)))])
+        must = [m.FieldCondition(key="modality", match=m.MatchAny(any=list(modalities)))]
+        for kind, name_, value in (filters.conditions() if filters else []):
+            if kind == "any":
+                must.append(m.FieldCondition(key=name_, match=m.MatchAny(any=list(value))))
+            else:
+                must.append(m.FieldCondition(key=name_, range=m.Range(gte=value[0], lte=value[1])))
+        return m.Filter(must=must)
 
     def scroll(self, modalities, fields, with_vectors, limit=None, batch=1024):
         offset = None
@@ -622,10 +739,10 @@ class ClientBackend(Backend):
             if offset is None:
                 return
 
-    def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors):
+    def search(self, name, vector, k, modalities, exact, ef, oversampling, with_vectors, filters=None):
         response = self.client.query_points(
             self.collection, query=np.asarray(vector, dtype=np.float32).tolist(), using=name,
-            query_filter=self._filter(modalities), limit=k, with_payload=True,
+            query_filter=self._filter(modalities, filters), limit=k, with_payload=True,
             with_vectors=[name] if with_vectors else False,
             search_params=self.m.SearchParams(hnsw_ef=ef, exact=exact, quantization=self.m.QuantizationSearchParams(
                 ignore=exact, rescore=True, oversampling=oversampling)))
@@ -769,6 +886,7 @@ class Store:
         meta = self._load_meta()
         if name in meta["spaces"]:
             self.check_space(name, fingerprint)
+            self.backend.ensure_filter_indexes()       # collections made before the filter indexes get them
             return
         names = self.backend.vector_names()
         if name not in names:
@@ -857,17 +975,18 @@ class Store:
     def search(self, space: str, vector: np.ndarray, k: int = 10,
                modalities: Iterable[Modality | str] | None = None, fingerprint: str | None = None,
                exact: bool = False, ef: int = SEARCH_EF, oversampling: float = OVERSAMPLING,
-               with_vectors: bool = False) -> list[Record]:
-        """Nearest items in `space`, restricted to the target modalities (payload-indexed filter).
+               with_vectors: bool = False, filters: Filters | None = None) -> list[Record]:
+        """Nearest items in `space`, restricted to the target modalities and `filters` (payload-indexed).
 
         A collection without a global graph searches each modality in its own graph and merges the best k.
         """
         self.check_space(space, fingerprint)
         mods = _modality_values(modalities)
+        filters = filters or None
         if len(mods) > 1 and not exact and not self.backend.global_graph():
-            return _merged((self.backend.search(space, vector, k, [m], exact, ef, oversampling, with_vectors)
-                            for m in mods), k)
-        return self.backend.search(space, vector, k, mods, exact, ef, oversampling, with_vectors)
+            return _merged((self.backend.search(space, vector, k, [m], exact, ef, oversampling, with_vectors,
+                                                filters) for m in mods), k)
+        return self.backend.search(space, vector, k, mods, exact, ef, oversampling, with_vectors, filters)
 
     def count(self, modalities: Iterable[Modality | str] | None = None) -> int:
         return self.backend.count(_modality_values(modalities))

@@ -18,11 +18,32 @@ def query(
     points: Optional[List[Path]] = typer.Option(None, "--3d", help="3D file query (mesh or point cloud)."),
     like: Optional[List[str]] = typer.Option(None, "--like",
                                              help="An indexed item (its path or id): reuse its stored vector."),
+    not_audio: Optional[List[Path]] = typer.Option(None, "--not-audio", help="Audio file to move away from."),
+    not_image: Optional[List[Path]] = typer.Option(None, "--not-image", help="Image file to move away from."),
+    not_text: Optional[List[str]] = typer.Option(None, "--not-text", help="Text to move away from."),
+    not_points: Optional[List[Path]] = typer.Option(None, "--not-3d", help="3D file to move away from."),
+    not_like: Optional[List[str]] = typer.Option(None, "--not-like",
+                                                 help="An indexed item to move away from (left out of the results)."),
     target: str = typer.Option("any", "--target", help="image, audio, text, 3d or any."),
     k: int = typer.Option(10, "-k", "--k", help="Number of results."),
     offset: int = typer.Option(0, "--offset", help="Skip this many of the best results (paging)."),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Drop results below this calibrated score."),
-    weight: Optional[List[str]] = typer.Option(None, "--weight", help="Input weight, e.g. audio=2."),
+    weight: Optional[List[str]] = typer.Option(
+        None, "--weight", help="Input weight: audio=2, like=0.5, not-text=2 (negatives); text=-1 makes the "
+                               "text inputs negative."),
+    under: Optional[List[Path]] = typer.Option(None, "--under", help="Only items under this folder (repeatable)."),
+    types: Optional[List[str]] = typer.Option(None, "--type", help="Only files with this extension, e.g. wav "
+                                                                   "(repeatable)."),
+    modified_after: Optional[str] = typer.Option(None, "--modified-after", help="Only files modified after this "
+                                                                                "date (2024-05-01)."),
+    modified_before: Optional[str] = typer.Option(None, "--modified-before", help="Only files modified before "
+                                                                                  "this date."),
+    min_duration: Optional[float] = typer.Option(None, "--min-duration", help="Audio at least this long (s)."),
+    max_duration: Optional[float] = typer.Option(None, "--max-duration", help="Audio at most this long (s)."),
+    min_points: Optional[int] = typer.Option(None, "--min-points", help="3D items with at least this many points."),
+    max_points: Optional[int] = typer.Option(None, "--max-points", help="3D items with at most this many points."),
+    min_width: Optional[int] = typer.Option(None, "--min-width", help="Images at least this wide (pixels)."),
+    min_height: Optional[int] = typer.Option(None, "--min-height", help="Images at least this tall (pixels)."),
     space: Optional[str] = typer.Option(None, "--space", help="Space to search (auto when only one fits)."),
     collection: Optional[str] = COLLECTION,
     qdrant_url: Optional[str] = QDRANT_URL,
@@ -36,11 +57,19 @@ def query(
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     weights = parse_weights(weight or [])
+    where = {"under": [str(p) for p in under or []], "types": list(types or []), "modified_after": modified_after,
+             "modified_before": modified_before, "min_duration": min_duration, "max_duration": max_duration,
+             "min_points": min_points, "max_points": max_points, "min_width": min_width, "min_height": min_height}
+
+    def paths(values: Optional[List[Path]]) -> list[str]:
+        return [str(p) for p in values or []]
+
     with open_client(cfg, no_server) as client:
-        hits = client.query(audio=[str(p) for p in audio or []], image=[str(p) for p in image or []],
-                            text=list(text or []), points=[str(p) for p in points or []],
-                            like=list(like or []), target=target, k=k, weights=weights, space=space,
-                            offset=offset, min_score=min_score)
+        hits = client.query(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
+                            like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
+                            not_text=list(not_text or []), not_points=paths(not_points),
+                            not_like=list(not_like or []), target=target, k=k, weights=weights, space=space,
+                            offset=offset, min_score=min_score, where=where)
     if json_out:
         print_json([h.to_dict() for h in hits])
         return

@@ -57,9 +57,17 @@ class RemoteClient:
     def query(self, audio: Sequence[str] = (), image: Sequence[str] = (), text: Sequence[str] = (),
               points: Sequence[str] = (), like: Sequence[str] = (), target: str = "any", k: int = 10,
               weights: Mapping[Any, float] | None = None, space: str | None = None, offset: int = 0,
-              min_score: float | None = None) -> list["Hit"]:
+              min_score: float | None = None, *, not_audio: Sequence[str] = (), not_image: Sequence[str] = (),
+              not_text: Sequence[str] = (), not_points: Sequence[str] = (), not_like: Sequence[str] = (),
+              where: Mapping[str, Any] | None = None) -> list["Hit"]:
         """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id."""
+        from mcrsearch.errors import ConfigError
         from mcrsearch.search import Hit
+
+        if any((not_audio, not_image, not_text, not_points, not_like)) or any(
+                v not in (None, [], "") for v in (where or {}).values()):
+            raise ConfigError("The running `mcrsearch serve` does not take negative inputs or filters yet; "
+                              "add --no-server to query the collection directly.")
 
         files = [(kind, (Path(p).name, _read(p))) for kind, paths in
                  (("audio", audio), ("image", image), ("points", points)) for p in paths]
