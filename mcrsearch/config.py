@@ -45,6 +45,9 @@ class Settings:
     # set from the mini-world measurement in docs/BENCHMARKS.md (search-features: copies in another format
     # against the nearest distinct item)
     duplicate_cosine: float = 0.97
+    # `mcrsearch explain`: a map's peak this many standard deviations above the collection's mean pair cosine
+    # says "the query's source is in the picture" (see mcrsearch.explain and the miniworld-scenes benchmark)
+    explain_present_z: float = 2.0
     debug: bool = False
     # `mcrsearch serve`
     server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
@@ -73,7 +76,8 @@ class Settings:
 _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
                "max_image_pixels"}
-_FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb"}
+_FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
+                 "explain_present_z"}
 _BOOL_FIELDS = {"debug"}
 
 

@@ -21,8 +21,8 @@ from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.space import Space
 
-# A peak this many standard deviations above the collection's mean pair cosine counts as "present".
-# Chosen on the mini-world scenes benchmark (docs/BENCHMARKS.md, `miniworld-scenes`), where it is reported.
+# A peak this many standard deviations above the collection's mean pair cosine counts as "present"
+# (Settings.explain_present_z); scored on the mini-world scenes benchmark (docs/BENCHMARKS.md, `miniworld-scenes`).
 PRESENT_Z = 2.0
 
 
@@ -57,6 +57,8 @@ class HeatMap:
     modality: Modality
     verdict: Verdict | None = None
     notes: list[str] = field(default_factory=list)
+    space: str = ""
+    overlay: bytes | None = None         # PNG of the picture with the map over it, when asked for
 
     @property
     def peak(self) -> float:
@@ -68,7 +70,7 @@ class HeatMap:
         return [round(float(v), 4) for v in self.centres[int(np.argmax(self.values.ravel()))]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"modality": self.modality.value, "method": self.method, "score": round(self.score, 6),
+        return {"space": self.space, "modality": self.modality.value, "method": self.method, "score": round(self.score, 6),
                 "peak": round(self.peak, 6), "peak_at": self.peak_at,
                 "grid": list(self.values.shape), "values": np.round(self.values, 5).tolist(),
                 "centres": np.round(self.centres, 5).tolist(),

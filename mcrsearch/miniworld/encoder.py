@@ -78,6 +78,7 @@ class MiniEncoder(Encoder):
     #   single cell alone is out of its training distribution. "cell": each feature cell on its own.
     dense_methods = ("window", "cell")
     dense_zoom = 2.0          # the picture is fed at zoom x the model's input size, so a window sees 1/zoom of it
+    dense_window = 0          # window side in feature cells (0: the map of a whole picture at the input size)
 
     def encode_dense(self, modality: Modality, item: Any, method: str = "") -> DenseFeatures:
         """Part-level vectors of one image through the mini CNN (see `dense_methods`)."""
@@ -95,7 +96,7 @@ class MiniEncoder(Encoder):
         with torch.inference_mode():
             x = torch.from_numpy(pp.image_array(item, size)[None]).to(self.device)
             h = tower.features(x)
-            k = _native_map(tower, native, self.device)
+            k = self.dense_window or _native_map(tower, native, self.device)
             rows, cols = h.shape[2], h.shape[3]
             if method == "window":
                 kr, kc = min(k, rows), min(k, cols)
