@@ -42,7 +42,7 @@ ROWS_PER_TASK = 64                          # files per actor call: small enough
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401 - the Data library ships in the `ray[data]` extra
+        import ray.data
     except ImportError as exc:
         raise ConfigError("Indexing on Ray needs the ray extra; install it with: pip install \"mcrsearch[ray]\"") \
             from exc

@@ -45,6 +45,12 @@ def _many(value: Any) -> list[Any]:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
+def _is_id(value: str) -> bool:
+    from mcrsearch.store import is_item_id
+
+    return is_item_id(value)
+
+
 def parse_target(target: str | Modality | None) -> list[Modality] | None:
     """'any' / 'all' / None -> None (every modality the space holds); else the one modality."""
     if target is None or (isinstance(target, str) and target.strip().lower() in {"any", "all"}):
@@ -314,6 +320,86 @@ class Client:
             raise ConfigError(f"{value} is {modality.value}; only pictures and 3D shapes can be explained.")
         return modality, str(found[0].payload["path"])
 
+    # -- saved searches
+    def save_search(self, name: str, **query: Any) -> dict[str, Any]:
+        """Save a search under a name in the collection: its inputs (texts, files by path, indexed items),
+        negatives, weights, filters, target and k. It is run once now, so a later `run_saved` can say
+        which hits are new.
+
+        Args:
+            name: 1-64 letters, digits, '-', '_' or '.'; an existing search of that name is replaced.
+            **query: `query`'s keyword arguments (files as paths: an upload or decoded media cannot be saved).
+        Returns:
+            The saved search: {"name", "query", "saved_at", "last": ids of its current results}.
+        """
+        import inspect
+        import re
+        import time
+
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name or ""):
+            raise ConfigError("A saved search's name is 1-64 letters, digits, '-', '_' or '.'.")
+        allowed = set(inspect.signature(Client.query).parameters) - {"self", "vectors"}
+        unknown = sorted(set(query) - allowed)
+        if unknown:
+            raise ConfigError(f"A saved search cannot hold {', '.join(unknown)}.")
+        spec: dict[str, Any] = {}
+        for key, value in query.items():
+            if value is None or value == [] or value == ():
+                continue
+            if key == "where":
+                from mcrsearch.filters import parse_filters
+
+                value = parse_filters(value).to_dict()
+            elif key == "weights":
+                value = {getattr(m, "value", m): float(v) for m, v in dict(value).items()}
+            elif key in ("audio", "image", "points", "like", "not_audio", "not_image", "not_points", "not_like"):
+                values = _many(value)
+                if not all(isinstance(v, (str, Path)) for v in values):
+                    raise ConfigError("Only files given by path can be saved in a search; index an upload and "
+                                      "use it by --like.")
+                value = [os.path.abspath(Path(v).expanduser()) if key not in ("like", "not_like") or
+                         not _is_id(str(v)) else str(v) for v in values]
+            elif key in ("text", "not_text"):
+                value = [str(v) for v in _many(value)]
+            elif key == "target":
+                value = getattr(value, "value", value)
+            spec[key] = value
+        hits = self.query(**spec)                   # refuses a bad search before it is saved
+        record = {"name": name, "query": spec, "saved_at": time.time(), "last": [h.id for h in hits]}
+        self._handle.set_saved_search(name, record)
+        return record
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        """The saved searches, by name."""
+        return [self._handle.saved_searches()[n] for n in sorted(self._handle.saved_searches())]
+
+    def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
+        """Run a saved search again; each hit's `new` says whether it was missing from the last run's results
+        (files indexed since, e.g. by a watch), and this run becomes the last one."""
+        import time
+
+        saved = self._handle.saved_searches()
+        if name not in saved:
+            known = ", ".join(sorted(saved)) or "none"
+            raise ConfigError(f"No saved search '{name}' in collection '{self._handle.collection}' (saved: {known}).")
+        record = saved[name]
+        spec = dict(record["query"])
+        if k is not None:
+            spec["k"] = k
+        hits = self.query(**spec)
+        before = set(record.get("last", []))
+        for h in hits:
+            h.new = h.id not in before
+        self._handle.set_saved_search(name, {**record, "last": [h.id for h in hits], "run_at": time.time()})
+        return hits
+
+    def delete_saved(self, name: str) -> bool:
+        """Forget a saved search; False when there was none of that name."""
+        if name not in self._handle.saved_searches():
+            return False
+        self._handle.set_saved_search(name, None)
+        return True
+
     def duplicates(self, modality: str | Modality | None = None, threshold: float | None = None,
                    near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
         """Groups of items holding the same content: identical files (one content hash) and near-duplicates
@@ -321,7 +407,8 @@ class Client:
 
         Args:
             modality: look in one modality ('image', 'audio', 'text', '3d'); None or 'any': all.
-            threshold: the cosine for near-duplicates; default `Settings.duplicate_cosine`.
+            threshold: the cosine for near-duplicates; default `Settings.duplicate_cosine`, else per-modality
+                thresholds measured on the mini-world (`mcrsearch.duplicates.DEFAULT_COSINE`).
             near: False lists identical files only (no vector search).
             space: the space whose vectors are compared; None: the collection's only space.
         Returns:

@@ -3,8 +3,10 @@
 Why one module: every reader (real encoders, released and trained heads, the mini-world's models, the weights
 catalog) must refuse the same things the same way. A file is read as safetensors (recognised by its header,
 whatever its suffix), as a TorchScript archive (only its tensors are kept; TorchScript's own unpickler runs no
-Python code), or with `torch.load(weights_only=True)` allowing `argparse.Namespace` (ULIP checkpoints carry
-one). A file that needs full pickle is refused, never run. Hashes of large files are cached in one sidecar,
+Python code), or with `torch.load(weights_only=True)` and an allow-list of the plain data types the released
+checkpoints really pickle beside their tensors (`WEIGHTS_ONLY_GLOBALS`: numpy scalars and dtypes, as
+LAION-CLAP's numpy learning rate and ULIP's `best_acc1` are saved; ULIP's `argparse.Namespace`). A file that
+names any other global needs full pickle and is refused, never run. Hashes of large files are cached in one sidecar,
 `.<name>.sha256.json`, trusted only while the file's size and mtime are unchanged.
 
 This module sits below the encoders and the heads and imports neither; torch loads lazily.
@@ -81,6 +83,41 @@ def is_torchscript(path: str | Path) -> bool:
 
 # --------------------------------------------------------------------------- reading
 
+# numpy scalar rebuilder names as numpy 1 and numpy 2 write them into pickles.
+_NUMPY_SCALAR_NAMES = ("numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar")
+
+
+def weights_only_globals() -> list[Any]:
+    """The globals a weights-only load accepts beyond torch's defaults, as `torch.serialization.safe_globals` takes.
+
+    Why these and no more: the released checkpoints pickle exactly these beside their tensors (LAION-CLAP's
+    optimizer holds a numpy float learning rate: `numpy.core.multiarray.scalar`, `numpy.dtype`, `_codecs.encode`;
+    ULIP's files add `argparse.Namespace` and a numpy `best_acc1`). Rebuilding them runs no code from the file:
+    `scalar` builds a number from a dtype and raw bytes, `dtype` a type descriptor, whose BUILD step needs its
+    `numpy.dtypes.*DType` class allowed (numpy >= 1.25); `Namespace` only takes attributes. The object dtype is
+    left out (no released file needs it), and numpy 2's `numpy._core` spelling is accepted under both names.
+    """
+    import _codecs
+    import argparse
+    import collections
+
+    import numpy
+
+    try:
+        from numpy._core.multiarray import scalar  # type: ignore[attr-defined]  # numpy >= 1.26 (numpy 2's home of it)
+    except ImportError:  # pragma: no cover - numpy < 1.26
+        from numpy.core.multiarray import scalar  # type: ignore[attr-defined]
+    allowed: list[Any] = [argparse.Namespace, collections.OrderedDict, _codecs.encode, numpy.dtype]
+    allowed += [(scalar, name) for name in _NUMPY_SCALAR_NAMES]
+    try:
+        import numpy.dtypes as dtypes                  # numpy >= 1.25: a dtype is BUILT as its own class
+    except ImportError:  # pragma: no cover - older numpy pickles dtypes as numpy.dtype only
+        dtypes = None  # type: ignore[assignment]
+    if dtypes is not None:
+        allowed += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType") and n != "ObjectDType"]
+    return allowed
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0][:160] if text else "unreadable"
@@ -99,7 +136,6 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
     Raises:
         WeightsInvalidError: not a file, unreadable, or in need of full pickle (refused).
     """
-    import argparse
     import pickle
 
     import torch
@@ -112,7 +148,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")          # "torch.jit.load is deprecated"
                 module = torch.jit.load(str(path), map_location="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure means a bad archive
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is an unreadable TorchScript archive ({type(exc).__name__}).") from exc
         return {k: v.detach().clone() for k, v in module.state_dict().items()}
     if is_safetensors(path):
@@ -120,10 +156,10 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
 
         try:
             return load_file(str(path), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is not a readable safetensors file ({_first_line(exc)}).") from exc
     try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
+        with torch.serialization.safe_globals(weights_only_globals()):
             return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # The weights-only unpickler names the global a file asks for; anything else is a damaged file.
@@ -133,7 +169,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint ({_first_line(exc)}).") from exc
         raise WeightsInvalidError(f"{path.name} needs full pickle to load, which could run code, so mcrsearch "
                                   f"refuses it ({detail.strip()[:160]}).") from exc
-    except Exception as exc:  # noqa: BLE001 - zip/garbage: refuse in one sentence
+    except Exception as exc:
         raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint "
                                   f"({type(exc).__name__}: {_first_line(exc)}).") from exc
 
@@ -233,6 +269,6 @@ def cached_sha256(path: str | Path, compute_below: int | None = None) -> str | N
     return write_sha256_sidecar(path)
 
 
-__all__ = ["missing_weights", "require_file", "is_safetensors", "is_torchscript", "read_checkpoint",
+__all__ = ["weights_only_globals", "missing_weights", "require_file", "is_safetensors", "is_torchscript", "read_checkpoint",
            "unwrap_state_dict", "read_state_dict", "load_strict", "file_sha256", "git_blob_sha1",
            "sha256_sidecar", "write_sha256_sidecar", "cached_sha256"]

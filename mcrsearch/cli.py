@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, explain_cmd, index_cmd, info_cmd, query_cmd,
-                                serve_cmd, train_cmd, weights_cmd)
+from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, explain_cmd, index_cmd, info_cmd,
+                                query_cmd, saved_cmd, serve_cmd, train_cmd, weights_cmd)
 
 app = typer.Typer(
     name="mcrsearch",
@@ -41,6 +41,7 @@ app.command("info")(info_cmd.info)
 app.command("duplicates")(duplicates_cmd.duplicates)
 app.command("serve")(serve_cmd.serve)
 app.add_typer(weights_cmd.app, name="weights")
+app.add_typer(saved_cmd.app, name="saved")
 
 
 def main(argv: list[str] | None = None) -> int:

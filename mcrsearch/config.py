@@ -42,9 +42,8 @@ class Settings:
     max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
     min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
     # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
-    # set from the mini-world measurement in docs/BENCHMARKS.md (search-features: copies in another format
-    # against the nearest distinct item)
-    duplicate_cosine: float = 0.97
+    # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
+    duplicate_cosine: float | None = None
     # `mcrsearch explain`: a map's peak this many standard deviations above the collection's mean pair cosine
     # says "the query's source is in the picture" (see mcrsearch.explain and the miniworld-scenes benchmark)
     explain_present_z: float = 2.0
@@ -77,7 +76,7 @@ _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
                "max_image_pixels"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "explain_present_z"}
+                 "duplicate_cosine", "explain_present_z"}
 _BOOL_FIELDS = {"debug"}
 
 

@@ -1,8 +1,8 @@
 """Identical files and near-duplicates: groups of items that hold the same content, across folders and formats.
 
 Identical: the same content hash (every point carries the hash of its file's bytes). Near-duplicates: items
-of one modality whose stored vectors reach a cosine threshold (`Settings.duplicate_cosine`), found with one
-graph search per item among its own modality; the same mesh saved as .obj and .glb, the same sound as .wav
+of one modality whose stored vectors reach a cosine threshold (`Settings.duplicate_cosine`, else the
+per-modality DEFAULT_COSINE), found with one graph search per item among its own modality; the same mesh saved as .obj and .glb, the same sound as .wav
 and .flac, a photo re-saved as .jpg land here. Groups are the connected components of both relations.
 """
 
@@ -15,6 +15,10 @@ from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.store import Record, Store
 
+# Per-modality cosine thresholds, the lowest with no false group on the mini-world's held-out split with
+# copies in other formats (benchmarks/search_features.py, docs/BENCHMARKS.md "search-features"), where
+# distinct items of one class are unusually close; a lossy re-encoding (mp3) can fall below them.
+DEFAULT_COSINE = {"image": 0.995, "audio": 0.9995, "3d": 0.9999, "text": 0.999}
 NEIGHBOURS = 8         # graph neighbours looked at per item: a group larger than this is still joined through links
 
 
@@ -51,19 +55,20 @@ class _Union:
 
 
 def find_duplicates(store: Store, space: str, modalities: Iterable[Modality] | None = None,
-                    threshold: float = 0.97, near: bool = True) -> list[DuplicateGroup]:
+                    threshold: float | None = None, near: bool = True) -> list[DuplicateGroup]:
     """Groups of two or more items, largest first.
 
     Args:
         store: the collection.
         space: the space whose vectors are compared.
         modalities: the modalities to look in (None: all).
-        threshold: the cosine at which two items of one modality count as the same content.
+        threshold: the cosine at which two items of one modality count as the same content (None: the
+            modality's DEFAULT_COSINE).
         near: also look for near-duplicates (False: identical content hashes only, no vector search).
     Returns:
         The groups, each with its items' id, path, hash and content fields.
     """
-    if not -1.0 <= threshold <= 1.0:
+    if threshold is not None and not -1.0 <= threshold <= 1.0:
         raise ConfigError("The duplicate threshold is a cosine, between -1 and 1.")
     mods = [m.value for m in modalities] if modalities else None
     records: list[Record] = list(store.scroll(fields=["path", "hash", "modality", "size"], modalities=mods,
@@ -83,8 +88,10 @@ def find_duplicates(store: Store, space: str, modalities: Iterable[Modality] | N
         for r in records:
             if space not in r.vectors:
                 continue
-            for h in store.search(space, r.vectors[space], NEIGHBOURS + 1, [r.payload["modality"]]):
-                if h.id in by_id and h.score >= threshold and union.find(h.id) != union.find(r.id):
+            mod = str(r.payload["modality"])
+            limit = DEFAULT_COSINE.get(mod, 0.9999) if threshold is None else threshold
+            for h in store.search(space, r.vectors[space], NEIGHBOURS + 1, [mod]):
+                if h.id in by_id and h.score >= limit and union.find(h.id) != union.find(r.id):
                     union.join(r.id, h.id)
                     links.append((r.id, h.id, float(h.score)))
     members: dict[str, list[str]] = {}

@@ -314,7 +314,7 @@ def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: in
                 img.load()
                 try:
                     img = ImageOps.exif_transpose(img)
-                except Exception:  # a broken EXIF block must not lose an otherwise good image
+                except Exception:  # noqa: BLE001 - a broken EXIF block must not lose an otherwise good image
                     pass
                 rgb = _to_rgb(img)
     except MediaError:
@@ -366,17 +366,17 @@ def mp3_supported() -> bool:
         import soundfile as sf
 
         return "MP3" in sf.available_formats()
-    except Exception:  # pragma: no cover - soundfile missing or broken
+    except Exception:  # noqa: BLE001  # pragma: no cover - soundfile missing or broken
         return False
 
 
 def av_supported() -> bool:
     """Whether PyAV (FFmpeg) is installed: it decodes AAC/M4A, Opus, WMA, and MP3 where libsndfile cannot."""
     try:
-        import av  # noqa: F401
+        import av  # noqa: F401 - imported only to learn whether PyAV loads
 
         return True
-    except Exception:  # pragma: no cover - PyAV missing or broken
+    except Exception:  # noqa: BLE001  # pragma: no cover - PyAV missing or broken
         return False
 
 

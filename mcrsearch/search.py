@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from mcrsearch import why
 from mcrsearch.calibration import pair_stats
 from mcrsearch.errors import ConfigError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
@@ -62,8 +63,10 @@ class Hit(Item):
 
     score: float = field(kw_only=True)     # calibrated (z-score; comparable across modality pairs)
     cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the positive inputs of a fused query)
-    # per input of a fused query (several inputs or any negative): what it added to `score`
+    # per input: its cosine, calibrated z, weighted contribution to `score` (they add up to it), and why the
+    # hit was reachable from it: the hops into the shared space and whether the pair is emergent
     inputs: list[dict[str, Any]] = field(default_factory=list, kw_only=True)
+    new: bool | None = field(default=None, kw_only=True)   # a saved search's re-run: not in its last results
 
     def to_dict(self) -> dict[str, Any]:
         """The documented `mcrsearch query --json` shape."""
@@ -71,6 +74,8 @@ class Hit(Item):
                "cosine": round(self.cosine, 4), **self.details}
         if self.inputs:
             out["inputs"] = self.inputs
+        if self.new is not None:
+            out["new"] = self.new
         return out
 
 
@@ -187,6 +192,9 @@ class Searcher:
         pos = signs > 0
         fused = len(resolved) > 1
         want = offset + k
+        built = self._spaces.get(record.name)         # hops named from the space's routes when it is built
+        routes = {t: [why.path(inp.modality, Modality.parse(t), record.name, built.routes if built else None)
+                      for inp in resolved] for t in target_values}
         hits: list[Hit] = []
         for t in target_values:
             stats = np.array([pair_stats(record, inp.modality.value, t) for inp in resolved])   # (n, 2): mean, std
@@ -206,11 +214,10 @@ class Searcher:
                 parts = signs * weights * z
                 hit = Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
                           score=float(parts.sum()), cosine=float(weights[pos] @ cos[pos]))
-                if fused or not pos.all():
-                    hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
-                                   "weight": round(float(w), 4), "cosine": round(float(c), 4),
-                                   "z": round(float(zz), 4), "contribution": round(float(part), 4)}
-                                  for inp, w, c, zz, part in zip(resolved, weights, cos, z, parts)]
+                hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
+                               "weight": round(float(w), 4), "cosine": round(float(c), 4),
+                               "z": round(float(zz), 4), "contribution": round(float(part), 4), **route}
+                              for inp, w, c, zz, part, route in zip(resolved, weights, cos, z, parts, routes[t])]
                 hits.append(hit)
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]

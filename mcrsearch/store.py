@@ -320,7 +320,7 @@ def _engine_call(method):
         def generator(self, *args, **kwargs):
             try:
                 yield from method(self, *args, **kwargs)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
                 _reraise(self, exc)
         return generator
 
@@ -328,7 +328,7 @@ def _engine_call(method):
     def call(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
             _reraise(self, exc)
     return call
 
@@ -445,7 +445,7 @@ class EdgeBackend(Backend):
             return self._q().EdgeShard.load(str(self.path))
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - lock, damage and engine panics all arrive here
+        except BaseException as exc:
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
                                  "wait for it to finish.") from exc
@@ -641,7 +641,7 @@ class ClientBackend(Backend):
     def exists(self) -> bool:
         try:
             return bool(self.client.collection_exists(self.collection))
-        except Exception as exc:  # noqa: BLE001 - connection errors vary by transport
+        except Exception as exc:
             raise StoreError(f"The Qdrant server at {self.location} is unreachable ({exc}).") from exc
 
     def _hnsw(self):
@@ -914,6 +914,22 @@ class Store:
                 f"{record.fingerprint}, this one is {fingerprint}); re-index into another --collection "
                 "instead of mixing vectors from two spaces.")
         return record
+
+    def saved_searches(self) -> dict[str, dict[str, Any]]:
+        """Searches saved by name in the collection (see Client.save_search)."""
+        self.refresh()
+        return dict(self._load_meta().get("saved", {}))
+
+    def set_saved_search(self, name: str, spec: dict[str, Any] | None) -> None:
+        """Save (or with None, forget) a named search; kept in the collection's metadata point."""
+        self.refresh()
+        meta = self._load_meta()
+        saved = meta.setdefault("saved", {})
+        if spec is None:
+            saved.pop(name, None)
+        else:
+            saved[name] = spec
+        self._save_meta()
 
     def set_calibration(self, name: str, calibration: dict[str, list[float]]) -> None:
         meta = self._load_meta()

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 
+import numpy as np
 import pytest
 import torch
 
@@ -131,3 +132,56 @@ def test_atomic_write_keeps_a_requested_mode(tmp_path):
     secret = tmp_path / "token.json"
     write_text_atomic(secret, "{}", mode=0o600)
     assert secret.stat().st_mode & 0o777 == 0o600 and secret.read_text() == "{}"
+
+
+# --------------------------------------------------------------------------- the released files' pickle globals
+
+def test_clap_fusion_standin_names_the_released_globals_and_loads_weights_only(tmp_path):
+    from helpers.checkpoints import CLAP_FUSION_GLOBALS, clap_fusion_state, pickle_globals, write_clap_fusion_standin
+
+    path = write_clap_fusion_standin(tmp_path / "630k-fusion-best.pt")
+    assert pickle_globals(path) == CLAP_FUSION_GLOBALS                      # the hub's scan of the real file
+    assert set(torch.serialization.get_unsafe_globals_in_checkpoint(path)) == {
+        "numpy.core.multiarray.scalar", "numpy.dtype"}                      # beyond torch's own allow-list
+    with pytest.raises(Exception, match="numpy"):                           # torch alone refuses it
+        torch.load(path, weights_only=True)
+    raw = read_checkpoint(path, "CLAP")
+    assert set(raw) == {"epoch", "name", "state_dict", "optimizer"}
+    assert isinstance(raw["optimizer"]["param_groups"][0]["lr"], np.float64)
+    state = read_state_dict(path, "CLAP")
+    assert set(state) == set(clap_fusion_state()) and state["text_branch.embeddings.position_ids"].dtype == torch.int64
+
+
+def test_numpy2_spelling_of_scalars_loads_too(tmp_path):
+    from helpers.checkpoints import NUMPY2_PICKLE, pickle_globals, write_clap_fusion_standin
+
+    path = write_clap_fusion_standin(tmp_path / "np2.pt", pickle_module=NUMPY2_PICKLE)
+    assert "numpy._core.multiarray.scalar" in pickle_globals(path)
+    assert "numpy.core.multiarray.scalar" not in pickle_globals(path)
+    assert read_checkpoint(path)["optimizer"]["param_groups"][0]["lr"] == pytest.approx(9.8907e-05, rel=1e-4)
+
+
+def test_ulip2_standin_names_the_released_globals_and_loads_weights_only(tmp_path):
+    from helpers.checkpoints import ULIP2_GLOBALS, pickle_globals, write_ulip2_standin
+
+    from mcrsearch.encoders.ulip import build
+
+    tiny = build("tiny", random_init=True)
+    path = write_ulip2_standin(tmp_path / "pointbert_ULIP-2.pt", tiny.model.state_dict())
+    assert pickle_globals(path) == ULIP2_GLOBALS
+    raw = read_checkpoint(path, "ULIP-2")
+    assert set(raw) == {"epoch", "state_dict", "best_acc1", "args"}
+    assert isinstance(raw["best_acc1"], np.float64) and raw["args"].model == "ULIP_PointBERT"
+    assert any(k.startswith("module.point_encoder.") for k in raw["state_dict"])
+    assert "module.image_projection" in raw["state_dict"]                  # the unused towers ride along
+
+
+def test_system_call_pickle_is_refused_in_one_sentence(tmp_path):
+    marker, path = tmp_path / "ran", tmp_path / "evil.pt"
+    payload = type("Payload", (), {"__reduce__": lambda self: (os.system, (f"touch {marker}",))})()
+    torch.save({"state_dict": {"w": torch.zeros(2)}, "lr": np.float64(1e-3), "x": payload}, path)
+    with pytest.raises(WeightsInvalidError) as err:
+        read_checkpoint(path)
+    msg = str(err.value)
+    assert "full pickle" in msg and ("posix.system" in msg or "os.system" in msg) and msg.endswith(").")
+    assert not marker.exists()

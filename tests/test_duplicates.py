@@ -58,3 +58,45 @@ def test_cli_duplicates_json(indexed, capsys):
     assert {"id", "path", "hash", "size"} <= set(groups[0]["items"][0])
     assert main(["--home", str(settings.home), "duplicates", "--identical"]) == 0
     assert "copy.txt" in capsys.readouterr().out
+
+
+def test_saved_searches_hold_everything_and_mark_new_hits(indexed, capsys):
+    root, files, settings = indexed
+    with Client(settings=settings) as c:
+        record = c.save_search("reds", text="red", not_text="blue", weights={"not-text": 0.5},
+                               where={"types": ["wav", "flac"]}, target="audio", k=3, like=str(files["audio"][1]))
+        assert record["query"]["where"] == {"types": ["flac", "wav"]} and record["query"]["like"] == [str(files["audio"][1])]
+        assert [s["name"] for s in c.saved_searches()] == ["reds"]
+        again = c.run_saved("reds")
+        assert [h.id for h in again] == record["last"] and not any(h.new for h in again)
+        assert all(h.path.endswith((".wav", ".flac")) for h in again)
+        assert [H.class_of(h.path.split("/")[-1]) for h in again[:2]] == ["red", "red"]
+        with pytest.raises(ConfigError, match="No saved search 'nope'"):
+            c.run_saved("nope")
+        with pytest.raises(ConfigError, match="cannot hold"):
+            c.save_search("bad", colour="red")
+        with pytest.raises(ConfigError, match="name is"):
+            c.save_search("no spaces", text="red")
+        from mcrsearch.search import MediaBytes
+
+        with pytest.raises(ConfigError, match="by path"):
+            c.save_search("upload", audio=MediaBytes("a.wav", b"x"))
+    # a new red sound arrives: the re-run marks it new (the CLI, with the saved k)
+    H.write_item(root / "c" / "audio", "audio", 0, 9)
+    with Client(settings=settings) as c:
+        c.index(root / "c")
+    assert main(["--home", str(settings.home), "saved", "run", "reds", "--json"]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert len(hits) == 3 and [h["path"].endswith("red_9.wav") for h in hits if h["new"]] == [True]
+    assert main(["--home", str(settings.home), "query", "--text", "green", "--target", "image", "-k", "2",
+                 "--save", "greens"]) == 0
+    assert "Saved as 'greens'" in capsys.readouterr().err
+    assert main(["--home", str(settings.home), "saved", "list", "--json"]) == 0
+    assert [s["name"] for s in json.loads(capsys.readouterr().out)] == ["greens", "reds"]
+    assert main(["--home", str(settings.home), "query", "--saved", "greens", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2
+    assert main(["--home", str(settings.home), "saved", "delete", "greens"]) == 0
+    assert main(["--home", str(settings.home), "saved", "delete", "greens"]) == 2
+    with Client(settings=settings) as c:
+        assert [s["name"] for s in c.saved_searches()] == ["reds"]
+        c.delete_saved("reds")

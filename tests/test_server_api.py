@@ -9,12 +9,12 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from helpers import corpus as H  # noqa: E402
-from mcrsearch.api import Client  # noqa: E402
-from mcrsearch.config import load_settings  # noqa: E402
-from mcrsearch.server.app import create_app  # noqa: E402
+from helpers import corpus as H
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+from mcrsearch.server.app import create_app
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +44,10 @@ def test_health_info_and_openapi(api, world):
     assert info["counts"] == {"image": 6, "text": 6, "audio": 6, "3d": 6}
     schema = api.get("/openapi.json").json()
     assert {"/api/search", "/api/items/{item_id}/media", "/api/jobs/{job_id}/events"} <= set(schema["paths"])
+    answers = schema["paths"]["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answers == {"$ref": "#/components/schemas/SearchOut"}, "search publishes its response shape"
+    hit = schema["components"]["schemas"]["HitOut"]
+    assert {"id", "path", "modality", "details", "media_url", "score", "cosine"} <= set(hit["required"])
     assert api.get("/docs").status_code == 404, "the CDN-based Swagger page stays off"
 
 

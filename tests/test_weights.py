@@ -171,11 +171,11 @@ def test_open_clip_state_dict_imports_as_safetensors(tmp_path):
 def test_full_size_ulip_release_format_imports_and_loads(tmp_path):
     from mcrsearch.encoders.ulip import CONFIGS, PointBERT, build
 
+    from helpers.checkpoints import ULIP2_GLOBALS, pickle_globals, write_ulip2_standin
+
     model = PointBERT(**CONFIGS["pointbert-ulip2"])
-    src = tmp_path / "downloaded.pt"
-    state = {f"module.{k}": v for k, v in model.state_dict().items()}
-    state["module.image_projection"] = torch.zeros(768, 512)        # the unused towers ride along
-    torch.save({"state_dict": state, "args": argparse.Namespace(model="ULIP_PointBERT"), "epoch": 1}, src)
+    src = write_ulip2_standin(tmp_path / "downloaded.pt", model.state_dict())   # numpy best_acc1, Namespace, towers
+    assert pickle_globals(src) == ULIP2_GLOBALS
     settings = Settings(home=tmp_path / "home")
     assert weights.import_file(src, settings) == "ulip2-pointbert"
     encoder = build(checkpoint=weights.resolve("ulip2-pointbert", settings))
@@ -183,6 +183,15 @@ def test_full_size_ulip_release_format_imports_and_loads(tmp_path):
         assert torch.equal(value, model.state_dict()[key]), key
     rows = {r["name"]: r for r in weights.status(settings)}
     assert rows["ulip2-pointbert"]["state"] == "present"
+
+
+def test_clap_fusion_release_format_imports(tmp_path):
+    from helpers.checkpoints import write_clap_fusion_standin
+
+    src = write_clap_fusion_standin(tmp_path / "630k-fusion-best.pt")
+    settings = Settings(home=tmp_path / "home")
+    assert weights.import_file(src, settings) == "clap-630k-fusion-best"
+    assert weights.resolve("clap-630k-fusion-best", settings).read_bytes() == src.read_bytes()
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ def duplicates(
     modality: str = typer.Option("any", "--modality", help="image, audio, text, 3d or any."),
     threshold: Optional[float] = typer.Option(None, "--threshold",
                                               help="Cosine at which two items count as near-duplicates "
-                                                   "(default: the duplicate_cosine setting)."),
+                                                   "(default: the duplicate_cosine setting, else per modality)."),
     identical_only: bool = typer.Option(False, "--identical", help="Only identical files (no vector search)."),
     space: Optional[str] = typer.Option(None, "--space", help="Space whose vectors are compared."),
     collection: Optional[str] = COLLECTION,

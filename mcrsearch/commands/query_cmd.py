@@ -25,7 +25,7 @@ def query(
     not_like: Optional[List[str]] = typer.Option(None, "--not-like",
                                                  help="An indexed item to move away from (left out of the results)."),
     target: str = typer.Option("any", "--target", help="image, audio, text, 3d or any."),
-    k: int = typer.Option(10, "-k", "--k", help="Number of results."),
+    k: Optional[int] = typer.Option(None, "-k", "--k", help="Number of results (default 10, or as saved)."),
     offset: int = typer.Option(0, "--offset", help="Skip this many of the best results (paging)."),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Drop results below this calibrated score."),
     weight: Optional[List[str]] = typer.Option(
@@ -50,9 +50,11 @@ def query(
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
     no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print results as JSON on stdout."),
+    save: Optional[str] = typer.Option(None, "--save", help="Also save this search under NAME in the collection."),
+    saved: Optional[str] = typer.Option(None, "--saved", help="Run the search saved under NAME (marks new results)."),
 ) -> None:
     """Find the items nearest to the inputs, in the target modality (calibrated scores)."""
-    from mcrsearch.commands.common import console, open_client, out, print_json, settings, short
+    from mcrsearch.commands.common import console, open_client, settings
     from mcrsearch.search import parse_weights
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
@@ -64,12 +66,26 @@ def query(
     def paths(values: Optional[List[Path]]) -> list[str]:
         return [str(p) for p in values or []]
 
+    spec = dict(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
+                like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
+                not_text=list(not_text or []), not_points=paths(not_points), not_like=list(not_like or []),
+                target=target, k=k or 10, weights=weights, space=space, min_score=min_score, where=where)
     with open_client(cfg, no_server) as client:
-        hits = client.query(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
-                            like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
-                            not_text=list(not_text or []), not_points=paths(not_points),
-                            not_like=list(not_like or []), target=target, k=k, weights=weights, space=space,
-                            offset=offset, min_score=min_score, where=where)
+        if saved:
+            hits = client.run_saved(saved, k=k)
+        else:
+            hits = client.query(**spec, offset=offset)
+            if save:
+                client.save_search(save, **spec)
+    show_hits(hits, json_out, offset)
+    if save and not json_out:
+        console.print(f"Saved as '{save}'; run it again with 'mcrsearch saved run {save}'.")
+
+
+def show_hits(hits: list, json_out: bool, offset: int = 0) -> None:
+    """Print hits as the documented JSON or as a table (a saved search's new hits are marked)."""
+    from mcrsearch.commands.common import console, out, print_json, short
+
     if json_out:
         print_json([h.to_dict() for h in hits])
         return
@@ -85,5 +101,6 @@ def query(
     table.add_column("details")
     for i, h in enumerate(hits, offset + 1):
         details = ", ".join(f"{key}={short(v)}" for key, v in h.details.items())
-        table.add_row(str(i), f"{h.score:.2f}", f"{h.cosine:.3f}", h.modality, h.path, details)
+        mark = " [green](new)[/]" if getattr(h, "new", None) else ""
+        table.add_row(str(i), f"{h.score:.2f}", f"{h.cosine:.3f}", h.modality, h.path + mark, details)
     out.print(table)

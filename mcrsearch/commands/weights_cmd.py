@@ -40,8 +40,8 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     console.print(table)
     missing = [r["name"] for r in rows if r["state"] != "present"]
     if missing:
-        console.print(f"Get the others with 'mcrsearch weights fetch NAME' (online) or "
-                      f"'mcrsearch weights import FILE'.")
+        console.print("Get the others with 'mcrsearch weights fetch NAME' (online) or "
+                      "'mcrsearch weights import FILE'.")
 
 
 @app.command("fetch")

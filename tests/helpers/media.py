@@ -26,7 +26,7 @@ def mp3_writable() -> bool:
 
     try:
         return "MP3" in sf.available_formats() and sf.check_format("MP3", "MPEG_LAYER_III")
-    except Exception:
+    except Exception:  # noqa: BLE001 - any soundfile failure means MP3 is not usable here
         return False
 
 
