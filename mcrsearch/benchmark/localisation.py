@@ -36,7 +36,7 @@ class LocSample:
     id: str
     image: Path
     audio: Path
-    boxes: list[tuple[float, float, float, float]] = field(default_factory=list)
+    boxes: list[tuple[float, ...]] = field(default_factory=list)
     kind: str = "positive"            # positive | silence | noise | offscreen
     consensus: int = 1                # annotators a pixel needs to be ground truth (Flickr: 2)
 

@@ -142,8 +142,8 @@ def _evaluate(samples: Sequence[L.LocSample], gts: dict, dense: dict, queries: d
 
 def _rows(scored: dict, tasks: Sequence[str], method: str, space: str | None, calibration: list[float] | None,
           ingredient: str | None = None) -> list[dict]:
-    rows = []
-    extra = {"space": space} if space else {}
+    rows: list[dict[str, Any]] = []
+    extra: dict[str, Any] = {"space": space} if space else {}
     if ingredient:
         extra["ingredient"] = ingredient
     pos_cious = [c for c, p in zip(scored["ciou"], scored["positive"]) if p]
@@ -155,7 +155,7 @@ def _rows(scored: dict, tasks: Sequence[str], method: str, space: str | None, ca
         cf = L.counterfactual(scored["confidence"], scored["ciou"], scored["positive"])
         # Presence alone (is the source in the picture, wherever the map points): cIoU requirement dropped.
         seen = L.counterfactual(scored["confidence"], [1.0] * len(scored["ciou"]), scored["positive"])
-        row = {"task": "counterfactual", "method": method, "ap": cf["ap"], "max_f1": cf["max_f1"],
+        row: dict[str, Any] = {"task": "counterfactual", "method": method, "ap": cf["ap"], "max_f1": cf["max_f1"],
                "ap_presence": seen["ap"], "max_f1_presence": seen["max_f1"],
                "n_pos": int(sum(scored["positive"])), "n_neg": int(len(scored["positive"]) - sum(scored["positive"])),
                **extra}

@@ -75,7 +75,7 @@ class OpenCLIPEncoder(Encoder):
         if getattr(visual, "attn_pool", None) is not None or not hasattr(visual, "_embeds"):
             raise ConfigError("This CLIP vision tower has no patch tokens to explain a match with.")
         size = _input_size(visual)
-        image = _as_rgb(item).resize((size[1], size[0]), Image.BICUBIC)
+        image = _as_rgb(item).resize((size[1], size[0]), Image.Resampling.BICUBIC)
         dtype = next(visual.parameters()).dtype
         with torch.inference_mode():
             pixels = self.preprocess(image).unsqueeze(0).to(self.device, dtype)
@@ -110,7 +110,7 @@ def _last_block_output(visual: Any, x: Any, method: str) -> Any:
     if method == "tokens":
         h = last(h)
     else:
-        attn = getattr(last, "attn", None)
+        attn: Any = getattr(last, "attn", None)
         if getattr(attn, "in_proj_weight", None) is None:
             raise ConfigError("This CLIP vision tower's attention has no value projection to explain with.")
         width = attn.in_proj_weight.shape[1]

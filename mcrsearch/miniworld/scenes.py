@@ -90,7 +90,7 @@ def _scene(world: World, config: SceneConfig, index: int, classes: list[str]) ->
     quadrants = [int(v) for v in rng.choice(4, size=count, replace=False)]
     canvas = np.array(_background(rng, config.size), dtype=np.float32)
     half = config.size // 2
-    objects, sprites = [], []
+    objects: list[dict] = []
     for j, (label, quadrant) in enumerate(zip(labels, quadrants)):
         side = int(rng.integers(config.object_min, config.object_max + 1))
         x = (quadrant % 2) * half + int(rng.integers(0, half - side + 1))
@@ -104,7 +104,6 @@ def _scene(world: World, config: SceneConfig, index: int, classes: list[str]) ->
         box = [x + int(cols.min()), y + int(rows.min()), x + int(cols.max()) + 1, y + int(rows.max()) + 1]
         objects.append({"class": classes[label], "label": label,
                         "box": [round(v / config.size, 5) for v in box]})
-        sprites.append((label, j))
     canvas += rng.normal(0, rng.uniform(3, 8), size=canvas.shape)
     image = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8), "RGB")
     name = f"scene_{index:04d}"
@@ -112,9 +111,9 @@ def _scene(world: World, config: SceneConfig, index: int, classes: list[str]) ->
     image.save(path, format="PNG")
     scene = {"id": name, "image": f"images/{name}.png", "objects": objects}
     rate, seconds = world.config.audio_rate, world.config.audio_seconds
-    sounds = [{"id": f"{name}_{k:02d}_{obj['class']}", "scene": name, "kind": "positive", "class": obj["class"],
-               "box_index": k, "samples": _sound(world, obj["class"], obj["label"], index, k)}
-              for k, obj in enumerate(objects)]
+    sounds = [{"id": f"{name}_{k:02d}_{classes[label]}", "scene": name, "kind": "positive", "class": classes[label],
+               "box_index": k, "samples": _sound(world, classes[label], label, index, k)}
+              for k, label in enumerate(labels)]
     absent = [c for c in range(len(classes)) if c not in labels]
     other = int(rng.choice(absent))
     n = int(rate * seconds)

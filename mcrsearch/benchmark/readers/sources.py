@@ -121,7 +121,7 @@ def read_ex_vggss(root: Path, split: str | None = None) -> LocDataset:
     return read_vggss(root, split, extended=True)
 
 
-def flickr_boxes(path: Path) -> list[tuple[float, float, float, float]]:
+def flickr_boxes(path: Path) -> list[tuple[float, ...]]:
     """The boxes of one Flickr-SoundNet XML file, as fractions of the frame (raises ValueError if malformed)."""
     try:
         tree = ET.parse(path).getroot()
@@ -136,8 +136,7 @@ def flickr_boxes(path: Path) -> list[tuple[float, float, float, float]]:
             values = [child.text for child in list(box)[1:5]]       # annotator first, then the corners
         if len(values) != 4:
             raise ValueError("a bbox needs four coordinates")
-        x0, y0, x1, y1 = (min(max(float(str(v).strip()) / FLICKR_FRAME, 0.0), 1.0) for v in values)
-        out.append((x0, y0, x1, y1))
+        out.append(tuple(min(max(float(str(v).strip()) / FLICKR_FRAME, 0.0), 1.0) for v in values))
     if not out:
         raise ValueError("no bbox element")
     return out
