@@ -72,6 +72,9 @@ def index_path_ray(path: str | Path, settings: "Settings", address: str | None =
     ray = _ray()
     with run_context(path, settings, space, store) as (root, files, sp, store, report):
         todo = plan_run(root, files, sp, store, report)
+        for f, old in [(f, old) for f, old in todo if f.modality is Modality.VIDEO]:
+            _fail(report, store, f, old, "videos are indexed by the local indexer; run it without --ray for them")
+        todo = [(f, old) for f, old in todo if f.modality is not Modality.VIDEO]
         if todo:
             from mcrsearch.space import Space
 

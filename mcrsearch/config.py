@@ -40,6 +40,13 @@ class Settings:
     max_points: int = 20_000_000         # points, vertices or faces a 3D file may declare
     max_image_pixels: int = 89_478_485   # Pillow's own bomb threshold (about 0.25 GB as RGB)
     max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
+    # Video (mcrsearch.video): only the first max_video_seconds are segmented and embedded (the payload says so)
+    max_video_mb: float = 4096.0         # video files may be larger than other files (max_file_mb)
+    max_video_seconds: float = 900.0     # seconds of a video decoded and indexed (its start)
+    max_video_pixels: int = 35_389_440   # frame size (8K UHD); larger frames are refused before decoding
+    max_streams: int = 64                # streams a container may declare
+    max_decode_seconds: float = 300.0    # wall time one video's decode may take before it is refused
+    video_frames: int = 3                # frames sampled per segment, pooled into its visual vector
     min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
     # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
     # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
@@ -74,9 +81,10 @@ class Settings:
 
 _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
-               "max_image_pixels"}
+               "max_image_pixels", "max_video_pixels", "max_streams", "video_frames"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "duplicate_cosine", "explain_present_z"}
+                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds",
+                 "explain_present_z"}
 _BOOL_FIELDS = {"debug"}
 
 

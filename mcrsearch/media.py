@@ -84,6 +84,11 @@ class Limits:
     points: int = 20_000_000              # points, vertices or faces declared by a 3D file
     image_pixels: int = MAX_IMAGE_PIXELS
     audio_seconds: float = 300.0          # audio decoded per file (its start); the payload says so
+    video_seconds: float = 900.0          # video segmented and embedded per file (its start)
+    video_pixels: int = 35_389_440        # one video frame's width x height
+    streams: int = 64                     # streams one container may declare
+    decode_seconds: float = 300.0         # wall time one video's decode may take
+    video_frames: int = 3                 # frames sampled per video segment (not a cap: the work per segment)
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> "Limits":
@@ -96,7 +101,10 @@ class Limits:
         else:
             get = lambda name: getattr(settings, name)  # noqa: E731
         return cls(decoded_bytes=int(float(get("max_decoded_mb")) * 2**20), points=int(get("max_points")),
-                   image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")))
+                   image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")),
+                   video_seconds=float(get("max_video_seconds")), video_pixels=int(get("max_video_pixels")),
+                   streams=int(get("max_streams")), decode_seconds=float(get("max_decode_seconds")),
+                   video_frames=max(1, int(get("video_frames"))))
 
 
 _DEFAULT_LIMITS: Limits | None = None

@@ -26,7 +26,7 @@ DIM = 512
 def _resolve(settings: "Settings", *names: str) -> dict[str, Any]:
     from mcrsearch import weights
 
-    return {name: weights.resolve(name, settings) for name in names}
+    return weights.resolve_all(names, settings)      # every missing artifact named in one message
 
 
 def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict[str, Any] | None = None,

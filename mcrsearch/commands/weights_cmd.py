@@ -32,46 +32,67 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("hash check", min_width=7)
     table.add_column("file", overflow="ellipsis", no_wrap=True, max_width=20)
+    table.add_column("source", overflow="fold", max_width=40)
     for row in rows:
         size = f"{row['size'] / 1e6:.1f} MB" if row["size"] else "-"
         state = f"[{colour[row['state']]}]{row['state']}[/]" + (f" ({row['reason']})" if row["reason"] else "")
+        if row.get("partial"):
+            state += f" ({row['partial'] / 1e6:.1f} MB downloaded; fetch resumes)"
+        if row.get("rejected"):
+            state += f" (a download was kept aside: {'; '.join(row['rejected'])})"
         check = "-" if set(row["sha256"].split(", ")) == {"-"} else row["sha256"]
-        table.add_row(row["name"], state, size, check, Path(row["file"]).name)
+        source = (row["sources"] or ["-"])[0] + (f" (+{len(row['sources']) - 1} more)" if len(row["sources"]) > 1 else "")
+        table.add_row(row["name"], state, size, check, Path(row["file"]).name, source)
     console.print(table)
     missing = [r["name"] for r in rows if r["state"] != "present"]
     if missing:
-        console.print("Get the others with 'mcrsearch weights fetch NAME' (online) or "
-                      "'mcrsearch weights import FILE'.")
+        console.print(f"Get the others with 'mcrsearch weights fetch {' '.join(missing)}' (online) or "
+                      f"'mcrsearch weights import FILE'; 'weights status --json' lists every source and note.")
 
 
 @app.command("fetch")
-def fetch(ctx: typer.Context, name: str = typer.Argument(..., help="Artifact name, or 'all'.")) -> None:
-    """Download an artifact (or all missing ones) into the weights folder; fails at once when offline."""
+def fetch(ctx: typer.Context, names: list[str] = typer.Argument(..., help="Artifact names, or 'all'.")) -> None:
+    """Download artifacts (or all missing ones) into the weights folder, resuming partial downloads.
+
+    One failure does not stop the others: each is reported, and the command fails at the end if any did.
+    """
     # Read the user's choice before settings() sets HF_HUB_OFFLINE=1 by default for the hub libraries.
     user_offline = os.environ.get("HF_HUB_OFFLINE")
     s = settings(ctx)
     from mcrsearch import weights
+    from mcrsearch.errors import McrError
 
     if user_offline is None:
         os.environ.pop("HF_HUB_OFFLINE", None)
+    failed: list[tuple[str, McrError]] = []
     try:
-        if name == "all":
-            names = [r["name"] for r in weights.status(s) if r["state"] != "present"]
+        if names == ["all"]:
+            todo = [r["name"] for r in weights.status(s) if r["state"] != "present" and r["kind"] != "own head"]
         else:
-            names = [weights.artifact(name).name]
+            todo = [weights.artifact(name).name for name in names]
+        if weights.is_offline() and todo:
+            weights.fetch(todo[0], s)                  # offline: the one-sentence refusal, at once
         from rich.progress import DownloadColumn, TransferSpeedColumn
 
         from mcrsearch.commands.progress import Bars
 
         with Bars(TransferSpeedColumn(), count=DownloadColumn(), transient=False) as bars:
-            for item in names:
-                path = weights.fetch(item, s, progress=bars.counter)
-                console.print(f"[green]fetched[/] {item} -> {path}")
-        if not names:
+            for item in todo:
+                try:
+                    path = weights.fetch(item, s, progress=bars.counter)
+                except McrError as exc:
+                    failed.append((item, exc))
+                    console.print(f"[red]failed[/] {item}: {exc}")
+                else:
+                    console.print(f"[green]fetched[/] {item} -> {path}")
+        if not todo:
             console.print("Every artifact is already present.")
     finally:
         if user_offline is None:
             os.environ["HF_HUB_OFFLINE"] = "1"
+    if failed:
+        raise McrError(f"{len(failed)} of {len(todo)} artifacts could not be fetched "
+                       f"({', '.join(name for name, _ in failed)}); each reason is printed above.")
 
 
 @app.command("import")

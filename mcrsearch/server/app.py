@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 import mcrsearch
 from mcrsearch.errors import ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError, \
     WeightsMissingError
-from mcrsearch.server.routers import health, items, jobs, page, search
+from mcrsearch.server.routers import constants, health, items, jobs, page, search
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
@@ -71,7 +71,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
         return await call_next(request)
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
-    for router in (page.router, health.router, search.router, items.router, jobs.router):
+    for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,6 +21,7 @@ from mcrsearch_indexer.report import IndexProgress
 if TYPE_CHECKING:
     from mcrsearch.api import Client
 
+ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
 KEEP_FINISHED = 50          # finished jobs kept for listing
 
@@ -87,7 +88,7 @@ class JobManager:
         return job
 
     def busy(self) -> bool:
-        return any(j.state in ("queued", "running") for j in self._jobs.values())
+        return any(j.state in ACTIVE for j in self._jobs.values())
 
     # -- worker
     def _work(self) -> None:

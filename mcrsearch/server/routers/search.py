@@ -17,6 +17,7 @@ from mcrsearch.server.schemas import HitOut, SearchOut
 from mcrsearch.config import Settings
 
 MAX_K = 200
+DEFAULT_K = 20
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)])
 
@@ -29,13 +30,13 @@ def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict
     started = time.perf_counter()
     hits = client.query(text=[t for t in texts if t.strip()], like=likes, target=target, k=k + 1,
                         offset=offset, min_score=min_score, space=space, weights=parse_weights(weights),
-                        **uploads)
+                        audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"))
     return SearchOut(hits=[HitOut.of(h) for h in hits[:k]], target=target, k=k, offset=offset, space=space,
                      more=len(hits) > k, took_ms=round((time.perf_counter() - started) * 1e3, 2))
 
 
 @router.get("/search", response_model=SearchOut)
-def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target: str = "any", k: int = 20,
+def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target: str = "any", k: int = DEFAULT_K,
                offset: int = 0, min_score: Optional[float] = None, space: Optional[str] = None,
                weight: list[str] = Query([]), client: Client = Depends(get_client)) -> SearchOut:
     """Search with texts and indexed items (`like`: item ids): a URL that reproduces the search."""
@@ -44,7 +45,7 @@ def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target:
 
 @router.post("/search", response_model=SearchOut)
 async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), target: str = Form("any"),
-                      k: int = Form(20), offset: int = Form(0), min_score: Optional[float] = Form(None),
+                      k: int = Form(DEFAULT_K), offset: int = Form(0), min_score: Optional[float] = Form(None),
                       space: Optional[str] = Form(None), weight: list[str] = Form([]),
                       audio: list[UploadFile] = File([]), image: list[UploadFile] = File([]),
                       points: list[UploadFile] = File([]), client: Client = Depends(get_client),
