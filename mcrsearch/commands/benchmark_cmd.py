@@ -57,6 +57,8 @@ def benchmark(
     if name in LOC_READERS:
         from mcrsearch.commands.localise_bench import run_localisation_benchmark
 
+        if root is None and name == "miniworld-scenes":
+            root = _current_world(settings(ctx))
         command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "benchmark" in sys.argv else ""
         run_localisation_benchmark(ctx, name, root, space, json_out, markdown, problems_file, limit, prediction,
                                    dense_method, command)

@@ -28,11 +28,7 @@ def run_localisation_benchmark(ctx: typer.Context, name: str, root: Optional[Pat
 
     cfg = settings(ctx)
     if root is None:
-        if name != "miniworld-scenes":
-            raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
-        from mcrsearch.commands.benchmark_cmd import _current_world
-
-        root = _current_world(cfg)
+        raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
     rule = prediction or ("half-max" if name == "miniworld-scenes" else "top-half")
     from mcrsearch.benchmark.localisation import PREDICTIONS
 
