@@ -24,13 +24,13 @@ from mcrsearch.modality import Modality
 from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, path_fields, point_id
 
 from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
-from mcrsearch_indexer.scan import ScannedFile, scan
+from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.space import Space
 
-STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality", "ext"]
+STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "dev", "ino", "spaces", "modality", "ext"]
 
 
 ProgressFn = Callable[[IndexProgress], None]
@@ -93,7 +93,7 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     if f.size > limit:
         raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the "
                                  f"{'max_video_mb' if is_video else 'max_file_mb'} limit of {limit / 2**20:g} MB")
-    digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
+    digest, data = media.read_hashed(f.path, identity=(f.dev, f.ino) if f.ino else None)  # one read per file
     t1 = time.perf_counter()
     if stages is not None:
         stages["read_hash"] += t1 - t0
@@ -115,14 +115,19 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     return "embed", (digest, Modality.parse(modality), decoded, info)
 
 
+def state_of(f: ScannedFile) -> dict[str, Any]:
+    """The payload fields a run compares next time, and the server checks before it serves the file."""
+    return {"size": f.size, "mtime_ns": f.mtime_ns, "dev": f.dev, "ino": f.ino}
+
+
 def _unchanged_since_scan(f: ScannedFile) -> None:
     try:
-        st = os.stat(f.path)
+        st = os.lstat(f.path)
     except FileNotFoundError as exc:
         raise MediaError(f.path, "the file was deleted while it was being indexed") from exc
     except OSError as exc:
         raise MediaError(f.path, f"cannot read file ({exc.strerror or exc})") from exc
-    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
+    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns) or (f.ino and (st.st_dev, st.st_ino) != (f.dev, f.ino)):
         raise MediaError(f.path, "the file changed while it was being indexed; the next run indexes it as "
                                  "it then is")
 
@@ -131,7 +136,7 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
               vector: Any) -> PointData:
     """The point for a freshly embedded file: `describe`'s fields and the state fields the next run compares."""
     payload = {**info, **path_fields(f.path), "path": f.path, "modality": modality.value, "hash": digest,
-               "size": f.size, "mtime_ns": f.mtime_ns, "spaces": [space]}   # the state fields win over describe's
+               **state_of(f), "spaces": [space]}   # the state fields win over describe's
     return PointData(point_id(f.path), {space: vector}, payload)
 
 
@@ -167,6 +172,7 @@ def run_context(path: str | Path, settings: "Settings", space: "Space | str | No
     root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.exists():
         raise ConfigError(f"The path {root} does not exist.")
+    root = resolve_root(root)          # the real path; / and the system pseudo file systems are refused
     own_store = store is None
     store = store or Store.open(settings, create=True, rebuild=rebuild)
     report = IndexReport(collection=store.collection, location=store.backend.location)
@@ -174,6 +180,8 @@ def run_context(path: str | Path, settings: "Settings", space: "Space | str | No
         sp = resolve_space(space, settings, store)
         report.space = sp.name
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, getattr(sp, "indexable", sp.modalities))
+        if root.is_dir() and not any(_in_scope(str(root), Path(r)) for r in store.roots()):
+            store.add_root(str(root))          # the folders `serve --watch` follows
         yield root, scan(root), sp, store, report
     finally:
         if own_store:
@@ -204,8 +212,10 @@ def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
     parts: list[Record] = []
     for r in store.scroll(fields=STATE_FIELDS):
         (parts if r.payload.get("modality") == VIDEO_SEGMENT else everything).append(r)
-    stored = {r.payload.get("path"): r for r in everything if _in_scope(str(r.payload.get("path", "")), root)}
-    parts = [r for r in parts if _in_scope(str(r.payload.get("path", "")), root)]
+    # Only what this scan would have looked at by its own rules: items indexed from a hidden child
+    # folder (or by a path outside the root) are not this run's to delete.
+    stored = {r.payload.get("path"): r for r in everything if considered(str(r.payload.get("path", "")), root)}
+    parts = [r for r in parts if considered(str(r.payload.get("path", "")), root)]
     on_disk = {f.path for f in files}
 
     # 1. files gone from disk (a video's segments with its item), and segments no item vouches for
@@ -233,6 +243,7 @@ def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
             report.failed.append(Failure(f.path, f"space '{sp.name}' does not embed {f.modality.value} files"))
             continue
         if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
+                and old.payload.get("ino") == f.ino and old.payload.get("dev") == f.dev
                 and sp.name in old.payload.get("spaces", [])):
             report.unchanged += 1
             if "ext" not in old.payload:       # indexed before the filter fields existed: add them, no re-embed
@@ -309,8 +320,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     later: list[tuple[ScannedFile, Record | None, tuple]] = []
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
-    for f, old, outcome in _prepared(todo, prepare, workers, window):
-        if cancel is not None and cancel():
+    for f, old, outcome in _prepared(todo, prepare, workers, window, cancel):
+        if outcome is CANCELLED or (cancel is not None and cancel()):
             report.cancelled = True
             break
         if isinstance(outcome, BaseException):
@@ -331,7 +342,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                 tell()
                 continue
         if kind == "touch":
-            store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns})
+            store.set_payload([old.id], state_of(f))
             report.unchanged += 1
             tell()
             continue
@@ -420,20 +431,58 @@ def decode_workers(settings: "Settings", sp: "Space") -> int:
     return (os.cpu_count() or 2) if any(d != "cpu" for d in devices) else 0
 
 
+CANCELLED = object()      # what `_prepared` yields in place of an outcome once `cancel` says stop
+CANCEL_POLL_S = 0.1
+
+
+def _wait(fut: Future, cancel: Callable[[], bool] | None) -> Any:
+    """The future's result, or CANCELLED as soon as `cancel` says so (the stuck work is abandoned)."""
+    while cancel is not None:
+        try:
+            return fut.result(timeout=CANCEL_POLL_S)
+        except TimeoutError:
+            if cancel():
+                return CANCELLED
+    return fut.result()
+
+
+def _in_daemon_thread(fn: Callable[[], Any]) -> Future:
+    """Run `fn` on a daemon thread: a read that blocks (a slow or hung file system) cannot keep the
+    run, the server's job worker or the interpreter's exit waiting once the run is cancelled."""
+    import threading
+
+    fut: Future = Future()
+
+    def run() -> None:
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, name="mcr-prepare", daemon=True).start()
+    return fut
+
+
 def _prepared(todo: list[tuple[ScannedFile, Record | None]],
               prepare: Callable[[ScannedFile, Record | None], tuple[str, Any]],
-              workers: int, window: int) -> Iterator[tuple[ScannedFile, Record | None, Any]]:
+              workers: int, window: int,
+              cancel: Callable[[], bool] | None = None) -> Iterator[tuple[ScannedFile, Record | None, Any]]:
     """(file, old record, prepare's result or the exception it raised), in `todo` order.
 
     With workers, up to `window` files are prepared ahead in threads (bounded memory); with none, each
-    file is prepared when its turn comes, in this thread.
+    file is prepared when its turn comes (on a daemon thread when `cancel` is given, so that a cancel
+    interrupts a file whose read hangs: the outcome is then CANCELLED and nothing more is yielded).
     """
     if workers <= 0:
         for f, old in todo:
             try:
-                yield f, old, prepare(f, old)
+                outcome = (_wait(_in_daemon_thread(lambda f=f, old=old: prepare(f, old)), cancel)
+                           if cancel is not None else prepare(f, old))
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
-                yield f, old, exc
+                outcome = exc
+            yield f, old, outcome
+            if outcome is CANCELLED:
+                return
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcr-decode")
     queue: deque[tuple[ScannedFile, Record | None, Future]] = deque()
@@ -446,11 +495,15 @@ def _prepared(todo: list[tuple[ScannedFile, Record | None]],
                 return
             f, old, fut = queue.popleft()
             try:
-                yield f, old, fut.result()
+                outcome = _wait(fut, cancel)
             except Exception as exc:  # noqa: BLE001
-                yield f, old, exc
+                outcome = exc
+            yield f, old, outcome
+            if outcome is CANCELLED:
+                return
     finally:              # also when the consumer stops early (an error, an interrupt): drop unstarted work
-        pool.shutdown(wait=True, cancel_futures=True)
+        cancelled = cancel is not None and cancel()
+        pool.shutdown(wait=not cancelled, cancel_futures=True)   # a cancelled run does not wait for a hung read
 
 
 def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None, reason: str,

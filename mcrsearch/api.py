@@ -211,9 +211,10 @@ class Client:
             hits carry `inputs`: each input's cosine, z-score and contribution to `score`.
         """
         from mcrsearch.filters import parse_filters
-        from mcrsearch.search import QueryInput, Searcher, weight_key
+        from mcrsearch.search import QueryInput, Searcher, check_weights, weight_key
 
-        w = {weight_key(m.value if isinstance(m, Modality) else m): float(v) for m, v in (weights or {}).items()}
+        w = check_weights({weight_key(m.value if isinstance(m, Modality) else m): float(v)
+                           for m, v in (weights or {}).items()})
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 
@@ -327,6 +328,12 @@ class Client:
         if modality not in (Modality.IMAGE, Modality.POINTS):
             raise ConfigError(f"{value} is {modality.value}; only pictures and 3D shapes can be explained.")
         return modality, str(found[0].payload["path"])
+
+    def indexed_folders(self) -> list[str]:
+        """The folders index runs were given that still exist (`serve --watch` follows them)."""
+        store = self._handle
+        store.refresh()
+        return [r for r in store.roots() if os.path.isdir(r)]
 
     # -- saved searches
     def save_search(self, name: str, **query: Any) -> dict[str, Any]:

@@ -60,6 +60,11 @@ class Settings:
     server_port: int = 8765
     server_token: str | None = None      # generated at start when bound beyond loopback and none is set
     max_upload_mb: float = 64.0          # query files uploaded to the server
+    # Query files (uploads and paths) are decoded only as large as an encoder needs, under a lower
+    # pixel cap than indexed files, and only a few at once: a 236 KB PNG can declare 81 MP (~1 GB).
+    query_image_side: int = 1024         # images decoded to about this shorter side (JPEG draft / reduce)
+    max_query_pixels: int = 16_777_216   # pixels a query image may decode to (4096 x 4096)
+    max_query_decodes: int = 2           # query files decoded at the same time (per process)
 
     @property
     def weights_dir(self) -> Path:
@@ -81,7 +86,8 @@ class Settings:
 
 _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
-               "max_image_pixels", "max_video_pixels", "max_streams", "video_frames"}
+               "max_image_pixels", "max_video_pixels", "max_streams", "video_frames", "query_image_side",
+               "max_query_pixels", "max_query_decodes"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
                  "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds",
                  "explain_present_z"}

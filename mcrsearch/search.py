@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
@@ -382,6 +383,16 @@ def decode_subject(value: Any, modality: Modality, mesh_points: int, settings: "
     """A picture or shape to explain (path, upload or decoded media), decoded under the indexer's caps."""
     return _decode_input(QueryInput(modality, value, 1.0), mesh_points, settings)[1]
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _decode_slots(n: int) -> threading.BoundedSemaphore:
+    """The process-wide bound on query files decoded at once (a server's requests share it)."""
+    n = max(1, int(n))
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
+
 
 def _unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64).ravel()
@@ -397,15 +408,18 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings",
     if isinstance(inp.value, (str, Path, MediaBytes)):
         from mcrsearch import media, video
 
-        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20),
-                "limits": media.Limits.from_settings(settings),      # the indexer's caps, from the same settings
-                "segment_seconds": segment_seconds, "max_video_bytes": int(settings.max_video_mb * 2**20)}
-        if isinstance(inp.value, MediaBytes):
-            return video.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
-        path = Path(inp.value).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"The query file {path} does not exist.")
-        return video.decode(str(path), inp.modality, **caps)
+        caps_px = [p for p in (settings.max_image_pixels, settings.max_query_pixels) if p]   # 0: no cap
+        limits = replace(media.Limits.from_settings(settings), image_pixels=min(caps_px, default=0))
+        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20), "limits": limits,
+                "segment_seconds": segment_seconds, "max_video_bytes": int(settings.max_video_mb * 2**20),
+                "image_side": settings.query_image_side}     # the indexer's caps, images smaller (a query)
+        with _decode_slots(settings.max_query_decodes):
+            if isinstance(inp.value, MediaBytes):
+                return video.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
+            path = Path(inp.value).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"The query file {path} does not exist.")
+            return video.decode(str(path), inp.modality, **caps)
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
@@ -475,4 +489,12 @@ def parse_weights(specs: Iterable[str]) -> dict[str, float]:
             out[weight_key(name)] = float(value)
         except ValueError as exc:
             raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2 or not-text=0.5.") from exc
-    return out
+    return check_weights(out)
+
+
+def check_weights(weights: dict[Any, float]) -> dict[Any, float]:
+    """Refuse weights that are not finite numbers (NaN or inf would make every score NaN or infinite)."""
+    for key, w in weights.items():
+        if not math.isfinite(w):
+            raise ConfigError(f"The weight of {getattr(key, 'value', key)} must be a finite number, not {w}.")
+    return weights

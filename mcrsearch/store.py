@@ -935,6 +935,17 @@ class Store:
                 "instead of mixing vectors from two spaces.")
         return record
 
+    def roots(self) -> list[str]:
+        """The folders index runs were given (what `serve --watch` follows)."""
+        return list(self._load_meta().get("roots", []))
+
+    def add_root(self, folder: str) -> None:
+        """Remember a folder an index run was given (once)."""
+        meta = self._load_meta()
+        if folder not in meta.setdefault("roots", []):
+            meta["roots"] = sorted({*meta["roots"], folder})
+            self._save_meta()
+
     def saved_searches(self) -> dict[str, dict[str, Any]]:
         """Searches saved by name in the collection (see Client.save_search)."""
         self.refresh()

@@ -94,20 +94,23 @@ def sample_times(start: float, end: float, count: int) -> list[float]:
 
 def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_points: int = 10_000,
            max_bytes: int | None = None, data: bytes | None = None, limits: Limits | None = None,
-           segment_seconds: float = DEFAULT_SEGMENT_SECONDS, max_video_bytes: int | None = None) -> tuple[Modality, Any]:
+           segment_seconds: float = DEFAULT_SEGMENT_SECONDS, max_video_bytes: int | None = None,
+           image_side: int | None = None) -> tuple[Modality, Any]:
     """`mcrsearch.media.decode`, and video files into a `VideoClip` (an audio-only container into an AudioClip).
 
     Args:
         path, modality, n_points, max_bytes, data, limits: as `media.decode`.
         segment_seconds: the video window (the space's audio input length).
         max_video_bytes: the size limit for video files (default: Settings' `max_video_mb`).
+        image_side: decode images only to about this size (a query; see `media.load_image`).
     Returns:
         (modality, decoded input).
     """
     p = Path(path)
     mod = Modality.parse(modality) if modality is not None else detect_modality(p)
     if mod is not Modality.VIDEO:
-        return media.decode(p, mod, n_points=n_points, max_bytes=max_bytes, data=data, limits=limits)
+        return media.decode(p, mod, n_points=n_points, max_bytes=max_bytes, data=data, limits=limits,
+                            image_side=image_side)
     try:
         return load_video(p, segment_seconds=segment_seconds, max_bytes=max_video_bytes, data=data, limits=limits)
     except MediaError:

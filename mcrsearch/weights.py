@@ -80,6 +80,12 @@ _GH_CHECKPOINTS = {"cmcr": "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoin
                    "exmcr": "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"}
 
 
+def _demo_asset(name: str, blob: str, size: int) -> ArtifactFile:
+    """One of the authors' demo files: C-MCR's assets/ first, Ex-MCR's identical copy second."""
+    return ArtifactFile(name, tuple(f"https://github.com/MCR-PEFT/{repo}/raw/main/assets/{name}"
+                                    for repo in ("C-MCR", "Ex-MCR")), size=size, git_blob=blob)
+
+
 def _released(method: str, leaf: str, **known: Any) -> ArtifactFile:
     """A released head file: its name is the topology's, its address the authors' repository."""
     name = head_file(method, leaf)
@@ -149,6 +155,23 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
         (_released("exmcr", "ulip", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
         "Ex-MCR head bringing ULIP-2 (3D, image) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
+    Artifact(
+        "cmcr-demo-assets", "demo",
+        tuple(_demo_asset(name, blob, size) for name, blob, size in (
+            ("toilet.jpeg", "24a9a5dc80d9db89eaba6f21593d8b5ef9455822", 241_139),
+            ("BBQ.jpeg", "6f65f8e4136805451969fb4783a29b816308d77a", 211_920),
+            ("train.jpeg", "47b3a81631addeee2172714bd2c1df0d7e9c4aeb", 96_160),
+            ("toilet.wav", "724291cde741631f949969270ad5d1b078750ee7", 640_078),
+            ("BBQ.wav", "f97828ec52a3ebe2a955d10bda92afc4ecdd1a95", 640_078),
+            ("train.wav", "17b79ad2b1da7307b8eddbc0cc7cba7c74e54f50", 640_078),
+            ("toilet.npy", "01e74632575f28c9ebde0a0ac26021a35052551b", 291_631),
+            ("BBQ.npy", "85182ff812154e006b3619db38548c17575dac20", 265_624),
+            ("train.npy", "0c31d72d95456bd1d5b8510cf35c4aa3685a26e0", 302_145))),
+        "The authors' demo items (toilet, BBQ, train as image, audio, point cloud) for `mcrsearch weights check`",
+        "https://github.com/MCR-PEFT/C-MCR (assets/; the same blobs sit in Ex-MCR's assets/)",
+        folder="demo-assets",
+        notes="Git blob ids and sizes read from both repositories' trees; the .npy files are pickled dicts "
+              "(OpenShape format), read without full pickle."),
 ]}
 
 HEAD_ARTIFACTS = {name: a for name, a in ARTIFACTS.items() if a.kind == "head"}   # as shipped
@@ -678,7 +701,7 @@ def _fetch_file(name: str, art: Artifact, spec: ArtifactFile, path: Path, timeou
         try:
             _check_reachable(url, timeout)
             download(url, path, Expected(spec.size, spec.sha256, spec.git_blob), max(timeout, 30.0), progress)
-            if art.kind != "tokenizer":
+            if art.kind not in ("tokenizer", "demo"):      # checkpoints: recognised like an import
                 _recognise_download(name, art, path, url, set_aside)
             return
         except McrError as exc:

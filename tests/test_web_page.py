@@ -32,6 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-fake-ui-f
 TIMEOUT_MS = 20_000
 
 
+TOKEN = "web-page-test-token"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection (24 items, 3 colour classes): (base URL, root folder)."""
@@ -50,7 +53,7 @@ def site(tmp_path_factory):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     hosts = [f"127.0.0.1:{port}", f"localhost:{port}"]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts), log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts, token=TOKEN), log_level="warning",
                                            timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -94,6 +97,9 @@ class Page:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.goto(f"{base}/?token={TOKEN}")     # the address `serve` prints: it sets the page's cookie
+        self.page.wait_for_load_state("networkidle")
+        assert "token" not in self.page.url, "the token must leave the address bar"
 
     def _route(self, route) -> None:
         url = route.request.url

@@ -15,7 +15,7 @@ from mcrsearch.config import Settings
 from mcrsearch.errors import OfflineError, WeightsInvalidError, WeightsMissingError
 
 NAMES = {"clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer", "ulip2-pointbert",
-         "cmcr-clap-clip", "cmcr-ulip-clip", "exmcr-clap", "exmcr-ulip"}
+         "cmcr-clap-clip", "cmcr-ulip-clip", "exmcr-clap", "exmcr-ulip", "cmcr-demo-assets"}
 
 
 def test_registry_lists_every_artifact_with_a_source():

@@ -109,3 +109,43 @@ def import_(ctx: typer.Context, file: Path = typer.Argument(..., help="Checkpoin
         print_json({"name": found, "file": str(target)})
     else:
         console.print(f"[green]imported[/] {file} as {found} -> {target}")
+
+
+@app.command("check")
+def check(ctx: typer.Context,
+          assets: Optional[Path] = typer.Option(None, "--assets", help="Folder with the authors' demo files "
+                                                "(default: the fetched cmcr-demo-assets)."),
+          space: Optional[list[str]] = typer.Option(None, "--space", help="Check only this space (repeatable)."),
+          as_json: bool = typer.Option(False, "--json", help="Print the results as JSON.")) -> None:
+    """Reproduce the authors' demo matrices (C-MCR and Ex-MCR READMEs) with the real weights and compare.
+
+    Each matrix is printed beside the authors' with its largest difference, its tolerance and a verdict;
+    the command fails when any matrix differs by more than its tolerance (docs/WEIGHTS.md derives it).
+    """
+    from mcrsearch import democheck
+    from mcrsearch.errors import McrError
+    from mcrsearch.published_demo import ITEMS
+
+    s = settings(ctx)
+    results = democheck.check(s, assets=assets, spaces=space or None)
+    if as_json:
+        print_json([r.as_dict() for r in results])
+    else:
+        from rich.table import Table
+
+        for r in results:
+            verdict = "[green]match[/]" if r.ok else "[red]DIFFERS[/]"
+            table = Table(title=f"{r.space}: {r.label}  max |diff| {r.max_diff:.4f}  tolerance {r.tolerance:.4f}  "
+                                f"{verdict}", title_justify="left")
+            table.add_column("row")
+            table.add_column("ours", justify="right")
+            table.add_column("authors", justify="right")
+            for item, ours, theirs in zip(ITEMS, r.ours, r.expected):
+                table.add_row(item, " ".join(f"{v:.4f}" for v in ours), " ".join(f"{v:.4f}" for v in theirs))
+            console.print(table)
+    bad = [f"{r.space} {r.label}" for r in results if not r.ok]
+    if bad:
+        raise McrError(f"{len(bad)} of {len(results)} demo matrices differ from the authors' beyond their tolerance "
+                       f"({'; '.join(bad)}).")
+    if not as_json:
+        console.print(f"All {len(results)} demo matrices reproduce the authors' within tolerance.")

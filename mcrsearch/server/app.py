@@ -1,9 +1,9 @@
 """The JSON API and the page of `mcrsearch serve` (FastAPI). Every request goes through one `Client`.
 
-Security, by default: the server listens on loopback; the Host header must then name loopback (no DNS
-rebinding); a browser request that changes state must come from the page's own origin; media is served
-by item id only (a request never names a file to read); uploads are capped and decoded by the same
-hardened media code as the indexer; CORS is off. Bound to another address, every API call needs the token.
+Security (docs/SERVER.md, threat model): every /api call but the health check needs the token, on
+loopback too; host, origin and token are checked before routing and before any body is read, and the
+body is capped as a whole (`guard.Guard`); media is served by item id only, and only while the file
+still is what was indexed (`safefile`); every request's cost is bounded (counts, lengths, offsets).
 
 The routes live in `mcrsearch.server.routers` (one router per resource), their JSON shapes in
 `mcrsearch.server.schemas`, and what they depend on (client, settings, jobs, token) in `mcrsearch.server.deps`.
@@ -11,9 +11,9 @@ The routes live in `mcrsearch.server.routers` (one router per resource), their J
 
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Callable
-from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -22,7 +22,9 @@ from fastapi.staticfiles import StaticFiles
 import mcrsearch
 from mcrsearch.errors import ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError, \
     WeightsMissingError
-from mcrsearch.server.routers import constants, health, items, jobs, page, search
+from mcrsearch.server.guard import Guard
+from mcrsearch.server.routers import constants, health, items, jobs, library, page, search
+from mcrsearch.server.safefile import FileChanged
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
@@ -33,17 +35,21 @@ _STATUS = ((ConfigError, 400), (MediaError, 422), (WeightsMissingError, 503), (W
 
 
 def create_app(client: "Client", *, token: str | None = None, allowed_hosts: list[str] | None = None,
-               on_stop: Callable[[], None] | None = None) -> FastAPI:
+               on_stop: Callable[[], None] | None = None, nonce: str | None = None,
+               allow_spaces: bool = False) -> FastAPI:
     """The server application over `client`.
 
     Args:
         client: the one Client the server answers with (it owns the store and the warm encoders).
-        token: when set, every API call must carry it (Authorization: Bearer, or the page's cookie).
+        token: every /api call but the health check must carry it (Authorization: Bearer, or the page's
+            cookie); None generates one (`app.state.token`): there is no server without a token.
         allowed_hosts: Host header values to accept (loopback names for a loopback bind); None accepts any.
         on_stop: called when the server shuts down (uvicorn re-raises a caught SIGTERM after its graceful
             shutdown, so code after `Server.run()` may never run; this always does).
+        nonce: the server's identity secret from its discovery record (the health check proves it).
+        allow_spaces: let index jobs embed with another space than the server's.
     Returns:
-        The FastAPI app; `app.state` holds `client`, `jobs` (runs index jobs) and `token`.
+        The FastAPI app; `app.state` holds `client`, `jobs` (runs index jobs), `token` and `nonce`.
     """
     from mcrsearch.server.jobs import JobManager
 
@@ -53,29 +59,35 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
         if on_stop is not None:
             on_stop()
 
+    token = token or secrets.token_urlsafe(24)
+    # The parts a form may have, checked while it is parsed (the Guard has refused requests without the
+    # token, and caps the whole body, before this).
     app = FastAPI(title="mcrsearch", version=mcrsearch.__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
-                  description="Any-to-any search over images, text, audio and 3D (C-MCR / Ex-MCR spaces).")
+                  description="Any-to-any search over images, text, audio and 3D (C-MCR / Ex-MCR spaces).",
+                  form_limits={"max_files": search.MAX_QUERY_FILES, "max_fields": 4 * search.MAX_QUERY_INPUTS,
+                               "max_part_size": 4 * search.MAX_TEXT_CHARS})
     app.state.client = client
-    app.state.jobs = JobManager(client)
+    app.state.jobs = JobManager(client, allow_spaces=allow_spaces)
     app.state.token = token
+    app.state.nonce = nonce
     app.state.thumbs = None
-
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        host = request.headers.get("host", "")
-        if allowed_hosts is not None and host not in allowed_hosts:
-            return JSONResponse({"detail": "This server answers only on its own address."}, status_code=403)
-        origin = request.headers.get("origin")
-        if request.method not in ("GET", "HEAD", "OPTIONS") and origin and urlsplit(origin).netloc != host:
-            return JSONResponse({"detail": "Requests from other sites are refused."}, status_code=403)
-        return await call_next(request)
+    app.state.watcher = None              # set by `serve --watch` (mcrsearch_indexer.watch.Watcher)
+    app.add_middleware(Guard, token=token, allowed_hosts=allowed_hosts,
+                       max_body=int(client.settings.max_upload_mb * 2**20) + 2**20)
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
-    for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router):
+    app.add_exception_handler(FileChanged, _file_changed)  # type: ignore[arg-type]
+    for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router,
+                   library.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
+
+
+async def _file_changed(_: Request, exc: FileChanged) -> JSONResponse:
+    """An item whose file is gone or no longer the indexed one: 410 with its sentence."""
+    return JSONResponse({"detail": str(exc)}, status_code=410)
 
 
 async def _mcr_error(_: Request, exc: McrError) -> JSONResponse:

@@ -47,17 +47,23 @@ class ItemOut(BaseModel):
 
 
 class HitOut(ItemOut):
-    """A hit: the item plus its calibrated score (z-score) and raw cosine."""
+    """A hit: the item plus its calibrated score (z-score) and raw cosine; `inputs`: why it was found (each
+    input's cosine, z-score, contribution to the score, hops into the space, emergent or not); `new`: on a
+    saved search's re-run, whether it was missing from the last run."""
 
     score: float
     cosine: float
+    inputs: list[dict[str, Any]] = []
+    new: Optional[bool] = None
 
     @classmethod
     def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
-        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4))
+        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4),
+                   inputs=hit.inputs, new=hit.new)
 
     def to_hit(self) -> Hit:
-        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine)
+        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
+                   inputs=list(self.inputs), new=self.new)
 
 
 class SearchOut(BaseModel):
@@ -82,14 +88,17 @@ class ItemsPage(BaseModel):
 
 
 class Health(BaseModel):
+    """Liveness; `proof` answers a challenge; the rest only for a caller with the token."""
+
     model_config = ConfigDict(extra="allow")
 
     status: str
     version: str
-    collection: str
-    location: str
-    total: int
-    indexing: bool
+    proof: Optional[str] = None
+    collection: Optional[str] = None
+    location: Optional[str] = None
+    total: Optional[int] = None
+    indexing: Optional[bool] = None
 
 
 class SpaceInfo(BaseModel):
