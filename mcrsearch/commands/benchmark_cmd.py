@@ -22,7 +22,7 @@ DEFAULT_SPACES: dict[str, list[str]] = {
 def benchmark(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="coco, coco-karpathy, coco-val2017, audiocaps, clotho, objaverse-lvis, "
-                                         "modelnet40, eshot or miniworld."),
+                                         "modelnet40, eshot, miniworld or miniworld-video."),
     root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (for miniworld: the world folder)."),
     space: Optional[List[str]] = typer.Option(None, "--space", help="Space to evaluate; repeat for several."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -70,6 +70,9 @@ def benchmark(
     from mcrsearch.errors import ConfigError
 
     cfg = settings(ctx)
+    if name == "miniworld-video":
+        _miniworld_video(cfg, root, space, json_out, markdown)
+        return
     if name not in READERS:
         raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted([*READERS, *LOC_READERS]))}.")
     if root is None:
@@ -134,6 +137,38 @@ def _report_problems(data: dict, problems_file: Optional[Path]) -> None:
     console.print(f"[yellow]{len(problems)} missing or unreadable files or rows[/]; {where}. First:", highlight=False)
     for line in problem_lines(problems):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _miniworld_video(cfg, root: Optional[Path], requested: Optional[List[str]], json_out: bool,
+                     markdown: Optional[Path]) -> None:
+    """Mini-world video: clips of the world's objects written next to the world, indexed and graded in the
+    Ex-MCR space and its paired oracle (mcrsearch.miniworld.video_bench)."""
+    import shlex
+    import sys
+    import tempfile
+
+    from mcrsearch.benchmark.report import write_markdown
+    from mcrsearch.miniworld import video_bench
+    from mcrsearch.miniworld.space import LABELS, NAME, ORACLE_NAME
+    from mcrsearch.miniworld.videos import write_clips
+    from mcrsearch.miniworld.world import World
+
+    world = World.load(root or _current_world(cfg))
+    folder = world.root / "videos"
+    clips = write_clips(world, folder)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mcrsearch-video-") as scratch:
+        for name in requested or [NAME, ORACLE_NAME]:
+            results.append(video_bench.measure_space(cfg, name, world, clips, folder, Path(scratch),
+                                                     log=lambda line: console.print(line, highlight=False)))
+    chance = video_bench.chance(world, clips)
+    if json_out:
+        print_json({"world": world.key(), "clips": len(clips), "spaces": results, "chance": chance})
+    if markdown is not None:
+        command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else \
+            "mcrsearch benchmark miniworld-video --markdown docs/BENCHMARKS.md"
+        body = video_bench.markdown(results, chance, command, LABELS, clips, world.key())
+        console.print(f"Wrote {write_markdown(markdown, 'miniworld-video', body)}")
 
 
 def _current_world(cfg) -> Path:

@@ -17,8 +17,11 @@ def _rotation(yaw: float, pitch: float) -> np.ndarray:
 
 
 def render(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Generator, size: int = 64,
-           n_points: int = 9000) -> Image.Image:
-    """Render `mesh` with per-role RGB `colours` (2, 3) from a random view onto a random background."""
+           n_points: int = 9000, yaw: float | None = None) -> Image.Image:
+    """Render `mesh` with per-role RGB `colours` (2, 3) from a random view onto a random background.
+
+    `yaw`: the turn about the vertical axis instead of a random one (a video's frames turn the object; the
+    random draws are made all the same, so the rest of the picture is what the same `rng` gives)."""
     ss = 2 * size                                     # supersample, then downscale (anti-aliasing, fewer holes)
     px, py, col = _splat(mesh, face_role, colours, rng, ss, n_points)
     img = _background(rng, ss)
@@ -53,7 +56,8 @@ def _splat(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Gene
     normals = mesh.face_normals[fidx]
     base = colours[face_role[fidx]].astype(np.float32)
 
-    rot = _rotation(rng.uniform(0, 2 * np.pi), rng.uniform(-1.35, -0.9))  # view from slightly above
+    drawn = rng.uniform(0, 2 * np.pi)
+    rot = _rotation(drawn if yaw is None else yaw, rng.uniform(-1.35, -0.9))  # view from slightly above
     p = pts @ rot.T
     n = normals @ rot.T
     light = np.array([0.4, -0.5, 0.75])
