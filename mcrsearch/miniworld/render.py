@@ -49,7 +49,7 @@ def render_cutout(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.rand
 
 
 def _splat(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Generator, ss: int,
-           n_points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           n_points: int, yaw: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Shaded surface samples projected from a random view: pixel columns, rows and colours, far first
     (nearer points are drawn last and overwrite)."""
     pts, fidx = _sample(mesh, n_points, rng)
