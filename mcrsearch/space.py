@@ -151,7 +151,7 @@ def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
 
 
 # Modules whose import registers builders; imported lazily so that listing spaces stays cheap.
-_BUILDER_MODULES = ("mcrsearch.spaces", "mcrsearch.miniworld.space")
+_BUILDER_MODULES = ("mcrsearch.builtin_spaces", "mcrsearch.miniworld.space")
 
 
 def _load_builders() -> None:

@@ -9,7 +9,6 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient
 
 from helpers import corpus as H
 from mcrsearch.api import Client
@@ -18,6 +17,7 @@ from mcrsearch.errors import ConfigError, RemoteError
 from mcrsearch.server.app import create_app
 from mcrsearch.server.discovery import ServerInfo
 from mcrsearch.server.remote import RemoteClient
+from test_server_api import authed
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[2])
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         yield http, client
     client.close()
 

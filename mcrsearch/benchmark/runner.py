@@ -34,7 +34,7 @@ class EmbeddingSpace(Protocol):
 
 
 class IndexPath(Protocol):
-    """A real vector index fed with the benchmark's vectors and asked for rankings (see index_path.py)."""
+    """A real vector index fed with the benchmark's vectors and asked for rankings (see store_path.py)."""
 
     name: str
 

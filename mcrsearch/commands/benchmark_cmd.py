@@ -212,7 +212,7 @@ def _spaces(name: str, requested: Optional[List[str]], cfg) -> tuple[list, list[
 
 
 def _index_factory(cfg, mode: str):
-    from mcrsearch.benchmark.index_path import StoreIndexPath, index_path_available
+    from mcrsearch.benchmark.store_path import StoreIndexPath, index_path_available
 
     if mode not in {"like", "store"}:
         from mcrsearch.errors import ConfigError
