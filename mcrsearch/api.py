@@ -20,29 +20,22 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
+from mcrsearch.surface import QUERY_INPUTS, InputKind, MediaInput, SearchClient, gather_inputs, many
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
     from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.explain import HeatMap
-    from mcrsearch.search import Hit, Item, MediaBytes
+    from mcrsearch.search import Hit, Item
     from mcrsearch.space import Space
     from mcrsearch.store import Filters, Store
 
-#: A query file: a path, an upload (`MediaBytes`), or media already decoded (PIL image, AudioClip, xyz array).
-MediaInput = Union[str, Path, "MediaBytes", Any]
-
-
-def _many(value: Any) -> list[Any]:
-    """None -> [], one value -> [value], a list or tuple -> its items (strings and arrays count as one)."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+_many = many     # one reading of "one value or several" for query inputs and saved searches
 
 
 def _is_id(value: str) -> bool:
@@ -58,7 +51,7 @@ def parse_target(target: str | Modality | None) -> list[Modality] | None:
     return [Modality.parse(target)]
 
 
-class Client:
+class Client(SearchClient):
     """A handle on one collection (embedded or on a Qdrant server); opened lazily, close() when done.
 
     Args:
@@ -218,24 +211,16 @@ class Client:
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 
-        def make(modality: Modality | None, value: Any, negative: bool, **kind: Any) -> "QueryInput":
-            name = "like" if kind.get("like") else modality.value if modality else "like"
-            key = f"not-{name}" if negative else name
-            weight = w.get(key, 1.0)
+        def make(kind: InputKind, value: Any, vector: bool = False) -> "QueryInput":
+            negative, weight = kind.negative, w.get(kind.weight_key, 1.0)
             if not negative and weight < 0:           # `text=-1`: the text inputs count against items
                 negative, weight = True, -weight
-            return QueryInput(modality, value, abs(weight), negative=negative, **kind)
+            return QueryInput(kind.modality, str(value) if kind.is_like else value, abs(weight), negative=negative,
+                              like=kind.is_like, vector=vector)
 
-        inputs: list["QueryInput"] = []
-        for negative, groups in ((False, ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
-                                          (Modality.POINTS, points), (Modality.VIDEO, video))),
-                                 (True, ((Modality.AUDIO, not_audio), (Modality.IMAGE, not_image),
-                                         (Modality.TEXT, not_text), (Modality.POINTS, not_points),
-                                         (Modality.VIDEO, not_video)))):
-            inputs += [make(m, v, negative) for m, given in groups for v in _many(given)]
-        inputs += [make(None, str(v), False, like=True) for v in _many(like)]
-        inputs += [make(None, str(v), True, like=True) for v in _many(not_like)]
-        inputs += [make(Modality.parse(m), v, False, vector=True) for m, v in (vectors or {}).items()]
+        given = gather_inputs(locals())
+        inputs = [make(kind, v) for name, kind in QUERY_INPUTS.items() for v in given[name]]
+        inputs += [make(InputKind("vectors", Modality.parse(m)), v, vector=True) for m, v in (vectors or {}).items()]
         filters = parse_filters(where)
         store = self._handle
         with self._lock:         # one Searcher per client: spaces (models) are built once and reused

@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcrsearch.modality import Modality
 from mcrsearch.search import Hit, Item
+
+MAX_IDS = 1000      # ids or paths in one request
 
 
 class ItemOut(BaseModel):
@@ -47,9 +49,10 @@ class ItemOut(BaseModel):
 
 
 class HitOut(ItemOut):
-    """A hit: the item plus its calibrated score (z-score) and raw cosine; `inputs`: why it was found (each
-    input's cosine, z-score, contribution to the score, hops into the space, emergent or not); `new`: on a
-    saved search's re-run, whether it was missing from the last run."""
+    """A hit: the item plus its calibrated score (z-score) and raw cosine, at full precision (so a remote
+    client's hits equal the local ones); `inputs`: why it was found (each input's cosine, z-score,
+    contribution to the score, hops into the space, emergent or not); `new`: on a saved search's re-run,
+    whether it was missing from the last run."""
 
     score: float
     cosine: float
@@ -58,12 +61,11 @@ class HitOut(ItemOut):
 
     @classmethod
     def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
-        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4),
-                   inputs=hit.inputs, new=hit.new)
+        return cls(**cls.fields_of(hit), score=hit.score, cosine=hit.cosine, inputs=hit.inputs, new=hit.new)
 
     def to_hit(self) -> Hit:
         return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
-                   inputs=list(self.inputs), new=self.new)
+                   inputs=[dict(i) for i in self.inputs], new=self.new)
 
 
 class SearchOut(BaseModel):
@@ -85,6 +87,30 @@ class ItemsPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class ItemList(BaseModel):
+    items: list[ItemOut]
+
+
+class Count(BaseModel):
+    count: int
+
+
+class IdsRequest(BaseModel):
+    """Items to fetch by id (unknown ids are left out of the answer)."""
+
+    ids: list[str] = Field(max_length=MAX_IDS)
+
+
+class PathsRequest(BaseModel):
+    """Indexed files or folders to remove from the collection (absolute paths; the files stay on disk)."""
+
+    paths: list[str] = Field(max_length=MAX_IDS)
+
+
+class Removed(BaseModel):
+    removed: int
 
 
 class Health(BaseModel):
@@ -180,6 +206,7 @@ class JobOut(BaseModel):
     removed: int
     failed: int
     error: Optional[str]
+    error_type: Optional[str] = None
     started: float
     finished: Optional[float]
     report: Optional[JobReport]
