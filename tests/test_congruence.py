@@ -232,3 +232,34 @@ def test_delete_and_index_answer_the_same(world, twins):
     assert seen["remote"] and seen["remote"][-1].done == seen["local"][-1].done == 14
     assert local.count() == remote.count()
     _same_error(lambda: local.index(tmp_path / "nowhere"), lambda: remote.index(tmp_path / "nowhere"))
+
+
+def test_duplicates_and_saved_searches_answer_the_same(world, twins):
+    local, remote, _ = twins
+    files = world[1]
+    for near in (False, True):
+        assert [g.to_dict() for g in local.duplicates(near=near)] == [g.to_dict() for g in remote.duplicates(near=near)]
+    spec = dict(text="blue", not_text="high", target="3d", k=3, like=str(files["3d"][4]), weights={"text": 2})
+    saved = [c.save_search("blues", **spec) for c in (local, remote)]
+    assert saved[0]["query"] == saved[1]["query"] and saved[0]["last"] == saved[1]["last"]
+    assert [_hit(h) for h in local.run_saved("blues", k=2)] == [_hit(h) for h in remote.run_saved("blues", k=2)]
+    assert [s["name"] for s in local.saved_searches()] == [s["name"] for s in remote.saved_searches()] == ["blues"]
+    assert local.delete_saved("blues") and remote.delete_saved("blues")
+    assert not local.delete_saved("blues") and not remote.delete_saved("blues")
+    _same_error(lambda: local.run_saved("nope"), lambda: remote.run_saved("nope"))
+
+
+def test_every_error_class_crosses_the_wire_as_itself():
+    from mcrsearch import errors as E
+
+    for cls in E._classes():
+        if cls is E.RemoteError:
+            continue
+        exc = cls("x.wav", "cannot decode") if issubclass(cls, E.MediaError) else cls("One sentence.")
+        back = E.from_wire(E.to_wire(exc), cls.http_status)
+        assert type(back) is cls and str(back) == str(exc) and back.exit_code == exc.exit_code
+        if isinstance(exc, E.MediaError):
+            assert (back.path, back.reason) == (exc.path, exc.reason)
+    unknown = E.from_wire({"detail": "Refused.", "error": "SomethingNew"}, 409)
+    assert type(unknown) is E.RemoteError and unknown.exit_code == E.StoreError.exit_code
+    assert E.exit_code_for_status(401) == 2 and E.exit_code_for_status(502) == 1
