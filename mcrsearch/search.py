@@ -209,7 +209,8 @@ class Searcher:
 
         def route_to(t: str) -> list[dict[str, Any]]:
             if t not in routes:
-                routes[t] = [why.path(inp.modality, Modality.parse(t), record.name, built.routes if built else None)
+                routes[t] = [why.path(inp.modality, Modality.parse(t), record.name,
+                                    getattr(built, "routes", None))    # a stand-in space may have no routes
                              for inp in resolved]
             return routes[t]
         hits: list[Hit] = []

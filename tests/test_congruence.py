@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import uuid
 
 import numpy as np
 import pytest
@@ -203,7 +204,8 @@ def twins(world, tmp_path):
     root = world[0]
     settings = world[3].settings
     made = []
-    for name in ("twin_a", "twin_b"):
+    run = uuid.uuid4().hex[:8]
+    for name in (f"twin_a_{run}", f"twin_b_{run}"):           # fresh collections for every test
         c = Client(settings=settings.with_overrides(collection=name))
         assert c.index(root / "corpus").indexed == 24
         made.append(c)

@@ -64,7 +64,7 @@ def benchmark(
                                    dense_method, command)
         return
 
-    from mcrsearch.benchmark.readers import READERS, read_dataset
+    from mcrsearch.benchmark.readers import available_readers, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
     from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
     from mcrsearch.errors import ConfigError
@@ -73,8 +73,9 @@ def benchmark(
     if name == "miniworld-video":
         _miniworld_video(cfg, root, space, json_out, markdown)
         return
-    if name not in READERS:
-        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted([*READERS, *LOC_READERS]))}.")
+    if name not in available_readers():
+        known = sorted([*available_readers(), *LOC_READERS])
+        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(known)}.")
     if root is None:
         if name != "miniworld":
             raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
