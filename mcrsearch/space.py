@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 import numpy as np
 
 from mcrsearch.encoders.base import Encoder, l2_normalize, state_dict_digest
+from mcrsearch import plugins
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 
@@ -107,17 +108,20 @@ class Space:
 
 
 SpaceBuilder = Callable[["Settings"], Space]
+# Spaces registered at run time (tests, scripts); the installed ones are entry points (mcrsearch.plugins).
 SPACE_BUILDERS: dict[str, SpaceBuilder] = {}
+SPACE_GROUP = "mcrsearch.spaces"
 
 
 def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
     """Decorator: make `create_space(name, settings)` build a space with this function.
 
-    A name already taken is refused (ConfigError), so a plug-in can never silently replace a built-in space.
+    A name already taken (registered, or an installed plug-in's) is refused (ConfigError), so a registration
+    can never silently replace an installed space.
     """
 
     def wrap(builder: SpaceBuilder) -> SpaceBuilder:
-        if name in SPACE_BUILDERS:
+        if name in SPACE_BUILDERS or name in plugins.targets(SPACE_GROUP):
             raise ConfigError(f"A space named '{name}' is already registered; choose another name.")
         SPACE_BUILDERS[name] = builder
         return builder
@@ -125,28 +129,16 @@ def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
     return wrap
 
 
-# Modules whose import registers builders; imported lazily so that listing spaces stays cheap.
-_BUILDER_MODULES = ("mcrsearch.builtin_spaces", "mcrsearch.miniworld.space")
-
-
-def _load_builders() -> None:
-    import importlib
-
-    for module in _BUILDER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
 def available_spaces() -> list[str]:
-    _load_builders()
-    return sorted(SPACE_BUILDERS)
+    return sorted(set(SPACE_BUILDERS) | set(plugins.targets(SPACE_GROUP)))
 
 
 def create_space(name: str, settings: "Settings") -> Space:
-    _load_builders()
-    if name not in SPACE_BUILDERS:
-        raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(sorted(SPACE_BUILDERS))}.")
-    return SPACE_BUILDERS[name](settings)
+    """Build the space called `name` (a registered builder, else an installed plug-in's)."""
+    builder = SPACE_BUILDERS.get(name)
+    if builder is None:
+        target = plugins.targets(SPACE_GROUP).get(name)
+        if target is None:
+            raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(available_spaces())}.")
+        builder = plugins.load(target)
+    return builder(settings)

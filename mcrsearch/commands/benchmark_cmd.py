@@ -44,7 +44,7 @@ def benchmark(
     import shlex
     import sys
 
-    from mcrsearch.benchmark.readers import READERS, read_dataset
+    from mcrsearch.benchmark.readers import available_readers, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
     from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
     from mcrsearch.errors import ConfigError
@@ -53,8 +53,8 @@ def benchmark(
     if name == "miniworld-video":
         _miniworld_video(cfg, root, space, json_out, markdown)
         return
-    if name not in READERS:
-        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted(READERS))}.")
+    if name not in available_readers():
+        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted(available_readers()))}.")
     if root is None:
         if name != "miniworld":
             raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")

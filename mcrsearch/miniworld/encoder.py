@@ -3,7 +3,8 @@
 `build(mcr="clip"|"clap"|"ulip", checkpoint=PATH, device=...)` loads a checkpoint written by
 `mcrsearch.miniworld.mcrs` (a weights-only torch file: config, vocabulary, state dict), read through
 `mcrsearch.checkpoint` like every other weights file. The engine reaches this family only by name
-(`mcrsearch.encoders.ENCODER_FAMILIES`), so the mini-world stays a plug-in on top of it.
+(an entry point of group `mcrsearch.encoders`, see mcrsearch/plugins.py), so the mini-world stays a
+plug-in on top of it.
 """
 
 from __future__ import annotations

@@ -293,10 +293,14 @@ def _upload(value: Any) -> tuple[str, bytes]:
 
 
 def _like_value(value: str) -> str:
-    """An indexed item by id as given, or by its absolute path (the server looks the path's id up)."""
+    """An indexed item by id as given, or by its absolute path (the server looks the path's id up); a video's
+    moment (`@SECONDS`) stays attached."""
+    from mcrsearch.search import split_moment
     from mcrsearch.store import is_item_id
 
-    return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
+    item, at = split_moment(str(value))
+    moment = str(value)[len(item):] if at is not None else ""
+    return (item if is_item_id(item) else os.path.abspath(Path(item).expanduser())) + moment
 
 
 def _flat(vector: Any) -> list[Any]:
