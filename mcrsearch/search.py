@@ -315,11 +315,11 @@ class Searcher:
 
             sp = self.space(record)
             modality, clip = _decode_input(inp, sp.mesh_points, self.settings, sp.segment_seconds)
+            name = inp.label()[len("not "):] if inp.negative else inp.label()    # label() adds the sign again
             if modality is not Modality.VIDEO:          # an audio-only container: an audio query
-                return [QueryInput(modality, clip, inp.weight, negative=inp.negative, name=inp.label())]
+                return [QueryInput(modality, clip, inp.weight, negative=inp.negative, name=name)]
             picture, heard = video_mod.embed_segments(sp, clip)
             pictures, sounds = list(picture), [v for v in heard if v is not None]
-            name = inp.label()
         parts = [(Modality.IMAGE, pictures, "picture"), (Modality.AUDIO, sounds, "sound")]
         parts = [(m, vs, what) for m, vs, what in parts if vs and m.value in record.modalities]
         if not parts:

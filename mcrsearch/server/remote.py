@@ -120,16 +120,17 @@ class RemoteClient(SearchClient):
         files: list[tuple[str, tuple[str, bytes]]] = []
         form: dict[str, Any] = {"target": _name(a["target"]), "k": str(a["k"]), "offset": str(a["offset"]),
                                 "weight": [f"{_name(m)}={float(w)!r}" for m, w in (a["weights"] or {}).items()]}
-        labels: list[str | None] = []      # a hit's input labels as Client gives them (None: the server's)
+        labels: dict[str, str] = {}        # an upload's label in the server's hits -> as Client labels it
         for name, kind in QUERY_INPUTS.items():
             values = [v for v in given[name] if not (isinstance(v, str) and not v.strip())]   # as the server does
             if kind.is_file:
-                files += [(name, _upload(v)) for v in values]
-                labels += [("not " if kind.negative else "") + str(v) if isinstance(v, (str, Path)) else None
-                           for v in values]
+                for v in values:
+                    files.append((name, _upload(v)))
+                    sign = "not " if kind.negative else ""
+                    if isinstance(v, (str, Path)):
+                        labels.setdefault(sign + files[-1][1][0], sign + str(v))
             else:
                 form[name] = [_like_value(str(v)) if kind.is_like else str(v) for v in values]
-                labels += [None] * len(values)
         if a["space"]:
             form["space"] = a["space"]
         if a["min_score"] is not None:
@@ -141,9 +142,8 @@ class RemoteClient(SearchClient):
         body = self._call("POST", "/api/search", data=form, files=files or None)
         hits = [h.to_hit() for h in SearchOut.model_validate(body).hits]
         for hit in hits:          # the server names an uploaded file by its name; Client by the path given
-            for part, label in zip(hit.inputs, labels):
-                if label is not None:
-                    part["input"] = label
+            for part in hit.inputs:
+                _relabel(part, labels)
         return hits
 
     def explain(self, image: Any = None, points: Any = None, *, item: str | None = None, audio: Any = None,
@@ -293,6 +293,16 @@ def where_fields(where: Any) -> dict[str, Any]:
         if value is not None:
             out[key] = repr(value) if isinstance(value, float) else str(value)
     return out
+
+
+def _relabel(part: dict[str, Any], labels: dict[str, str]) -> None:
+    """An input's label with the uploaded file's name put back as the path given (a video's two inputs are
+    labelled 'NAME (picture)' and 'NAME (sound)')."""
+    label = str(part.get("input", ""))
+    for served, given in labels.items():
+        if label == served or label.startswith(served + " ("):
+            part["input"] = given + label[len(served):]
+            return
 
 
 def _upload(value: Any) -> tuple[str, bytes]:
