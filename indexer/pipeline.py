@@ -25,14 +25,7 @@ from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
 from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
-from mcrsearch.store import (
-    VIDEO_SEGMENT,
-    PointData,
-    Record,
-    Store,
-    path_fields,
-    point_id,
-)
+from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, path_fields, point_id
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings

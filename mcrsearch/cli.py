@@ -12,6 +12,7 @@ from mcrsearch.commands import (
     benchmark_cmd,
     demo_cmd,
     duplicates_cmd,
+    explain_cmd,
     index_cmd,
     info_cmd,
     query_cmd,
@@ -44,6 +45,7 @@ def _global_options(
 
 app.command("index")(index_cmd.index)
 app.command("query")(query_cmd.query)
+app.command("explain")(explain_cmd.explain)
 app.command("train")(train_cmd.train)
 app.command("benchmark")(benchmark_cmd.benchmark)
 app.command("demo")(demo_cmd.demo)

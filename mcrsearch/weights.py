@@ -35,12 +35,7 @@ from mcrsearch.checkpoint import (
     unwrap_state_dict,
     write_sha256_sidecar,
 )
-from mcrsearch.errors import (
-    McrError,
-    OfflineError,
-    WeightsInvalidError,
-    WeightsMissingError,
-)
+from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
 from mcrsearch.topology import CONNECTIONS, head_file
 
 if TYPE_CHECKING:
