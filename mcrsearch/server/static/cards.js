@@ -47,10 +47,11 @@ function mediaBlock(item) {
 }
 
 /** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
- * (when given) "Less like this". */
-export function card(item, onLike, onUnlike = null) {
+ * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is. */
+export function card(item, onLike, onUnlike = null, onWhere = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
-  return el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
+  const where = onWhere && item.modality === "image";
+  const node = el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
     mediaBlock(item),
     el("div", { class: "card-body" },
       el("div", { class: "card-title" },
@@ -62,5 +63,9 @@ export function card(item, onLike, onUnlike = null) {
         el("span", { class: "muted" }, describe(item)),
         el("div", { class: "card-actions" },
           el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this"),
-          onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null))));
+          onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null,
+          where ? el("button", { type: "button", class: "link where", "aria-pressed": "false",
+            title: "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
+          "Where?") : null))));
+  return node;
 }
