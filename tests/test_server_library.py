@@ -35,7 +35,8 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[2])
-    with TestClient(create_app(client)) as http:
+    app = create_app(client)
+    with TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"}) as http:   # the CLI's token
         yield http, client
     client.close()
 
