@@ -51,7 +51,8 @@ def test_constants_endpoint_serves_the_python_constants(tmp_path):
     client = Client(settings=load_settings(home=tmp_path / "home", device="cpu", space="tiny"))
     try:
         app = create_app(client)
-        answer = TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"}).get("/api/constants").json()
+        http = TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"})
+        answer = http.get("/api/constants").json()
     finally:
         client.close()
     assert set(answer["extensions"]["audio"]) == AUDIO_EXTENSIONS
