@@ -44,6 +44,9 @@ class Space:
             for head in head_chain:
                 head.eval()
         self._fingerprint: str | None = None
+        # modality -> numeric mode its encoder runs (mcrsearch.precision); not part of the fingerprint, because
+        # every mode allowed keeps vectors within tolerance of fp32 and so compatible with them
+        self.precision: dict[str, str] = {}
 
     @property
     def modalities(self) -> tuple[Modality, ...]:
@@ -133,4 +136,6 @@ def create_space(name: str, settings: "Settings") -> Space:
     _load_builders()
     if name not in SPACE_BUILDERS:
         raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(sorted(SPACE_BUILDERS))}.")
-    return SPACE_BUILDERS[name](settings)
+    from mcrsearch.precision import apply_to_space
+
+    return apply_to_space(SPACE_BUILDERS[name](settings), settings)

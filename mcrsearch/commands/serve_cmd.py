@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands.common import COLLECTION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, PRECISION, QDRANT_API_KEY, QDRANT_URL
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -22,6 +22,7 @@ def serve(
                                              "loopback and none is given)."),
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    precision: Optional[str] = PRECISION,
     warm: bool = typer.Option(True, "--warm/--lazy", help="Load the collection's encoders at start."),
 ) -> None:
     """Serve the collection: search page at /, JSON API under /api (OpenAPI at /openapi.json)."""
@@ -34,7 +35,7 @@ def serve(
     from mcrsearch.errors import ConfigError
     from mcrsearch.server import discovery
 
-    cfg = settings(ctx, collection=collection, space=space, server_host=host, server_port=port,
+    cfg = settings(ctx, precision=precision, collection=collection, space=space, server_host=host, server_port=port,
                    server_token=token, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     local = cfg.server_host in LOOPBACK
     secret = cfg.server_token or (None if local else secrets.token_urlsafe(24))
