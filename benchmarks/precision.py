@@ -76,7 +76,8 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - t0
 
 
-def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool) -> tuple[list[dict], dict]:
+def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool,
+                  onnx_: bool = False) -> tuple[list[dict], dict]:
     """Rows for one encoder (every mode on the same inputs, interleaved rounds) and extra facts."""
     import torch
 
@@ -98,6 +99,9 @@ def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool)
         if mode not in offered:
             notes[mode] = "not offered here (no bf16 matrix units): one item against fp32 on that item"
     facts: dict[str, Any] = {}
+    if key == "clip" and onnx_:
+        for mode, enc in onnx_clip(base, Path(tempfile.mkdtemp(prefix="precision-onnx-")), facts).items():
+            encoders[mode] = enc
     if compile_:
         enc = copy.deepcopy(base)
         _compile(enc)
@@ -131,7 +135,8 @@ def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool)
         rows.append({"encoder": key, "mode": mode, "items_per_s": round(items / fp32_s * speedup, 3),
                      "speedup_vs_fp32": round(speedup, 3),
                      "min_cosine": round(float(np.min(np.sum(ref * vectors[mode], axis=1))), 6),
-                     "chosen": False, "offered": mode in offered, "note": notes.get(mode, "")})
+                     "chosen": False, "offered": mode in offered,
+                     "note": notes.get(mode) or ("" if mode in base.precision_modes else "runtime candidate")})
     chosen = _chosen(key, rows)
     for row in rows:
         row["chosen"] = row["mode"] == chosen
@@ -142,6 +147,54 @@ def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool)
     del encoders, base
     torch.set_num_threads(torch.get_num_threads())
     return rows, facts
+
+
+class _OnnxImageEncoder:
+    """CLIP's image tower in ONNX Runtime, behind the same `encode` call (the benchmark's candidate only)."""
+
+    def __init__(self, base: Any, path: Path) -> None:
+        import onnxruntime as ort
+        import torch
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = torch.get_num_threads()
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.preprocess = base.preprocess
+
+    def encode(self, modality: Any, items: list[Any]) -> np.ndarray:
+        import torch
+
+        from mcrsearch.encoders.base import l2_normalize
+
+        pixels = torch.stack([self.preprocess(img.convert("RGB")) for img in items]).numpy()
+        return l2_normalize(self.session.run(None, {"pixels": pixels})[0])
+
+
+def onnx_clip(base: Any, folder: Path, facts: dict) -> dict[str, Any]:
+    """Export CLIP's image tower to ONNX (fp32) and a dynamically int8-quantised copy; {} without onnxruntime."""
+    try:
+        import onnxruntime  # noqa: F401
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError:
+        facts["onnx"] = "onnxruntime not installed"
+        return {}
+    import warnings
+
+    import torch
+
+    fp32 = folder / "clip-visual.onnx"
+    size = base.model.visual.image_size
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size, size)
+    t0 = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(base.model.visual.eval(), (torch.randn(2, 3, *size),), str(fp32), dynamo=False,
+                          input_names=["pixels"], output_names=["embedding"], opset_version=17,
+                          dynamic_axes={"pixels": {0: "batch"}, "embedding": {0: "batch"}})
+    int8 = folder / "clip-visual-int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    facts["onnx_export_s"] = round(time.perf_counter() - t0, 1)
+    return {"onnx": _OnnxImageEncoder(base, fp32), "onnx-int8": _OnnxImageEncoder(base, int8)}
 
 
 def _compile(enc: Any) -> None:
@@ -403,7 +456,7 @@ def run(args: argparse.Namespace) -> dict:
         "rows": [], "facts": {}}
     if parts & {"encoders", "decode", "retrieval"}:
         for key in ENCODERS:
-            rows, facts = bench_encoder(key, args.items, args.rounds, args.tiny, args.compile)
+            rows, facts = bench_encoder(key, args.items, args.rounds, args.tiny, args.compile, args.onnx)
             result["rows"] += rows
             result["facts"][key] = facts
     chosen = {r["encoder"]: r["mode"] for r in result["rows"] if r["chosen"]}
@@ -495,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=3, help="Interleaved rounds.")
     ap.add_argument("--tiny", action="store_true", help="Tiny configurations (fast; for tests).")
     ap.add_argument("--compile", action="store_true", help="Also try torch.compile (slow to compile).")
+    ap.add_argument("--onnx", action="store_true", help="Also try ONNX Runtime (CLIP image tower; fp32, int8).")
     ap.add_argument("--parts", default="encoders,decode,retrieval,serve")
     ap.add_argument("--worlds", default="default,hard", help="Mini-world presets for the retrieval part.")
     ap.add_argument("--home", type=Path, default=None, help="Home of the mini-worlds (default: the usual home).")
