@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -55,7 +56,8 @@ def negatives(home: Path, pairs: int, k: int = 20) -> dict:
             a, b = classes[i], classes[(i + 1) % len(classes)]
             pos = {"audio": str(by[(a, "audio")][0].path), "text": load_text(by[(b, "text")][0].path)}
             before = client.query(**pos, target="image", k=k)
-            share = (lambda hits, c: float(np.mean([cls_of.get(h.path) == c for h in hits])) if hits else 0.0)
+            def share(hits, c):
+                return float(np.mean([cls_of.get(h.path) == c for h in hits])) if hits else 0.0
             negs = {"text": {"not_text": load_text(by[(b, "text")][1].path)},
                     "image": {"not_image": str(by[(b, "image")][0].path)},
                     "audio": {"not_audio": str(by[(b, "audio")][1].path)},
@@ -152,6 +154,61 @@ def duplicates(home: Path, per_modality: int, thresholds: tuple[float, ...]) -> 
             "originals": len(world.select("test"))}
 
 
+def watch_latency(home: Path, singles: int, burst: int, quiet_s: float = 0.5) -> dict:
+    """Seconds from a file's arrival in a watched folder to its being searchable, one file at a time and for a
+    burst (with how many index runs the burst took)."""
+    from mcrsearch.api import Client
+    from mcrsearch.config import load_settings
+    from mcrsearch.miniworld.demo import stage_world
+    from mcrsearch.store import point_id
+    from mcrsearch_indexer.watch import Watcher
+
+    settings = load_settings(home=home, device="cpu")
+    world = stage_world(settings)
+    items = world.select("test")
+    folder = home / "watch-bench"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    shutil.copy(items[0].path, folder / Path(items[0].path).name)
+
+    def arrive(src: Path, dst: Path) -> None:            # written beside, then renamed in: a whole file arrives
+        tmp = dst.with_name("." + dst.name)
+        shutil.copy(src, tmp)
+        os.replace(tmp, dst)
+
+    def wait(client, ids: list[str], start: float, limit: float = 120.0) -> float:
+        while time.perf_counter() - start < limit:
+            if len(client.retrieve(ids)) == len(ids):
+                return time.perf_counter() - start
+            time.sleep(0.01)
+        return float("nan")
+
+    with Client(settings=replace(settings, collection="watch-bench", space="miniworld")) as client:
+        client.index(folder)
+        batches = []
+        watcher = Watcher([folder], lambda f: client.index(f), quiet_s=quiet_s, on_batch=batches.append).start()
+        time.sleep(1.0)
+        lat = []
+        for it in items[1:1 + singles]:
+            dst = folder / ("s_" + Path(it.path).name)
+            start = time.perf_counter()
+            arrive(Path(it.path), dst)
+            lat.append(wait(client, [point_id(str(dst))], start))
+        before = len(batches)
+        sub = folder / "burst"
+        sub.mkdir()
+        chosen = items[1 + singles:1 + singles + burst]
+        start = time.perf_counter()
+        for it in chosen:
+            arrive(Path(it.path), sub / Path(it.path).name)
+        burst_s = wait(client, [point_id(str(sub / Path(it.path).name)) for it in chosen], start)
+        time.sleep(quiet_s * 4)
+        runs = len(batches) - before
+        watcher.stop()
+    return {"median_s": float(np.median(lat)), "max_s": float(np.max(lat)), "singles": len(lat),
+            "burst": len(chosen), "burst_s": burst_s, "burst_batches": runs, "quiet_s": quiet_s}
+
+
 def filters(n: int, dim: int, queries: int, k: int = 10) -> dict:
     """Recall@k of filtered graph search against exact filtered search, per filter."""
     from mcrsearch.filters import parse_filters
@@ -220,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         home = args.home or Path(tmp)
         neg = negatives(home, args.pairs)
         dup = duplicates(home, args.dup_per_modality, THRESHOLDS)
+        wat = watch_latency(home, 10, 50)
     flt = filters(args.n, args.dim, args.queries)
     cmd = " ".join(sys.argv[1:] if argv is None else argv)
     lines = ["## Negatives and filters", "",
@@ -231,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
              f"sound + B's caption, target image; share of each class in the top {neg['k']} before and after one "
              "negative of class B given in the modality of the row (a held-out item other than the positives; "
              "`like` = an indexed B image by --not-like, which is also left out of the results).", "",
-             f"| negative | B share before | B share after | A share before | A share after |", "|---|---|---|---|---|"]
+             "| negative | B share before | B share after | A share before | A share after |", "|---|---|---|---|---|"]
     for kind, (bb, ba, ab, aa) in neg["rows"].items():
         lines.append(f"| --not-{'3d' if kind == '3d' else kind} | {bb:.3f} | {ba:.3f} | {ab:.3f} | {aa:.3f} |")
     from mcrsearch.duplicates import DEFAULT_COSINE
@@ -248,6 +306,12 @@ def main(argv: list[str] | None = None) -> int:
     for mod, by_t in dup["rows"].items():
         for t, r in by_t.items():
             lines.append(f"| {mod} | {t:g} | {r['found']:.3f} of {r['copies']} | {r['groups']} | {r['false_groups']} |")
+    lines += ["", f"**Watch latency.** `Watcher` (watchfiles events, bursts applied after {wat['quiet_s']} s of quiet) "
+              "on a folder of the mini-world collection; held-out files arrive by rename; latency is from the "
+              "arrival to the file's point being in the collection (searchable). "
+              f"One file at a time ({wat['singles']} files): median {wat['median_s']:.2f} s, max {wat['max_s']:.2f} s. "
+              f"A burst of {wat['burst']} files: all searchable after {wat['burst_s']:.2f} s, in "
+              f"{wat['burst_batches']} index run(s)."]
     lines += ["", f"**Filters keep the graphs' recall.** Synthetic collection of {flt['n']:,} x {flt['dim']} vectors "
               "(four modalities, each its own graph, int8 with rescoring: the default schema; built in "
               f"{flt['build_s']:.0f} s), payload indexes on folders, extension, mtime and duration. "

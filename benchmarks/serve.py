@@ -41,6 +41,9 @@ def _cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProc
                           capture_output=True, text=True, check=check)
 
 
+AUTH: dict[str, str] = {}        # the running server's token header (read from its owner-only record)
+
+
 class Server:
     """`mcrsearch serve` in a child process, stopped on exit."""
 
@@ -58,6 +61,7 @@ class Server:
                 raise RuntimeError(f"the server did not start: {self.proc.stderr.read()}")
             time.sleep(0.2)
         self.url = found.url
+        AUTH["Authorization"] = f"Bearer {found.token}"      # every API call carries the server's token
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -101,7 +105,7 @@ def timed(fn, *args) -> tuple[float, int]:
 
 
 def warm_queries(url: str, mix: Mix, n: int) -> dict:
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, headers=AUTH, timeout=60) as http:
         for i in range(10):
             mix.audio_to_3d(http, i)
         results = [timed(mix.audio_to_3d, http, i) for i in range(n)]
@@ -120,7 +124,7 @@ def cli_queries(home: Path, collection: str, audio: Path, n: int) -> dict:
 
 
 def during_index(url: str, mix: Mix, folder: Path) -> dict:
-    with httpx.Client(base_url=url, timeout=120) as http:
+    with httpx.Client(base_url=url, headers=AUTH, timeout=120) as http:
         job = http.post("/api/jobs", json={"path": str(folder)}).json()
         results, i = [], 0
         while http.get(f"/api/jobs/{job['id']}").json()["state"] in ("queued", "running"):
@@ -140,7 +144,7 @@ def load(url: str, mix: Mix, clients: int, total: int) -> dict:
     counter = iter(range(total))
 
     def worker() -> None:
-        with httpx.Client(base_url=url, timeout=120) as http:
+        with httpx.Client(base_url=url, headers=AUTH, timeout=120) as http:
             while True:
                 with lock:
                     i = next(counter, None)
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     random.seed(0)
     server = Server(home, collection)
     try:
-        with httpx.Client(base_url=server.url, timeout=60) as http:
+        with httpx.Client(base_url=server.url, headers=AUTH, timeout=60) as http:
             ids = [i["id"] for i in http.get("/api/items", params={"limit": 200}).json()["items"]]
             counts = http.get("/api/info").json()["counts"]
         mix = Mix(world, ids)

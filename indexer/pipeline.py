@@ -21,16 +21,16 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
-from mcrsearch.store import PointData, Record, Store, path_fields, point_id
+from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, path_fields, point_id
 
 from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
-from mcrsearch_indexer.scan import ScannedFile, scan
+from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.space import Space
 
-STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "spaces", "modality", "ext"]
+STATE_FIELDS = ["path", "hash", "size", "mtime_ns", "dev", "ino", "spaces", "modality", "ext"]
 
 
 ProgressFn = Callable[[IndexProgress], None]
@@ -64,9 +64,16 @@ def _media():
     return media
 
 
+def _video():
+    from mcrsearch import video
+
+    return video
+
+
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
              n_points: int, limits: Any = None, stages: dict[str, float] | None = None,
-             known: dict[str, str] | None = None) -> tuple[str, Any]:
+             known: dict[str, str] | None = None, segment_seconds: float = 10.0,
+             max_video_bytes: int | None = None) -> tuple[str, Any]:
     """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'copy'|'embed', data).
 
     `known`: content hash -> id of a stored item with a vector in this space; a file with such content is
@@ -77,42 +84,50 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
     to none the stored hash names. The next run picks up whatever the file then is. `stages` accumulates
     the seconds spent reading+hashing and decoding (the report's stage timings).
     """
-    media = _media()
+    media, video = _media(), _video()
     t0 = time.perf_counter()
     if f.size == 0:
         raise MediaError(f.path, "empty file")
-    if f.size > max_bytes:
-        raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the max_file_mb limit "
-                                 f"of {max_bytes / 2**20:g} MB")
-    digest, data = media.read_hashed(f.path)      # the bytes, when small enough to keep: one read per file
+    is_video = f.modality is Modality.VIDEO
+    limit = (max_video_bytes or video.default_max_video_bytes()) if is_video else max_bytes
+    if f.size > limit:
+        raise MediaError(f.path, f"file is {f.size / 2**20:.1f} MB, over the "
+                                 f"{'max_video_mb' if is_video else 'max_file_mb'} limit of {limit / 2**20:g} MB")
+    digest, data = media.read_hashed(f.path, identity=(f.dev, f.ino) if f.ino else None)  # one read per file
     t1 = time.perf_counter()
     if stages is not None:
         stages["read_hash"] += t1 - t0
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         _unchanged_since_scan(f)
         return "touch", digest
-    if known and digest in known and known[digest] != point_id(f.path):
+    if known and not is_video and digest in known and known[digest] != point_id(f.path):
         _unchanged_since_scan(f)
         return "copy", (digest, known[digest])
     try:
-        modality, decoded = media.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
-                                         limits=limits)
+        modality, decoded = video.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
+                                         limits=limits, segment_seconds=segment_seconds,
+                                         max_video_bytes=max_video_bytes)
     finally:
         if stages is not None:
             stages["decode"] += time.perf_counter() - t1
     _unchanged_since_scan(f)
-    info = media.describe(modality, decoded) or {}
+    info = video.describe(modality, decoded) or {}
     return "embed", (digest, Modality.parse(modality), decoded, info)
+
+
+def state_of(f: ScannedFile) -> dict[str, Any]:
+    """The payload fields a run compares next time, and the server checks before it serves the file."""
+    return {"size": f.size, "mtime_ns": f.mtime_ns, "dev": f.dev, "ino": f.ino}
 
 
 def _unchanged_since_scan(f: ScannedFile) -> None:
     try:
-        st = os.stat(f.path)
+        st = os.lstat(f.path)
     except FileNotFoundError as exc:
         raise MediaError(f.path, "the file was deleted while it was being indexed") from exc
     except OSError as exc:
         raise MediaError(f.path, f"cannot read file ({exc.strerror or exc})") from exc
-    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns):
+    if (st.st_size, st.st_mtime_ns) != (f.size, f.mtime_ns) or (f.ino and (st.st_dev, st.st_ino) != (f.dev, f.ino)):
         raise MediaError(f.path, "the file changed while it was being indexed; the next run indexes it as "
                                  "it then is")
 
@@ -121,7 +136,7 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
               vector: Any) -> PointData:
     """The point for a freshly embedded file: `describe`'s fields and the state fields the next run compares."""
     payload = {**info, **path_fields(f.path), "path": f.path, "modality": modality.value, "hash": digest,
-               "size": f.size, "mtime_ns": f.mtime_ns, "spaces": [space]}   # the state fields win over describe's
+               **state_of(f), "spaces": [space]}   # the state fields win over describe's
     return PointData(point_id(f.path), {space: vector}, payload)
 
 
@@ -157,13 +172,16 @@ def run_context(path: str | Path, settings: "Settings", space: "Space | str | No
     root = Path(os.path.abspath(Path(path).expanduser()))
     if not root.exists():
         raise ConfigError(f"The path {root} does not exist.")
+    root = resolve_root(root)          # the real path; / and the system pseudo file systems are refused
     own_store = store is None
     store = store or Store.open(settings, create=True, rebuild=rebuild)
     report = IndexReport(collection=store.collection, location=store.backend.location)
     try:
         sp = resolve_space(space, settings, store)
         report.space = sp.name
-        store.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
+        store.ensure_space(sp.name, sp.fingerprint, sp.dim, getattr(sp, "indexable", sp.modalities))
+        if root.is_dir() and not any(_in_scope(str(root), Path(r)) for r in store.roots()):
+            store.add_root(str(root))          # the folders `serve --watch` follows
         yield root, scan(root), sp, store, report
     finally:
         if own_store:
@@ -177,34 +195,55 @@ def _in_scope(stored_path: str, root: Path) -> bool:
 
 
 def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
-             report: IndexReport, known: dict[str, str] | None = None) -> list[tuple[ScannedFile, Record | None]]:
+             report: IndexReport, known: dict[str, str] | None = None,
+             segments: dict[str, list[Record]] | None = None) -> list[tuple[ScannedFile, Record | None]]:
     """Delete what left disk, count unchanged files, report what this space cannot take; return the
     files to read, each with its stored record (None: new). Shared by the local and the Ray indexer.
 
     `known`, when given, is filled with content hash -> id of every stored item (in scope or not) that has
-    a vector in this space and whose file is still there: the copies `_prepare` may reuse."""
-    everything = list(store.scroll(fields=STATE_FIELDS))
-    stored = {r.payload.get("path"): r for r in everything if _in_scope(str(r.payload.get("path", "")), root)}
+    a vector in this space and whose file is still there: the copies `_prepare` may reuse (videos and
+    their segments are never copies: a video item holds no vector of its own).
+
+    `segments`, when given, is filled with the video segment points still stored per path (after the
+    ones no item point vouches for are deleted; see `video_items.stale_segments`)."""
+    from mcrsearch_indexer.video_items import stale_segments
+
+    everything: list[Record] = []
+    parts: list[Record] = []
+    for r in store.scroll(fields=STATE_FIELDS):
+        (parts if r.payload.get("modality") == VIDEO_SEGMENT else everything).append(r)
+    # Only what this scan would have looked at by its own rules: items indexed from a hidden child
+    # folder (or by a path outside the root) are not this run's to delete.
+    stored = {r.payload.get("path"): r for r in everything if considered(str(r.payload.get("path", "")), root)}
+    parts = [r for r in parts if considered(str(r.payload.get("path", "")), root)]
     on_disk = {f.path for f in files}
 
-    # 1. files gone from disk
+    # 1. files gone from disk (a video's segments with its item), and segments no item vouches for
     gone = [r.id for p, r in stored.items() if p not in on_disk]
     store.delete(gone)
     report.removed = len(gone)
+    stale = set(stale_segments(parts, stored, on_disk))
+    store.delete(sorted(stale))
+    if segments is not None:
+        for r in parts:
+            if r.id not in stale:
+                segments.setdefault(str(r.payload.get("path")), []).append(r)
     if known is not None:
         dropped = set(gone)
         known.update((str(r.payload["hash"]), r.id) for r in everything
-                     if r.payload.get("hash") and r.id not in dropped and sp.name in r.payload.get("spaces", []))
+                     if r.payload.get("hash") and r.id not in dropped and sp.name in r.payload.get("spaces", [])
+                     and r.payload.get("modality") != Modality.VIDEO.value)
 
     # 2. plan: fast path on size + mtime, everything else goes to the workers
     todo: list[tuple[ScannedFile, Record | None]] = []
     for f in files:
         old = stored.get(f.path)
-        if f.modality not in sp.modalities:
+        if f.modality not in getattr(sp, "indexable", sp.modalities):
             # Not a bad file: this space cannot embed it. Vectors another space made for it stay.
             report.failed.append(Failure(f.path, f"space '{sp.name}' does not embed {f.modality.value} files"))
             continue
         if (old is not None and old.payload.get("size") == f.size and old.payload.get("mtime_ns") == f.mtime_ns
+                and old.payload.get("ino") == f.ino and old.payload.get("dev") == f.dev
                 and sp.name in old.payload.get("spaces", [])):
             report.unchanged += 1
             if "ext" not in old.payload:       # indexed before the filter fields existed: add them, no re-embed
@@ -223,13 +262,17 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
     from mcrsearch.device import default_batch_size
 
     known: dict[str, str] = {}
-    todo = plan_run(root, files, sp, store, report, known)
+    segments: dict[str, list[Record]] = {}
+    todo = plan_run(root, files, sp, store, report, known, segments)
     workers = decode_workers(settings, sp)
     max_bytes = int(settings.max_file_mb * 2**20)
     limits = _media().Limits.from_settings(settings)
     batch_sizes = {m: default_batch_size(getattr(sp.routes[m].encoder, "device", "cpu"), m.value,
                                          settings.batch_size) for m in sp.modalities}
-    pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.modalities}
+    if Modality.VIDEO in sp.indexable:
+        batch_sizes[Modality.VIDEO] = 1          # a video is a batch of its own: its segments are batched inside
+    pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.indexable}
+    max_video_bytes = int(settings.max_video_mb * 2**20)
 
     stages = report.stage_seconds
 
@@ -242,6 +285,12 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         if not batch:
             return
         pending[modality] = []
+        if modality is Modality.VIDEO:
+            _flush_videos(sp, store, batch, report, segments)
+            tell()
+            if on_batch is not None:
+                on_batch(report.indexed)
+            return
         t0 = time.perf_counter()
         ok, vectors = _embed(sp, modality, batch, report)
         t1 = time.perf_counter()
@@ -252,6 +301,8 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
                                       stored_ids=[old.id for _f, old, _data in ok if old is not None])
         store.delete(failed_ids)
+        # a file stored as a video before (now decoded as another modality) or failed: drop its segments
+        store.delete([r.id for f, _old, _data in batch for r in segments.pop(f.path, [])])
         known.update((str(p.payload["hash"]), p.id) for p in points)    # later copies in this run reuse them
         stages["encode"] += t1 - t0
         stages["write"] += time.perf_counter() - t1
@@ -262,18 +313,19 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             on_batch(report.indexed)
 
     def prepare(f: ScannedFile, old: Record | None, reuse: bool = True) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages, known if reuse else None)
+        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages, known if reuse else None,
+                        sp.segment_seconds, max_video_bytes)
 
     embedding: set[str] = set()          # content hashes sent to the encoder in this run
     later: list[tuple[ScannedFile, Record | None, tuple]] = []
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
-    for f, old, outcome in _prepared(todo, prepare, workers, window):
-        if cancel is not None and cancel():
+    for f, old, outcome in _prepared(todo, prepare, workers, window, cancel):
+        if outcome is CANCELLED or (cancel is not None and cancel()):
             report.cancelled = True
             break
         if isinstance(outcome, BaseException):
-            _fail(report, store, f, old, failure_reason(outcome))
+            _fail(report, store, f, old, failure_reason(outcome), segments)
             tell()
             continue
         kind, data = outcome
@@ -286,17 +338,17 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
             try:                    # the source went away meanwhile: embed this file after all
                 kind, data = prepare(f, old, reuse=False)
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
-                _fail(report, store, f, old, failure_reason(exc))
+                _fail(report, store, f, old, failure_reason(exc), segments)
                 tell()
                 continue
         if kind == "touch":
-            store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns})
+            store.set_payload([old.id], state_of(f))
             report.unchanged += 1
             tell()
             continue
         modality = data[1]
         if modality not in pending:
-            _fail(report, store, f, old, unembeddable_reason(modality, sp.name))
+            _fail(report, store, f, old, unembeddable_reason(modality, sp.name), segments)
             tell()
             continue
         if data[0] in embedding:        # the same content is already on its way to the encoder in this run
@@ -379,20 +431,58 @@ def decode_workers(settings: "Settings", sp: "Space") -> int:
     return (os.cpu_count() or 2) if any(d != "cpu" for d in devices) else 0
 
 
+CANCELLED = object()      # what `_prepared` yields in place of an outcome once `cancel` says stop
+CANCEL_POLL_S = 0.1
+
+
+def _wait(fut: Future, cancel: Callable[[], bool] | None) -> Any:
+    """The future's result, or CANCELLED as soon as `cancel` says so (the stuck work is abandoned)."""
+    while cancel is not None:
+        try:
+            return fut.result(timeout=CANCEL_POLL_S)
+        except TimeoutError:
+            if cancel():
+                return CANCELLED
+    return fut.result()
+
+
+def _in_daemon_thread(fn: Callable[[], Any]) -> Future:
+    """Run `fn` on a daemon thread: a read that blocks (a slow or hung file system) cannot keep the
+    run, the server's job worker or the interpreter's exit waiting once the run is cancelled."""
+    import threading
+
+    fut: Future = Future()
+
+    def run() -> None:
+        try:
+            fut.set_result(fn())
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            fut.set_exception(exc)
+
+    threading.Thread(target=run, name="mcr-prepare", daemon=True).start()
+    return fut
+
+
 def _prepared(todo: list[tuple[ScannedFile, Record | None]],
               prepare: Callable[[ScannedFile, Record | None], tuple[str, Any]],
-              workers: int, window: int) -> Iterator[tuple[ScannedFile, Record | None, Any]]:
+              workers: int, window: int,
+              cancel: Callable[[], bool] | None = None) -> Iterator[tuple[ScannedFile, Record | None, Any]]:
     """(file, old record, prepare's result or the exception it raised), in `todo` order.
 
     With workers, up to `window` files are prepared ahead in threads (bounded memory); with none, each
-    file is prepared when its turn comes, in this thread.
+    file is prepared when its turn comes (on a daemon thread when `cancel` is given, so that a cancel
+    interrupts a file whose read hangs: the outcome is then CANCELLED and nothing more is yielded).
     """
     if workers <= 0:
         for f, old in todo:
             try:
-                yield f, old, prepare(f, old)
+                outcome = (_wait(_in_daemon_thread(lambda f=f, old=old: prepare(f, old)), cancel)
+                           if cancel is not None else prepare(f, old))
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
-                yield f, old, exc
+                outcome = exc
+            yield f, old, outcome
+            if outcome is CANCELLED:
+                return
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcr-decode")
     queue: deque[tuple[ScannedFile, Record | None, Future]] = deque()
@@ -405,18 +495,49 @@ def _prepared(todo: list[tuple[ScannedFile, Record | None]],
                 return
             f, old, fut = queue.popleft()
             try:
-                yield f, old, fut.result()
+                outcome = _wait(fut, cancel)
             except Exception as exc:  # noqa: BLE001
-                yield f, old, exc
+                outcome = exc
+            yield f, old, outcome
+            if outcome is CANCELLED:
+                return
     finally:              # also when the consumer stops early (an error, an interrupt): drop unstarted work
-        pool.shutdown(wait=True, cancel_futures=True)
+        cancelled = cancel is not None and cancel()
+        pool.shutdown(wait=not cancelled, cancel_futures=True)   # a cancelled run does not wait for a hung read
 
 
-def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None, reason: str) -> None:
-    """Report a bad file and drop its stale point: the store must match what a clean run would give."""
+def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None, reason: str,
+          segments: dict[str, list[Record]] | None = None) -> None:
+    """Report a bad file and drop its stale points (a video's segments too): the store must match what a
+    clean run would give."""
     report.failed.append(Failure(f.path, reason))
+    ids = [r.id for r in (segments or {}).pop(f.path, [])]
     if old is not None:
-        store.delete([old.id])
+        ids.append(old.id)
+    store.delete(ids)
+
+
+def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
+                  segments: dict[str, list[Record]]) -> None:
+    """Embed and write each video of a batch (see `video_items`); one failing video fails alone."""
+    from mcrsearch.video import embed_segments
+    from mcrsearch_indexer.video_items import write_video
+
+    stages = report.stage_seconds
+    for f, old, (digest, _mod, clip, info) in batch:
+        t0 = time.perf_counter()
+        try:
+            pictures, sounds = embed_segments(sp, clip)
+        except Exception as exc:  # noqa: BLE001 - one bad video must never stop the run
+            _fail(report, store, f, old, f"the encoder failed on it ({type(exc).__name__}: {exc})", segments)
+            continue
+        t1 = time.perf_counter()
+        write_video(store, sp, f, old, digest, info, clip, pictures, sounds, segments.pop(f.path, []))
+        stages["encode"] += t1 - t0
+        stages["write"] += time.perf_counter() - t1
+        report.indexed += 1
+        report.batches += 1
+        report.video_seconds += float(clip.duration)
 
 
 def _embed(sp: "Space", modality: Modality, batch: list, report: IndexReport):

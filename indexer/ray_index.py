@@ -28,7 +28,7 @@ from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store
 
 from mcrsearch_indexer.pipeline import (ProgressFn, _embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point,
-                              plan_run, run_context, unembeddable_reason)
+                              plan_run, run_context, state_of, unembeddable_reason)
 from mcrsearch_indexer.report import IndexReport
 from mcrsearch_indexer.scan import ScannedFile
 
@@ -42,7 +42,7 @@ ROWS_PER_TASK = 64                          # files per actor call: small enough
 def _ray():
     try:
         import ray
-        import ray.data  # noqa: F401 - the Data library ships in the `ray[data]` extra
+        import ray.data
     except ImportError as exc:
         raise ConfigError("Indexing on Ray needs the ray extra; install it with: pip install \"mcrsearch[ray]\"") \
             from exc
@@ -72,6 +72,9 @@ def index_path_ray(path: str | Path, settings: "Settings", address: str | None =
     ray = _ray()
     with run_context(path, settings, space, store) as (root, files, sp, store, report):
         todo = plan_run(root, files, sp, store, report)
+        for f, old in [(f, old) for f, old in todo if f.modality is Modality.VIDEO]:
+            _fail(report, store, f, old, "videos are indexed by the local indexer; run it without --ray for them")
+        todo = [(f, old) for f, old in todo if f.modality is not Modality.VIDEO]
         if todo:
             from mcrsearch.space import Space
 
@@ -94,7 +97,7 @@ def _media_limits(settings: "Settings") -> Any:
 def _rows(todo: list[tuple[ScannedFile, Record | None]]) -> list[dict[str, Any]]:
     """What an actor needs per file: the scan's facts and the stored hash and spaces (to skip a touch)."""
     return [{"path": f.path, "modality": f.modality.value, "size": f.size, "mtime_ns": f.mtime_ns,
-             "old": "" if old is None else json.dumps({"hash": old.payload.get("hash"),
+             "dev": f.dev, "ino": f.ino, "old": "" if old is None else json.dumps({"hash": old.payload.get("hash"),
                                                        "spaces": old.payload.get("spaces", [])})}
             for f, old in todo]
 
@@ -155,7 +158,7 @@ class _Writer:
         if kind == "fail":
             _fail(self.report, self.store, f, old, str(row["reason"]))
         elif kind == "touch":
-            self.store.set_payload([old.id], {"size": f.size, "mtime_ns": f.mtime_ns})
+            self.store.set_payload([old.id], state_of(f))
             self.report.unchanged += 1
         elif kind == "written":
             self.written += 1
@@ -208,7 +211,8 @@ class EmbedActor:
         out: list[dict[str, Any]] = []
         pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {}
         todo = [(ScannedFile(str(batch["path"][i]), Modality.parse(str(batch["modality"][i])),
-                             int(batch["size"][i]), int(batch["mtime_ns"][i])),
+                             int(batch["size"][i]), int(batch["mtime_ns"][i]), int(batch["dev"][i]),
+                             int(batch["ino"][i])),
                  Record("", json.loads(str(batch["old"][i]))) if str(batch["old"][i]) else None) for i in range(n)]
 
         def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:

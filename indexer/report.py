@@ -39,6 +39,7 @@ class IndexReport:
     seconds: float = 0.0           # wall time of the whole run
     batches: int = 0
     cancelled: bool = False        # stopped early on request; what was written is whole and searchable
+    video_seconds: float = 0.0     # seconds of video embedded (the throughput benchmark's numerator)
     # seconds per stage, summed over threads: read+hash, decode, encode (encoders and heads), store writes
     stage_seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
 

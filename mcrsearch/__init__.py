@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from mcrsearch.modality import Modality  # noqa: E402  (light)
+from mcrsearch.modality import Modality
 
 # name -> module holding it; resolved on first attribute access (PEP 562) so start-up stays light.
 _LAZY = {"Client": "mcrsearch.api", "Hit": "mcrsearch.search", "Item": "mcrsearch.search",

@@ -171,16 +171,21 @@ class Client:
               not_text: str | Sequence[str] | None = None,
               not_points: MediaInput | Sequence[MediaInput] | None = None,
               not_like: str | Path | Sequence[str | Path] | None = None,
-              where: "Filters | Mapping[str, Any] | None" = None) -> list["Hit"]:
+              where: "Filters | Mapping[str, Any] | None" = None,
+              video: MediaInput | Sequence[MediaInput] | None = None,
+              not_video: MediaInput | Sequence[MediaInput] | None = None) -> list["Hit"]:
         """Search with one or several inputs; several inputs are fused on their calibrated scores.
 
         Args:
             audio, image, points: query files (paths, `MediaBytes` uploads, or decoded media), one or a list.
             text: one text or a list of texts.
             like: indexed items (item ids or their paths): their stored vectors are the query, and the
-                items themselves are left out of the results ("more like this").
-            target: the modality to return ('image', 'audio', 'text', '3d'), or 'any' for every modality the
-                space holds, ranked together on calibrated scores.
+                items themselves are left out of the results ("more like this"); `ID@12.5` (or
+                `path@1:05`) is the moment of an indexed video at that second.
+            target: the modality to return ('image', 'audio', 'text', '3d', 'video'), or 'any' for every
+                modality the space holds, ranked together on calibrated scores. Videos come back one hit per
+                file at its best moment: `start`/`end` in seconds, `matched` ("picture" or "sound"), and its
+                other matching `segments`.
             k: how many hits; offset: how many of the best to skip first (paging).
             weights: input weights, default 1 each: by modality ({"text": 2}), `like` for indexed items, and
                 `not-<modality>` / `not-like` for the negative inputs; a negative number turns that
@@ -192,6 +197,8 @@ class Client:
             not_audio, not_image, not_text, not_points, not_like: negative inputs ("less like this"), given
                 like their positive counterparts; they lower the score of items like them, and `not_like`
                 items are left out of the results too. At least one positive input is needed.
+            video, not_video: video files (paths or `MediaBytes`): their picture (pooled frames, as an image
+                query) and sound (as an audio query) share the input's weight.
             where: filters applied exactly inside the search: `under` (folders), `types` (extensions),
                 `modified_after` / `modified_before` (dates), `min_duration` / `max_duration` (seconds),
                 `min_points` / `max_points`, `min_width`, `min_height` (see mcrsearch.filters).
@@ -203,13 +210,14 @@ class Client:
             hits carry `inputs`: each input's cosine, z-score and contribution to `score`.
         """
         from mcrsearch.filters import parse_filters
-        from mcrsearch.search import QueryInput, Searcher, weight_key
+        from mcrsearch.search import QueryInput, Searcher, check_weights, weight_key
 
-        w = {weight_key(m.value if isinstance(m, Modality) else m): float(v) for m, v in (weights or {}).items()}
+        w = check_weights({weight_key(m.value if isinstance(m, Modality) else m): float(v)
+                           for m, v in (weights or {}).items()})
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 
-        def make(modality: Modality | None, value: Any, negative: bool, **kind: bool) -> "QueryInput":
+        def make(modality: Modality | None, value: Any, negative: bool, **kind: Any) -> "QueryInput":
             name = "like" if kind.get("like") else modality.value if modality else "like"
             key = f"not-{name}" if negative else name
             weight = w.get(key, 1.0)
@@ -219,9 +227,10 @@ class Client:
 
         inputs: list["QueryInput"] = []
         for negative, groups in ((False, ((Modality.AUDIO, audio), (Modality.IMAGE, image), (Modality.TEXT, text),
-                                          (Modality.POINTS, points))),
+                                          (Modality.POINTS, points), (Modality.VIDEO, video))),
                                  (True, ((Modality.AUDIO, not_audio), (Modality.IMAGE, not_image),
-                                         (Modality.TEXT, not_text), (Modality.POINTS, not_points)))):
+                                         (Modality.TEXT, not_text), (Modality.POINTS, not_points),
+                                         (Modality.VIDEO, not_video)))):
             inputs += [make(m, v, negative) for m, given in groups for v in _many(given)]
         inputs += [make(None, str(v), False, like=True) for v in _many(like)]
         inputs += [make(None, str(v), True, like=True) for v in _many(not_like)]
@@ -233,6 +242,12 @@ class Client:
                 self._searcher = Searcher(store, self.settings, self._spaces)
         return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
                                     min_score=min_score, filters=filters)
+
+    def indexed_folders(self) -> list[str]:
+        """The folders index runs were given that still exist (`serve --watch` follows them)."""
+        store = self._handle
+        store.refresh()
+        return [r for r in store.roots() if os.path.isdir(r)]
 
     # -- saved searches
     def save_search(self, name: str, **query: Any) -> dict[str, Any]:
@@ -266,7 +281,8 @@ class Client:
                 value = parse_filters(value).to_dict()
             elif key == "weights":
                 value = {getattr(m, "value", m): float(v) for m, v in dict(value).items()}
-            elif key in ("audio", "image", "points", "like", "not_audio", "not_image", "not_points", "not_like"):
+            elif key in ("audio", "image", "points", "video", "like", "not_audio", "not_image", "not_points",
+                         "not_video", "not_like"):
                 values = _many(value)
                 if not all(isinstance(v, (str, Path)) for v in values):
                     raise ConfigError("Only files given by path can be saved in a search; index an upload and "
@@ -367,13 +383,13 @@ class Client:
 
         if limit < 1 or offset < 0:
             raise ConfigError("limit must be at least 1 and offset zero or more.")
-        mods = parse_target(modality)
+        mods = parse_target(modality) or list(Modality)      # items only: a video's segments are part of it
         records = list(self._handle.scroll(modalities=mods, limit=offset + limit))
         return [Item.from_record(r) for r in records[offset:]]
 
     def count(self, target: str | Modality | None = None) -> int:
         """How many items the collection holds, of one modality or of all ('any' / None)."""
-        return self._handle.count(parse_target(target))
+        return self._handle.count(parse_target(target) or list(Modality))   # a video counts once
 
     # -- writing
     def upsert(self, space: "Space", points: Sequence[Any]) -> None:
@@ -396,8 +412,11 @@ class Client:
         ids = {point_id(p) for p in targets}
         prefixes = tuple(t.rstrip(os.sep) + os.sep for t in targets)
         for rec in store.scroll(fields=["path"]):
-            if str(rec.payload.get("path", "")).startswith(prefixes):
+            stored = str(rec.payload.get("path", ""))
+            if stored.startswith(prefixes) or stored in targets:     # a video's segments go with it
                 ids.add(rec.id)
-        present = [r.id for r in store.retrieve(sorted(ids))]
-        store.delete(present)
-        return len(present)
+        from mcrsearch.store import VIDEO_SEGMENT
+
+        present = store.retrieve(sorted(ids))
+        store.delete([r.id for r in present])
+        return sum(r.payload.get("modality") != VIDEO_SEGMENT for r in present)     # items (a video once)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mcrsearch.store import ALL_MODALITIES, SpaceRecord, Store
+from mcrsearch.store import ALL_MODALITIES, VIDEO_SEGMENT, SpaceRecord, Store
 
 CALIBRATION_SAMPLE = 256          # items per modality used for the pair statistics
 MIN_PAIRS = 10                    # fewer random pairs than this: fall back to the '*->target' statistics
@@ -27,8 +27,9 @@ def compute_calibration(store: Store, space: str, sample: int = CALIBRATION_SAMP
     """
     vectors: dict[str, np.ndarray] = {}
     for m in ALL_MODALITIES:
-        rows = [r.vectors[space] for r in store.scroll(fields=["modality"], modalities=[m], with_vectors=[space],
-                                                      limit=sample) if space in r.vectors]
+        stored_as = VIDEO_SEGMENT if m == "video" else m       # a video's vectors are its segments'
+        rows = [r.vectors[space] for r in store.scroll(fields=["modality"], modalities=[stored_as],
+                                                      with_vectors=[space], limit=sample) if space in r.vectors]
         if rows:
             vectors[m] = np.stack(rows).astype(np.float32)
     stats: dict[str, list[float]] = {}

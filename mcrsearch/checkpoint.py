@@ -104,15 +104,15 @@ def weights_only_globals() -> list[Any]:
     import numpy
 
     try:
-        from numpy._core.multiarray import scalar      # numpy >= 1.26 (numpy 2's home of it)
+        from numpy._core.multiarray import scalar  # type: ignore[attr-defined]  # numpy >= 1.26 (numpy 2's home of it)
     except ImportError:  # pragma: no cover - numpy < 1.26
-        from numpy.core.multiarray import scalar
+        from numpy.core.multiarray import scalar  # type: ignore[attr-defined]
     allowed: list[Any] = [argparse.Namespace, collections.OrderedDict, _codecs.encode, numpy.dtype]
     allowed += [(scalar, name) for name in _NUMPY_SCALAR_NAMES]
     try:
         import numpy.dtypes as dtypes                  # numpy >= 1.25: a dtype is BUILT as its own class
     except ImportError:  # pragma: no cover - older numpy pickles dtypes as numpy.dtype only
-        dtypes = None
+        dtypes = None  # type: ignore[assignment]
     if dtypes is not None:
         allowed += [getattr(dtypes, n) for n in dir(dtypes) if n.endswith("DType") and n != "ObjectDType"]
     return allowed
@@ -148,7 +148,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")          # "torch.jit.load is deprecated"
                 module = torch.jit.load(str(path), map_location="cpu")
-        except Exception as exc:  # noqa: BLE001 - any failure means a bad archive
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is an unreadable TorchScript archive ({type(exc).__name__}).") from exc
         return {k: v.detach().clone() for k, v in module.state_dict().items()}
     if is_safetensors(path):
@@ -156,7 +156,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
 
         try:
             return load_file(str(path), device="cpu")
-        except Exception as exc:  # noqa: BLE001 - any parse failure means a bad file
+        except Exception as exc:
             raise WeightsInvalidError(f"{path.name} is not a readable safetensors file ({_first_line(exc)}).") from exc
     try:
         with torch.serialization.safe_globals(weights_only_globals()):
@@ -169,7 +169,7 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
             raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint ({_first_line(exc)}).") from exc
         raise WeightsInvalidError(f"{path.name} needs full pickle to load, which could run code, so mcrsearch "
                                   f"refuses it ({detail.strip()[:160]}).") from exc
-    except Exception as exc:  # noqa: BLE001 - zip/garbage: refuse in one sentence
+    except Exception as exc:
         raise WeightsInvalidError(f"{path.name} is not a readable {what} checkpoint "
                                   f"({type(exc).__name__}: {_first_line(exc)}).") from exc
 

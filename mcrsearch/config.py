@@ -41,6 +41,13 @@ class Settings:
     max_points: int = 20_000_000         # points, vertices or faces a 3D file may declare
     max_image_pixels: int = 89_478_485   # Pillow's own bomb threshold (about 0.25 GB as RGB)
     max_audio_seconds: float = 300.0     # audio decoded per file: the first N seconds (the payload says so)
+    # Video (mcrsearch.video): only the first max_video_seconds are segmented and embedded (the payload says so)
+    max_video_mb: float = 4096.0         # video files may be larger than other files (max_file_mb)
+    max_video_seconds: float = 900.0     # seconds of a video decoded and indexed (its start)
+    max_video_pixels: int = 35_389_440   # frame size (8K UHD); larger frames are refused before decoding
+    max_streams: int = 64                # streams a container may declare
+    max_decode_seconds: float = 300.0    # wall time one video's decode may take before it is refused
+    video_frames: int = 3                # frames sampled per segment, pooled into its visual vector
     min_free_disk_mb: float = 64.0       # an index run stops (cleanly) before the index disk has less free
     # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
     # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
@@ -51,6 +58,11 @@ class Settings:
     server_port: int = 8765
     server_token: str | None = None      # generated at start when bound beyond loopback and none is set
     max_upload_mb: float = 64.0          # query files uploaded to the server
+    # Query files (uploads and paths) are decoded only as large as an encoder needs, under a lower
+    # pixel cap than indexed files, and only a few at once: a 236 KB PNG can declare 81 MP (~1 GB).
+    query_image_side: int = 1024         # images decoded to about this shorter side (JPEG draft / reduce)
+    max_query_pixels: int = 16_777_216   # pixels a query image may decode to (4096 x 4096)
+    max_query_decodes: int = 2           # query files decoded at the same time (per process)
 
     @property
     def weights_dir(self) -> Path:
@@ -72,9 +84,10 @@ class Settings:
 
 _PATH_FIELDS = {"home", "store_path"}
 _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "server_port", "max_points",
-               "max_image_pixels"}
+               "max_image_pixels", "max_video_pixels", "max_streams", "video_frames", "query_image_side",
+               "max_query_pixels", "max_query_decodes"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "duplicate_cosine"}
+                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds"}
 _BOOL_FIELDS = {"debug"}
 
 

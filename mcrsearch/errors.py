@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class McrError(Exception):
     """Base of every error the CLI reports as a single sentence (traceback only with --debug)."""
@@ -38,7 +40,7 @@ class MediaError(McrError):
 
     exit_code = 4
 
-    def __init__(self, path: str, reason: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], reason: str) -> None:
         self.path = str(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")

@@ -47,7 +47,7 @@ def parse_time(value: Any, name: str) -> float | None:
                               "or 2024-05-01T12:30.") from None
 
 
-def _number(value: Any, name: str, integer: bool = False) -> float | int | None:
+def _number(value: Any, name: str) -> float | None:
     if value is None or value == "":
         return None
     try:
@@ -56,7 +56,12 @@ def _number(value: Any, name: str, integer: bool = False) -> float | int | None:
         raise ConfigError(f"Bad {name.replace('_', '-')} '{value}'; give a number.") from None
     if number < 0 or number != number:
         raise ConfigError(f"{name.replace('_', '-')} must be zero or more.")
-    return int(number) if integer else number
+    return number
+
+
+def _whole(value: Any, name: str) -> int | None:
+    number = _number(value, name)
+    return None if number is None else int(number)
 
 
 def parse_filters(where: "Filters | Mapping[str, Any] | None") -> Filters:
@@ -86,10 +91,10 @@ def parse_filters(where: "Filters | Mapping[str, Any] | None") -> Filters:
         modified_before=parse_time(data.get("modified_before"), "modified_before"),
         min_duration=_number(data.get("min_duration"), "min_duration"),
         max_duration=_number(data.get("max_duration"), "max_duration"),
-        min_points=_number(data.get("min_points"), "min_points", integer=True),
-        max_points=_number(data.get("max_points"), "max_points", integer=True),
-        min_width=_number(data.get("min_width"), "min_width", integer=True),
-        min_height=_number(data.get("min_height"), "min_height", integer=True))
+        min_points=_whole(data.get("min_points"), "min_points"),
+        max_points=_whole(data.get("max_points"), "max_points"),
+        min_width=_whole(data.get("min_width"), "min_width"),
+        min_height=_whole(data.get("min_height"), "min_height"))
     for lo, hi, what in ((filters.modified_after, filters.modified_before, "modified-after is later than "
                           "modified-before"), (filters.min_duration, filters.max_duration, "min-duration is "
                           "above max-duration"), (filters.min_points, filters.max_points, "min-points is above "

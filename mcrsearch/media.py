@@ -26,6 +26,7 @@ allocated, so a small file cannot make a decoder allocate gigabytes.
 
 from __future__ import annotations
 
+import errno
 import gc
 import hashlib
 import io
@@ -84,6 +85,11 @@ class Limits:
     points: int = 20_000_000              # points, vertices or faces declared by a 3D file
     image_pixels: int = MAX_IMAGE_PIXELS
     audio_seconds: float = 300.0          # audio decoded per file (its start); the payload says so
+    video_seconds: float = 900.0          # video segmented and embedded per file (its start)
+    video_pixels: int = 35_389_440        # one video frame's width x height
+    streams: int = 64                     # streams one container may declare
+    decode_seconds: float = 300.0         # wall time one video's decode may take
+    video_frames: int = 3                 # frames sampled per video segment (not a cap: the work per segment)
 
     @classmethod
     def from_settings(cls, settings: Any = None) -> "Limits":
@@ -96,7 +102,10 @@ class Limits:
         else:
             get = lambda name: getattr(settings, name)  # noqa: E731
         return cls(decoded_bytes=int(float(get("max_decoded_mb")) * 2**20), points=int(get("max_points")),
-                   image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")))
+                   image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")),
+                   video_seconds=float(get("max_video_seconds")), video_pixels=int(get("max_video_pixels")),
+                   streams=int(get("max_streams")), decode_seconds=float(get("max_decode_seconds")),
+                   video_frames=max(1, int(get("video_frames"))))
 
 
 _DEFAULT_LIMITS: Limits | None = None
@@ -152,10 +161,7 @@ class _Source:
     def open(self) -> BinaryIO:
         if self.data is not None:
             return io.BytesIO(self.data)
-        try:
-            return open(self.path, "rb")
-        except OSError as exc:
-            raise MediaError(self.path, f"cannot read file ({exc.strerror or exc})") from exc
+        return open_regular(self.path)
 
     def read(self) -> bytes:
         if self.data is not None:
@@ -259,11 +265,56 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 160 else text[:157] + "..."
 
 
+def open_regular(path: str | Path, *, follow: bool = True, identity: tuple[int, int] | None = None,
+                 buffering: int = -1) -> BinaryIO:
+    """Open a file for reading only when it is a regular file, checked on the opened descriptor.
+
+    Why: a name checked first and opened after can become a FIFO (a read that never returns), a device
+    or a link in between. Opened with O_NONBLOCK (a FIFO open cannot block) and then checked by fstat,
+    the descriptor is what is read, whatever the name points to by then.
+
+    Args:
+        path: the file.
+        follow: False refuses a symbolic link as the last part of the path (O_NOFOLLOW).
+        identity: (device, inode) the file must still have (the one a scan or an index recorded).
+        buffering: as for `open`.
+    Returns:
+        A binary file object in blocking mode.
+    Raises:
+        MediaError: missing, unreadable, not a regular file, a link (follow=False), or another file.
+    """
+    p = Path(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    if not follow:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(p, flags)
+    except FileNotFoundError as exc:
+        raise MediaError(p, "file not found") from exc
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow:
+            raise MediaError(p, "is a symbolic link now, not the file that was indexed") from exc
+        raise MediaError(p, f"cannot read file ({exc.strerror or exc})") from exc
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise MediaError(p, "is a directory, not a file" if stat.S_ISDIR(st.st_mode)
+                             else "not a regular file (a pipe, socket or device)")
+        if identity is not None and (st.st_dev, st.st_ino) != tuple(identity):
+            raise MediaError(p, "the file was replaced by another one since it was scanned")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb", buffering=buffering)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 # Files up to this size are hashed from one read; larger ones are streamed in blocks of this size.
 HASH_BLOCK = 1 << 24
 
 
-def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
+def read_hashed(path: str | Path, identity: tuple[int, int] | None = None) -> tuple[str, bytes | None]:
     """sha256 hex digest of the file's bytes, and the bytes themselves when they were read in one piece.
 
     Why the bytes: the indexer hashes every file it embeds, then decodes it; passing them to `decode`
@@ -271,9 +322,10 @@ def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
     read for files up to HASH_BLOCK: `read(n)` allocates n bytes before it knows the file is shorter,
     so small block reads cost about as much as hashing; a bare `read()` sizes its buffer from the file.
     Unbuffered: the bytes are read once, in one call, so a buffer in between would only copy them.
+    Only a regular file is read (`open_regular`), and with `identity` only that (device, inode).
     """
     try:
-        with open(path, "rb", buffering=0) as fh:
+        with open_regular(path, identity=identity, buffering=0) as fh:
             if os.fstat(fh.fileno()).st_size <= HASH_BLOCK:
                 data = fh.readall()
                 return hashlib.sha256(data).hexdigest(), data
@@ -290,10 +342,13 @@ def read_hashed(path: str | Path) -> tuple[str, bytes | None]:
 
 
 def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS,
-               data: bytes | None = None) -> "Image.Image":  # noqa: F821
+               data: bytes | None = None, side: int | None = None) -> "Image.Image":  # noqa: F821
     """Decode an image to RGB: first frame, EXIF orientation applied, transparency on white.
 
-    `data`: the file's bytes when the caller has read them already (see `read_hashed`).
+    `data`: the file's bytes when the caller has read them already (see `read_hashed`). `side`: the
+    decoder may stop at about this many pixels on the shorter side (a query needs a few hundred, not a
+    camera's 24 MP): a JPEG is decoded at 1/2..1/8 scale (`draft`), any other image is reduced after
+    its decode; `max_pixels` then caps the pixels actually decoded.
     """
     p = Path(path)
     src = _source(p, max_bytes, data)
@@ -306,15 +361,20 @@ def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: in
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with src.open() as fh, Image.open(fh) as img:
+                if side:
+                    img.draft("RGB", (side, side))        # JPEG only: DCT scaling, no full-size decode
                 width, height = img.size
                 if _cap(max_pixels, width * height):
                     raise MediaError(p, f"image too large to decode safely ({width}x{height} pixels, "
                                         f"limit {max_pixels:,})")
                 label = img.format or label
                 img.load()
+                factor = min(width, height) // side if side else 1
+                if factor >= 2:
+                    img = img.reduce(factor)
                 try:
                     img = ImageOps.exif_transpose(img)
-                except Exception:  # a broken EXIF block must not lose an otherwise good image
+                except Exception:  # noqa: BLE001 - a broken EXIF block must not lose an otherwise good image
                     pass
                 rgb = _to_rgb(img)
     except MediaError:
@@ -366,17 +426,17 @@ def mp3_supported() -> bool:
         import soundfile as sf
 
         return "MP3" in sf.available_formats()
-    except Exception:  # pragma: no cover - soundfile missing or broken
+    except Exception:  # noqa: BLE001  # pragma: no cover - soundfile missing or broken
         return False
 
 
 def av_supported() -> bool:
     """Whether PyAV (FFmpeg) is installed: it decodes AAC/M4A, Opus, WMA, and MP3 where libsndfile cannot."""
     try:
-        import av  # noqa: F401
+        import av  # noqa: F401 - imported only to learn whether PyAV loads
 
         return True
-    except Exception:  # pragma: no cover - PyAV missing or broken
+    except Exception:  # noqa: BLE001  # pragma: no cover - PyAV missing or broken
         return False
 
 
@@ -704,7 +764,7 @@ def load_points(path: str | Path, n_points: int = 10_000, *, max_bytes: int | No
             from mcrsearch import meshguard
 
             meshguard.check_declared_sizes(src.path, suffix, src.size, lim.points, src.data)
-            xyz = _read_geometry(p, n_points, suffix)
+            xyz = _read_geometry(p, n_points, suffix, src.data)
             if src.size > _GC_AFTER_BYTES:
                 # trimesh objects hold reference cycles (caches, visuals): without a collection a large
                 # mesh's arrays (~8x the file) stay allocated while the next file is decoded
@@ -898,8 +958,12 @@ def _read_columns(src: _Source, lim: Limits) -> np.ndarray:
     return np.frombuffer(coords, dtype=np.float64).reshape(-1, 3)
 
 
-def _read_geometry(path: Path, n_points: int, suffix: str) -> np.ndarray:
-    """Meshes and ply files through trimesh: faces -> surface sample, vertices only -> cloud."""
+def _read_geometry(path: Path, n_points: int, suffix: str, data: bytes | None = None) -> np.ndarray:
+    """Meshes and ply files through trimesh: faces -> surface sample, vertices only -> cloud.
+
+    From `data` when given (the bytes already read and checked), except a .gltf, which may name files
+    beside it; else from the path, opened as a regular file.
+    """
     import logging
 
     import trimesh
@@ -908,7 +972,13 @@ def _read_geometry(path: Path, n_points: int, suffix: str) -> np.ndarray:
     file_type = suffix.lstrip(".") or None
     try:
         # process=False: no vertex merging, which costs ~10x the file in memory and changes no surface sample
-        loaded = trimesh.load(str(path), file_type=file_type, process=False)
+        if suffix == ".gltf":
+            loaded = trimesh.load(str(path), file_type=file_type, process=False)
+        else:
+            if data is None:
+                with open_regular(path) as fh:
+                    data = fh.read()
+            loaded = trimesh.load(io.BytesIO(data), file_type=file_type, process=False)
     except (KeyError, FileNotFoundError) as exc:
         if suffix == ".gltf":
             raise MediaError(path, f"glTF refers to a missing file ({_short(exc)})") from exc
@@ -989,7 +1059,7 @@ def load_text(path: str | Path, *, max_bytes: int | None = None, data: bytes | N
 
 def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_points: int = 10_000,
            max_bytes: int | None = None, data: bytes | None = None,
-           limits: Limits | None = None) -> tuple[Modality, Any]:
+           limits: Limits | None = None, image_side: int | None = None) -> tuple[Modality, Any]:
     """Decode any supported file into (modality, model input).
 
     The modality comes from the extension unless given (a `.txt` is a caption unless `modality="3d"`
@@ -997,6 +1067,7 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
     `n_points` is the surface sample size for meshes (the space's `mesh_points`). `data`: the file's
     bytes when the caller has read them already (the indexer, from `read_hashed`); decoded from them,
     the result is the same as from the path. `limits`: the declared-size caps (default: Settings').
+    `image_side`: decode images only to about this size (a query; see `load_image`).
     """
     p = Path(path)
     if modality is None:
@@ -1012,7 +1083,8 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
             raise MediaError(p, f"unknown modality {modality!r}") from exc
     lim = limits or default_limits()
     loaders: dict[Modality, Callable[[], Any]] = {
-        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes, data=data, max_pixels=lim.image_pixels),
+        Modality.IMAGE: lambda: load_image(p, max_bytes=max_bytes, data=data, max_pixels=lim.image_pixels,
+                                          side=image_side),
         Modality.AUDIO: lambda: load_audio(p, max_bytes=max_bytes, data=data, limits=lim),
         Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes, data=data, limits=lim),
         Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes, data=data),

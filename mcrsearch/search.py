@@ -17,23 +17,29 @@ indexed items (`like`, `not-like`) are left out of their own results, as recomme
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import numpy as np
 
+from mcrsearch import why
 from mcrsearch.calibration import pair_stats
 from mcrsearch.errors import ConfigError, SpaceMismatchError, StoreError
 from mcrsearch.modality import Modality
-from mcrsearch.store import Filters, Record, SpaceRecord, Store, is_item_id, point_id
+from mcrsearch.store import VIDEO_SEGMENT, Filters, Record, SpaceRecord, Store, is_item_id, point_id, segment_id
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.space import Space
 
-PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count")
+PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count",
+                       "fps", "has_audio", "start", "end", "matched", "segments")
+OTHER_SEGMENTS = 4          # a video hit lists at most this many of its other matching segments
+VIDEO_FETCH_FACTOR = 8      # segments fetched per wanted video (a video matches in several of its segments)
 
 
 @dataclass
@@ -62,7 +68,8 @@ class Hit(Item):
 
     score: float = field(kw_only=True)     # calibrated (z-score; comparable across modality pairs)
     cosine: float = field(kw_only=True)    # raw cosine (weighted mean over the positive inputs of a fused query)
-    # per input of a fused query (several inputs or any negative): what it added to `score`
+    # per input: its cosine, calibrated z, weighted contribution to `score` (they add up to it), and why the
+    # hit was reachable from it: the hops into the shared space and whether the pair is emergent
     inputs: list[dict[str, Any]] = field(default_factory=list, kw_only=True)
     new: bool | None = field(default=None, kw_only=True)   # a saved search's re-run: not in its last results
 
@@ -97,10 +104,14 @@ class QueryInput:
     like: bool = False
     vector: bool = False
     negative: bool = False
+    at: float | None = None       # a `like` of a video at this second (`ID@12.5`): that moment's segment
+    name: str = ""                # how a vector made from another input is named in a hit's `inputs`
 
     def label(self) -> str:
         """How the input is named in a hit's `inputs` (its text, file, or indexed item)."""
         sign = "not " if self.negative else ""
+        if self.name:
+            return f"{sign}{self.name}"
         if self.like and isinstance(self.value, Record):
             return f"{sign}like {self.value.payload.get('path', self.value.id)}"
         if self.vector:
@@ -179,10 +190,13 @@ class Searcher:
                 raise ConfigError("Query weights must be positive (a negative input is given with --not-...).")
         self.store.refresh()
         resolved = [self._resolve_like(i) if i.like else i for i in inputs]
-        record = choose_space(self.store, [i.modality for i in resolved], targets, space or self.settings.space)
-        target_values = [t.value for t in targets] if targets else list(record.modalities)
-        vectors = [_unit(self._vector(inp, record)) for inp in resolved]
         exclude = {inp.value.id for inp in resolved if inp.like}
+        # a video file is embedded through the image route (and the audio route when the space has one)
+        asked = [Modality.IMAGE if i.modality is Modality.VIDEO and not i.like else i.modality for i in resolved]
+        record = choose_space(self.store, asked, targets, space or self.settings.space)
+        target_values = [t.value for t in targets] if targets else list(record.modalities)
+        resolved = [part for inp in resolved for part in self._video_parts(inp, record)]
+        vectors = [_unit(self._vector(inp, record)) for inp in resolved]
 
         signs = np.array([-1.0 if i.negative else 1.0 for i in resolved])
         weights = np.array([i.weight for i in resolved], dtype=np.float64)
@@ -190,15 +204,24 @@ class Searcher:
         pos = signs > 0
         fused = len(resolved) > 1
         want = offset + k
+        built = self._spaces.get(record.name)         # hops named from the space's routes when it is built
+        routes: dict[str, list[dict[str, Any]]] = {}
+
+        def route_to(t: str) -> list[dict[str, Any]]:
+            if t not in routes:
+                routes[t] = [why.path(inp.modality, Modality.parse(t), record.name, built.routes if built else None)
+                             for inp in resolved]
+            return routes[t]
         hits: list[Hit] = []
         for t in target_values:
             stats = np.array([pair_stats(record, inp.modality.value, t) for inp in resolved])   # (n, 2): mean, std
             combined = (signs * weights / stats[:, 1]) @ np.stack(vectors)
             if not np.linalg.norm(combined) > 0:
                 continue
-            for r in self.store.search(record.name, combined, want + len(exclude), [t],
-                                       fingerprint=record.fingerprint, with_vectors=fused, filters=filters):
-                if r.id in exclude:
+            found = self._candidates(record, combined, t, want, exclude, fused, filters)
+            moments: list[Hit] = []
+            for r in found:
+                if r.id in exclude or r.payload.get("item") in exclude:
                     continue
                 if fused:
                     x = _unit(r.vectors[record.name])
@@ -209,29 +232,98 @@ class Searcher:
                 parts = signs * weights * z
                 hit = Hit(r.id, str(r.payload.get("path", "")), str(r.payload.get("modality", t)), r.payload,
                           score=float(parts.sum()), cosine=float(weights[pos] @ cos[pos]))
-                if fused or not pos.all():
-                    hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
-                                   "weight": round(float(w), 4), "cosine": round(float(c), 4),
-                                   "z": round(float(zz), 4), "contribution": round(float(part), 4)}
-                                  for inp, w, c, zz, part in zip(resolved, weights, cos, z, parts)]
-                hits.append(hit)
+                hit.inputs = [{"input": inp.label(), "modality": inp.modality.value, "negative": inp.negative,
+                               "weight": round(float(w), 4), "cosine": round(float(c), 4),
+                               "z": round(float(zz), 4), "contribution": round(float(part), 4), **route}
+                              for inp, w, c, zz, part, route in zip(resolved, weights, cos, z, parts,
+                                                                     route_to(_reached(t, r)))]
+                (moments if t == Modality.VIDEO.value else hits).append(hit)
+            hits += group_moments(moments)
         if min_score is not None:
             hits = [h for h in hits if h.score >= min_score]
         hits.sort(key=lambda h: (-h.score, h.path))
         return hits[offset:want]
 
+    def _candidates(self, record: SpaceRecord, vector: np.ndarray, target: str, want: int, exclude: set[str],
+                    fused: bool, filters: Filters | None) -> list[Record]:
+        """The stored points nearest to `vector` in one target modality. For videos these are segments, and
+        enough of them are fetched to make `want` distinct videos (grouped by item afterwards, which is what
+        Qdrant's group-by does on a server; the embedded engine has none)."""
+        if target != Modality.VIDEO.value:
+            return self.store.search(record.name, vector, want + len(exclude), [target],
+                                     fingerprint=record.fingerprint, with_vectors=fused, filters=filters)
+        fetch = VIDEO_FETCH_FACTOR * (want + len(exclude))
+        while True:
+            found = self.store.search(record.name, vector, fetch, [VIDEO_SEGMENT], fingerprint=record.fingerprint,
+                                      with_vectors=fused, filters=filters)
+            items = {r.payload.get("item") for r in found} - exclude
+            if len(items) >= want or len(found) < fetch or fetch >= 64 * VIDEO_FETCH_FACTOR * want:
+                return found
+            fetch *= 4
+
     # -- inputs
     def _resolve_like(self, inp: QueryInput) -> QueryInput:
         """A `like` input as (the item's modality, its stored Record with vectors): the value given is an
-        item id or an indexed path."""
-        value = str(inp.value)
+        item id or an indexed path, for a video optionally with `@SECONDS` (that moment's segment)."""
+        value, at = split_moment(str(inp.value))
         ids = [value] if is_item_id(value) else []
         ids.append(point_id(os.path.abspath(Path(value).expanduser())))
         found = self.store.retrieve(ids, with_vectors=True)
         if not found:
             raise ConfigError(f"{value} is not in collection '{self.store.collection}'; index it first.")
-        return QueryInput(Modality.parse(found[0].payload["modality"]), found[0], inp.weight, like=True,
-                          negative=inp.negative)
+        modality = Modality.parse(found[0].payload["modality"])
+        if at is not None and modality is not Modality.VIDEO:
+            raise ConfigError(f"{value} is not a video; '@SECONDS' picks a moment of a video only.")
+        return QueryInput(modality, found[0], inp.weight, like=True, negative=inp.negative, at=at)
+
+    def _video_parts(self, inp: QueryInput, record: SpaceRecord) -> list[QueryInput]:
+        """A video input as the vectors it stands for: its picture (as an image query) and, when it has one,
+        its sound (as an audio query), each pooled over the video or taken at the moment asked for; the
+        input's weight is shared between them. Any other input is returned as it is."""
+        if inp.modality is not Modality.VIDEO or inp.vector:
+            return [inp]
+        if inp.like:
+            rec = inp.value
+            pictures, sounds = self._stored_segments(rec, record, inp.at)
+            name = f"like {rec.payload.get('path', rec.id)}" + (f"@{inp.at:g}" if inp.at is not None else "")
+        else:
+            from mcrsearch import video as video_mod
+
+            sp = self.space(record)
+            modality, clip = _decode_input(inp, sp.mesh_points, self.settings, sp.segment_seconds)
+            if modality is not Modality.VIDEO:          # an audio-only container: an audio query
+                return [QueryInput(modality, clip, inp.weight, negative=inp.negative, name=inp.label())]
+            picture, heard = video_mod.embed_segments(sp, clip)
+            pictures, sounds = list(picture), [v for v in heard if v is not None]
+            name = inp.label()
+        parts = [(Modality.IMAGE, pictures, "picture"), (Modality.AUDIO, sounds, "sound")]
+        parts = [(m, vs, what) for m, vs, what in parts if vs and m.value in record.modalities]
+        if not parts:
+            raise ConfigError(f"{name} has no vector in space '{record.name}'; re-index it.")
+        return [QueryInput(m, _unit(np.mean(np.stack(vs), axis=0)), inp.weight / len(parts), vector=True,
+                           negative=inp.negative, name=f"{name} ({what})") for m, vs, what in parts]
+
+    def _stored_segments(self, rec: Record, record: SpaceRecord,
+                         at: float | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """The stored picture and sound vectors of an indexed video: of the segment at `at` seconds, or all."""
+        path = str(rec.payload.get("path", ""))
+        count = int((rec.payload.get("segments") or {}).get(record.name, 0))
+        window = float((rec.payload.get("segment_seconds") or {}).get(record.name, 0.0))
+        if not count:
+            raise ConfigError(f"{path} has no segments in space '{record.name}'; re-index it.")
+        if at is not None:
+            if at < 0 or at > float(rec.payload.get("duration", math.inf)):
+                raise ConfigError(f"{path} is {rec.payload.get('duration')} s long; {at:g} s is outside it.")
+            chosen = [min(count - 1, int(at // window)) if window > 0 else 0]
+        else:
+            chosen = list(range(count))
+        ids = [segment_id(path, record.name, i, ch) for i in chosen for ch in ("picture", "sound")]
+        found = self.store.retrieve(ids, with_vectors=True)
+        pictures = [r.vectors[record.name] for r in found
+                    if r.payload.get("channel") == "picture" and record.name in r.vectors]
+        sounds = [r.vectors[record.name] for r in found
+                  if r.payload.get("channel") == "sound" and record.name in r.vectors]
+        return pictures, sounds
 
     def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
         if inp.vector:
@@ -253,30 +345,86 @@ class Searcher:
         return sp.embed(modality, [item])[0]
 
 
+_SLOTS: dict[int, threading.BoundedSemaphore] = {}
+_SLOTS_LOCK = threading.Lock()
+
+
+def _decode_slots(n: int) -> threading.BoundedSemaphore:
+    """The process-wide bound on query files decoded at once (a server's requests share it)."""
+    n = max(1, int(n))
+    with _SLOTS_LOCK:
+        return _SLOTS.setdefault(n, threading.BoundedSemaphore(n))
+
+
 def _unit(v: np.ndarray) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64).ravel()
     n = np.linalg.norm(v)
     return v / n if n > 0 else v
 
 
-def _decode_input(inp: QueryInput, n_points: int, settings: "Settings") -> tuple[Modality, Any]:
+def _decode_input(inp: QueryInput, n_points: int, settings: "Settings",
+                  segment_seconds: float = 10.0) -> tuple[Modality, Any]:
     """A query input as decoded media: text stays text; paths and bytes go through the indexer's decoder."""
     if inp.modality is Modality.TEXT and isinstance(inp.value, str):
         return Modality.TEXT, inp.value
     if isinstance(inp.value, (str, Path, MediaBytes)):
-        from mcrsearch import media
+        from mcrsearch import media, video
 
-        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20),
-                "limits": media.Limits.from_settings(settings)}       # the indexer's caps, from the same settings
-        if isinstance(inp.value, MediaBytes):
-            return media.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
-        path = Path(inp.value).expanduser()
-        if not path.is_file():
-            raise ConfigError(f"The query file {path} does not exist.")
-        return media.decode(str(path), inp.modality, **caps)
+        caps_px = [p for p in (settings.max_image_pixels, settings.max_query_pixels) if p]   # 0: no cap
+        limits = replace(media.Limits.from_settings(settings), image_pixels=min(caps_px, default=0))
+        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20), "limits": limits,
+                "segment_seconds": segment_seconds, "max_video_bytes": int(settings.max_video_mb * 2**20),
+                "image_side": settings.query_image_side}     # the indexer's caps, images smaller (a query)
+        with _decode_slots(settings.max_query_decodes):
+            if isinstance(inp.value, MediaBytes):
+                return video.decode(inp.value.name, inp.modality, data=inp.value.data, **caps)
+            path = Path(inp.value).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"The query file {path} does not exist.")
+            return video.decode(str(path), inp.modality, **caps)
     if inp.modality is None:
         raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
+
+
+def _reached(target: str, r: Record) -> str:
+    """The modality a hit's vector came from: a video segment's picture is an image's, its sound audio's."""
+    if target != Modality.VIDEO.value:
+        return target
+    return Modality.AUDIO.value if r.payload.get("channel") == "sound" else Modality.IMAGE.value
+
+
+def split_moment(value: str) -> tuple[str, float | None]:
+    """`ID@12.5` / `clip.mp4@1:05` -> (ID, seconds); a value without a moment -> (value, None)."""
+    head, sep, tail = value.rpartition("@")
+    if not sep or not head:
+        return value, None
+    try:
+        seconds = sum(float(part) * 60 ** i for i, part in enumerate(reversed(tail.split(":"))))
+    except ValueError:
+        return value, None
+    if not math.isfinite(seconds):
+        return value, None
+    return head, seconds
+
+
+def group_moments(moments: list[Hit]) -> list[Hit]:
+    """Segment hits -> one hit per video (its item id), at its best segment: `start`, `end`, `matched` (the
+    vector that matched: "picture" or "sound") and its other matching `segments`, best first."""
+    by_item: dict[str, list[Hit]] = {}
+    for h in sorted(moments, key=lambda h: (-h.score, h.payload.get("start", 0.0))):
+        by_item.setdefault(str(h.payload.get("item", h.id)), []).append(h)
+    out = []
+    for item, group in by_item.items():
+        best = group[0]
+        others = [{"start": h.payload.get("start"), "end": h.payload.get("end"),
+                   "matched": h.payload.get("channel"), "score": round(h.score, 4)}
+                  for h in group[1:1 + OTHER_SEGMENTS]]
+        payload = {**best.payload, "modality": Modality.VIDEO.value, "matched": best.payload.get("channel"),
+                   "segments": others}
+        out.append(Hit(item, best.path, Modality.VIDEO.value, payload, score=best.score, cosine=best.cosine,
+                       inputs=best.inputs, new=best.new))
+    return out
 
 
 def weight_key(name: str) -> str:
@@ -303,4 +451,12 @@ def parse_weights(specs: Iterable[str]) -> dict[str, float]:
             out[weight_key(name)] = float(value)
         except ValueError as exc:
             raise ConfigError(f"Bad weight '{spec}'; write MODALITY=NUMBER, e.g. audio=2 or not-text=0.5.") from exc
-    return out
+    return check_weights(out)
+
+
+def check_weights(weights: dict[Any, float]) -> dict[Any, float]:
+    """Refuse weights that are not finite numbers (NaN or inf would make every score NaN or infinite)."""
+    for key, w in weights.items():
+        if not math.isfinite(w):
+            raise ConfigError(f"The weight of {getattr(key, 'value', key)} must be a finite number, not {w}.")
+    return weights

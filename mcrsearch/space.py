@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 
 DEFAULT_MESH_POINTS = 10_000   # what ULIP-2 was fed in the released demo files
+DEFAULT_SEGMENT_SECONDS = 10.0  # CLAP's input window: a video segment's soundtrack is one audio input
 
 
 @dataclass
@@ -51,6 +52,21 @@ class Space:
     @property
     def modalities(self) -> tuple[Modality, ...]:
         return tuple(self.routes)
+
+    @property
+    def indexable(self) -> tuple[Modality, ...]:
+        """The modalities this space can index: its routes, and video when it embeds images (a video's
+        segments go through the image route and, when it has one, the audio route)."""
+        extra = (Modality.VIDEO,) if Modality.IMAGE in self.routes else ()
+        return tuple(self.routes) + extra
+
+    @property
+    def segment_seconds(self) -> float:
+        """The video window: the audio route's input length (`input_seconds` of its encoder; CLAP's 10 s
+        otherwise), so one segment's soundtrack is exactly one audio input."""
+        route = self.routes.get(Modality.AUDIO)
+        seconds = getattr(route.encoder, "input_seconds", None) if route is not None else None
+        return float(seconds) if seconds else DEFAULT_SEGMENT_SECONDS
 
     @property
     def fingerprint(self) -> str:

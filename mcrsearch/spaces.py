@@ -26,7 +26,7 @@ DIM = 512
 def _resolve(settings: "Settings", *names: str) -> dict[str, Any]:
     from mcrsearch import weights
 
-    return {name: weights.resolve(name, settings) for name in names}
+    return weights.resolve_all(names, settings)      # every missing artifact named in one message
 
 
 def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict[str, Any] | None = None,
@@ -64,6 +64,25 @@ def used_artifacts(mcr: str, leaf_only: bool = False) -> dict[str, str]:
     return {k: a for k, a in spec.artifacts.items() if not (leaf_only and k in spec.shared_only_artifacts)}
 
 
+def required_artifacts(space: str) -> list[str]:
+    """The weights artifacts a built-in real space needs, in order, without building it (what its builder
+    resolves; `mcrsearch weights check` names every missing one of several spaces at once)."""
+    from mcrsearch.errors import ConfigError
+    from mcrsearch.topology import BASE, CONNECTIONS, MCRS
+
+    base = list(MCRS[BASE].artifacts.values())
+    if space == "clip":
+        return base
+    if space == "exmcr":
+        leaves = [a for leaf in CONNECTIONS for a in used_artifacts(leaf, leaf_only=True).values()]
+        return base + leaves + [conn.artifacts["exmcr"] for conn in CONNECTIONS.values()]
+    for leaf, conn in CONNECTIONS.items():
+        if space == conn.artifacts["cmcr"]:
+            return list(MCRS[conn.base].artifacts.values()) + list(used_artifacts(leaf, leaf_only=True).values()) \
+                + [conn.artifacts["cmcr"]]
+    raise ConfigError(f"'{space}' is not a built-in real space; use {', '.join(REAL_SPACES)}.")
+
+
 def _head(name: str, settings: "Settings", device: Any):
     from mcrsearch.weights import load_released_head
 
@@ -78,7 +97,7 @@ def _device(settings: "Settings"):
 
 @register_space("clip")
 def build_clip(settings: "Settings") -> Space:
-    paths = _resolve(settings, "clip-vit-b-32-openai")
+    paths = _resolve(settings, *required_artifacts("clip"))
     device = _device(settings)
     clip = real_encoder("clip", settings, device, paths)
     return Space("clip", {Modality.IMAGE: Route(clip), Modality.TEXT: Route(clip)}, DIM,
@@ -90,9 +109,7 @@ def build_exmcr(settings: "Settings") -> Space:
     """Ex-MCR's unified space: the base (CLIP) as it is, every leaf through its released Ex-MCR head."""
     from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
-    heads = [conn.artifacts["exmcr"] for conn in CONNECTIONS.values()]
-    paths = _resolve(settings, *MCRS[BASE].artifacts.values(),
-                     *(a for leaf in CONNECTIONS for a in used_artifacts(leaf, leaf_only=True).values()), *heads)
+    paths = _resolve(settings, *required_artifacts("exmcr"))
     device = _device(settings)
     base = real_encoder(BASE, settings, device, paths)
     routes = {m: Route(base) for m in MCRS[BASE].modalities}
@@ -115,8 +132,7 @@ def build_cmcr(leaf: str, settings: "Settings") -> Space:
 
     conn = CONNECTIONS[leaf]
     name = conn.artifacts["cmcr"]
-    paths = _resolve(settings, *MCRS[conn.base].artifacts.values(), *used_artifacts(leaf, leaf_only=True).values(),
-                     name)
+    paths = _resolve(settings, *required_artifacts(name))
     device = _device(settings)
     heads = _head(name, settings, device)
     base = real_encoder(conn.base, settings, device, paths)

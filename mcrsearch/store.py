@@ -39,6 +39,19 @@ _NAMESPACE_BYTES = _NAMESPACE.bytes
 META_ID = str(uuid.uuid5(_NAMESPACE, "mcrsearch:collection-metadata"))
 META_KEY = "mcrsearch_meta"
 ALL_MODALITIES = [m.value for m in Modality]
+# A video is one item stored as several points (DESIGN.md "Items, segments and regions"): its item point
+# (modality "video", id = point_id(path), the indexer's state fields, no vectors) and one point per segment
+# and channel (picture, sound) with that segment's vector, `item` = the item's id, `start`/`end` in seconds.
+# Segment points carry their own modality value so that counts, browsing and item lookups see one item per
+# video while searches for videos walk the segments (their own graph, as every modality has).
+VIDEO_SEGMENT = "video-segment"
+EVERY_POINT = ALL_MODALITIES + [VIDEO_SEGMENT]
+
+
+def segment_id(path: str, space: str, index: int, channel: str) -> str:
+    """Deterministic id of one segment point of a video (a NUL cannot occur in a path, so it never
+    collides with an item id)."""
+    return point_id(f"{path}\x00{space}\x00{index}\x00{channel}")
 # Payload indexes: only fields that searches filter on. Paths and hashes are unique per point and looked up
 # by point id (uuid5 of the path) or read by the indexer's scroll, so indexes on them would only cost RAM
 # (a million distinct keys each) and write time (measured ~10 us per point and 20 ms per flush).
@@ -235,7 +248,10 @@ def _merged(result_lists: Iterable[list[Record]], k: int) -> list[Record]:
 
 
 def _modality_values(modalities: Iterable[Modality | str] | None) -> list[str]:
-    return ALL_MODALITIES if modalities is None else [Modality.parse(m).value for m in modalities]
+    """Payload modality values to filter on; None: every point (items and video segments)."""
+    if modalities is None:
+        return EVERY_POINT
+    return [m if m == VIDEO_SEGMENT else Modality.parse(m).value for m in modalities]
 
 
 class Backend(ABC):
@@ -320,7 +336,7 @@ def _engine_call(method):
         def generator(self, *args, **kwargs):
             try:
                 yield from method(self, *args, **kwargs)
-            except BaseException as exc:
+            except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
                 _reraise(self, exc)
         return generator
 
@@ -328,7 +344,7 @@ def _engine_call(method):
     def call(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - _reraise re-raises every one, translated or not
             _reraise(self, exc)
     return call
 
@@ -445,7 +461,7 @@ class EdgeBackend(Backend):
             return self._q().EdgeShard.load(str(self.path))
         except (KeyboardInterrupt, SystemExit):
             raise
-        except BaseException as exc:  # noqa: BLE001 - lock, damage and engine panics all arrive here
+        except BaseException as exc:
             if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
                 raise StoreError(f"The index at {self.path} is in use by another mcrsearch process; "
                                  "wait for it to finish.") from exc
@@ -641,7 +657,7 @@ class ClientBackend(Backend):
     def exists(self) -> bool:
         try:
             return bool(self.client.collection_exists(self.collection))
-        except Exception as exc:  # noqa: BLE001 - connection errors vary by transport
+        except Exception as exc:
             raise StoreError(f"The Qdrant server at {self.location} is unreachable ({exc}).") from exc
 
     def _hnsw(self):
@@ -887,6 +903,10 @@ class Store:
         if name in meta["spaces"]:
             self.check_space(name, fingerprint)
             self.backend.ensure_filter_indexes()       # collections made before the filter indexes get them
+            known = meta["spaces"][name].get("modalities", [])
+            if set(mods) - set(known):        # registered before the space could index video
+                meta["spaces"][name]["modalities"] = sorted(set(known) | set(mods))
+                self._save_meta()
             return
         names = self.backend.vector_names()
         if name not in names:
@@ -914,6 +934,17 @@ class Store:
                 f"{record.fingerprint}, this one is {fingerprint}); re-index into another --collection "
                 "instead of mixing vectors from two spaces.")
         return record
+
+    def roots(self) -> list[str]:
+        """The folders index runs were given (what `serve --watch` follows)."""
+        return list(self._load_meta().get("roots", []))
+
+    def add_root(self, folder: str) -> None:
+        """Remember a folder an index run was given (once)."""
+        meta = self._load_meta()
+        if folder not in meta.setdefault("roots", []):
+            meta["roots"] = sorted({*meta["roots"], folder})
+            self._save_meta()
 
     def saved_searches(self) -> dict[str, dict[str, Any]]:
         """Searches saved by name in the collection (see Client.save_search)."""
@@ -1008,7 +1039,11 @@ class Store:
         return self.backend.count(_modality_values(modalities))
 
     def counts(self) -> dict[str, int]:
-        return {m: self.backend.count([m]) for m in ALL_MODALITIES}
+        """Items per modality (a video counts once); "video" is listed only when the collection holds videos."""
+        counts = {m: self.backend.count([m]) for m in ALL_MODALITIES}
+        if not counts.get(Modality.VIDEO.value):
+            counts.pop(Modality.VIDEO.value, None)
+        return counts
 
     def optimize(self) -> None:
         self.backend.optimize()

@@ -13,9 +13,9 @@ exactly; `ulip_clip.pt` was also hashed with sha256. Everything else is None (un
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
@@ -34,11 +34,26 @@ ProgressFactory = Callable[[str, "int | None"], Callable[[int], None]]
 
 @dataclass(frozen=True)
 class ArtifactFile:
+    """One file of an artifact: every address it is published at (tried in order) and what is known of it."""
+
     name: str                         # file name under the artifact's folder
-    url: str | None                   # public download address (None: no public address known)
+    sources: tuple[str, ...] | str | None   # download addresses, current first (None or (): none known)
     size: int | None = None           # bytes, where known
     sha256: str | None = None         # where known
     git_blob: str | None = None       # git blob SHA-1 where the file is a blob in a public git repository
+
+    def __post_init__(self) -> None:
+        sources = self.sources
+        if sources is None:
+            sources = ()
+        elif isinstance(sources, str):
+            sources = (sources,)
+        object.__setattr__(self, "sources", tuple(sources))
+
+    @property
+    def url(self) -> str | None:
+        """The first (current) address, or None."""
+        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,12 @@ class Artifact:
 
 _GH_CHECKPOINTS = {"cmcr": "https://github.com/MCR-PEFT/C-MCR/raw/main/checkpoints/",
                    "exmcr": "https://github.com/MCR-PEFT/Ex-MCR/raw/main/checkpoints/"}
+
+
+def _demo_asset(name: str, blob: str, size: int) -> ArtifactFile:
+    """One of the authors' demo files: C-MCR's assets/ first, Ex-MCR's identical copy second."""
+    return ArtifactFile(name, tuple(f"https://github.com/MCR-PEFT/{repo}/raw/main/assets/{name}"
+                                    for repo in ("C-MCR", "Ex-MCR")), size=size, git_blob=blob)
 
 
 def _released(method: str, leaf: str, **known: Any) -> ArtifactFile:
@@ -96,14 +117,22 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
         notes="No installed package ships them; a GPT-2 vocabulary is not a substitute."),
     Artifact(
         "ulip2-pointbert", "encoder",
-        (ArtifactFile("pointbert_ULIP-2.pt",
-                      "https://storage.googleapis.com/sfr-ulip-code-release-research/pretrained_models/"
-                      "ckpt_zero-sho_classification/pointbert_ULIP-2.pt"),),
+        (ArtifactFile("pointbert_ULIP-2.pt", (
+            "https://huggingface.co/datasets/SFXX/ulip/resolve/main/pretrained_models/ckpt_zero-sho_classification/"
+            "pointbert_ULIP-2.pt",
+            "https://storage.googleapis.com/sfr-ulip-code-release-research/pretrained_models/"
+            "ckpt_zero-sho_classification/pointbert_ULIP-2.pt")),),
         "ULIP-2 PointBERT, the early SLIP-based 512-d release the C-MCR/Ex-MCR heads expect",
-        "https://github.com/salesforce/ULIP (README, 06/09/2023 release; linked from the C-MCR/Ex-MCR READMEs)",
-        notes="The README links storage.cloud.google.com, which may ask for a Google sign-in; if the direct "
-              "bucket address refuses, download it in a browser and run 'mcrsearch weights import'. "
-              "Size and sha256 not recorded. The later 10k-colored ULIP-2 checkpoint is a different model."),
+        "https://github.com/salesforce/ULIP (README: released 06/09/2023; all ULIP-series models moved to "
+        "https://huggingface.co/datasets/SFXX/ulip on 05/23/2025)",
+        notes="Sources in order: the Hugging Face dataset SFXX/ulip, where the ULIP README (05/23/2025) says every "
+              "ULIP-series model was re-uploaded from the Google Cloud bucket; the README links only the dataset's "
+              "root, so the path inside it is the bucket's own path (not confirmed from here); then the retired "
+              "bucket itself, which users report refusing since May 2025. If neither answers, look in the dataset's "
+              "file list (ULIP-2/pretrained_models/ holds later releases, e.g. "
+              "ULIP-2-PointBERT-8k-xyz-pc-slip_vit_b-objaverse-pretrained.pt, whose identity with this file is "
+              "unverified) and run 'mcrsearch weights import FILE': a strict load refuses the 1280-d CVPR'24 model. "
+              "Size and sha256 not recorded (no pointer file of it was readable from here)."),
     Artifact(
         "cmcr-clap-clip", "head",
         (_released("cmcr", "clap", git_blob="61099f73eabf34a1f8da2ab11ffdd87db95b20b3"),),
@@ -126,9 +155,26 @@ ARTIFACTS: dict[str, Artifact] = {a.name: a for a in [
         (_released("exmcr", "ulip", git_blob="50b8eff07c85a0cd1084de54537282deffe04567"),),
         "Ex-MCR head bringing ULIP-2 (3D, image) into CLIP space",
         "https://github.com/MCR-PEFT/Ex-MCR (checkpoints/)", head_kind="exmcr"),
+    Artifact(
+        "cmcr-demo-assets", "demo",
+        tuple(_demo_asset(name, blob, size) for name, blob, size in (
+            ("toilet.jpeg", "24a9a5dc80d9db89eaba6f21593d8b5ef9455822", 241_139),
+            ("BBQ.jpeg", "6f65f8e4136805451969fb4783a29b816308d77a", 211_920),
+            ("train.jpeg", "47b3a81631addeee2172714bd2c1df0d7e9c4aeb", 96_160),
+            ("toilet.wav", "724291cde741631f949969270ad5d1b078750ee7", 640_078),
+            ("BBQ.wav", "f97828ec52a3ebe2a955d10bda92afc4ecdd1a95", 640_078),
+            ("train.wav", "17b79ad2b1da7307b8eddbc0cc7cba7c74e54f50", 640_078),
+            ("toilet.npy", "01e74632575f28c9ebde0a0ac26021a35052551b", 291_631),
+            ("BBQ.npy", "85182ff812154e006b3619db38548c17575dac20", 265_624),
+            ("train.npy", "0c31d72d95456bd1d5b8510cf35c4aa3685a26e0", 302_145))),
+        "The authors' demo items (toilet, BBQ, train as image, audio, point cloud) for `mcrsearch weights check`",
+        "https://github.com/MCR-PEFT/C-MCR (assets/; the same blobs sit in Ex-MCR's assets/)",
+        folder="demo-assets",
+        notes="Git blob ids and sizes read from both repositories' trees; the .npy files are pickled dicts "
+              "(OpenShape format), read without full pickle."),
 ]}
 
-HEAD_ARTIFACTS = {name: a for name, a in ARTIFACTS.items() if a.kind == "head"}
+HEAD_ARTIFACTS = {name: a for name, a in ARTIFACTS.items() if a.kind == "head"}   # as shipped
 
 
 def artifact(name: str) -> Artifact:
@@ -139,16 +185,65 @@ def artifact(name: str) -> Artifact:
 
 # --------------------------------------------------------------------------- resolve
 
+def _human_size(n: int) -> str:
+    return f"{n / 1e9:.2f} GB" if n >= 1e9 else f"{n / 1e6:.1f} MB"
+
+
+def missing_artifacts(names: "list[str] | tuple[str, ...]", settings: "Settings") -> list[str]:
+    """The names (in order, once each) whose files are not all on disk."""
+    seen: list[str] = []
+    for name in names:
+        art = artifact(name)
+        if name not in seen and not all(p.is_file() for p in art.file_paths(settings.weights_dir)):
+            seen.append(name)
+    return seen
+
+
+def missing_message(missing: "list[str]", settings: "Settings") -> str:
+    """One sentence naming every missing artifact, their total size where known, the one command that fetches
+    them all, and the addresses for a download by hand."""
+    known = [f.size for n in missing for f in artifact(n).files]
+    size = _human_size(sum(s for s in known if s)) if known and all(known) else (
+        f"at least {_human_size(sum(s for s in known if s))}" if any(known) else "size not recorded")
+    files = ", ".join(f"{n} ({', '.join(f.name for f in artifact(n).files)})" for n in missing)
+    by_hand = "; ".join(f"{f.name}: {' or '.join(f.sources) if f.sources else 'no public address'}"
+                        for n in missing for f in artifact(n).files)
+    return (f"{len(missing)} weights artifact{'s are' if len(missing) > 1 else ' is'} missing from "
+            f"{settings.weights_dir} ({size}): {files}; run `mcrsearch weights fetch {' '.join(missing)}` when online, "
+            f"or download by hand ({by_hand}) and run `mcrsearch weights import FILE` for each.")
+
+
+def resolve_all(names: "list[str] | tuple[str, ...]", settings: "Settings") -> dict[str, Path]:
+    """Paths of several artifacts; when any are missing, ONE error names them all (not the first only).
+
+    Released heads are also checked to be the released files (`check_released_head`).
+    """
+    missing = missing_artifacts(names, settings)
+    if missing:
+        raise WeightsMissingError(missing_message(missing, settings))
+    return {name: resolve(name, settings) for name in names}
+
+
 def resolve(name: str, settings: "Settings") -> Path:
-    """The on-disk path of an artifact (file, or folder for multi-file artifacts); one clear error if absent."""
+    """The on-disk path of an artifact (file, or folder for multi-file artifacts); one clear error if absent.
+
+    A released head must also be the released file: a different file under its name is refused.
+    """
     art = artifact(name)
     for path in art.file_paths(settings.weights_dir):
         if not path.is_file():
             raise missing_weights(name, path)
-    return art.path(settings.weights_dir)
+    target = art.path(settings.weights_dir)
+    if art.kind == "head":
+        check_released_head(name, target)
+    return target
 
 
 # --------------------------------------------------------------------------- heads
+
+OWN_HEADS = "own-heads"     # weights_dir/own-heads/<name>.pt (+ .json): heads a user trained, never released names
+_OWN_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+
 
 def build_head(kind: str):
     """A fresh head module of a released kind (all dims 512)."""
@@ -171,6 +266,27 @@ def identify_head(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def head_artifacts() -> dict[str, Artifact]:
+    """The released heads in the catalog (read at call time, so a patched catalog is seen)."""
+    return {name: a for name, a in ARTIFACTS.items() if a.kind == "head"}
+
+
+def released_heads_matching(path: Path, kind: str) -> list[str]:
+    """Released head names of this layout whose git blob id equals the file's (usually one, or none)."""
+    blob = git_blob_sha1(path)
+    return [n for n, a in head_artifacts().items() if a.head_kind == kind and a.files[0].git_blob == blob]
+
+
+def check_released_head(name: str, path: Path) -> None:
+    """Refuse a file filed under a released head's name that is not that released file (by git blob id)."""
+    spec = artifact(name).files[0]
+    if spec.git_blob and git_blob_sha1(path) != spec.git_blob:
+        raise WeightsInvalidError(
+            f"{path} is not the released {name} file (its git blob id differs from {spec.git_blob[:12]}), so "
+            f"mcrsearch will not use it as {name}: run `mcrsearch weights fetch {name}`, or import heads you "
+            f"trained under a name of your own with `mcrsearch weights import FILE --name MY-HEADS`.")
+
+
 def load_head_file(path: Path, kind: str, source: str | None = None):
     from mcrsearch.heads import load_head_state
 
@@ -185,8 +301,31 @@ def load_released_head(name: str, settings: "Settings"):
     name = aliases.get(name, name)
     art = artifact(name)
     if art.kind != "head":
-        raise McrError(f"'{name}' is not a projector head; heads are {', '.join(HEAD_ARTIFACTS)}.")
+        raise McrError(f"'{name}' is not a projector head; heads are {', '.join(head_artifacts())}.")
     return load_head_file(resolve(name, settings), art.head_kind, art.files[0].name)
+
+
+def own_heads(settings: "Settings") -> dict[str, dict[str, Any]]:
+    """Heads a user imported under a name of their own: name -> {"kind", "file", "imported_from"}."""
+    folder = settings.weights_dir / OWN_HEADS
+    found = {}
+    for meta in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            info = json.loads(meta.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (folder / f"{meta.stem}.pt").is_file() and isinstance(info, dict):
+            found[meta.stem] = {**info, "file": str(folder / f"{meta.stem}.pt")}
+    return found
+
+
+def load_own_head(name: str, settings: "Settings"):
+    """A head imported under a user's own name, loaded strictly in eval mode (for a space of the user's own)."""
+    info = own_heads(settings).get(name)
+    if info is None:
+        raise WeightsMissingError(f"No heads named '{name}' were imported; run `mcrsearch weights import FILE "
+                                  f"--name {name}`.")
+    return load_head_file(Path(info["file"]), info["kind"], name)
 
 
 # --------------------------------------------------------------------------- recognising files
@@ -277,28 +416,34 @@ def _import_tokenizer(path: Path, settings: "Settings") -> str:
 
 
 def import_file(path: str | Path, settings: "Settings", name: str | None = None) -> str:
-    """Recognise a checkpoint by keys and shapes, verify it loads into its module, file it; return its name."""
+    """Recognise a checkpoint by keys and shapes, verify it loads into its module, file it; return its name.
+
+    A projector head is filed under a released name only when it IS that released file (git blob id); which
+    Ex-MCR head it is (exmcr-clap or exmcr-ulip, one layout) is told by its hash. Heads a user trained are
+    imported with `name` set to a name of their own (not a catalog name) and kept apart, in `own-heads/`.
+
+    Args:
+        path: the file (or a tokenizer folder / its vocab.json).
+        settings: where the weights live.
+        name: the catalog name it must be, or a new name for the user's own heads.
+    """
     path = Path(path).expanduser()
-    if name is not None:
-        artifact(name)
     if not path.exists():
         raise WeightsInvalidError(f"{path} does not exist.")
     if path.is_dir() or path.name in ("vocab.json", "merges.txt"):
+        if name is not None:
+            artifact(name)
         found = _import_tokenizer(path, settings)
         _check_name(found, name, path)
         return found
+    if name is not None and name not in ARTIFACTS:
+        return _import_own_head(path, settings, name)
     found, state = identify(path)
-    if found == "exmcr":
-        by_file = {a.files[0].name: n for n, a in HEAD_ARTIFACTS.items() if a.head_kind == "exmcr"}
-        if name in ("exmcr-clap", "exmcr-ulip"):
-            found = name
-        elif name is not None:
-            raise WeightsInvalidError(f"{path.name} is an Ex-MCR head (exmcr-clap or exmcr-ulip), not {name}.")
-        elif path.name in by_file:
-            found = by_file[path.name]
-        else:
-            raise WeightsInvalidError(f"{path.name} is an Ex-MCR head, and exmcr-clap and exmcr-ulip share one layout: "
-                                      f"pass --name exmcr-clap or --name exmcr-ulip.")
+    if found == "exmcr" or (found in ARTIFACTS and ARTIFACTS[found].kind == "head"):
+        from mcrsearch.heads import load_head_state
+
+        load_head_state(build_head(found if found == "exmcr" else ARTIFACTS[found].head_kind), state, path.name)
+        found = _released_head_name(path, found, name)      # layout first (the clearer refusal), then identity
     _check_name(found, name, path)
     art = ARTIFACTS[found]
     dst = art.path(settings.weights_dir)
@@ -312,6 +457,48 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
         copy_atomic(path, dst)
     write_sha256_sidecar(dst)
     return found
+
+
+def _released_head_name(path: Path, kind: str, name: str | None) -> str:
+    """The released head a file is, by git blob id; refuses any other file under a released name."""
+    matches = released_heads_matching(path, kind)
+    layout = [n for n, a in head_artifacts().items() if a.head_kind == kind]
+    if name is not None and name in ARTIFACTS and name not in layout:
+        raise WeightsInvalidError(f"{path.name} has the layout of {' / '.join(layout)} heads, not of {name}.")
+    if name is not None:
+        if name in matches:
+            return name
+        raise WeightsInvalidError(
+            f"{path.name} is not the released {name} file (its git blob id is not the one published), so mcrsearch "
+            f"refuses it under that name: import heads you trained with `--name MY-HEADS` (a name of your own).")
+    if not matches:
+        raise WeightsInvalidError(
+            f"{path.name} has the layout of {' / '.join(layout)} heads but is not a released file (its git blob id "
+            f"matches none published), so mcrsearch will not use it as one: import heads you trained with "
+            f"`--name MY-HEADS` (a name of your own).")
+    by_file = [n for n in matches if ARTIFACTS[n].files[0].name == path.name]
+    return (by_file or matches)[0]
+
+
+def _import_own_head(path: Path, settings: "Settings", name: str) -> str:
+    """File a user's own trained heads under their own name, apart from the released ones."""
+    if not _OWN_NAME.match(name):
+        raise WeightsInvalidError(f"'{name}' is not a usable name for your heads (use lower-case letters, digits, "
+                                  f"'-', '_' or '.', up to 63 characters).")
+    state = unwrap_state_dict(read_checkpoint(path))
+    kind = identify_head(state)
+    if kind in (None, "partial"):
+        raise WeightsInvalidError(f"{path.name} is not a projector head in a released layout, and only heads can be "
+                                  f"imported under a name of your own ('{name}' is not a catalog artifact).")
+    from mcrsearch.heads import load_head_state
+
+    load_head_state(build_head(kind), state, path.name)
+    folder = settings.weights_dir / OWN_HEADS
+    copy_atomic(path, folder / f"{name}.pt")
+    from mcrsearch.atomic import write_json_atomic
+
+    write_json_atomic(folder / f"{name}.json", {"kind": kind, "imported_from": str(path)})
+    return name
 
 
 def _verify(found: str, state: dict[str, Any], source: str) -> dict[str, Any]:
@@ -399,9 +586,41 @@ def status(settings: "Settings") -> list[dict[str, Any]]:
             "expected_size": sum(f.size for f in art.files) if all(f.size for f in art.files) else None,
             "sha256": checks[0] if len(checks) == 1 else ", ".join(checks),
             "url": [f.url for f in art.files] if len(art.files) > 1 else art.files[0].url,
+            "sources": [src for f in art.files for src in f.sources],
+            "source": art.source,
+            "notes": art.notes or None,
             "reason": "; ".join(reasons) or None,
+            "partial": _partial_bytes(art, settings) or None,
+            "rejected": _rejected_reasons(art, settings) or None,
         })
+    for name, info in own_heads(settings).items():
+        rows.append({"name": name, "kind": "own head", "description": f"your own {info.get('kind')} heads",
+                     "file": info["file"], "files": [Path(info["file"]).name], "state": "present",
+                     "size": Path(info["file"]).stat().st_size, "expected_size": None, "sha256": "-",
+                     "url": None, "sources": [], "source": info.get("imported_from"), "notes": None, "reason": None,
+                     "partial": None, "rejected": None})
     return rows
+
+
+def _partial_bytes(art: Artifact, settings: "Settings") -> int:
+    """Bytes already downloaded towards missing files (`.part`), which the next fetch resumes."""
+    from mcrsearch.download import part_path
+
+    return sum(part_path(p).stat().st_size for p in art.file_paths(settings.weights_dir) if part_path(p).is_file())
+
+
+def _rejected_reasons(art: Artifact, settings: "Settings") -> list[str]:
+    """Why downloads of this artifact were kept aside (`.rejected` and its reason file)."""
+    from mcrsearch.download import rejected_path
+
+    out = []
+    for path in art.file_paths(settings.weights_dir):
+        aside = rejected_path(path)
+        if aside.is_file():
+            note = aside.with_name(aside.name + ".txt")
+            reason = note.read_text(encoding="utf-8").splitlines()[0] if note.is_file() else "no reason recorded"
+            out.append(f"{aside}: {reason}")
+    return out
 
 
 # --------------------------------------------------------------------------- fetch
@@ -436,84 +655,85 @@ def _check_reachable(url: str, timeout: float) -> None:
         pool.shutdown(wait=False)
 
 
-def _download(spec: ArtifactFile, dst: Path, timeout: float, progress: "ProgressFactory | None") -> None:
-    import urllib.error
-    import urllib.request
-
-    sha, blob = hashlib.sha256(), None
-    request = urllib.request.Request(spec.url, headers={"User-Agent": "mcrsearch"})
-    with atomic_path(dst) as tmp:               # any refusal below leaves no partial file behind
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as resp, tmp.open("wb") as out:
-                total = int(resp.headers.get("Content-Length") or 0) or spec.size
-                if spec.git_blob and total:
-                    blob = hashlib.sha1(f"blob {total}\0".encode())
-                advance = progress(dst.name, total or None) if progress else None
-                for chunk in iter(lambda: resp.read(1 << 20), b""):
-                    out.write(chunk)
-                    sha.update(chunk)
-                    if blob is not None:
-                        blob.update(chunk)
-                    if advance is not None:
-                        advance(len(chunk))
-        except urllib.error.HTTPError as exc:
-            raise WeightsMissingError(f"The server answered HTTP {exc.code} ({exc.reason}) for {spec.url}; fetch the "
-                                      f"file by other means and run 'mcrsearch weights import FILE'.") from exc
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise OfflineError(f"Downloading {spec.url} failed ({reason}); fetch it by other means and run "
-                               f"'mcrsearch weights import FILE'.") from exc
-        size = tmp.stat().st_size
-        problem = None
-        if spec.size is not None and size != spec.size:
-            problem = f"{size} bytes instead of {spec.size}"
-        elif spec.sha256 and sha.hexdigest() != spec.sha256:
-            problem = "its sha256 differs from the released file"
-        elif blob is not None and size == total and blob.hexdigest() != spec.git_blob:
-            problem = "its git blob hash differs from the released file"
-        if problem:
-            raise WeightsInvalidError(f"The download of {dst.name} is not the released file: {problem}.")
-
-
 def fetch(name: str, settings: "Settings", progress: "ProgressFactory | None" = None, timeout: float = 5.0) -> Path:
-    """Download an artifact (verified where hashes are known, then recognised like an import).
+    """Download an artifact, trying each known source in turn; verify it, recognise it like an import, file it.
+
+    An interrupted download resumes from its `.part` file; a file that arrives whole but fails a check is kept
+    aside as `.rejected` with its reason (never deleted) and the next source is tried.
 
     Args:
         name: the artifact's catalog name.
         settings: where the weights live.
         progress: `progress(file name, total bytes or None)` returns a callback taking the bytes just read
             (the CLI draws a bar with it).
-        timeout: seconds to wait for the host.
+        timeout: seconds to wait for a host.
 
     Returns:
         The artifact's path (file, or folder for multi-file artifacts).
+
+    Raises:
+        OfflineError / WeightsMissingError / WeightsInvalidError: one sentence naming every source tried and
+        what each answered.
     """
     art = artifact(name)
     if is_offline():
         raise OfflineError(f"Cannot fetch {name}: mcrsearch is offline (HF_HUB_OFFLINE/MCRSEARCH_OFFLINE is set); "
                            f"unset it when a network is there, or run 'mcrsearch weights import FILE'.")
-    if any(f.url is None for f in art.files):
+    if any(not f.sources for f in art.files):
         raise OfflineError(f"No public download address is known for {name}; run 'mcrsearch weights import FILE'.")
-    _check_reachable(art.files[0].url, timeout)
     for path, spec in zip(art.file_paths(settings.weights_dir), art.files):
-        _download(spec, path, timeout=max(timeout, 30.0), progress=progress)
+        _fetch_file(name, art, spec, path, timeout, progress)
     target = art.path(settings.weights_dir)
     if art.kind == "tokenizer":
         _read_tokenizer_files(target)
-    else:
-        try:
-            found, state = identify(target)
-            if found == "exmcr" and art.head_kind == "exmcr":
-                found = name
-            if found != name:
-                raise WeightsInvalidError(f"The download of {target.name} is a {found} checkpoint, not {name}.")
-            _verify(found, state, target.name)
-        except McrError:
-            target.unlink(missing_ok=True)
-            raise
+    if target.is_file():
         write_sha256_sidecar(target)
     return target
 
 
-__all__ = ["Artifact", "ArtifactFile", "ARTIFACTS", "HEAD_ARTIFACTS", "artifact", "resolve", "status", "fetch",
+def _fetch_file(name: str, art: Artifact, spec: ArtifactFile, path: Path, timeout: float,
+                progress: "ProgressFactory | None") -> None:
+    """Try each source of one file until one gives the right file; one sentence naming all when none does."""
+    from mcrsearch.download import Expected, download, set_aside
+
+    failures: list[tuple[str, McrError]] = []
+    for url in spec.sources:
+        try:
+            _check_reachable(url, timeout)
+            download(url, path, Expected(spec.size, spec.sha256, spec.git_blob), max(timeout, 30.0), progress)
+            if art.kind not in ("tokenizer", "demo"):      # checkpoints: recognised like an import
+                _recognise_download(name, art, path, url, set_aside)
+            return
+        except McrError as exc:
+            failures.append((url, exc))
+    answers = "; ".join(f"{url}: {_short(exc)}" for url, exc in failures)
+    kind = type(failures[-1][1]) if all(type(e) is type(failures[-1][1]) for _, e in failures) else OfflineError
+    raise kind(f"Could not fetch {spec.name} for {name} from any of its {len(failures)} known source"
+               f"{'s' if len(failures) > 1 else ''} ({answers}); download it by hand and run "
+               f"`mcrsearch weights import FILE`.")
+
+
+def _recognise_download(name: str, art: Artifact, path: Path, url: str, set_aside: Callable) -> None:
+    """A downloaded checkpoint must be recognised as what it was fetched as; otherwise it is kept aside."""
+    try:
+        found, state = identify(path)
+        if found == "exmcr" or art.kind == "head":
+            check_released_head(name, path)
+            found = name
+        if found != name:
+            raise WeightsInvalidError(f"The download of {path.name} is a {found} checkpoint, not {name}.")
+        _verify(found, state, path.name)
+    except McrError as exc:
+        aside = set_aside(path, path, str(exc), url)
+        raise WeightsInvalidError(f"{_short(exc)} (kept aside as {aside.name})") from exc
+
+
+def _short(exc: BaseException) -> str:
+    """An error sentence without its final full stop, to sit inside another sentence."""
+    return str(exc).strip().rstrip(".")
+
+
+__all__ = ["Artifact", "ArtifactFile", "ARTIFACTS", "HEAD_ARTIFACTS", "artifact", "resolve", "resolve_all",
+           "missing_artifacts", "missing_message", "check_released_head", "head_artifacts", "own_heads",
+           "load_own_head", "status", "fetch",
            "import_file", "identify", "load_released_head", "is_offline"]

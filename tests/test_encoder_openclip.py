@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers.media import write_images  # noqa: E402
+from helpers.media import write_images
 
-from mcrsearch.encoders import create_encoder  # noqa: E402
-from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError  # noqa: E402
-from mcrsearch.media import decode  # noqa: E402
-from mcrsearch.modality import Modality  # noqa: E402
+from mcrsearch.encoders import create_encoder
+from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError
+from mcrsearch.media import decode
+from mcrsearch.modality import Modality
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("open_clip")

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from mcrsearch.config import Settings
 from mcrsearch.encoders import create_encoder
 from mcrsearch.encoders.ulip import (CONFIGS, PointBERT, build, farthest_point_sample, knn_indices,
                                      prepare_points)

@@ -34,12 +34,15 @@ def random_released_state(cls, seed: int) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_import_files_reloads_and_projects(name, tmp_path, capsys):
+def test_import_files_reloads_and_projects(name, tmp_path, capsys, monkeypatch):
+    from helpers.checkpoints import pretend_released
+
     cls, filename = CASES[name]
     state = random_released_state(cls, seed=len(name))
     src = tmp_path / "downloads" / filename
     src.parent.mkdir()
     torch.save(state, src)
+    pretend_released(monkeypatch, name, src)
     home = tmp_path / "home"
     assert main(["--home", str(home), "weights", "import", str(src), "--json"]) == 0
     assert f'"name": "{name}"' in capsys.readouterr().out
@@ -69,15 +72,67 @@ def test_import_files_reloads_and_projects(name, tmp_path, capsys):
         torch.testing.assert_close(one, full[:1])
 
 
-def test_exmcr_head_with_other_file_name_needs_name(tmp_path):
-    src = tmp_path / "my_head.pt"
-    torch.save(random_released_state(heads.ExMCRHead, 1), src)
+def test_exmcr_head_is_told_apart_by_its_hash_not_its_file_name(tmp_path, monkeypatch):
+    from helpers.checkpoints import pretend_released
+
+    clap, ulip = tmp_path / "a.pt", tmp_path / "b.pt"
+    torch.save(random_released_state(heads.ExMCRHead, 1), clap)
+    torch.save(random_released_state(heads.ExMCRHead, 2), ulip)
+    pretend_released(monkeypatch, "exmcr-clap", clap)
+    pretend_released(monkeypatch, "exmcr-ulip", ulip)
     settings = Settings(home=tmp_path / "home")
-    with pytest.raises(WeightsInvalidError, match="--name"):
-        import_file(src, settings)
-    assert import_file(src, settings, name="exmcr-ulip") == "exmcr-ulip"
-    with pytest.raises(WeightsInvalidError, match="not cmcr-clap-clip"):
-        import_file(src, settings, name="cmcr-clap-clip")
+    swapped = tmp_path / "ex_clap.pt"                       # the ULIP head under the CLAP head's file name
+    swapped.write_bytes(ulip.read_bytes())
+    assert import_file(swapped, settings) == "exmcr-ulip"
+    assert import_file(clap, settings) == "exmcr-clap"
+    with pytest.raises(WeightsInvalidError, match="not the released exmcr-clap file"):
+        import_file(ulip, settings, name="exmcr-clap")
+    with pytest.raises(WeightsInvalidError, match="not of cmcr-clap-clip"):
+        import_file(ulip, settings, name="cmcr-clap-clip")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_random_head_with_the_released_layout_is_refused_under_a_released_name(name, tmp_path, capsys):
+    cls, filename = CASES[name]
+    src = tmp_path / filename
+    torch.save(random_released_state(cls, seed=99), src)
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "weights", "import", str(src)]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "not a released file" in err and "--name" in err
+    assert main(["--home", str(home), "weights", "import", str(src), "--name", name]) != 0
+    assert f"not the released {name} file" in " ".join(capsys.readouterr().err.split())
+    assert not (Settings(home=home).weights_dir / filename).exists()
+
+
+def test_a_different_file_under_a_released_name_is_refused_when_a_space_resolves_it(tmp_path):
+    from mcrsearch.weights import resolve
+
+    settings = Settings(home=tmp_path / "home")
+    settings.weights_dir.mkdir(parents=True)
+    torch.save(random_released_state(heads.ExMCRHead, 5), settings.weights_dir / "ex_ulip.pt")   # copied by hand
+    with pytest.raises(WeightsInvalidError, match="not the released exmcr-ulip file"):
+        resolve("exmcr-ulip", settings)
+    with pytest.raises(WeightsInvalidError, match="not the released exmcr-ulip file"):
+        load_released_head("exmcr-ulip", settings)
+
+
+def test_own_heads_import_under_their_own_name(tmp_path):
+    from mcrsearch.weights import load_own_head, own_heads, status
+
+    src = tmp_path / "trained.pt"
+    state = random_released_state(heads.CMCRUlipClipHeads, 7)
+    torch.save(state, src)
+    settings = Settings(home=tmp_path / "home")
+    assert import_file(src, settings, name="my-ulip-heads") == "my-ulip-heads"
+    assert own_heads(settings)["my-ulip-heads"]["kind"] == "cmcr-ulip-clip"
+    head = load_own_head("my-ulip-heads", settings)
+    assert torch.equal(head.state_dict()["Head_A.net.0.weight"], state["Head_A.net.0.weight"])
+    assert not (settings.weights_dir / "ulip_clip.pt").exists()            # never under the released name
+    rows = {r["name"]: r for r in status(settings)}
+    assert rows["my-ulip-heads"]["kind"] == "own head" and rows["cmcr-ulip-clip"]["state"] == "missing"
+    with pytest.raises(WeightsInvalidError, match="usable name"):
+        import_file(src, settings, name="../escape")
 
 
 def test_wrong_shape_is_refused(tmp_path, capsys):

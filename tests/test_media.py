@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from helpers.media import (  # noqa: E402
+from helpers.media import (
     EVIL_MARKER,
     cloud,
     mp3_writable,
@@ -19,9 +19,9 @@ from helpers.media import (  # noqa: E402
     write_media_corpus,
 )
 
-from mcrsearch import media  # noqa: E402
-from mcrsearch.errors import MediaError, UnsupportedMediaError  # noqa: E402
-from mcrsearch.media import (  # noqa: E402
+from mcrsearch import media
+from mcrsearch.errors import MediaError, UnsupportedMediaError
+from mcrsearch.media import (
     AudioClip,
     decode,
     describe,
@@ -31,7 +31,7 @@ from mcrsearch.media import (  # noqa: E402
     load_text,
     normalize_points,
 )
-from mcrsearch.modality import Modality  # noqa: E402
+from mcrsearch.modality import Modality
 
 
 @pytest.fixture(scope="module")

@@ -184,7 +184,7 @@ def test_ffmpeg_formats_decode_through_pyav(tmp_path, name, container, codec):
     path = tmp_path / name
     try:
         path.write_bytes(_encoded(3.0, container, codec, rate=48_000 if codec == "libopus" else 44_100))
-    except Exception as exc:  # an FFmpeg build without this encoder
+    except Exception as exc:  # noqa: BLE001 - an FFmpeg build without this encoder
         pytest.skip(f"cannot encode {codec}: {exc}")
     assert detect_modality(path) is Modality.AUDIO
     modality, clip = decode(path)

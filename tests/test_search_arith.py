@@ -241,3 +241,24 @@ def test_identical_content_reuses_the_stored_vector(tmp_path):
         before = H.TinyEncoder.items_encoded
         report = c.index(tmp_path / "c")
         assert report.indexed == 2 and report.reused == 1 and H.TinyEncoder.items_encoded - before == 1
+
+
+def test_why_this_result_names_each_hop_and_the_share_of_each_input(world):
+    c, files, _ = world
+    hits = c.query(audio=str(files["audio"][0]), text="red", target="3d", k=2)
+    parts = hits[0].inputs
+    assert [p["modality"] for p in parts] == ["audio", "text"]
+    audio = parts[0]
+    assert audio["emergent"] is True and parts[1]["emergent"] is True       # no model saw text with 3D either
+    assert audio["path"][0] == "audio" and audio["path"][-1] == "3d" and "tiny space" in audio["path"]
+    assert audio["path"][1].startswith("tiny encoder [CLAP]") and audio["path"][-2].startswith("tiny encoder [ULIP]")
+    assert sum(p["contribution"] for p in parts) == pytest.approx(hits[0].score, abs=1e-3)
+    liked = c.query(like=str(files["image"][0]), target="image", k=1)[0].inputs
+    assert liked[0]["emergent"] is False and liked[0]["input"].startswith("like ")
+    from mcrsearch.modality import Modality
+    from mcrsearch.why import path
+
+    static = path(Modality.AUDIO, Modality.POINTS, "exmcr")
+    assert static == {"emergent": True, "path": ["audio", "CLAP encoder", "head (CLAP->CLIP)", "exmcr space",
+                                                 "head (ULIP->CLIP)", "ULIP encoder", "3d"]}
+    assert path(Modality.TEXT, Modality.IMAGE, "exmcr")["emergent"] is False

@@ -25,8 +25,8 @@ def test_index_then_query_examples(tmp_path, monkeypatch, capsys):
     assert "'indexed': 24" in out and "24 items" in out
     out = _run("query_across_modalities.py", ["--audio", str(files["audio"][5]), "--target", "3d", "-k", "2"],
                monkeypatch, capsys)
-    lines = [l for l in out.splitlines() if l.strip()]
-    assert len(lines) == 2 and all("/3d/blue_" in l for l in lines)
+    lines = [line for line in out.splitlines() if line.strip()]
+    assert len(lines) == 2 and all("/3d/blue_" in line for line in lines)
     out = _run("query_across_modalities.py", ["--like", str(files["image"][0]), "--target", "text", "-k", "1"],
                monkeypatch, capsys)
     assert "/text/red_" in out

@@ -9,12 +9,17 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from helpers import corpus as H  # noqa: E402
-from mcrsearch.api import Client  # noqa: E402
-from mcrsearch.config import load_settings  # noqa: E402
-from mcrsearch.server.app import create_app  # noqa: E402
+from helpers import corpus as H
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+from mcrsearch.server.app import create_app
+
+
+def authed(app) -> TestClient:
+    """A test client that sends the server's token, as the CLI does."""
+    return TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"})
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +37,7 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[3])
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         yield http
     client.close()
 
@@ -44,6 +49,10 @@ def test_health_info_and_openapi(api, world):
     assert info["counts"] == {"image": 6, "text": 6, "audio": 6, "3d": 6}
     schema = api.get("/openapi.json").json()
     assert {"/api/search", "/api/items/{item_id}/media", "/api/jobs/{job_id}/events"} <= set(schema["paths"])
+    answers = schema["paths"]["/api/search"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answers == {"$ref": "#/components/schemas/SearchOut"}, "search publishes its response shape"
+    hit = schema["components"]["schemas"]["HitOut"]
+    assert {"id", "path", "modality", "details", "media_url", "score", "cosine"} <= set(hit["required"])
     assert api.get("/docs").status_code == 404, "the CDN-based Swagger page stays off"
 
 
@@ -103,7 +112,7 @@ def test_errors_are_one_sentence(api, world):
 def test_upload_cap(world):
     settings = world[3].with_overrides(max_upload_mb=0.001)
     client = Client(settings=settings)
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         r = http.post("/api/search", data={"target": "3d"}, files=[("audio", ("big.wav", b"0" * 5000, "audio/wav"))])
     client.close()
     assert r.status_code == 413 and "upload limit" in r.json()["detail"]
@@ -116,9 +125,10 @@ def test_token_host_and_origin_guards(world):
         assert http.get("/api/info").status_code == 401
         assert http.get("/api/info", headers={"Authorization": "Bearer s3cret"}).status_code == 200
         assert http.get("/api/info", headers={"Authorization": "Bearer wrong"}).status_code == 401
-        page = http.get("/", params={"token": "s3cret"})
-        if page.status_code == 200:          # the page's cookie then authorises same-origin calls
-            assert http.get("/api/info").status_code == 200
+        page = http.get("/", params={"token": "s3cret"}, follow_redirects=False)
+        assert page.status_code == 303 and page.headers["location"] == "/"     # the token leaves the URL
+        assert "mcrsearch_token_" in page.headers["set-cookie"] and "httponly" in page.headers["set-cookie"].lower()
+        assert http.get("/api/info").status_code == 200     # the page's cookie authorises same-origin calls
         assert http.get("/api/info", headers={"Host": "evil.example:8765"}).status_code == 403
         cross = http.post("/api/jobs", json={"path": "/tmp"}, headers={"Authorization": "Bearer s3cret",
                                                                        "Origin": "http://evil.example"})
@@ -133,7 +143,7 @@ def test_index_job_runs_while_searching_and_streams_progress(world, tmp_path, mo
     monkeypatch.setenv("MCRSEARCH_TEST_ENCODE_SLEEP", "0.05")
     s = settings.with_overrides(collection="jobs", batch_size=2)
     client = Client(settings=s)
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         job = http.post("/api/jobs", json={"path": str(folder)}).json()
         assert job["state"] in ("queued", "running")
         answered = 0
@@ -166,7 +176,7 @@ def test_cancel_stops_a_job_with_whole_items(world, tmp_path, monkeypatch):
     monkeypatch.setenv("MCRSEARCH_TEST_ENCODE_SLEEP", "0.2")
     s = world[3].with_overrides(collection="cancel", batch_size=2)
     client = Client(settings=s)
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         job = http.post("/api/jobs", json={"path": str(folder)}).json()
         while http.get(f"/api/jobs/{job['id']}").json()["indexed"] == 0:
             time.sleep(0.05)

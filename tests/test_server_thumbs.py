@@ -15,7 +15,7 @@ from PIL import Image
 from helpers import corpus as H
 from mcrsearch.errors import MediaError
 from mcrsearch.server.geometry import geometry_payload, load_shape
-from mcrsearch.server.thumbs import RENDERER_VERSION, ThumbnailCache, render_png
+from mcrsearch.server.thumbs import RENDERER_VERSION, SIZE_STEPS, ThumbnailCache, render_png
 
 STATIC = Path(__file__).resolve().parents[1] / "mcrsearch" / "server" / "static"
 
@@ -54,7 +54,7 @@ def test_mesh_thumbnail_is_drawn_and_differs_between_objects(tmp_path):
     trimesh.creation.box(extents=(2.0, 0.3, 0.3)).export(tmp_path / "bar.stl")
     ball = _decode(render_png(tmp_path / "ball.obj", "3d", 200))
     bar = _decode(render_png(tmp_path / "bar.stl", "3d", 200))
-    assert ball.size == bar.size == (200, 200)
+    assert ball.size == bar.size == (256, 256)             # 200 is drawn at the next size step
     for img in (ball, bar):
         rgb = np.asarray(img.convert("RGB")).astype(int)[_opaque(img)]
         assert 0.1 < _opaque(img).mean() < 0.95              # an object, not an empty or full canvas
@@ -87,11 +87,22 @@ def test_cache_serves_from_disk_by_hash_and_size(tmp_path):
     assert cache.path_for(digest, 96).read_bytes() == first
     path.unlink()                                            # from now on only the cache can answer
     assert cache.png(str(path), "image", digest, 96) == first
+    assert cache.png(str(path), "image", digest, 100) == first   # the same size step (128)
     with pytest.raises(MediaError):
-        cache.png(str(path), "image", digest, 64)            # another size is another entry
-    assert _decode(cache.png(str(path), "image", digest, 96)).size == (96, 96)
+        cache.png(str(path), "image", digest, 64)            # another step is another entry
+    assert _decode(cache.png(str(path), "image", digest, 96)).size == (128, 128)
     assert cache.path_for("../../etc/passwd", 96).resolve().is_relative_to((tmp_path / "thumbs").resolve())
     assert cache.path_for(digest, 10**6).name.endswith(f"-1024-v{RENDERER_VERSION}.png")   # sizes are clamped
+
+
+def test_cache_holds_few_sizes_per_item_whatever_is_asked(tmp_path):
+    """Issue 22 #10: every requested size was a new cache file; sizes now round up to a few steps."""
+    path = H.write_item(tmp_path / "media", "image", 1, 0)
+    cache = ThumbnailCache(tmp_path / "thumbs")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for size in range(32, 1025, 7):
+        cache.png(str(path), "image", digest, size)
+    assert len(list((tmp_path / "thumbs").rglob("*.png"))) <= len(SIZE_STEPS)
 
 
 def test_undecodable_files_raise_media_error(tmp_path):

@@ -56,9 +56,12 @@ def stocked_home(tmp_path, monkeypatch):
     from test_heads import CASES, random_released_state
 
     settings = Settings(home=tmp_path / "home", device="cpu")
-    for name, (cls, filename) in CASES.items():
+    from helpers.checkpoints import pretend_released
+
+    for n, (name, (cls, filename)) in enumerate(CASES.items()):
         src = tmp_path / filename
-        torch.save(random_released_state(cls, seed=len(name)), src)
+        torch.save(random_released_state(cls, seed=n), src)
+        pretend_released(monkeypatch, name, src)
         import_file(src, settings)
     wd = settings.weights_dir
     (wd / ARTIFACTS["clip-vit-b-32-openai"].files[0].name).write_bytes(b"stub")

@@ -17,13 +17,14 @@ import pytest
 
 from helpers import corpus as H
 
-H.register_tiny()
-from mcrsearch_indexer import index_path
 from mcrsearch import media
 from mcrsearch.cli import main
 from mcrsearch.config import load_settings
 from mcrsearch.errors import DamagedStoreError, StoreError
 from mcrsearch.store import Store, sparse_bytes
+from mcrsearch_indexer import index_path
+
+H.register_tiny()
 
 TESTS = Path(__file__).parent
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from mcrsearch.errors import WeightsInvalidError
 from mcrsearch_trainer.cmcr import fit_cmcr, sides
 from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, load_config, make_config
 from mcrsearch_trainer.evaluate import chance_map, evaluate_set, retrieval_metrics
@@ -150,7 +151,8 @@ def test_checkpoint_round_trip(tmp_path, data):
 
 
 def test_checkpoint_import_via_weights_module(tmp_path):
-    """A trained 512-d head saved by the trainer is accepted by `weights import` and reloads bit-identically."""
+    """A trained 512-d head saved by the trainer imports under its own name (never as the released file, which
+    it is not) and reloads bit-identically."""
     weights = pytest.importorskip("mcrsearch.weights")
     from mcrsearch.config import load_settings
     from mcrsearch_trainer.checkpoint import save_checkpoint
@@ -160,8 +162,10 @@ def test_checkpoint_import_via_weights_module(tmp_path):
     head, _ = fit_exmcr(small, make_config(ExMCRConfig, **dict(FAST, epochs=1)))
     path = save_checkpoint(head, tmp_path / "ex_clap.pt")
     settings = load_settings()
-    assert weights.import_file(path, settings) == "exmcr-clap"
-    again = weights.load_released_head("exmcr-clap", settings)
+    with pytest.raises(WeightsInvalidError, match="not a released file"):
+        weights.import_file(path, settings)
+    assert weights.import_file(path, settings, name="my-ex-clap") == "my-ex-clap"
+    again = weights.load_own_head("my-ex-clap", settings)
     x = torch.from_numpy(small.validation[0].x_a)
     with torch.no_grad():
         assert torch.equal(head(x), again(x))

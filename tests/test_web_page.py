@@ -32,6 +32,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-fake-ui-f
 TIMEOUT_MS = 20_000
 
 
+TOKEN = "web-page-test-token"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection (24 items, 3 colour classes): (base URL, root folder)."""
@@ -50,7 +53,7 @@ def site(tmp_path_factory):
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     hosts = [f"127.0.0.1:{port}", f"localhost:{port}"]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts), log_level="warning",
+    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts, token=TOKEN), log_level="warning",
                                            timeout_graceful_shutdown=1))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -94,6 +97,9 @@ class Page:
         self.page.set_default_timeout(TIMEOUT_MS)
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
         self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.goto(f"{base}/?token={TOKEN}")     # the address `serve` prints: it sets the page's cookie
+        self.page.wait_for_load_state("networkidle")
+        assert "token" not in self.page.url, "the token must leave the address bar"
 
     def _route(self, route) -> None:
         url = route.request.url
@@ -109,7 +115,7 @@ class Page:
         self.page.wait_for_load_state("networkidle")
 
     def search(self, text: str, target: str) -> None:
-        self.page.click(f"#target button[data-target='{target}']")
+        self.page.check(f"#target input[value='{target}']")
         self.page.fill("#q", text)
         self.page.press("#q", "Enter")
         self.wait_results()
@@ -165,7 +171,7 @@ def test_text_query_shows_image_results_that_load(page, shots):
 
 def test_audio_file_as_query_returns_3d_results_with_thumbnails(page, site, shots):
     page.open()
-    page.page.click("#target button[data-target='3d']")
+    page.page.check("#target input[value='3d']")
     page.page.set_input_files("#file", str(site[1] / "queries" / "blue_40.wav"))
     page.wait_results()
     cards = page.page.locator("#results .card")
@@ -178,7 +184,7 @@ def test_audio_file_as_query_returns_3d_results_with_thumbnails(page, site, shot
 
 def test_dropped_image_is_a_query(page, site):
     page.open()
-    page.page.click("#target button[data-target='audio']")
+    page.page.check("#target input[value='audio']")
     data = (site[1] / "queries" / "blue_40.png").read_bytes()
     page.page.evaluate("""bytes => {
         const file = new File([new Uint8Array(bytes)], "blue_40.png", {type: "image/png"});
@@ -270,7 +276,7 @@ def test_url_reproduces_the_search_on_reload(page, shots):
     page.page.reload()
     page.wait_results()
     assert page.names() == first, "a reload shows the same first page"
-    assert page.page.locator("#target button[aria-checked='true']").get_attribute("data-target") == "image"
+    assert page.page.locator("#target input:checked").get_attribute("value") == "image"
 
     # "more like this" puts the item in the URL; the URL alone reproduces that search
     page.page.locator("#results .card").first.get_by_text("More like this").click()
@@ -300,7 +306,7 @@ def test_url_reproduces_the_search_on_reload(page, shots):
 
 def test_microphone_recording_is_a_query(page):
     page.open()
-    page.page.click("#target button[data-target='image']")
+    page.page.check("#target input[value='image']")
     page.page.click("#mic")
     page.page.wait_for_function("document.querySelector('#rec-time').textContent >= '0:01'")
     page.page.click("#mic")
@@ -317,7 +323,7 @@ def test_collection_page_counts_browses_and_follows_an_index_job(page, site, sho
     assert counts == {"Image": "6", "Sound": "6", "3D": "6", "Text": "6"}
     page.page.wait_for_selector("#browse .card")
     assert page.page.locator("#browse .card.image").count() == 6
-    page.page.click("#browse-modality button[data-modality='text']")
+    page.page.check("#browse-modality input[value='text']")
     page.page.wait_for_selector("#browse .card.text")
     assert "thing" in page.page.locator("#browse .card.text blockquote").first.inner_text()
 
@@ -327,7 +333,7 @@ def test_collection_page_counts_browses_and_follows_an_index_job(page, site, sho
     page.page.fill("#job-path", str(more))
     page.page.click("#job-form button")
     page.page.wait_for_selector(".job[data-state='done']")
-    assert page.page.locator(".job .bar-fill").evaluate("b => b.style.width") == "100%"
+    assert page.page.locator(".job progress.bar").evaluate("b => b.value === b.max")
     assert "3 indexed" in page.page.locator(".job .job-counts").inner_text()
     page.page.wait_for_function(
         "[...document.querySelectorAll('#counts .count strong')].map(s => s.textContent)[0] === '9'")
@@ -346,3 +352,27 @@ def test_an_undecodable_upload_is_one_clear_sentence(page, site):
     assert page.page.locator("#results .card").count() == 0
     # the browser logs the refused request itself ("Failed to load resource: ... 422"); nothing else
     page.errors[:] = [e for e in page.errors if "status of 422" not in e]
+
+
+def test_accessibility_basics_radio_groups_players_and_the_job_bar(page, site):
+    """Radio groups are native radios (arrow keys move the choice and search again), every audio player has
+    a name, and the job bar is a <progress>; the page's vocabulary is the server's (/api/constants)."""
+    page.open("/?text=green&target=image")
+    page.wait_results()
+    page.page.focus("#target input:checked")
+    page.page.keyboard.press("ArrowRight")
+    page.page.wait_for_url(re.compile(r"target=audio"))
+    page.wait_results()
+    assert page.page.locator("#target input:checked").get_attribute("value") == "audio"
+    assert page.page.locator("#results .card.audio").count() == 6
+    names = page.page.locator("#results audio").evaluate_all("els => els.map(a => a.getAttribute('aria-label'))")
+    assert names and all(n and n.startswith("Play ") and n.endswith(".wav") for n in names)
+    accept = page.page.locator("#file").get_attribute("accept")
+    for ext in (".m4a", ".aac", ".opus", ".wma", ".aif", ".aiff", ".ply", ".txt"):
+        assert ext in accept.split(","), f"{ext} missing from the page's file picker"
+    page.open("/#collection")
+    page.page.wait_for_selector("#browse .card")
+    page.page.focus("#browse-modality input:checked")
+    page.page.keyboard.press("ArrowLeft")                      # wraps from Images to Text
+    page.page.wait_for_selector("#browse .card.text")
+    assert page.page.locator("#browse-modality input:checked").get_attribute("value") == "text"

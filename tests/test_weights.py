@@ -15,7 +15,7 @@ from mcrsearch.config import Settings
 from mcrsearch.errors import OfflineError, WeightsInvalidError, WeightsMissingError
 
 NAMES = {"clip-vit-b-32-openai", "clap-630k-fusion-best", "roberta-base-tokenizer", "ulip2-pointbert",
-         "cmcr-clap-clip", "cmcr-ulip-clip", "exmcr-clap", "exmcr-ulip"}
+         "cmcr-clap-clip", "cmcr-ulip-clip", "exmcr-clap", "exmcr-ulip", "cmcr-demo-assets"}
 
 
 def test_registry_lists_every_artifact_with_a_source():
@@ -246,13 +246,108 @@ def test_fetch_downloads_verifies_and_files(local_server, tmp_path, monkeypatch)
     assert {r["name"]: r for r in weights.status(settings)}["cmcr-ulip-clip"]["sha256"] == "ok (git blob)"
 
     path.unlink()
-    wrong = dataclasses.replace(spec, url=base + "other.pt")          # served bytes differ from the release
+    wrong = dataclasses.replace(spec, sources=base + "other.pt")     # served bytes differ from the release
     monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(wrong,)))
-    with pytest.raises(WeightsInvalidError, match="git blob"):
+    with pytest.raises(WeightsInvalidError, match="git blob") as err:
         weights.fetch("cmcr-ulip-clip", settings)
-    assert not [p for p in settings.weights_dir.iterdir() if not p.name.startswith(".")]
+    assert "kept aside as ulip_clip.pt.rejected" in str(err.value)
+    assert not path.exists()                                           # never filed under the released name
+    aside = settings.weights_dir / "ulip_clip.pt.rejected"
+    assert aside.read_bytes() == (www / "other.pt").read_bytes()       # kept for inspection, not deleted
+    assert "git blob" in (settings.weights_dir / "ulip_clip.pt.rejected.txt").read_text()
+    row = {r["name"]: r for r in weights.status(settings)}["cmcr-ulip-clip"]
+    assert row["state"] == "missing" and "git blob" in row["rejected"][0]
 
-    gone = dataclasses.replace(spec, url=base + "absent.pt")
+    gone = dataclasses.replace(spec, sources=base + "absent.pt")
     monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(gone,)))
     with pytest.raises(WeightsMissingError, match="HTTP 404"):
         weights.fetch("cmcr-ulip-clip", settings)
+
+
+def test_empty_home_names_every_missing_artifact_of_exmcr_in_one_message(tmp_path, capsys):
+    media = tmp_path / "media"
+    media.mkdir()
+    (media / "a.txt").write_text("a dog barking")
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "index", str(media), "--space", "exmcr"]) != 0
+    raw = capsys.readouterr().err
+    err, packed = " ".join(raw.split()), "".join(raw.split())       # rich wraps long lines, even inside addresses
+    expected = ["clip-vit-b-32-openai", "clap-630k-fusion-best", "ulip2-pointbert", "exmcr-clap", "exmcr-ulip"]
+    assert "5 weights artifacts are missing" in err
+    assert f"mcrsearchweightsfetch{''.join(expected)}" in packed         # the one command that gets them all
+    for name in expected:
+        for f in weights.ARTIFACTS[name].files:
+            assert f.name in packed and f.sources[0] in packed                 # file names and hand-download addresses
+    assert "roberta-base-tokenizer" not in err                             # the audio route needs no tokenizer
+    assert "ulip_clip.pt" not in err
+
+
+def test_missing_message_states_total_size_when_known(tmp_path):
+    settings = Settings(home=tmp_path)
+    msg = weights.missing_message(["cmcr-ulip-clip"], settings)
+    assert "(2.1 MB)" in msg and msg.count(". ") == 0 and msg.endswith(".")
+    msg = weights.missing_message(["cmcr-ulip-clip", "ulip2-pointbert"], settings)
+    assert "at least 2.1 MB" in msg
+
+
+def test_status_json_shows_every_source_and_notes_of_ulip2(tmp_path, capsys):
+    assert main(["--home", str(tmp_path), "weights", "status", "--json"]) == 0
+    row = {r["name"]: r for r in json.loads(capsys.readouterr().out)}["ulip2-pointbert"]
+    assert row["sources"][0].startswith("https://huggingface.co/datasets/SFXX/ulip/")
+    assert any("storage.googleapis.com" in u for u in row["sources"][1:])        # the retired bucket, kept last
+    assert "huggingface.co/datasets/SFXX/ulip" in row["source"] and "May 2025" in row["notes"]
+
+
+def test_fetch_tries_every_source_in_turn_and_names_them_all(local_server, tmp_path, monkeypatch):
+    import dataclasses
+
+    from test_heads import random_released_state
+
+    from mcrsearch import heads
+
+    www, base = local_server
+    torch.save(random_released_state(heads.CMCRUlipClipHeads, 4), www / "mirror.pt")
+    blob = git_blob_sha1(www / "mirror.pt")
+    art = weights.ARTIFACTS["cmcr-ulip-clip"]
+    spec = weights.ArtifactFile("ulip_clip.pt", (base + "moved.pt", "http://127.0.0.1:9/nothing.pt", base + "mirror.pt"),
+                                git_blob=blob)
+    monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(spec,)))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    settings = Settings(home=tmp_path / "home")
+    path = weights.fetch("cmcr-ulip-clip", settings, timeout=2)          # the first two fail, the third answers
+    assert path.read_bytes() == (www / "mirror.pt").read_bytes()
+
+    path.unlink()
+    dead = dataclasses.replace(spec, sources=spec.sources[:2])
+    monkeypatch.setitem(weights.ARTIFACTS, art.name, dataclasses.replace(art, files=(dead,)))
+    with pytest.raises(OfflineError) as err:
+        weights.fetch("cmcr-ulip-clip", settings, timeout=2)
+    msg = str(err.value)
+    assert "2 known sources" in msg and base + "moved.pt: " in msg and "HTTP 404" in msg
+    assert "127.0.0.1:9/nothing.pt" in msg and msg.endswith("`mcrsearch weights import FILE`.")
+
+
+def test_fetch_all_goes_on_past_a_failure_and_reports_each(local_server, tmp_path, monkeypatch, capsys):
+    import dataclasses
+
+    from test_heads import random_released_state
+
+    from mcrsearch import heads
+
+    www, base = local_server
+    torch.save(random_released_state(heads.ExMCRHead, 6), www / "ex_ulip.pt")
+    catalog = {
+        "exmcr-clap": dataclasses.replace(weights.ARTIFACTS["exmcr-clap"], files=(
+            weights.ArtifactFile("ex_clap.pt", base + "gone.pt", git_blob="0" * 40),)),
+        "exmcr-ulip": dataclasses.replace(weights.ARTIFACTS["exmcr-ulip"], files=(
+            weights.ArtifactFile("ex_ulip.pt", base + "ex_ulip.pt", git_blob=git_blob_sha1(www / "ex_ulip.pt")),)),
+    }
+    monkeypatch.setattr(weights, "ARTIFACTS", catalog)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    home = tmp_path / "home"
+    assert main(["--home", str(home), "weights", "fetch", "all"]) != 0
+    err = " ".join(capsys.readouterr().err.split())
+    assert "failed exmcr-clap" in err and "HTTP 404" in err               # the first fails ...
+    assert "fetched exmcr-ulip" in err                                     # ... and the second still arrives
+    assert "1 of 2 artifacts could not be fetched (exmcr-clap)" in err
+    assert (Settings(home=home).weights_dir / "ex_ulip.pt").is_file()

@@ -20,8 +20,8 @@ from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
     """Rows of two feature sets matched by instance (true partners)."""
-    xa, _, ia = feats[(tag, *a)]
-    xb, _, ib = feats[(tag, *b)]
+    xa, _, ia = feats[(tag,) + tuple(a)]
+    xb, _, ib = feats[(tag,) + tuple(b)]
     pos = {inst: i for i, inst in enumerate(ib)}
     rows = [(i, pos[inst]) for i, inst in enumerate(ia) if inst in pos]
     return xa[[r[0] for r in rows]], xb[[r[1] for r in rows]]
@@ -29,11 +29,11 @@ def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> t
 
 def _aligned_many(feats: dict, tag: str, keys: dict[str, tuple[str, str]]) -> dict[str, np.ndarray]:
     """Several feature sets restricted to the instances all of them have, row-aligned by instance."""
-    common = set.intersection(*(set(feats[(tag, *k)][2].tolist()) for k in keys.values()))
+    common = set.intersection(*(set(feats[(tag,) + tuple(k)][2].tolist()) for k in keys.values()))
     order = sorted(common)
     out = {}
     for name, k in keys.items():
-        x, _, inst = feats[(tag, *k)]
+        x, _, inst = feats[(tag,) + tuple(k)]
         pos = {i: r for r, i in enumerate(inst.tolist())}
         out[name] = x[[pos[i] for i in order]]
     return out
@@ -78,9 +78,9 @@ def emergent_metrics(feats: dict, proj: dict[tuple[str, str], Callable | None], 
     for a, b in cross_mcr_pairs():
         if a not in proj or b not in proj:
             continue
-        za = project(proj[a], feats[(split, *a)][0])
-        zb = project(proj[b], feats[(split, *b)][0])
-        la, lb = feats[(split, *a)][1], feats[(split, *b)][1]
+        za = project(proj[a], feats[(split,) + tuple(a)][0])
+        zb = project(proj[b], feats[(split,) + tuple(b)][0])
+        la, lb = feats[(split,) + tuple(a)][1], feats[(split,) + tuple(b)][1]
         for (qn, q, ql), (gn, g, gl) in [((a[1], za, la), (b[1], zb, lb)), ((b[1], zb, lb), (a[1], za, la))]:
             for k, v in retrieval_metrics(q, ql, g, gl).items():
                 out[f"{qn}->{gn}/{k}"] = v

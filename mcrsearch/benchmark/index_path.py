@@ -40,7 +40,7 @@ class IndexUnavailable(RuntimeError):
 def index_path_available() -> str | None:
     """None when the index path can run, else the reason it cannot (the embedded engine's wheel is missing)."""
     try:
-        import qdrant_edge  # noqa: F401
+        import qdrant_edge  # noqa: F401 - imported only to learn whether the wheel loads
     except ImportError as exc:
         return f"index path unavailable ({exc})"
     return None

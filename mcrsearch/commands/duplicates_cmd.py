@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands.common import COLLECTION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
 
 
 def duplicates(
@@ -20,15 +20,15 @@ def duplicates(
     collection: Optional[str] = COLLECTION,
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print the groups as JSON on stdout."),
 ) -> None:
     """List groups of identical files (same content) and near-duplicates (same modality, vectors above the
     threshold), e.g. one mesh as .obj and .glb or one sound as .wav and .flac."""
-    from mcrsearch.api import Client
-    from mcrsearch.commands.common import console, out, print_json, settings
+    from mcrsearch.commands.common import console, open_client, out, print_json, settings
 
     cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
-    with Client(settings=cfg) as client:
+    with open_client(cfg, no_server) as client:
         groups = client.duplicates(modality=modality, threshold=threshold, near=not identical_only, space=space)
     if json_out:
         print_json([g.to_dict() for g in groups])

@@ -30,6 +30,9 @@ def index(
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     rebuild: bool = typer.Option(False, "--rebuild",
                                  help="Move the collection aside (e.g. a damaged one) and build it again from the files."),
+    watch: bool = typer.Option(False, "--watch", help="Then keep following the folder: index what appears, "
+                                                      "changes, moves or disappears (Ctrl-C stops)."),
+    poll: bool = typer.Option(False, "--poll", help="With --watch: poll instead of file-system events."),
 ) -> None:
     """Index images, audio, text and 3D files under PATH; unchanged files cost no model time."""
     from mcrsearch.commands.common import console, open_client, print_json, settings
@@ -55,3 +58,32 @@ def index(
         console.print(f"  [red]failed[/] {failure.path}: {failure.reason}")
     if len(report.failed) > 50:
         console.print(f"  ... and {len(report.failed) - 50} more (use --json for the full list)")
+    if watch:
+        _watch(cfg, path, space, no_server, poll, json_out)
+
+
+def _watch(cfg, path: Path, space: Optional[str], no_server: bool, poll: bool, json_out: bool) -> None:
+    """Follow the folder until Ctrl-C, re-indexing each quiet burst of changes (one line or JSON per batch)."""
+    from mcrsearch.commands.common import console, open_client, print_json
+    from mcrsearch_indexer.watch import Watcher
+
+    def show(batch) -> None:
+        totals = {k: sum(getattr(r, k) for r in batch.results) for k in ("indexed", "unchanged", "removed")}
+        failed = sum(len(r.failed) for r in batch.results)      # IndexReports (Client and RemoteClient alike)
+        if json_out:
+            print_json({"changed": batch.paths, "folders": batch.folders, **totals, "failed": failed,
+                        "errors": batch.errors})
+        else:
+            console.print(f"{len(batch.paths)} change(s) in {', '.join(batch.folders)}: {totals['indexed']} "
+                          f"indexed, {totals['removed']} removed, {failed} failed"
+                          + (f"; [red]{'; '.join(batch.errors)}[/]" if batch.errors else ""))
+
+    with open_client(cfg, no_server) as client:
+        watcher = Watcher([path], lambda folder: client.index(folder, space=space), poll=poll or None,
+                          on_batch=show)
+        if not json_out:
+            console.print(f"Watching {', '.join(watcher.roots)} (Ctrl-C stops).")
+        try:
+            watcher.run()
+        except KeyboardInterrupt:
+            watcher.stop_event.set()

@@ -16,15 +16,17 @@ def query(
     image: Optional[List[Path]] = typer.Option(None, "--image", help="Image file query."),
     text: Optional[List[str]] = typer.Option(None, "--text", help="Text query."),
     points: Optional[List[Path]] = typer.Option(None, "--3d", help="3D file query (mesh or point cloud)."),
+    video: Optional[List[Path]] = typer.Option(None, "--video", help="Video file query (its picture and sound)."),
     like: Optional[List[str]] = typer.Option(None, "--like",
-                                             help="An indexed item (its path or id): reuse its stored vector."),
+                                             help="An indexed item (its path or id): reuse its stored vector; "
+                                                  "ID@12.5 is a video's moment at 12.5 s."),
     not_audio: Optional[List[Path]] = typer.Option(None, "--not-audio", help="Audio file to move away from."),
     not_image: Optional[List[Path]] = typer.Option(None, "--not-image", help="Image file to move away from."),
     not_text: Optional[List[str]] = typer.Option(None, "--not-text", help="Text to move away from."),
     not_points: Optional[List[Path]] = typer.Option(None, "--not-3d", help="3D file to move away from."),
     not_like: Optional[List[str]] = typer.Option(None, "--not-like",
                                                  help="An indexed item to move away from (left out of the results)."),
-    target: str = typer.Option("any", "--target", help="image, audio, text, 3d or any."),
+    target: str = typer.Option("any", "--target", help="image, audio, text, 3d, video or any."),
     k: Optional[int] = typer.Option(None, "-k", "--k", help="Number of results (default 10, or as saved)."),
     offset: int = typer.Option(0, "--offset", help="Skip this many of the best results (paging)."),
     min_score: Optional[float] = typer.Option(None, "--min-score", help="Drop results below this calibrated score."),
@@ -55,7 +57,7 @@ def query(
     saved: Optional[str] = typer.Option(None, "--saved", help="Run the search saved under NAME (marks new results)."),
 ) -> None:
     """Find the items nearest to the inputs, in the target modality (calibrated scores)."""
-    from mcrsearch.commands.common import console, open_client, out, print_json, settings, short
+    from mcrsearch.commands.common import console, open_client, settings
     from mcrsearch.search import parse_weights
 
     cfg = settings(ctx, precision=precision, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
@@ -71,6 +73,8 @@ def query(
                 like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
                 not_text=list(not_text or []), not_points=paths(not_points), not_like=list(not_like or []),
                 target=target, k=k or 10, weights=weights, space=space, min_score=min_score, where=where)
+    if video:
+        spec["video"] = paths(video)
     with open_client(cfg, no_server) as client:
         if saved:
             hits = client.run_saved(saved, k=k)

@@ -12,10 +12,10 @@ app = typer.Typer(help="Saved searches: list, run again (showing what is new), d
 
 
 def _client(ctx: typer.Context, collection, qdrant_url, qdrant_api_key):
-    from mcrsearch.api import Client
-    from mcrsearch.commands.common import settings
+    """A running server for the collection when there is one, else the collection itself."""
+    from mcrsearch.commands.common import open_client, settings
 
-    return Client(settings=settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key))
+    return open_client(settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key))
 
 
 @app.command("list")

@@ -18,12 +18,17 @@ def serve(
     collection: Optional[str] = COLLECTION,
     space: Optional[str] = typer.Option(None, "--space", help="Default space for index jobs and queries."),
     token: Optional[str] = typer.Option(None, "--token", envvar="MCRSEARCH_SERVER_TOKEN",
-                                        help="Token every API call must carry (generated when binding beyond "
-                                             "loopback and none is given)."),
+                                        help="Token every API call must carry (generated when none is given; "
+                                             "the CLI reads it from the owner-only server record)."),
+    allow_spaces: bool = typer.Option(False, "--allow-spaces",
+                                      help="Let index jobs embed with another space than the server's."),
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
     precision: Optional[str] = PRECISION,
     warm: bool = typer.Option(True, "--warm/--lazy", help="Load the collection's encoders at start."),
+    watch: bool = typer.Option(False, "--watch", help="Follow the indexed folders: index what appears, changes, "
+                                                      "moves or disappears (as index jobs)."),
+    poll: bool = typer.Option(False, "--poll", help="With --watch: poll instead of file-system events."),
 ) -> None:
     """Serve the collection: search page at /, JSON API under /api (OpenAPI at /openapi.json)."""
     import os
@@ -37,10 +42,12 @@ def serve(
 
     cfg = settings(ctx, precision=precision, collection=collection, space=space, server_host=host, server_port=port,
                    server_token=token, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
-    local = cfg.server_host in LOOPBACK
-    secret = cfg.server_token or (None if local else secrets.token_urlsafe(24))
-    running = discovery.find_server(cfg)
-    if running is not None:
+    local = is_loopback(cfg.server_host)
+    # Always a token, on loopback too: every local user and every web page can reach a loopback port.
+    secret = cfg.server_token or secrets.token_urlsafe(24)
+    nonce = discovery.new_nonce()
+    running = discovery.read_record(cfg)
+    if running is not None and discovery.alive(running):
         raise ConfigError(f"Collection '{cfg.collection}' is already served at {running.url} (pid {running.pid}).")
 
     import uvicorn
@@ -49,26 +56,75 @@ def serve(
 
     sock = bind_socket(cfg.server_host, cfg.server_port)      # port 0: the system picks a free one
     bound = sock.getsockname()[1]
-    shown_host = f"[{cfg.server_host}]" if ":" in cfg.server_host else cfg.server_host
-    url = f"http://{shown_host}:{bound}"
-    allowed = [f"{h}:{bound}" for h in ("127.0.0.1", "localhost", "[::1]")] + list(LOOPBACK[:2]) if local else None
+    url = f"http://{_url_host(cfg.server_host)}:{bound}"
+    names = dict.fromkeys(("127.0.0.1", "localhost", "[::1]", _url_host(cfg.server_host)))
+    allowed = [f"{h}:{bound}" for h in names] + list(names) if local else None
     client = Client(settings=cfg)
 
+    watcher = None
+
     def stop() -> None:
+        if watcher is not None:
+            watcher.stop()
         discovery.remove(cfg, os.getpid())
         client.close()
 
-    app = create_app(client, token=secret, allowed_hosts=allowed, on_stop=stop)
+    app = create_app(client, token=secret, allowed_hosts=allowed, on_stop=stop, nonce=nonce,
+                     allow_spaces=allow_spaces)
+    if watch:
+        watcher = app.state.watcher = start_watch(app, client, poll)
+        console.print(f"Watching {', '.join(watcher.roots) or 'no folder yet (index one first)'}.")
     if warm:
         threading.Thread(target=_warm, args=(client, console), name="mcr-warm", daemon=True).start()
-    discovery.write(cfg, discovery.ServerInfo(url if local else f"http://127.0.0.1:{bound}", os.getpid(),
-                                              cfg.collection, discovery.location_of(cfg), secret))
-    console.print(f"Serving collection [bold]{cfg.collection}[/] at {url}/"
-                  + (f"?token={secret}" if secret else "") + "  (Ctrl-C stops)")
+    # The address actually bound (a wildcard bind is reached on loopback), so the CLI finds this server
+    # and no other listener; the nonce lets the CLI check that before it sends the token.
+    discovery.write(cfg, discovery.ServerInfo(f"http://{_url_host(_reachable(cfg.server_host))}:{bound}", os.getpid(),
+                                              cfg.collection, discovery.location_of(cfg), secret, nonce,
+                                              discovery.process_started(os.getpid())))
+    console.print(f"Serving collection [bold]{cfg.collection}[/] at {url}/?token={secret}  (Ctrl-C stops; "
+                  "open that address once: the page keeps the token in a cookie)")
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=3)).run(sockets=[sock])
     finally:                      # also when uvicorn never got to start
         stop()
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a bind address is this machine only (127.0.0.0/8, ::1, localhost)."""
+    import ipaddress
+
+    if host in LOOPBACK:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _reachable(host: str) -> str:
+    """The address a client connects to for a bind address: a wildcard bind is reached on loopback."""
+    return {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def start_watch(app, client, poll: bool = False):
+    """A Watcher over the collection's indexed folders whose batches run as the server's index jobs (one
+    writer: jobs run one after another), waiting for each job so that a batch ends when it is searchable."""
+    import time
+
+    from mcrsearch.server.jobs import FINISHED
+    from mcrsearch_indexer.watch import Watcher
+
+    def apply(folder: str):
+        job = app.state.jobs.submit(folder)
+        while job.state not in FINISHED:
+            time.sleep(0.05)
+        return job
+
+    return Watcher(client.indexed_folders(), apply, poll=poll or None).start()
 
 
 def bind_socket(host: str, port: int):

@@ -59,7 +59,7 @@ def load_tokenizer(folder: str | Path | None, expected_vocab: int) -> Any:
 
     try:
         tokenizer = RobertaTokenizer.from_pretrained(str(folder), local_files_only=True)
-    except Exception as exc:  # noqa: BLE001 - malformed json/merges: the artifact is broken
+    except Exception as exc:
         raise WeightsInvalidError(f"The tokenizer files in {folder} could not be read ({exc}).") from exc
     check_tokenizer(tokenizer, expected_vocab, folder)
     return tokenizer

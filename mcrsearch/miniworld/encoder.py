@@ -34,6 +34,12 @@ class MiniEncoder(Encoder):
         self.dim = int(model.config["dim"])
         super().__init__({**model.config, "vocab_size": len(model.vocab)}, weights_id, device)
 
+    @property
+    def input_seconds(self) -> float | None:
+        """The audio tower's input length (a video's segment window in a space using this encoder)."""
+        audio = self.model.config.get("audio") if Modality.AUDIO in self.modalities else None
+        return float(audio["seconds"]) if audio else None
+
     def preprocess(self, modality: Modality, items: list[Any]) -> Any:
         """Decoded items -> the tower's input batch (numpy arrays, or token ids for text)."""
         from mcrsearch.miniworld import preprocess as pp

@@ -27,7 +27,8 @@ def render(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Gene
     rot = _rotation(rng.uniform(0, 2 * np.pi), rng.uniform(-1.35, -0.9))  # view from slightly above
     p = pts @ rot.T
     n = normals @ rot.T
-    light = np.array([0.4, -0.5, 0.75]); light /= np.linalg.norm(light)
+    light = np.array([0.4, -0.5, 0.75])
+    light /= np.linalg.norm(light)
     shade = 0.35 + 0.65 * np.abs(n @ light)           # two-sided Lambert (meshes may be open)
     col = np.clip(base * shade[:, None], 0, 255)
 

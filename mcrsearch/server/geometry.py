@@ -58,15 +58,23 @@ def _check_size(path: Path) -> None:
         raise MediaError(path, f"exceeds the {limit // (1024 * 1024)} MB limit for 3D files")
 
 
-def _load_mesh(path: Path) -> Any | None:
-    """The file's triangles as one trimesh.Trimesh, or None when it holds no faces (a point cloud)."""
+def _load_mesh(path: Path, data: bytes | None = None) -> Any | None:
+    """The file's triangles as one trimesh.Trimesh, or None when it holds no faces (a point cloud).
+
+    From `data` when given (bytes the server read from a checked descriptor), else from the path."""
+    import io
+
     import trimesh
 
     logging.getLogger("trimesh").setLevel(logging.ERROR)
-    _check_size(path)
+    if data is None:
+        _check_size(path)
+    elif not data:
+        raise MediaError(path, "empty file")
     kind = path.suffix.lstrip(".").upper()
     try:
-        loaded = trimesh.load(str(path), file_type=path.suffix.lstrip(".").lower())
+        source = str(path) if data is None else io.BytesIO(data)
+        loaded = trimesh.load(source, file_type=path.suffix.lstrip(".").lower())
         if isinstance(loaded, trimesh.Scene):
             parts = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
             loaded = trimesh.util.concatenate(parts) if parts else None
@@ -84,7 +92,8 @@ def _load_mesh(path: Path) -> Any | None:
     return loaded
 
 
-def load_shape(path: str | Path, max_points: int = 50_000, max_faces: int = 100_000) -> Shape:
+def load_shape(path: str | Path, max_points: int = 50_000, max_faces: int = 100_000,
+               data: bytes | None = None) -> Shape:
     """Read a mesh (faces kept while there are at most `max_faces`) or a point cloud (at most `max_points`).
 
     A mesh with more faces than `max_faces` comes back as a surface sample of `max_points` points, so
@@ -94,6 +103,7 @@ def load_shape(path: str | Path, max_points: int = 50_000, max_faces: int = 100_
         path: a 3D file mcrsearch indexes (mesh or point cloud).
         max_points: most points returned for a point cloud or a too-large mesh's sample.
         max_faces: most triangles kept as a mesh.
+        data: the file's bytes when already read (the path then names the format only).
     Returns:
         A `Shape` in the unit sphere.
     Raises:
@@ -101,7 +111,7 @@ def load_shape(path: str | Path, max_points: int = 50_000, max_faces: int = 100_
     """
     p = Path(path)
     max_points = max(3, int(max_points))
-    mesh = _load_mesh(p) if p.suffix.lower() in _FACE_SUFFIXES else None
+    mesh = _load_mesh(p, data) if p.suffix.lower() in _FACE_SUFFIXES else None
     if mesh is not None:
         if len(mesh.faces) <= max_faces:
             mesh.remove_unreferenced_vertices()
@@ -114,26 +124,28 @@ def load_shape(path: str | Path, max_points: int = 50_000, max_faces: int = 100_
 
         sample, _ = trimesh.sample.sample_surface(mesh, max_points, seed=0)
         return Shape(normalise(sample))
-    xyz = media.load_points(p, n_points=max_points)
+    xyz = media.load_points(p, n_points=max_points, data=data)
     if len(xyz) > max_points:  # an even, deterministic thinning keeps the cloud's shape
         xyz = xyz[np.linspace(0, len(xyz) - 1, max_points).astype(np.int64)]
     return Shape(normalise(xyz))
 
 
-def geometry_payload(path: str, max_points: int = 50_000, max_faces: int = 100_000) -> dict[str, Any]:
+def geometry_payload(path: str, max_points: int = 50_000, max_faces: int = 100_000,
+                     data: bytes | None = None) -> dict[str, Any]:
     """The /api/items/{id}/geometry JSON: positions (and triangle indices) as base64 little-endian arrays.
 
     Args:
         path: the indexed 3D file.
         max_points: most points sent for a point cloud (or for a mesh over `max_faces`).
         max_faces: most triangles sent as a mesh.
+        data: the file's bytes when already read (from a checked descriptor).
     Returns:
         {"kind": "mesh"|"points", "count": number of positions, "faces": number of triangles,
          "positions": base64 float32 xyz, "indices": base64 uint32 triples or None}
     Raises:
         MediaError: the file cannot be decoded.
     """
-    shape = load_shape(path, max_points=max_points, max_faces=max_faces)
+    shape = load_shape(path, max_points=max_points, max_faces=max_faces, data=data)
     positions = np.ascontiguousarray(shape.positions, dtype="<f4")
     indices = None
     if shape.is_mesh:

@@ -21,8 +21,29 @@ from mcrsearch_indexer.report import IndexProgress
 if TYPE_CHECKING:
     from mcrsearch.api import Client
 
+ACTIVE = ("queued", "running")
 FINISHED = ("done", "failed", "cancelled")
 KEEP_FINISHED = 50          # finished jobs kept for listing
+MAX_PATH_CHARS = 4096       # PATH_MAX on Linux: a longer job path is refused before it reaches the OS
+
+
+def printable(value: Any) -> Any:
+    """`value` with every string made valid UTF-8 (a file name is any bytes on Linux: Python keeps the
+    bytes that are not UTF-8 as lone surrogates, which JSON cannot carry): such bytes show as \\xNN."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            try:
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:
+                return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, dict):
+        return {printable(k): printable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [printable(v) for v in value]
+    return value
 
 
 @dataclass
@@ -42,16 +63,23 @@ class Job:
     cancel_requested: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "path": self.path, "space": self.space, "state": self.state,
-                **asdict(self.progress), "error": self.error, "started": self.started, "finished": self.finished,
-                "report": self.report}
+        """The job as JSON can carry it (names that are not UTF-8 are escaped, see `printable`)."""
+        return printable({"id": self.id, "path": self.path, "space": self.space, "state": self.state,
+                          **asdict(self.progress), "error": self.error, "started": self.started,
+                          "finished": self.finished, "report": self.report})
 
 
 class JobManager:
-    """Runs index jobs one after another on a daemon thread."""
+    """Runs index jobs one after another on a daemon thread.
 
-    def __init__(self, client: "Client") -> None:
+    Jobs embed with the server's space (`settings.space`, or the collection's own for 'auto'); another
+    space only when the operator allowed it (`allow_spaces`): a second space in the collection would
+    leave queries without one ambiguous.
+    """
+
+    def __init__(self, client: "Client", allow_spaces: bool = False) -> None:
         self.client = client
+        self.allow_spaces = allow_spaces
         self._jobs: dict[str, Job] = {}
         self._queue: "queue.Queue[Job]" = queue.Queue()
         self._lock = threading.Lock()
@@ -59,18 +87,44 @@ class JobManager:
         self._thread.start()
 
     def submit(self, path: str, space: str | None = None) -> Job:
-        """Queue a folder (an absolute path that exists on the server's machine)."""
+        """Queue a folder (an absolute path that exists on the server's machine, not / or a system
+        pseudo file system), with the server's space unless others are allowed."""
+        from mcrsearch_indexer.scan import resolve_root
+
+        if len(path) > MAX_PATH_CHARS or "\0" in path:
+            raise ConfigError(f"The folder to index must be a path of at most {MAX_PATH_CHARS} characters "
+                              "without NUL bytes.")
         p = Path(path)
         if not p.is_absolute():
-            raise ConfigError(f"The folder to index must be an absolute path, not '{path}'.")
-        if not p.exists():
-            raise ConfigError(f"The path {path} does not exist on the server's machine.")
+            raise ConfigError(f"The folder to index must be an absolute path, not '{printable(path)}'.")
+        try:
+            exists = p.exists()
+        except (OSError, ValueError):
+            exists = False
+        if not exists:
+            raise ConfigError(f"The path {printable(path)} does not exist on the server's machine.")
+        resolve_root(p)
+        own = self.client.settings.space
+        if space and not self.allow_spaces and own not in ("auto", None) and space != own:
+            raise ConfigError(f"This server indexes with space '{own}'; start it with --allow-spaces to "
+                              f"let jobs use '{space}'.")
+        if space and not self.allow_spaces and own in ("auto", None):
+            known = self._spaces()
+            if known and space not in known:
+                raise ConfigError(f"This collection is indexed with {', '.join(known)}; start the server "
+                                  f"with --allow-spaces to let jobs add space '{space}'.")
         job = Job(uuid.uuid4().hex[:12], str(p), space)
         with self._lock:
             self._jobs[job.id] = job
             self._forget_old()
         self._queue.put(job)
         return job
+
+    def _spaces(self) -> list[str]:
+        try:
+            return sorted(s["name"] for s in self.client.info().get("spaces", []))
+        except McrError:
+            return []
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -87,7 +141,7 @@ class JobManager:
         return job
 
     def busy(self) -> bool:
-        return any(j.state in ("queued", "running") for j in self._jobs.values())
+        return any(j.state in ACTIVE for j in self._jobs.values())
 
     # -- worker
     def _work(self) -> None:

@@ -60,27 +60,69 @@ class RemoteClient:
               min_score: float | None = None, *, not_audio: Sequence[str] = (), not_image: Sequence[str] = (),
               not_text: Sequence[str] = (), not_points: Sequence[str] = (), not_like: Sequence[str] = (),
               where: Mapping[str, Any] | None = None) -> list["Hit"]:
-        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id."""
-        from mcrsearch.errors import ConfigError
+        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id;
+        negatives and filters go as the API's fields (see Client.query)."""
         from mcrsearch.search import Hit
 
-        if any((not_audio, not_image, not_text, not_points, not_like)) or any(
-                v not in (None, [], "") for v in (where or {}).values()):
-            raise ConfigError("The running `mcrsearch serve` does not take negative inputs or filters yet; "
-                              "add --no-server to query the collection directly.")
-
         files = [(kind, (Path(p).name, _read(p))) for kind, paths in
-                 (("audio", audio), ("image", image), ("points", points)) for p in paths]
-        form: dict[str, Any] = {"text": list(text), "like": [_like_value(v) for v in like], "target": target,
-                                "k": str(k), "offset": str(offset),
+                 (("audio", audio), ("image", image), ("points", points), ("not_audio", not_audio),
+                  ("not_image", not_image), ("not_points", not_points)) for p in _seq(paths)]
+        form: dict[str, Any] = {"text": _seq(text), "like": [_like_value(v) for v in _seq(like)], "target": target,
+                                "k": str(k), "offset": str(offset), "not_text": _seq(not_text),
+                                "not_like": [_like_value(v) for v in _seq(not_like)],
                                 "weight": [f"{getattr(m, 'value', m)}={w}" for m, w in (weights or {}).items()]}
         if space:
             form["space"] = space
         if min_score is not None:
             form["min_score"] = str(min_score)
+        form.update(where_fields(where))
         body = self._call("POST", "/api/search", data=form, files=files or None)
-        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"])
-                for h in body["hits"]]
+        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"],
+                    inputs=h.get("inputs") or [], new=h.get("new")) for h in body["hits"]]
+
+    def duplicates(self, modality: str | None = None, threshold: float | None = None, near: bool = True,
+                   space: str | None = None) -> list[Any]:
+        """As Client.duplicates, answered by the server (its own space)."""
+        from mcrsearch.duplicates import DuplicateGroup
+
+        params: dict[str, Any] = {"modality": getattr(modality, "value", modality) or "any",
+                                  "identical": str(not near).lower(), "limit": 1000}
+        if threshold is not None:
+            params["threshold"] = str(threshold)
+        body = self._call("GET", "/api/duplicates", params=params)
+        return [DuplicateGroup(g["kind"], g["modality"], g["items"], g["min_cosine"]) for g in body["groups"]]
+
+    def saved_searches(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/api/saved")["saved"]
+
+    def save_search(self, name: str, **query: Any) -> dict[str, Any]:
+        """As Client.save_search; through the server a saved search holds texts and indexed items, not files."""
+        spec = {k: v for k, v in query.items() if v not in (None, [], (), "")}
+        if "where" in spec:
+            spec["where"] = {k: v for k, v in spec["where"].items() if v not in (None, [], (), "")} or None
+            spec = {k: v for k, v in spec.items() if v is not None}
+        for key in ("like", "not_like"):
+            if key in spec:
+                spec[key] = [_like_value(v) for v in _seq(spec[key])]
+        if "weights" in spec:
+            spec["weights"] = {getattr(m, "value", m): w for m, w in dict(spec["weights"]).items()}
+        return self._call("POST", "/api/saved", json={"name": name, "query": spec})
+
+    def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
+        from mcrsearch.search import Hit
+
+        body = self._call("POST", f"/api/saved/{name}/run", params={"k": k} if k else None)
+        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"],
+                    inputs=h.get("inputs") or [], new=h.get("new")) for h in body["hits"]]
+
+    def delete_saved(self, name: str) -> bool:
+        try:
+            self._call("DELETE", f"/api/saved/{name}")
+        except RemoteError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
@@ -127,6 +169,31 @@ class RemoteClient:
                     if event == "end":
                         return
         yield self._call("GET", f"/api/jobs/{job_id}")
+
+
+def _seq(value: Any) -> list[Any]:
+    """None -> [], one value -> [it], a sequence -> its items (a string is one value)."""
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def where_fields(where: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Client.query's `where` as the API's filter fields (user spellings are parsed by the server)."""
+    from mcrsearch.filters import parse_filters
+
+    f = parse_filters(where)          # relative folders and dates are read here, on the caller's side
+    out: dict[str, Any] = {}
+    if f.under:
+        out["under"] = list(f.under)
+    if f.types:
+        out["type"] = list(f.types)
+    for key in ("modified_after", "modified_before", "min_duration", "max_duration", "min_points", "max_points",
+                "min_width", "min_height"):
+        value = getattr(f, key)
+        if value is not None:
+            out[key] = str(value)
+    return out
 
 
 def _read(path: str) -> bytes:

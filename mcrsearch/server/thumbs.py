@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -26,6 +27,8 @@ from mcrsearch.server.geometry import Shape, load_shape
 
 RENDERER_VERSION = 2            # bump when drawing changes, so old cached PNGs are not served
 MIN_SIZE, MAX_SIZE = 32, 1024   # requested sizes are clamped into this range
+# ... and rounded up to one of these, so one item has at most this many cached thumbnails
+SIZE_STEPS = (32, 64, 128, 256, 512, 1024)
 SUPERSAMPLE = 2                 # 3D is drawn at 2x and downsampled: cheap anti-aliasing
 MESH_FACE_LIMIT = 20_000        # more triangles than this are drawn as a dense surface sample instead
 SPLAT_POINTS = 30_000           # most points drawn for a cloud
@@ -37,8 +40,10 @@ _HEX = re.compile(r"[0-9a-fA-F]{8,128}")
 
 
 def clamp_size(size: int) -> int:
-    """The size actually drawn for a requested one (32..1024 px)."""
-    return int(min(MAX_SIZE, max(MIN_SIZE, int(size))))
+    """The size actually drawn for a requested one: clamped to 32..1024 px, rounded up to a SIZE_STEPS
+    step (the cache holds at most len(SIZE_STEPS) thumbnails per content, whatever sizes are asked)."""
+    wanted = min(MAX_SIZE, max(MIN_SIZE, int(size)))
+    return next(step for step in SIZE_STEPS if step >= wanted)
 
 
 class ThumbnailCache:
@@ -54,14 +59,16 @@ class ThumbnailCache:
         key = key.lower()
         return self.root / key[:2] / f"{key}-{clamp_size(size)}-v{RENDERER_VERSION}.png"
 
-    def png(self, path: str, modality: Modality | str, content_hash: str, size: int = 256) -> bytes:
+    def png(self, path: str, modality: Modality | str, content_hash: str, size: int = 256,
+            read: Callable[[], bytes] | None = None) -> bytes:
         """The PNG thumbnail of one item, from the cache or rendered (then cached).
 
         Args:
             path: the item's file (a stored path, never one from a request).
             modality: the item's modality; text has no thumbnail.
             content_hash: the item's content hash (the cache key with `size`).
-            size: longest side in pixels, clamped to 32..1024.
+            size: longest side in pixels, clamped to 32..1024 and rounded up to a step.
+            read: returns the file's bytes (checked to be the indexed file); None reads `path`.
         Returns:
             PNG bytes.
         Raises:
@@ -72,7 +79,7 @@ class ThumbnailCache:
             return target.read_bytes()
         except OSError:
             pass
-        data = render_png(path, modality, size)
+        data = render_png(path, modality, size, data=read() if read is not None else None)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(target, data)   # a concurrent reader sees no file or the whole file
@@ -81,17 +88,21 @@ class ThumbnailCache:
         return data
 
 
-def render_png(path: str | Path, modality: Modality | str, size: int = 256) -> bytes:
-    """Render one file's thumbnail (no cache): images fit in size x size, 3D is size x size, audio size x size/2."""
+def render_png(path: str | Path, modality: Modality | str, size: int = 256, data: bytes | None = None) -> bytes:
+    """Render one file's thumbnail (no cache): images fit in size x size, 3D is size x size, audio size x size/2.
+
+    `data`: the file's bytes when already read (the server reads them from a checked descriptor).
+    """
     mod = Modality.parse(modality)
     size = clamp_size(size)
     try:
         if mod is Modality.IMAGE:
-            img = image_thumbnail(path, size)
+            img = image_thumbnail(path, size, data)
         elif mod is Modality.POINTS:
-            img = shape_thumbnail(load_shape(path, max_points=SPLAT_POINTS, max_faces=MESH_FACE_LIMIT), size)
+            img = shape_thumbnail(load_shape(path, max_points=SPLAT_POINTS, max_faces=MESH_FACE_LIMIT, data=data),
+                                  size)
         elif mod is Modality.AUDIO:
-            img = audio_thumbnail(path, size)
+            img = audio_thumbnail(path, size, data)
         else:
             raise UnsupportedMediaError(str(path), "text items have no thumbnail")
     except MediaError:
@@ -109,9 +120,9 @@ def render_png(path: str | Path, modality: Modality | str, size: int = 256) -> b
 # Images
 
 
-def image_thumbnail(path: str | Path, size: int) -> Image.Image:
-    """The image decoded as the indexer decodes it, scaled so its longest side is `size`."""
-    img = media.load_image(path)
+def image_thumbnail(path: str | Path, size: int, data: bytes | None = None) -> Image.Image:
+    """The image decoded as the indexer decodes it (at most ~2x the size drawn), scaled so its longest side is `size`."""
+    img = media.load_image(path, data=data, side=2 * size)
     w, h = img.size
     scale = size / max(w, h)
     new = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -224,13 +235,13 @@ def _draw_points(xyz: np.ndarray, px: np.ndarray, canvas: int) -> Image.Image:
 _PITCH_STOPS = np.array([[236, 112, 72], [64, 178, 120], [72, 140, 236]], dtype=np.float64)
 
 
-def audio_thumbnail(path: str | Path, size: int) -> Image.Image:
+def audio_thumbnail(path: str | Path, size: int, data: bytes | None = None) -> Image.Image:
     """A mirrored waveform envelope, size wide and size/2 tall, each bar coloured by its pitch (spectral
     centroid, warm = low, cool = high), so sounds that differ in pitch also differ at a glance.
 
     The envelope reads every sample once; the colour uses one FFT frame per bar, bounded by `size`.
     """
-    clip = media.load_audio(path)
+    clip = media.load_audio(path, data=data)
     width, height = size, max(16, size // 2)
     samples, rate = clip.samples, clip.sample_rate
     bars = max(8, width // 4)

@@ -26,7 +26,7 @@ def mp3_writable() -> bool:
 
     try:
         return "MP3" in sf.available_formats() and sf.check_format("MP3", "MPEG_LAYER_III")
-    except Exception:
+    except Exception:  # noqa: BLE001 - any soundfile failure means MP3 is not usable here
         return False
 
 
@@ -277,3 +277,28 @@ def write_bad_corpus(folder: str | Path) -> dict[str, Path]:
     put("unsupported_docx", "report.docx", b"PK\x03\x04" + b"\x00" * 100)
     put("no_extension", "README", b"hello")
     return out
+
+
+def write_class_video(path: str | Path, classes: list[int | None], seconds_each: float = 2.0, fps: int = 5,
+                      rate: int = 8000, sounds: list[int | None] | None = None, gop: int | None = None,
+                      size: tuple[int, int] = (48, 32), codec: str = "libx264") -> Path:
+    """A video whose pictures and sounds follow the tiny space's classes (`helpers.corpus`): for each part,
+    `seconds_each` of frames in the class colour and of the class tone (`sounds` overrides the tone per part,
+    None a silent part). `sounds=None` and every class None: no audio track at all."""
+    from helpers.corpus import FREQS
+    from mcrsearch.miniworld.clips import write_video
+
+    sounds = classes if sounds is None else sounds
+    frames, audio = [], []
+    n = int(round(seconds_each * fps))
+    for part, (cls, snd) in enumerate(zip(classes, sounds)):
+        for i in range(n):
+            img = np.full((size[1], size[0], 3), 30, np.uint8)
+            if cls is not None:
+                img[..., cls] = 200
+            img[: 2 + i % 4, :4] = 255 - 10 * part          # a little motion
+            frames.append(img)
+        t = np.arange(int(seconds_each * rate)) / rate
+        audio.append(0.5 * np.sin(2 * np.pi * FREQS[snd] * t) if snd is not None else np.zeros_like(t))
+    track = np.concatenate(audio).astype(np.float32) if any(s is not None for s in sounds) else None
+    return write_video(path, frames, fps, track, rate, gop=gop, codec=codec)

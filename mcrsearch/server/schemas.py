@@ -1,0 +1,189 @@
+"""The JSON shapes of the API, declared once: the routes return them, OpenAPI publishes them and
+`RemoteClient` parses them back into the library's own types (`Hit`, `Item`).
+
+Models whose dicts come from elsewhere (`Client.info`, a job's counts) accept extra fields, so a field
+added there reaches the wire without a second edit here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from mcrsearch.modality import Modality
+from mcrsearch.search import Hit, Item
+
+
+class ItemOut(BaseModel):
+    """An item as the page shows it: where its media, thumbnail and geometry are served."""
+
+    id: str
+    modality: str
+    name: str
+    path: str
+    details: dict[str, Any]
+    media_url: str
+    thumb_url: Optional[str]
+    geometry_url: Optional[str]
+
+    @staticmethod
+    def fields_of(item: Item) -> dict[str, Any]:
+        """The item's fields and the URLs the server answers for it (by id only)."""
+        base = f"/api/items/{item.id}"
+        return {"id": item.id, "modality": item.modality, "name": Path(item.path).name, "path": item.path,
+                "details": item.details, "media_url": f"{base}/media",
+                "thumb_url": None if item.modality == Modality.TEXT.value else f"{base}/thumb",
+                "geometry_url": f"{base}/geometry" if item.modality == Modality.POINTS.value else None}
+
+    @classmethod
+    def of(cls, item: Item) -> "ItemOut":
+        return cls(**cls.fields_of(item))
+
+    def to_item(self) -> Item:
+        """The library's Item (its payload holds what the wire carries: the presentation details)."""
+        return Item(self.id, self.path, self.modality, dict(self.details))
+
+
+class HitOut(ItemOut):
+    """A hit: the item plus its calibrated score (z-score) and raw cosine; `inputs`: why it was found (each
+    input's cosine, z-score, contribution to the score, hops into the space, emergent or not); `new`: on a
+    saved search's re-run, whether it was missing from the last run."""
+
+    score: float
+    cosine: float
+    inputs: list[dict[str, Any]] = []
+    new: Optional[bool] = None
+
+    @classmethod
+    def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
+        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4),
+                   inputs=hit.inputs, new=hit.new)
+
+    def to_hit(self) -> Hit:
+        return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
+                   inputs=list(self.inputs), new=self.new)
+
+
+class SearchOut(BaseModel):
+    """One page of a search."""
+
+    hits: list[HitOut]
+    target: str
+    k: int
+    offset: int
+    space: Optional[str]
+    more: bool
+    took_ms: float
+
+
+class ItemsPage(BaseModel):
+    """One page of the collection, in a stable order."""
+
+    items: list[ItemOut]
+    total: int
+    offset: int
+    limit: int
+
+
+class Health(BaseModel):
+    """Liveness; `proof` answers a challenge; the rest only for a caller with the token."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    version: str
+    proof: Optional[str] = None
+    collection: Optional[str] = None
+    location: Optional[str] = None
+    total: Optional[int] = None
+    indexing: Optional[bool] = None
+
+
+class SpaceInfo(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    fingerprint: str
+    dim: int
+    modalities: list[str]
+    calibrated_pairs: int
+
+
+class Info(BaseModel):
+    """`Client.info()`: collection, backend, spaces, counts per modality, storage size."""
+
+    model_config = ConfigDict(extra="allow")
+
+    collection: str
+    backend: str
+    location: str
+    spaces: list[SpaceInfo]
+    counts: dict[str, int]
+    total: int
+    storage_bytes: int
+
+
+class Geometry(BaseModel):
+    """A 3D item for the viewer: base64 little-endian float32 positions and uint32 triangle indices."""
+
+    kind: str
+    count: int
+    faces: int
+    positions: str
+    indices: Optional[str]
+
+
+class JobRequest(BaseModel):
+    """An index job: an absolute folder on the server's machine, and optionally the space to embed with."""
+
+    path: str
+    space: Optional[str] = None
+
+
+class FailureOut(BaseModel):
+    path: str
+    reason: str
+
+
+class JobReport(BaseModel):
+    """A finished job's `IndexReport`."""
+
+    model_config = ConfigDict(extra="allow")
+
+    indexed: int
+    unchanged: int
+    removed: int
+    failed: list[FailureOut]
+    collection: str
+    space: str
+    location: str
+    seconds: float
+    stage_seconds: dict[str, float]
+    cancelled: bool
+
+
+class JobOut(BaseModel):
+    """An index job and its live counts."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    path: str
+    space: Optional[str]
+    state: str
+    total: int
+    done: int
+    indexed: int
+    unchanged: int
+    removed: int
+    failed: int
+    error: Optional[str]
+    started: float
+    finished: Optional[float]
+    report: Optional[JobReport]
+
+
+class JobList(BaseModel):
+    jobs: list[JobOut]

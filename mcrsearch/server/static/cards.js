@@ -1,0 +1,48 @@
+// A result or browse card: the media (image, player, 3D thumbnail or text), name, score and actions.
+
+import { el } from "./dom.js";
+import { MODALITY_LABEL, describe, scoreStrength } from "./format.js";
+import { openViewer } from "./viewer-dialog.js";
+
+function scoreBadge(hit) {
+  if (typeof hit.score !== "number") return null;
+  const cos = typeof hit.cosine === "number" ? hit.cosine.toFixed(4) : "?";
+  return el("span", { class: `score ${scoreStrength(hit.score)}`,
+    title: `calibrated score ${hit.score.toFixed(3)} · raw cosine ${cos}` }, hit.score.toFixed(2));
+}
+
+function mediaBlock(item) {
+  if (item.modality === "image") {
+    return el("a", { class: "media image", href: item.media_url, target: "_blank", rel: "noopener", title: "Open the full image" },
+      el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }));
+  }
+  if (item.modality === "audio") {
+    return el("div", { class: "media audio" },
+      el("img", { class: "wave", src: item.thumb_url, alt: "", loading: "lazy", decoding: "async" }),
+      el("audio", { controls: true, preload: "metadata", src: item.media_url, "aria-label": `Play ${item.name}` }));
+  }
+  if (item.modality === "3d") {
+    return el("button", { type: "button", class: "media shape", title: "Turn it in 3D", "aria-label": `Turn ${item.name} in 3D`,
+      onclick: () => openViewer(item) },
+      el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }),
+      el("span", { class: "badge-3d", "aria-hidden": "true" }, "3D"));
+  }
+  const d = item.details || {};
+  return el("blockquote", { class: "media text" }, d.text || d.caption || item.name);
+}
+
+/** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this". */
+export function card(item, onLike) {
+  const kind = item.modality === "3d" ? "shape" : item.modality;
+  return el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
+    mediaBlock(item),
+    el("div", { class: "card-body" },
+      el("div", { class: "card-title" },
+        el("span", { class: "name", title: item.path }, item.name),
+        scoreBadge(item)),
+      el("div", { class: "card-meta" },
+        el("span", { class: `pill ${kind}` }, MODALITY_LABEL[item.modality] || item.modality),
+        el("span", { class: "muted" }, describe(item)),
+        el("div", { class: "card-actions" },
+          el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this")))));
+}

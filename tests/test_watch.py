@@ -1,0 +1,67 @@
+"""Folders that stay in step: the watcher batches bursts and the collection follows the folder."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from helpers import corpus as H
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+from mcrsearch.errors import ConfigError
+from mcrsearch_indexer.watch import Watcher, affected_folders
+
+
+def _wait(check, timeout=30.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_affected_folders_are_the_fewest_existing_ones(tmp_path):
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    root = str(tmp_path)
+    paths = [f"{root}/a/b/x.wav", f"{root}/a/y.png", f"{root}/gone/deeper/z.wav", "/elsewhere/q.wav"]
+    assert affected_folders(paths, [root]) == [root]            # the deleted folder: its parent, the root
+    assert affected_folders(paths[:2], [root]) == [f"{root}/a"]
+    assert affected_folders([f"{root}/a/b/x.wav"], [root]) == [f"{root}/a/b"]
+
+
+@pytest.mark.parametrize("poll", [False, True])
+def test_watch_follows_new_changed_moved_and_deleted_files(tmp_path, poll):
+    settings = load_settings(home=tmp_path / "home", device="cpu", space="tiny")
+    files = H.write_corpus(tmp_path / "c", per_class=1)
+    with Client(settings=settings) as c:
+        c.index(tmp_path / "c")
+        batches = []
+        watcher = Watcher([tmp_path / "c"], lambda f: c.index(f), quiet_s=0.3, poll=poll,
+                          on_batch=batches.append).start()
+        try:
+            time.sleep(0.5)
+            burst = tmp_path / "c" / "new"
+            burst.mkdir()
+            for i in range(6):                                  # a burst: batched, not one run per file
+                H.write_item(burst, "audio", i % 3, 30 + i)
+            assert _wait(lambda: c.count("audio") == 9), c.count("audio")
+            assert 1 <= len(batches) <= 3 and not any(b.errors for b in batches)
+            hits = c.query(text="blue", target="audio", k=9, where={"under": str(burst)})
+            assert len(hits) == 6
+            shutil.move(str(burst / "blue_32.wav"), str(tmp_path / "c" / "moved.wav"))   # a move
+            (tmp_path / "c" / "text" / "red_0.txt").unlink()                             # a deletion
+            assert _wait(lambda: {h.path for h in c.query(text="blue", target="audio", k=20)} >=
+                         {str(tmp_path / "c" / "moved.wav")} and c.count("text") == 2)
+            assert str(burst / "blue_32.wav") not in {h.path for h in c.query(text="blue", target="audio", k=20)}
+            assert watcher.pending() == []
+        finally:
+            watcher.stop()
+    assert files
+
+
+def test_watch_refuses_a_missing_folder(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        Watcher([tmp_path / "nope"], lambda f: None)
