@@ -79,7 +79,6 @@ def _timed(fn: Any) -> float:
 def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool,
                   onnx_: bool = False) -> tuple[list[dict], dict]:
     """Rows for one encoder (every mode on the same inputs, interleaved rounds) and extra facts."""
-    import torch
 
     from mcrsearch import precision as P
     from mcrsearch.modality import Modality
@@ -144,8 +143,6 @@ def bench_encoder(key: str, items: int, rounds: int, tiny: bool, compile_: bool,
     if key == "ulip":
         facts.update(grouping_share(encoders[chosen], inputs, base))
     facts["encode_s_per_item"] = {r["mode"]: 1 / r["items_per_s"] for r in rows}
-    del encoders, base
-    torch.set_num_threads(torch.get_num_threads())
     return rows, facts
 
 
