@@ -41,5 +41,5 @@ def test_tiny_precision_run_rows_and_section(tmp_path, capsys):
     assert 0 < ulip["grouping_s"] < ulip["encode_s"] and 0 < ulip["grouping_share"] < 1
     text = out.read_text()
     assert "<!-- BEGIN precision -->" in text and "## Encoder precision and runtime on CPU" in text
-    assert "`python benchmarks/precision.py --tiny --items 2 --rounds 1 --parts encoders --json`" in text
+    assert "`python benchmarks/precision.py --tiny --items 2 --rounds 1 --parts encoders --json --out " in text
     assert json.loads((tmp_path / "precision.json").read_text())["rows"] == rows
