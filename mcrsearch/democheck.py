@@ -110,7 +110,7 @@ def _inputs(space: "Space", modality: str, files: dict[str, list[Path]]) -> list
 
 def required(expected: Sequence[PublishedMatrix], assets: Path | None) -> list[str]:
     """Every weights artifact the check needs (built-in real spaces only), the demo assets unless given."""
-    from mcrsearch.spaces import REAL_SPACES, required_artifacts
+    from mcrsearch.builtin_spaces import REAL_SPACES, required_artifacts
 
     names: list[str] = []
     for space in dict.fromkeys(m.space for m in expected):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from mcrsearch.benchmark.dataset import ClassRetrieval, Dataset, Item, PairedRetrieval, ZeroShot
-from mcrsearch.benchmark.index_path import StoreIndexPath, index_path_available
+from mcrsearch.benchmark.store_path import StoreIndexPath, index_path_available
 from mcrsearch.benchmark.report import markdown_section, rich_table, write_markdown
 from mcrsearch.benchmark.runner import RunOptions, run_benchmark
 from mcrsearch.errors import MediaError

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mcrsearch.benchmark import metrics as M
-from mcrsearch.benchmark.index_path import StoreIndexPath, index_path_available
+from mcrsearch.benchmark.store_path import StoreIndexPath, index_path_available
 from mcrsearch.modality import Modality
 
 pytestmark = pytest.mark.skipif(index_path_available() is not None, reason=str(index_path_available()))

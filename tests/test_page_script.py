@@ -50,7 +50,9 @@ def test_constants_endpoint_serves_the_python_constants(tmp_path):
 
     client = Client(settings=load_settings(home=tmp_path / "home", device="cpu", space="tiny"))
     try:
-        answer = TestClient(create_app(client)).get("/api/constants").json()
+        app = create_app(client)
+        http = TestClient(app, headers={"Authorization": f"Bearer {app.state.token}"})
+        answer = http.get("/api/constants").json()
     finally:
         client.close()
     assert set(answer["extensions"]["audio"]) == AUDIO_EXTENSIONS

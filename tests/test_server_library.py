@@ -9,15 +9,14 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from fastapi.testclient import TestClient
 
 from helpers import corpus as H
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
-from mcrsearch.errors import ConfigError, RemoteError
+from mcrsearch.errors import ConfigError
 from mcrsearch.server.app import create_app
-from mcrsearch.server.discovery import ServerInfo
 from mcrsearch.server.remote import RemoteClient
+from test_server_api import authed
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +34,7 @@ def world(tmp_path_factory):
 @pytest.fixture()
 def api(world):
     client = Client(settings=world[2])
-    with TestClient(create_app(client)) as http:
+    with authed(create_app(client)) as http:
         yield http, client
     client.close()
 
@@ -43,10 +42,7 @@ def api(world):
 @pytest.fixture()
 def remote(api):
     http, client = api
-    rc = RemoteClient(ServerInfo("http://testserver", 0, "mcrsearch", "", None))
-    rc._http.close()
-    rc._http = http                      # the same API, through FastAPI's test transport
-    return rc, client
+    return RemoteClient(http=http), client      # the same API, through FastAPI's test transport
 
 
 def test_negatives_filters_and_why_by_url_and_form(api, world):
@@ -110,7 +106,7 @@ def test_remote_client_answers_as_client(remote, world):
     assert rec["query"]["like"] == [str(files["3d"][4])]
     assert [h.id for h in rc.run_saved("blues")] == rec["last"]
     assert [s["name"] for s in rc.saved_searches()] == ["blues"]
-    with pytest.raises(RemoteError, match="only"):
+    with pytest.raises(ConfigError, match="only"):         # the server's ConfigError, raised as itself
         rc.save_search("bad", audio=[str(files["audio"][0])])
     assert rc.delete_saved("blues") and not rc.delete_saved("blues")
     with pytest.raises(ConfigError, match="Bad modified-before"):

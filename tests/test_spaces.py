@@ -14,7 +14,7 @@ from mcrsearch.encoders.base import Encoder
 from mcrsearch.errors import WeightsMissingError
 from mcrsearch.modality import Modality
 from mcrsearch.space import available_spaces, create_space
-from mcrsearch.spaces import REAL_SPACES
+from mcrsearch.builtin_spaces import REAL_SPACES
 from mcrsearch.weights import ARTIFACTS, import_file
 
 EXPECTED = {

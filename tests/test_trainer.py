@@ -129,7 +129,7 @@ def test_ablation_switches_change_behaviour(data):
 
 def test_checkpoint_round_trip(tmp_path, data):
     from mcrsearch.heads import CMCRClapClipHeads, ExMCRHead
-    from mcrsearch_trainer.checkpoint import load_checkpoint, plot_curves, save_checkpoint, sidecar_path
+    from mcrsearch_trainer.head_files import load_checkpoint, plot_curves, save_checkpoint, sidecar_path
 
     head, hist = fit_exmcr(data, make_config(ExMCRConfig, **dict(FAST, epochs=1)))
     path = save_checkpoint(head, tmp_path / "ex_clap.pt", config={"x": 1}, data_fingerprint=data.fingerprint(),
@@ -155,7 +155,7 @@ def test_checkpoint_import_via_weights_module(tmp_path):
     it is not) and reloads bit-identically."""
     weights = pytest.importorskip("mcrsearch.weights")
     from mcrsearch.config import load_settings
-    from mcrsearch_trainer.checkpoint import save_checkpoint
+    from mcrsearch_trainer.head_files import save_checkpoint
     from mcrsearch_trainer.synthetic import SyntheticWorld
 
     small = synthetic_connection(n_overlap=200, n_memory=200, n_val=50, world=SyntheticWorld(dim=512))

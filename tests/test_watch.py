@@ -65,3 +65,32 @@ def test_watch_follows_new_changed_moved_and_deleted_files(tmp_path, poll):
 def test_watch_refuses_a_missing_folder(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         Watcher([tmp_path / "nope"], lambda f: None)
+
+
+def test_serve_watch_applies_batches_as_index_jobs(tmp_path):
+    from mcrsearch.commands.serve_cmd import start_watch
+    from mcrsearch.server.app import create_app
+    from test_server_api import authed
+
+    settings = load_settings(home=tmp_path / "home", device="cpu", space="tiny")
+    H.write_corpus(tmp_path / "c", per_class=1)
+    client = Client(settings=settings)
+    try:
+        client.index(tmp_path / "c")
+        assert client.indexed_folders() == [str(tmp_path / "c")]
+        app = create_app(client)
+        with authed(app) as http:
+            app.state.watcher = start_watch(app, client)
+            try:
+                time.sleep(0.5)
+                H.write_item(tmp_path / "c" / "image", "image", 1, 50)
+                assert _wait(lambda: client.count("image") == 4)
+                jobs = http.get("/api/jobs").json()["jobs"]
+                assert [j["path"] for j in jobs] == [str(tmp_path / "c" / "image")] and jobs[0]["indexed"] == 1
+                state = http.get("/api/watch").json()
+                assert state["watching"] == [str(tmp_path / "c")] and state["pending"] == []
+                assert _wait(lambda: http.get("/api/watch").json()["batches"] == 1)
+            finally:
+                app.state.watcher.stop()
+    finally:
+        client.close()

@@ -376,3 +376,15 @@ def test_accessibility_basics_radio_groups_players_and_the_job_bar(page, site):
     page.page.keyboard.press("ArrowLeft")                      # wraps from Images to Text
     page.page.wait_for_selector("#browse .card.text")
     assert page.page.locator("#browse-modality input:checked").get_attribute("value") == "text"
+
+
+def test_the_page_without_its_token_says_how_to_get_it(browser, site):
+    """Issue 22: the API needs the token on loopback too; a page opened without it says so in one sentence."""
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        tab.goto(site[0] + "/")
+        tab.wait_for_function("document.body.innerText.includes('token')", timeout=TIMEOUT_MS)
+        assert "mcrsearch serve" in tab.inner_text("body")
+    finally:
+        context.close()

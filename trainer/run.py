@@ -44,7 +44,7 @@ def train_and_save(method: str, data: ConnectionData, cfg: Any, out_dir: str | P
                    kind: str = "generic", progress: Callable | None = None,
                    extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train, then write `<out_dir>/<name>` (released key layout), its JSON sidecar and a curves PNG."""
-    from mcrsearch_trainer.checkpoint import plot_curves, save_checkpoint
+    from mcrsearch_trainer.head_files import plot_curves, save_checkpoint
 
     module, history = fit(method, data, cfg, kind, progress)
     out_dir = Path(out_dir)
@@ -114,7 +114,7 @@ def data_from_files(leaf: str, base: str, overlap: Sequence[str], leaf_memory: S
 
     `progress(label)` returns the `(done, total)` callback of one encoding pass (the CLI draws a bar per pass).
     """
-    from mcrsearch.spaces import real_encoder
+    from mcrsearch.builtin_spaces import real_encoder
     from mcrsearch_trainer.features import cached_features
 
     if leaf not in MCRS or base not in MCRS:

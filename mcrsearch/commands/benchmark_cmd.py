@@ -15,14 +15,14 @@ DEFAULT_SPACES: dict[str, list[str]] = {
     "coco": ["clip", "exmcr"], "coco-karpathy": ["clip", "exmcr"], "coco-val2017": ["clip", "exmcr"],
     "audiocaps": ["cmcr-clap-clip", "exmcr"], "clotho": ["cmcr-clap-clip", "exmcr"],
     "modelnet40": ["cmcr-ulip-clip", "exmcr"], "objaverse-lvis": ["cmcr-ulip-clip", "exmcr"],
-    "eshot": ["exmcr"],
+    "eshot": ["exmcr"], "msrvtt": ["cmcr-clap-clip", "exmcr"],
 }
 
 
 def benchmark(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="coco, coco-karpathy, coco-val2017, audiocaps, clotho, objaverse-lvis, "
-                                         "modelnet40, eshot or miniworld."),
+                                         "modelnet40, eshot, msrvtt, miniworld or miniworld-video."),
     root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (for miniworld: the world folder)."),
     space: Optional[List[str]] = typer.Option(None, "--space", help="Space to evaluate; repeat for several."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -39,19 +39,43 @@ def benchmark(
                                                       "to this file (tab-separated path and reason)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items per modality (smoke runs)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Items per encoder batch."),
+    prediction: Optional[str] = typer.Option(None, "--prediction",
+                                             help="Localisation only: top-half (published protocol, default) or "
+                                                  "half-max (default for miniworld-scenes)."),
+    dense_method: str = typer.Option("", "--dense-method", help="Localisation only: the image encoder's dense "
+                                                                "method (default: its first)."),
 ) -> None:
-    """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index."""
+    """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index.
+
+    Localisation sets (vggss, flickr-soundnet, ex-vggss, ex-flickrnet, miniworld-scenes) report cIoU and AUC,
+    and for the extended sets counterfactual AP and max-F1, beside a centre prior and a uniform map."""
     import shlex
     import sys
 
-    from mcrsearch.benchmark.readers import READERS, read_dataset
+    from mcrsearch.benchmark.readers.sources import LOC_READERS
+
+    if name in LOC_READERS:
+        from mcrsearch.commands.localise_bench import run_localisation_benchmark
+
+        if root is None and name == "miniworld-scenes":
+            root = _current_world(settings(ctx))
+        command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "benchmark" in sys.argv else ""
+        run_localisation_benchmark(ctx, name, root, space, json_out, markdown, problems_file, limit, prediction,
+                                   dense_method, command)
+        return
+
+    from mcrsearch.benchmark.readers import available_readers, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
     from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
     from mcrsearch.errors import ConfigError
 
     cfg = settings(ctx)
-    if name not in READERS:
-        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted(READERS))}.")
+    if name == "miniworld-video":
+        _miniworld_video(cfg, root, space, json_out, markdown)
+        return
+    if name not in available_readers():
+        known = sorted([*available_readers(), *LOC_READERS])
+        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(known)}.")
     if root is None:
         if name != "miniworld":
             raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")
@@ -116,6 +140,38 @@ def _report_problems(data: dict, problems_file: Optional[Path]) -> None:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
+def _miniworld_video(cfg, root: Optional[Path], requested: Optional[List[str]], json_out: bool,
+                     markdown: Optional[Path]) -> None:
+    """Mini-world video: clips of the world's objects written next to the world, indexed and graded in the
+    Ex-MCR space and its paired oracle (mcrsearch.miniworld.video_bench)."""
+    import shlex
+    import sys
+    import tempfile
+
+    from mcrsearch.benchmark.report import write_markdown
+    from mcrsearch.miniworld import video_bench
+    from mcrsearch.miniworld.space import LABELS, NAME, ORACLE_NAME
+    from mcrsearch.miniworld.videos import write_clips
+    from mcrsearch.miniworld.world import World
+
+    world = World.load(root or _current_world(cfg))
+    folder = world.root / "videos"
+    clips = write_clips(world, folder)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="mcrsearch-video-") as scratch:
+        for name in requested or [NAME, ORACLE_NAME]:
+            results.append(video_bench.measure_space(cfg, name, world, clips, folder, Path(scratch),
+                                                     log=lambda line: console.print(line, highlight=False)))
+    chance = video_bench.chance(world, clips)
+    if json_out:
+        print_json({"world": world.key(), "clips": len(clips), "spaces": results, "chance": chance})
+    if markdown is not None:
+        command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else \
+            "mcrsearch benchmark miniworld-video --markdown docs/BENCHMARKS.md"
+        body = video_bench.markdown(results, chance, command, LABELS, clips, world.key())
+        console.print(f"Wrote {write_markdown(markdown, 'miniworld-video', body)}")
+
+
 def _current_world(cfg) -> Path:
     """The world the last `mcrsearch demo` trained on (recorded in the mini-world cache)."""
     from mcrsearch.errors import ConfigError
@@ -157,7 +213,7 @@ def _spaces(name: str, requested: Optional[List[str]], cfg) -> tuple[list, list[
 
 
 def _index_factory(cfg, mode: str):
-    from mcrsearch.benchmark.index_path import StoreIndexPath, index_path_available
+    from mcrsearch.benchmark.store_path import StoreIndexPath, index_path_available
 
     if mode not in {"like", "store"}:
         from mcrsearch.errors import ConfigError

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from mcrsearch.surface import SearchClient
 
 console = Console(stderr=True)   # progress, tables and messages; stdout stays clean for --json
 out = Console()
@@ -33,9 +36,9 @@ def settings(ctx: typer.Context, **flags: Any):
     return load_settings(config_file, **base)
 
 
-def open_client(cfg: Any, no_server: bool = False) -> Any:
+def open_client(cfg: Any, no_server: bool = False) -> "SearchClient":
     """A running `mcrsearch serve` for this collection when there is one (warm models, no store lock),
-    else a direct `mcrsearch.Client`. Both offer the same index/query/info methods."""
+    else a direct `mcrsearch.Client`: both answer the same surface (mcrsearch.surface.SearchClient)."""
     if not no_server and not cfg.qdrant_url:
         from mcrsearch.server.discovery import find_server
 

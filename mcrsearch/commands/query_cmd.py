@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 
@@ -69,7 +69,7 @@ def query(
     def paths(values: Optional[List[Path]]) -> list[str]:
         return [str(p) for p in values or []]
 
-    spec = dict(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
+    spec: dict[str, Any] = dict(audio=paths(audio), image=paths(image), text=list(text or []), points=paths(points),
                 like=list(like or []), not_audio=paths(not_audio), not_image=paths(not_image),
                 not_text=list(not_text or []), not_points=paths(not_points), not_like=list(not_like or []),
                 target=target, k=k or 10, weights=weights, space=space, min_score=min_score, where=where)

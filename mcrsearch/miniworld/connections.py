@@ -21,7 +21,7 @@ from mcrsearch.miniworld.record import default_dir, miniworld_cache, read_curren
 from mcrsearch.miniworld.generate import generate_world
 from mcrsearch.miniworld.world import World, WorldConfig
 from mcrsearch.topology import CONNECTIONS, head_file
-from mcrsearch_trainer.checkpoint import plot_curves, save_checkpoint
+from mcrsearch_trainer.head_files import plot_curves, save_checkpoint
 from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, make_config
 from mcrsearch_trainer.pipeline import connection_data, evaluate_heads, fit_connections
 

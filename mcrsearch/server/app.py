@@ -16,22 +16,20 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 import mcrsearch
-from mcrsearch.errors import ConfigError, McrError, MediaError, OfflineError, StoreError, WeightsInvalidError, \
-    WeightsMissingError
+from mcrsearch.errors import ConfigError, FileGoneError, McrError, to_wire
 from mcrsearch.server.guard import Guard
-from mcrsearch.server.routers import constants, health, items, jobs, library, page, search
+from mcrsearch.server.routers import constants, explain, health, items, jobs, library, page, search
 from mcrsearch.server.safefile import FileChanged
 
 if TYPE_CHECKING:
     from mcrsearch.api import Client
 
 STATIC_DIR = page.STATIC_DIR
-_STATUS = ((ConfigError, 400), (MediaError, 422), (WeightsMissingError, 503), (WeightsInvalidError, 503),
-           (OfflineError, 503), (StoreError, 409))
 
 
 def create_app(client: "Client", *, token: str | None = None, allowed_hosts: list[str] | None = None,
@@ -76,21 +74,31 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
                        max_body=int(client.settings.max_upload_mb * 2**20) + 2**20)
 
     app.add_exception_handler(McrError, _mcr_error)       # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _bad_request)  # type: ignore[arg-type]
     app.add_exception_handler(FileChanged, _file_changed)  # type: ignore[arg-type]
     for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router,
-                   library.router):
+                   library.router, explain.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
 
 
-async def _file_changed(_: Request, exc: FileChanged) -> JSONResponse:
-    """An item whose file is gone or no longer the indexed one: 410 with its sentence."""
-    return JSONResponse({"detail": str(exc)}, status_code=410)
+async def _file_changed(request: Request, exc: FileChanged) -> JSONResponse:
+    """An item whose file is gone or no longer the indexed one: a FileGoneError (410) with its sentence."""
+    return await _mcr_error(request, FileGoneError(str(exc)))
 
 
 async def _mcr_error(_: Request, exc: McrError) -> JSONResponse:
-    """A library error as its one sentence, with the HTTP status of its kind."""
-    status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 500)
-    return JSONResponse({"detail": str(exc)}, status_code=status)
+    """A library error as its one sentence and its class (RemoteClient raises the same class again), with
+    the class's HTTP status (mcrsearch.errors is the one table of them)."""
+    return JSONResponse(to_wire(exc), status_code=exc.http_status)
+
+
+async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    """A parameter FastAPI could not read (a word where a number goes, a value out of range) is a bad value
+    like any other: one sentence, answered as a ConfigError."""
+    first = exc.errors()[0] if exc.errors() else {}
+    where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "body", "path"))
+    reason = str(first.get("msg", "invalid")).rstrip(".")
+    return await _mcr_error(request, ConfigError(f"Bad value for '{where}': {reason.lower()}."))

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from fastapi import HTTPException, Request
 
+from mcrsearch.errors import NotFoundError
 from mcrsearch.server.guard import TOKEN_HELP, given_token, token_matches
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from mcrsearch.config import Settings
     from mcrsearch.search import Item
     from mcrsearch.server.jobs import JobManager
+
 
 def get_client(request: Request) -> "Client":
     """The one Client the server answers with (it owns the store and the warm encoders)."""
@@ -38,12 +40,12 @@ def require_token(request: Request) -> None:
 
 
 def find_item(client: "Client", item_id: str) -> "Item":
-    """The stored item with this id, else 404 (also for a string that is no item id at all)."""
+    """The stored item with this id, else a NotFoundError (404; also for a string that is no item id at all)."""
     from mcrsearch.store import is_item_id
 
     if not is_item_id(item_id):
-        raise HTTPException(404, "No such item: an item id is a UUID, as search and browse return them.")
+        raise NotFoundError("No such item: an item id is a UUID, as search and browse return them.")
     found = client.retrieve([item_id])
     if not found:
-        raise HTTPException(404, f"No item {item_id} in collection '{client.settings.collection}'.")
+        raise NotFoundError(f"No item {item_id} in collection '{client.settings.collection}'.")
     return found[0]

@@ -56,6 +56,7 @@ class Job:
     state: str = "queued"
     progress: IndexProgress = IndexProgress(0, 0, 0, 0, 0, 0)
     error: str | None = None
+    error_type: str | None = None          # the McrError class of `error` (RemoteClient raises it again)
     started: float = field(default_factory=time.time)
     finished: float | None = None
     report: dict[str, Any] | None = None
@@ -155,7 +156,7 @@ class JobManager:
                 report = self.client.index(job.path, space=job.space, progress=lambda p, j=job: self._progress(j, p),
                                            cancel=job.cancel_requested.is_set)
             except McrError as exc:
-                job.error = str(exc)
+                job.error, job.error_type = str(exc), type(exc).__name__
                 self._finish(job, "failed")
                 continue
             except Exception as exc:  # noqa: BLE001 - a job must never kill the worker

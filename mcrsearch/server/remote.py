@@ -1,7 +1,9 @@
-"""The CLI's side of a running server: the Client methods the commands use, answered over HTTP.
+"""`mcrsearch.Client`'s surface (mcrsearch.surface.SearchClient) answered by a running `mcrsearch serve`.
 
-`mcrsearch query`, `info` and `index` call these exactly as they call `mcrsearch.Client`, so their output is
-the same whichever answers; the server does the work with its warm encoders and its open store.
+The CLI's `query`, `info` and `index` call it exactly as they call `mcrsearch.Client`, so their output is the
+same whichever answers; the server does the work with its warm encoders and its open store. Its errors come
+back as their own class (a bad query file is a `MediaError` here as there). tests/test_congruence.py runs
+every operation on both clients and compares the answers.
 """
 
 from __future__ import annotations
@@ -9,24 +11,47 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
 
-from mcrsearch.errors import RemoteError
+from mcrsearch.errors import ConfigError, McrError, RemoteError, from_wire
+from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, query_arguments
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
-    from mcrsearch.search import Hit
+    from mcrsearch.duplicates import DuplicateGroup
+    from mcrsearch.explain import HeatMap
+    from mcrsearch.modality import Modality
+    from mcrsearch.search import Hit, Item
     from mcrsearch.server.discovery import ServerInfo
 
-class RemoteClient:
-    """Speaks to one `mcrsearch serve` (found by mcrsearch.server.discovery)."""
+SCROLL_PAGE = 500       # the server's largest /api/items page
 
-    def __init__(self, server: "ServerInfo", timeout: float = 600.0) -> None:
+
+class RemoteClient(SearchClient):
+    """Speaks to one `mcrsearch serve` (found by mcrsearch.server.discovery).
+
+    Args:
+        server: the server's record (its URL and token).
+        timeout: seconds to wait for one answer.
+        http: an httpx.Client to send requests with instead (its base URL points at the server), e.g.
+            FastAPI's TestClient over the app in this process.
+    """
+
+    def __init__(self, server: "ServerInfo | None" = None, timeout: float = 600.0, *,
+                 http: httpx.Client | None = None) -> None:
+        if server is None and http is None:
+            raise ConfigError("A RemoteClient needs a server record or an HTTP client.")
         self.server = server
-        headers = {"Authorization": f"Bearer {server.token}"} if server.token else {}
-        self._http = httpx.Client(base_url=server.url, headers=headers, timeout=timeout)
+        headers = {"Authorization": f"Bearer {server.token}"} if server is not None and server.token else {}
+        if http is None:
+            assert server is not None
+            http = httpx.Client(base_url=server.url, headers=headers, timeout=timeout)
+        else:
+            http.headers.update(headers)
+        self._http = http
+        self.url = server.url if server is not None else str(http.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -41,54 +66,130 @@ class RemoteClient:
         try:
             r = self._http.request(method, url, **kwargs)
         except httpx.HTTPError as exc:
-            raise RemoteError(f"The mcrsearch server at {self.server.url} did not answer ({exc}); stop it or "
+            raise RemoteError(f"The mcrsearch server at {self.url} did not answer ({exc}); stop it or "
                               "rerun with --no-server.", 0) from exc
         if r.status_code >= 400:
             try:
-                detail = r.json().get("detail")
+                body = r.json()
             except ValueError:
-                detail = None
-            raise RemoteError(str(detail or f"The server answered HTTP {r.status_code}."), r.status_code)
+                body = {}
+            raise from_wire(body if isinstance(body, dict) else {}, r.status_code)
         return r.json()
 
+    # -- reading
     def info(self) -> dict[str, Any]:
         return self._call("GET", "/api/info")
 
-    def query(self, audio: Sequence[str] = (), image: Sequence[str] = (), text: Sequence[str] = (),
-              points: Sequence[str] = (), like: Sequence[str] = (), target: str = "any", k: int = 10,
-              weights: Mapping[Any, float] | None = None, space: str | None = None, offset: int = 0,
-              min_score: float | None = None, *, not_audio: Sequence[str] = (), not_image: Sequence[str] = (),
-              not_text: Sequence[str] = (), not_points: Sequence[str] = (), not_like: Sequence[str] = (),
-              where: Mapping[str, Any] | None = None) -> list["Hit"]:
-        """Query files are uploaded (the server reads no path it is sent); `like` items go by path or id;
-        negatives and filters go as the API's fields (see Client.query)."""
-        from mcrsearch.search import Hit
+    def retrieve(self, ids: Sequence[str]) -> list["Item"]:
+        from mcrsearch.server.schemas import MAX_IDS, ItemList
 
-        files = [(kind, (Path(p).name, _read(p))) for kind, paths in
-                 (("audio", audio), ("image", image), ("points", points), ("not_audio", not_audio),
-                  ("not_image", not_image), ("not_points", not_points)) for p in _seq(paths)]
-        form: dict[str, Any] = {"text": _seq(text), "like": [_like_value(v) for v in _seq(like)], "target": target,
-                                "k": str(k), "offset": str(offset), "not_text": _seq(not_text),
-                                "not_like": [_like_value(v) for v in _seq(not_like)],
-                                "weight": [f"{getattr(m, 'value', m)}={w}" for m, w in (weights or {}).items()]}
-        if space:
-            form["space"] = space
-        if min_score is not None:
-            form["min_score"] = str(min_score)
-        form.update(where_fields(where))
+        items: list["Item"] = []
+        ids = list(ids)
+        for start in range(0, len(ids), MAX_IDS):
+            body = self._call("POST", "/api/items/retrieve", json={"ids": ids[start:start + MAX_IDS]})
+            items += [i.to_item() for i in ItemList.model_validate(body).items]
+        return items
+
+    def scroll(self, modality: "str | Modality | None" = None, limit: int = 50, offset: int = 0) -> list["Item"]:
+        from mcrsearch.server.schemas import ItemsPage
+
+        if limit < 1 or offset < 0:
+            raise ConfigError("limit must be at least 1 and offset zero or more.")
+        items: list["Item"] = []
+        while len(items) < limit:
+            ask = min(SCROLL_PAGE, limit - len(items))
+            body = self._call("GET", "/api/items", params={"modality": _name(modality), "limit": ask,
+                                                           "offset": offset + len(items)})
+            page = [i.to_item() for i in ItemsPage.model_validate(body).items]
+            items += page
+            if len(page) < ask:
+                break
+        return items
+
+    def count(self, target: "str | Modality | None" = None) -> int:
+        return int(self._call("GET", "/api/items/count", params={"modality": _name(target)})["count"])
+
+    # -- searching
+    def query(self, *args: Any, **kwargs: Any) -> list["Hit"]:
+        """`mcrsearch.Client.query`, answered by the server: query files are uploaded (the server reads no
+        path it is sent), indexed items go by id or absolute path, texts and vectors as fields."""
+        from mcrsearch.server.schemas import SearchOut
+
+        a = query_arguments(*args, **kwargs)
+        given = gather_inputs(a)
+        files: list[tuple[str, tuple[str, bytes]]] = []
+        form: dict[str, Any] = {"target": _name(a["target"]), "k": str(a["k"]), "offset": str(a["offset"]),
+                                "weight": [f"{_name(m)}={float(w)!r}" for m, w in (a["weights"] or {}).items()]}
+        labels: dict[str, str] = {}        # an upload's label in the server's hits -> as Client labels it
+        for name, kind in QUERY_INPUTS.items():
+            values = [v for v in given[name] if not (isinstance(v, str) and not v.strip())]   # as the server does
+            if kind.is_file:
+                for v in values:
+                    files.append((name, _upload(v)))
+                    sign = "not " if kind.negative else ""
+                    if isinstance(v, (str, Path)):
+                        labels.setdefault(sign + files[-1][1][0], sign + str(v))
+            else:
+                form[name] = [_like_value(str(v)) if kind.is_like else str(v) for v in values]
+        if a["space"]:
+            form["space"] = a["space"]
+        if a["min_score"] is not None:
+            form["min_score"] = repr(float(a["min_score"]))
+        form.update(where_fields(a["where"]))
+        if a["vectors"]:          # a file part: a vector's JSON outgrows the cap on a form field
+            data = json.dumps({_name(m): [float(x) for x in _flat(v)] for m, v in a["vectors"].items()})
+            files.append(("vectors", ("vectors.json", data.encode())))
         body = self._call("POST", "/api/search", data=form, files=files or None)
-        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"],
-                    inputs=h.get("inputs") or [], new=h.get("new")) for h in body["hits"]]
+        hits = [h.to_hit() for h in SearchOut.model_validate(body).hits]
+        for hit in hits:          # the server names an uploaded file by its name; Client by the path given
+            for part in hit.inputs:
+                _relabel(part, labels)
+        return hits
 
-    def duplicates(self, modality: str | None = None, threshold: float | None = None, near: bool = True,
-                   space: str | None = None) -> list[Any]:
+    def explain(self, image: Any = None, points: Any = None, *, item: str | None = None, audio: Any = None,
+                text: str | None = None, like: "str | Path | None" = None, space: str | None = None,
+                method: str = "", overlay: bool = False) -> "HeatMap":
+        """`mcrsearch.Client.explain`, answered by the server: files are uploaded, indexed items go by id or
+        absolute path (the server takes ids only: a path is looked up here first)."""
+        from mcrsearch.server.schemas import ExplainOut
+
+        form: dict[str, Any] = {"method": method, "overlay": "true" if overlay else "false"}
+        for key, value in (("text", text), ("space", space)):
+            if value is not None:
+                form[key] = value
+        for key, given in (("like", like), ("item", item)):
+            if given is not None:
+                form[key] = self._item_id(str(given))
+        files = [(name, _upload(v)) for name, v in (("image", image), ("points", points), ("audio", audio))
+                 if v is not None]
+        body = self._call("POST", "/api/explain", data=form, files=files or None)
+        return ExplainOut.model_validate(body).to_heat_map()
+
+    def _item_id(self, value: str) -> str:
+        """An indexed item's id: as given, or the id of the indexed file at that path."""
+        from mcrsearch.store import is_item_id, point_id
+
+        if is_item_id(value):
+            return value
+        return point_id(os.path.abspath(Path(value).expanduser()))
+
+    # -- writing
+    def delete(self, paths: Iterable[str | Path]) -> int:
+        from mcrsearch.server.schemas import MAX_IDS
+
+        targets = [os.path.abspath(Path(p).expanduser()) for p in paths]
+        return sum(int(self._call("POST", "/api/items/delete", json={"paths": targets[i:i + MAX_IDS]})["removed"])
+                   for i in range(0, len(targets), MAX_IDS))
+
+    # -- duplicates and saved searches
+    def duplicates(self, modality: "str | Modality | None" = None, threshold: float | None = None,
+                   near: bool = True, space: str | None = None) -> list["DuplicateGroup"]:
         """As Client.duplicates, answered by the server (its own space)."""
         from mcrsearch.duplicates import DuplicateGroup
 
-        params: dict[str, Any] = {"modality": getattr(modality, "value", modality) or "any",
-                                  "identical": str(not near).lower(), "limit": 1000}
+        params: dict[str, Any] = {"modality": _name(modality), "identical": str(not near).lower(), "limit": 1000}
         if threshold is not None:
-            params["threshold"] = str(threshold)
+            params["threshold"] = repr(float(threshold))
         body = self._call("GET", "/api/duplicates", params=params)
         return [DuplicateGroup(g["kind"], g["modality"], g["items"], g["min_cosine"]) for g in body["groups"]]
 
@@ -103,36 +204,35 @@ class RemoteClient:
             spec = {k: v for k, v in spec.items() if v is not None}
         for key in ("like", "not_like"):
             if key in spec:
-                spec[key] = [_like_value(v) for v in _seq(spec[key])]
+                spec[key] = [_like_value(str(v)) for v in many(spec[key])]
         if "weights" in spec:
-            spec["weights"] = {getattr(m, "value", m): w for m, w in dict(spec["weights"]).items()}
+            spec["weights"] = {_name(m): w for m, w in dict(spec["weights"]).items()}
         return self._call("POST", "/api/saved", json={"name": name, "query": spec})
 
     def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
-        from mcrsearch.search import Hit
+        from mcrsearch.server.schemas import HitOut
 
         body = self._call("POST", f"/api/saved/{name}/run", params={"k": k} if k else None)
-        return [Hit(h["id"], h["path"], h["modality"], h["details"], score=h["score"], cosine=h["cosine"],
-                    inputs=h.get("inputs") or [], new=h.get("new")) for h in body["hits"]]
+        return [HitOut.model_validate(h).to_hit() for h in body["hits"]]
 
     def delete_saved(self, name: str) -> bool:
         try:
             self._call("DELETE", f"/api/saved/{name}")
-        except RemoteError as exc:
-            if exc.status == 404:
+        except McrError as exc:
+            if exc.http_status == 404 or getattr(exc, "status", None) == 404:
                 return False
             raise
         return True
 
     def index(self, path: str | Path, space: str | None = None, *,
               progress: "Callable[[IndexProgress], None] | None" = None,
-              cancel: Callable[[], bool] | None = None, ray: Any = None, rebuild: bool = False) -> "IndexReport":
+              cancel: Callable[[], bool] | None = None, ray: str | bool | None = None,
+              rebuild: bool = False) -> "IndexReport":
         """Run the folder as a job in the server, follow its progress, return its report.
 
         Interrupted (Ctrl-C), the job is cancelled in the server too. Ray and rebuilds run on the direct path.
         """
         from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
-        from mcrsearch.errors import ConfigError
 
         if ray or rebuild:
             raise ConfigError("Stop `mcrsearch serve` first: a rebuild or a Ray run needs the collection itself.")
@@ -151,7 +251,7 @@ class RemoteClient:
             self._call("DELETE", f"/api/jobs/{job['id']}")
             raise
         if job["state"] == "failed":
-            raise RemoteError(job["error"] or "The index job failed.", 409)
+            raise from_wire({"detail": job["error"] or "The index job failed.", "error": job.get("error_type")}, 409)
         rep = job["report"]
         if rep is None:                     # cancelled before it started
             return IndexReport(cancelled=True)
@@ -171,18 +271,17 @@ class RemoteClient:
         yield self._call("GET", f"/api/jobs/{job_id}")
 
 
-def _seq(value: Any) -> list[Any]:
-    """None -> [], one value -> [it], a sequence -> its items (a string is one value)."""
-    if value is None:
-        return []
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+def _name(value: Any) -> str:
+    """A modality (enum or spelling) or 'any' as the server reads it."""
+    return "any" if value is None else str(getattr(value, "value", value))
 
 
-def where_fields(where: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Client.query's `where` as the API's filter fields (user spellings are parsed by the server)."""
+def where_fields(where: Any) -> dict[str, Any]:
+    """Client.query's `where` as the API's filter fields (relative folders and dates are read here, on the
+    caller's side; the server parses the rest)."""
     from mcrsearch.filters import parse_filters
 
-    f = parse_filters(where)          # relative folders and dates are read here, on the caller's side
+    f = parse_filters(where)
     out: dict[str, Any] = {}
     if f.under:
         out["under"] = list(f.under)
@@ -192,21 +291,47 @@ def where_fields(where: Mapping[str, Any] | None) -> dict[str, Any]:
                 "min_width", "min_height"):
         value = getattr(f, key)
         if value is not None:
-            out[key] = str(value)
+            out[key] = repr(value) if isinstance(value, float) else str(value)
     return out
 
 
-def _read(path: str) -> bytes:
-    from mcrsearch.errors import ConfigError
+def _relabel(part: dict[str, Any], labels: dict[str, str]) -> None:
+    """An input's label with the uploaded file's name put back as the path given (a video's two inputs are
+    labelled 'NAME (picture)' and 'NAME (sound)')."""
+    label = str(part.get("input", ""))
+    for served, given in labels.items():
+        if label == served or label.startswith(served + " ("):
+            part["input"] = given + label[len(served):]
+            return
 
-    p = Path(path).expanduser()
+
+def _upload(value: Any) -> tuple[str, bytes]:
+    """A query file as (name, bytes) to upload: a path read here, or an upload already in bytes."""
+    from mcrsearch.search import MediaBytes
+
+    if isinstance(value, MediaBytes):
+        return value.name, value.data
+    if not isinstance(value, (str, Path)):
+        raise ConfigError("A running `mcrsearch serve` takes query files as paths or MediaBytes, not decoded "
+                          "media; pass the file, or add --no-server.")
+    p = Path(value).expanduser()
     if not p.is_file():
         raise ConfigError(f"The query file {p} does not exist.")
-    return p.read_bytes()
+    return p.name, p.read_bytes()
 
 
 def _like_value(value: str) -> str:
-    """An indexed item by id as given, or by its absolute path (the server looks the path's id up)."""
+    """An indexed item by id as given, or by its absolute path (the server looks the path's id up); a video's
+    moment (`@SECONDS`) stays attached."""
+    from mcrsearch.search import split_moment
     from mcrsearch.store import is_item_id
 
-    return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
+    item, at = split_moment(str(value))
+    moment = str(value)[len(item):] if at is not None else ""
+    return (item if is_item_id(item) else os.path.abspath(Path(item).expanduser())) + moment
+
+
+def _flat(vector: Any) -> list[Any]:
+    import numpy as np
+
+    return np.asarray(vector, dtype=np.float64).ravel().tolist()

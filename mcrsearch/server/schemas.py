@@ -10,10 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Optional
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mcrsearch.modality import Modality
 from mcrsearch.search import Hit, Item
+
+MAX_IDS = 1000      # ids or paths in one request
 
 
 class ItemOut(BaseModel):
@@ -47,9 +49,10 @@ class ItemOut(BaseModel):
 
 
 class HitOut(ItemOut):
-    """A hit: the item plus its calibrated score (z-score) and raw cosine; `inputs`: why it was found (each
-    input's cosine, z-score, contribution to the score, hops into the space, emergent or not); `new`: on a
-    saved search's re-run, whether it was missing from the last run."""
+    """A hit: the item plus its calibrated score (z-score) and raw cosine, at full precision (so a remote
+    client's hits equal the local ones); `inputs`: why it was found (each input's cosine, z-score,
+    contribution to the score, hops into the space, emergent or not); `new`: on a saved search's re-run,
+    whether it was missing from the last run."""
 
     score: float
     cosine: float
@@ -58,12 +61,11 @@ class HitOut(ItemOut):
 
     @classmethod
     def of(cls, hit: Hit) -> "HitOut":  # type: ignore[override]
-        return cls(**cls.fields_of(hit), score=round(hit.score, 4), cosine=round(hit.cosine, 4),
-                   inputs=hit.inputs, new=hit.new)
+        return cls(**cls.fields_of(hit), score=hit.score, cosine=hit.cosine, inputs=hit.inputs, new=hit.new)
 
     def to_hit(self) -> Hit:
         return Hit(self.id, self.path, self.modality, dict(self.details), score=self.score, cosine=self.cosine,
-                   inputs=list(self.inputs), new=self.new)
+                   inputs=[dict(i) for i in self.inputs], new=self.new)
 
 
 class SearchOut(BaseModel):
@@ -85,6 +87,30 @@ class ItemsPage(BaseModel):
     total: int
     offset: int
     limit: int
+
+
+class ItemList(BaseModel):
+    items: list[ItemOut]
+
+
+class Count(BaseModel):
+    count: int
+
+
+class IdsRequest(BaseModel):
+    """Items to fetch by id (unknown ids are left out of the answer)."""
+
+    ids: list[str] = Field(max_length=MAX_IDS)
+
+
+class PathsRequest(BaseModel):
+    """Indexed files or folders to remove from the collection (absolute paths; the files stay on disk)."""
+
+    paths: list[str] = Field(max_length=MAX_IDS)
+
+
+class Removed(BaseModel):
+    removed: int
 
 
 class Health(BaseModel):
@@ -180,6 +206,7 @@ class JobOut(BaseModel):
     removed: int
     failed: int
     error: Optional[str]
+    error_type: Optional[str] = None
     started: float
     finished: Optional[float]
     report: Optional[JobReport]
@@ -187,3 +214,51 @@ class JobOut(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobOut]
+
+
+class VerdictOut(BaseModel):
+    present: bool
+    confidence: float
+    z: float
+    threshold: float
+    calibrated_by: str
+
+
+class ExplainOut(BaseModel):
+    """A heat map (`mcrsearch.explain.HeatMap`): per-part cosines over their centres, the global score,
+    the peak, the calibrated verdict, and, when asked for, the overlay PNG as base64."""
+
+    space: str
+    modality: str
+    method: str
+    score: float
+    peak: float
+    peak_at: list[float]
+    grid: list[int]
+    values: list[Any]
+    centres: list[list[float]]
+    verdict: Optional[VerdictOut]
+    notes: list[str]
+    overlay_png: Optional[str] = None
+
+    @classmethod
+    def of(cls, heat: Any) -> "ExplainOut":
+        import base64
+
+        data = heat.as_dict()
+        data["overlay_png"] = base64.b64encode(heat.overlay).decode() if heat.overlay else None
+        return cls(**data)
+
+    def to_heat_map(self) -> Any:
+        """The library's HeatMap again (RemoteClient answers what Client does)."""
+        import base64
+
+        import numpy as np
+
+        from mcrsearch.explain import HeatMap, Verdict
+
+        return HeatMap(values=np.asarray(self.values, dtype=np.float32), centres=np.asarray(self.centres, np.float32),
+                       method=self.method, score=self.score, modality=Modality.parse(self.modality),
+                       verdict=Verdict(**self.verdict.model_dump()) if self.verdict else None,
+                       notes=list(self.notes), space=self.space,
+                       overlay=base64.b64decode(self.overlay_png) if self.overlay_png else None)

@@ -30,7 +30,8 @@ from mcrsearch.media import AudioClip, Limits
 from mcrsearch.modality import Modality
 
 # What a fuzzed input may make a decoder allocate: small caps, so a missed check shows as memory.
-FUZZ_LIMITS = Limits(decoded_bytes=32 * 2**20, points=2_000_000, image_pixels=4_000_000, audio_seconds=30.0)
+FUZZ_LIMITS = Limits(decoded_bytes=32 * 2**20, points=2_000_000, image_pixels=4_000_000, audio_seconds=30.0,
+                     video_seconds=30.0, video_pixels=4_000_000, streams=16, decode_seconds=8.0)
 TIME_LIMIT_S = 10.0
 # Peak RSS growth allowed over the run's start: the caps above plus the interpreter's own churn.
 RSS_SLACK_BYTES = 256 * 2**20
@@ -90,6 +91,16 @@ def write_seeds(folder: Path) -> dict[str, tuple[Path, Modality]]:
         path = folder / f"seed{suffix}"
         path.write_bytes(data)
         seeds[label] = (path, Modality.AUDIO)
+    for label, (suffix, codec, sounds) in {"mp4": (".mp4", "libx264", [0, 1]), "webm": (".webm", "libvpx", None),
+                                            "mkv": (".mkv", "mpeg4", [2, 2])}.items():
+        try:
+            from helpers.media import write_class_video
+
+            path = write_class_video(folder / f"seed{suffix}", [0, 1], seconds_each=1.0, fps=4, size=(32, 24),
+                                     codec=codec, sounds=sounds if sounds else [None, None])
+        except Exception:  # noqa: BLE001 - an FFmpeg build without this encoder: that format is not fuzzed
+            continue
+        seeds[label] = (path, Modality.VIDEO)
     glb = by_suffix.get("glb")
     if glb is not None:                              # a self-contained .gltf: the glb's buffer as a data URI
         raw = glb.read_bytes()
@@ -181,6 +192,12 @@ def _valid(modality: Modality, item: Any) -> str | None:
         ok = arr.ndim == 2 and arr.shape[1] == 3 and arr.dtype == np.float32 and len(arr) >= 3 \
             and bool(np.isfinite(arr).all()) and float(np.abs(arr).max()) <= 1.0 + 1e-4
         return None if ok else f"points {arr.shape} {arr.dtype} not finite or not normalised"
+    if modality is Modality.VIDEO:
+        segments = getattr(item, "segments", ())
+        ok = bool(segments) and all(seg.frames and all(_valid(Modality.IMAGE, f) is None for f in seg.frames)
+                                    and (seg.audio is None or _valid(Modality.AUDIO, seg.audio) is None)
+                                    and 0 <= seg.start < seg.end for seg in segments)
+        return None if ok else "video without segments, frames, or with an invalid soundtrack"
     return None if isinstance(item, str) and item else "text empty"
 
 
@@ -196,7 +213,9 @@ def check(path: Path, modality: Modality, limits: Limits = FUZZ_LIMITS,
     signal.setitimer(signal.ITIMER_REAL, time_limit)
     started = time.perf_counter()
     try:
-        got, item = media.decode(path, modality, n_points=2048, limits=limits)
+        from mcrsearch import video
+
+        got, item = video.decode(path, modality, n_points=2048, limits=limits, segment_seconds=1.0)
         outcome = Outcome("decoded", "", 0.0)
         bad = _valid(got, item)
         if bad:

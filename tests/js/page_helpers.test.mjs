@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { describe, formatBytes, formatDuration, jobProgress, scoreStrength } from "../../mcrsearch/server/static/format.js";
-import { acceptList, fileField, queryUrl, readQuery, searchParams } from "../../mcrsearch/server/static/query.js";
+import { acceptList, fileField, queryUrl, readQuery, searchParams, splitNegatives, weightKey, whyLines } from "../../mcrsearch/server/static/query.js";
 
 const CONSTANTS = {
   extensions: { image: [".jpg", ".png"], audio: [".wav", ".m4a"], points: [".obj", ".ply"], text: [".txt"] },
@@ -47,7 +47,8 @@ test("a query survives the URL both ways, defaults left out", () => {
   assert.equal(searchParams(state, 10).toString(), "text=red+car&like=abc&target=image&k=5&offset=10&min_score=1.5");
   const url = queryUrl(state, 20);
   assert.deepEqual(readQuery(url.slice(1), CONSTANTS),
-    { text: "red car", likeId: "abc", target: "image", minScore: 1.5, k: 5 });
+    { text: "red car", likeId: "abc", target: "image", minScore: 1.5, k: 5, notTexts: [], notLikeIds: [], weights: {},
+      where: {} });
   assert.equal(queryUrl({ text: "x", like: null, target: "any", k: 20, minScore: null }, 20), "/?text=x");
   assert.equal(queryUrl({ text: "", like: null, target: "any", k: 20, minScore: null }, 20), "/");
 });
@@ -73,4 +74,35 @@ test("job progress: a bar, whether it still moves, one line of counts", () => {
   assert.equal(failed.percent, 100);
   assert.ok(failed.counts.endsWith("disk full") && failed.counts.includes("? files"));
   assert.equal(jobProgress({ ...job, state: "queued", total: 0 }, CONSTANTS.job_states.active).percent, 0);
+});
+
+test("negatives, weights and filters survive the URL both ways", () => {
+  const state = { text: "a dog", like: null, target: "image", k: 20, minScore: null, notTexts: ["cartoon", "red car"],
+    notLikes: [{ id: "n1" }], weights: { "not-text": 2, like: 1 }, where: { type: "wav, glb", under: "/m", min_duration: "" } };
+  const params = searchParams(state);
+  assert.equal(params.toString(),
+    "text=a+dog&target=image&k=20&not_text=cartoon&not_text=red+car&not_like=n1&weight=not-text%3D2&under=%2Fm&type=wav&type=glb");
+  const back = readQuery(`?${params}`, CONSTANTS);
+  assert.deepEqual(back.notTexts, ["cartoon", "red car"]);
+  assert.deepEqual(back.notLikeIds, ["n1"]);
+  assert.deepEqual(back.weights, { "not-text": 2 });
+  assert.deepEqual(back.where, { under: "/m", type: "wav, glb" });
+  assert.deepEqual(readQuery("?weight=text%3D0&weight=bad&weight=audio%3D-1", CONSTANTS).weights, { audio: -1 });
+});
+
+test("the search box's -word and -\"some words\" are negatives", () => {
+  assert.deepEqual(splitNegatives('a dog -cartoon -"red car" park'), { text: "a dog park", notTexts: ["cartoon", "red car"] });
+  assert.deepEqual(splitNegatives("well-known x"), { text: "well-known x", notTexts: [] });
+  assert.deepEqual(splitNegatives("-only"), { text: "", notTexts: ["only"] });
+  assert.equal(weightKey("points", true), "not-3d");
+  assert.equal(weightKey("like", false), "like");
+});
+
+test("why this result: each input's share and the hops it took", () => {
+  const hit = { inputs: [{ input: "dog.wav", negative: false, weight: 1, cosine: 0.31234, z: 2.5, contribution: 2.5,
+    path: ["audio", "CLAP encoder", "head (CLAP->CLIP)", "exmcr space", "head (ULIP->CLIP)", "ULIP encoder", "3d"],
+    emergent: true }] };
+  assert.deepEqual(whyLines(hit), ["like dog.wav: +2.50 (cosine 0.312, z 2.50, weight 1)",
+    "  audio → CLAP encoder → head (CLAP->CLIP) → exmcr space → head (ULIP->CLIP) → ULIP encoder → 3d (emergent)"]);
+  assert.deepEqual(whyLines({}), []);
 });

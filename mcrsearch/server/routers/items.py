@@ -4,19 +4,20 @@ never names a file to read)."""
 from __future__ import annotations
 
 import mimetypes
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from mcrsearch.api import Client
+from mcrsearch.errors import ConfigError, NotFoundError
 from mcrsearch.modality import Modality
-from mcrsearch.errors import ConfigError
 from mcrsearch.server.deps import find_item, get_client, require_token
 from mcrsearch.server.safefile import file_response, open_indexed, read_indexed
-from mcrsearch.server.schemas import Geometry, ItemOut, ItemsPage
+from mcrsearch.server.schemas import Count, Geometry, IdsRequest, ItemList, ItemOut, ItemsPage, PathsRequest, Removed
 
 THUMB_SIZES = (32, 1024)
 MAX_BROWSE_OFFSET = 100_000     # browsing reads offset + limit records
@@ -32,6 +33,28 @@ def items(modality: str = "any", offset: int = 0, limit: int = Query(50, ge=1, l
         raise ConfigError(f"offset must be between 0 and {MAX_BROWSE_OFFSET}.")
     page = client.scroll(modality=modality, limit=limit, offset=offset)
     return ItemsPage(items=[ItemOut.of(i) for i in page], total=client.count(modality), offset=offset, limit=limit)
+
+
+@router.get("/count", response_model=Count)
+def count(modality: str = "any", client: Client = Depends(get_client)) -> Count:
+    """How many items the collection holds, of one modality or of all."""
+    return Count(count=client.count(modality))
+
+
+@router.post("/retrieve", response_model=ItemList)
+def retrieve(request: IdsRequest, client: Client = Depends(get_client)) -> ItemList:
+    """Items by id (unknown ids are left out)."""
+    return ItemList(items=[ItemOut.of(i) for i in client.retrieve(request.ids)])
+
+
+@router.post("/delete", response_model=Removed)
+def delete(request: PathsRequest, client: Client = Depends(get_client)) -> Removed:
+    """Remove the items of these files, or of everything under these folders, from the collection (the
+    files themselves are not touched). Paths must be absolute: they name files of the server's machine."""
+    relative = [p for p in request.paths if not os.path.isabs(p)]
+    if relative:
+        raise ConfigError(f"Paths to delete must be absolute, not '{relative[0]}'.")
+    return Removed(removed=client.delete(request.paths))
 
 
 @router.get("/{item_id}", response_model=ItemOut)
@@ -53,15 +76,19 @@ def media(item_id: str, request: Request, client: Client = Depends(get_client)) 
 @router.get("/{item_id}/thumb", response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "A PNG thumbnail."}})
 async def thumb(item_id: str, request: Request, size: int = Query(256, ge=THUMB_SIZES[0], le=THUMB_SIZES[1]),
-                client: Client = Depends(get_client)) -> Response:
-    """A PNG: images resized, 3D rendered on the server, audio as its waveform."""
+                at: Optional[float] = Query(None, ge=0, le=10**6), client: Client = Depends(get_client)) -> Response:
+    """A PNG: images resized, 3D rendered on the server, audio as its waveform, a video's frame at `at`
+    seconds (a hit's moment; one seek and one decoded frame, under the indexer's caps)."""
     it = await run_in_threadpool(find_item, client, item_id)
     if it.modality == Modality.TEXT.value:
-        raise HTTPException(404, "Text items have no thumbnail; their caption is in the item's details.")
+        raise NotFoundError("Text items have no thumbnail; their caption is in the item's details.")
     await run_in_threadpool(lambda: open_indexed(it).close())     # only while it is what was indexed
     max_file = int(client.settings.max_file_mb * 2**20)
-    png = await run_in_threadpool(_thumbnails(request, client).png, it.path, Modality.parse(it.modality),
-                                  str(it.payload.get("hash", it.id)), size, lambda: read_indexed(it, max_file))
+    modality = Modality.parse(it.modality)
+    # a video is read where it lies (seeking to one frame), not loaded whole like the other files
+    read = None if modality is Modality.VIDEO else (lambda: read_indexed(it, max_file))
+    png = await run_in_threadpool(_thumbnails(request, client).png, it.path, modality,
+                                  str(it.payload.get("hash", it.id)), size, read, at)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
@@ -70,7 +97,7 @@ async def geometry(item_id: str, client: Client = Depends(get_client)) -> Any:
     """A 3D item's points or mesh (centred, unit sphere) for the interactive viewer."""
     it = await run_in_threadpool(find_item, client, item_id)
     if it.modality != Modality.POINTS.value:
-        raise HTTPException(404, f"Item {item_id} is not a 3D item.")
+        raise NotFoundError(f"Item {item_id} is not a 3D item.")
     from mcrsearch.server.geometry import geometry_payload
 
     max_file = int(client.settings.max_file_mb * 2**20)

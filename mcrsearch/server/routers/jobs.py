@@ -7,9 +7,10 @@ import asyncio
 import json
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
+from mcrsearch.errors import NotFoundError
 from mcrsearch.server.deps import get_jobs, require_token
 from mcrsearch.server.jobs import FINISHED, Job, JobManager
 from mcrsearch.server.schemas import JobList, JobOut, JobRequest
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"], dependencies=[Depends(requ
 def job_or_404(job_id: str, jobs: JobManager = Depends(get_jobs)) -> Job:
     job = jobs.get(job_id)
     if job is None:
-        raise HTTPException(404, f"No index job {job_id}.")
+        raise NotFoundError(f"No index job {job_id}.")
     return job
 
 

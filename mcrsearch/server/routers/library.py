@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from mcrsearch.api import Client
-from mcrsearch.errors import ConfigError
+from mcrsearch.errors import ConfigError, NotFoundError
 from mcrsearch.server.deps import get_client, require_token
 from mcrsearch.server.schemas import HitOut
 
@@ -58,7 +58,7 @@ def saved_run(name: str, k: Optional[int] = Query(None, ge=1, le=200),
 @router.delete("/saved/{name}")
 def saved_delete(name: str, client: Client = Depends(get_client)) -> dict[str, Any]:
     if not client.delete_saved(name):
-        raise HTTPException(404, f"No saved search '{name}'.")
+        raise NotFoundError(f"No saved search '{name}'.")
     return {"deleted": name}
 
 

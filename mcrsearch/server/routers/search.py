@@ -1,26 +1,31 @@
 """Search: by URL (texts and indexed items, shareable) or by form with uploaded query files.
 
-Any input can be negative (`not_text`, `not_like`, uploads `not_audio` / `not_image` / `not_points`), weights
-carry `not-` keys, and filters (`under`, `type`, `modified_after`, ...) restrict the hits exactly. A filter
-is a condition on stored payload values: the server reads no file it names.
+The input fields are `query`'s input parameters (mcrsearch.surface.QUERY_INPUTS): texts and indexed items
+as repeatable fields, query files as uploads; any input can be negative (`not_text`, `not_like`, uploads
+`not_audio` / `not_image` / `not_points` / `not_video`). Weights are `KEY=NUMBER` fields with `not-` keys;
+filters (`under`, `type`, `modified_after`, ...) restrict the hits exactly: a filter is a condition on stored
+payload values, the server reads no file it names. `vectors` (form only) is an uploaded JSON object
+{modality: [numbers]}.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from pathlib import Path
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from starlette.concurrency import run_in_threadpool
 
 from mcrsearch.api import Client
-from mcrsearch.errors import ConfigError
+from mcrsearch.config import Settings
+from mcrsearch.errors import ConfigError, UploadTooLargeError
 from mcrsearch.search import MediaBytes, parse_weights
 from mcrsearch.server.deps import get_client, get_settings, require_token
 from mcrsearch.server.schemas import HitOut, SearchOut
-from mcrsearch.config import Settings
+from mcrsearch.surface import QUERY_INPUTS
 
 MAX_K = 200
 MAX_SEARCH_OFFSET = 10_000      # a search ranks offset + k hits
@@ -31,14 +36,6 @@ MAX_LIKE_CHARS = 4_096          # an item id or a path
 DEFAULT_K = 20
 
 router = APIRouter(prefix="/api", tags=["search"], dependencies=[Depends(require_token)])
-
-
-class Negatives:
-    """The negative texts and indexed items of a search (query or form fields)."""
-
-    def __init__(self, not_text: list[str], not_like: list[str]) -> None:
-        self.text = [t for t in not_text if t.strip()]
-        self.like = list(not_like)
 
 
 def _where(under: list[str], type: list[str], modified_after: Optional[str], modified_before: Optional[str],
@@ -69,23 +66,33 @@ def where_form(under: list[str] = Form([]), type: list[str] = Form([]), modified
                   max_points, min_width, min_height)
 
 
-def run_search(client: Client, texts: list[str], likes: list[str], uploads: dict[str, list[MediaBytes]],
-               target: str, k: int, offset: int, min_score: float | None, space: str | None, weights: list[str],
-               negatives: Negatives | None = None, where: dict[str, Any] | None = None) -> SearchOut:
-    """One page of hits, and whether there are more (one extra hit is asked for to know)."""
+def run_search(client: Client, inputs: dict[str, list[Any]], target: str, k: int, offset: int,
+               min_score: float | None, space: str | None, weights: list[str], where: dict[str, Any] | None = None,
+               vectors: str | None = None) -> SearchOut:
+    """One page of hits, and whether there are more (one extra hit is asked for to know).
+
+    Args:
+        inputs: values by `query` input parameter (texts, item ids or paths, MediaBytes uploads); blank texts
+            are left out.
+        where: the filters, as `Client.query` reads them.
+        vectors: a JSON object as sent.
+    """
     if not 1 <= k <= MAX_K:
         raise ConfigError(f"k must be between 1 and {MAX_K}.")
-    neg = negatives or Negatives([], [])
-    check_query([*texts, *neg.text], [*likes, *neg.like], uploads, offset, min_score)
+    texts = [str(v) for name, kind in QUERY_INPUTS.items() if not kind.is_file and not kind.is_like
+             for v in inputs.get(name, [])]
+    likes = [str(v) for name, kind in QUERY_INPUTS.items() if kind.is_like for v in inputs.get(name, [])]
+    uploads = {name: inputs.get(name, []) for name, kind in QUERY_INPUTS.items() if kind.is_file}
+    check_query(texts, likes, uploads, offset, min_score)
     started = time.perf_counter()
     w = parse_weights(weights)
+    given = {name: [v for v in values if not (isinstance(v, str) and not v.strip())]
+             for name, values in inputs.items() if name in QUERY_INPUTS}
+    vecs = _json_object(vectors, "vectors")
 
     def ask(in_space: str | None) -> list[Any]:
-        return client.query(text=[t for t in texts if t.strip()], like=likes, target=target, k=k + 1,
-                            offset=offset, min_score=min_score, space=in_space, weights=w,
-                            audio=uploads.get("audio"), image=uploads.get("image"), points=uploads.get("points"),
-                            not_audio=uploads.get("not_audio"), not_image=uploads.get("not_image"),
-                            not_points=uploads.get("not_points"), not_text=neg.text, not_like=neg.like, where=where)
+        return client.query(target=target, k=k + 1, offset=offset, min_score=min_score, space=in_space, weights=w,
+                            where=where, vectors=vecs, **given)
 
     space = space or default_space(client)
     try:
@@ -139,34 +146,53 @@ def search_get(text: list[str] = Query([]), like: list[str] = Query([]), target:
                where: dict[str, Any] = Depends(where_query), client: Client = Depends(get_client)) -> SearchOut:
     """Search with texts and indexed items (`like`: item ids), positive and negative (`not_text`,
     `not_like`), filtered (`under`, `type`, `modified_after`, ...): a URL that reproduces the search."""
-    return run_search(client, text, like, {}, target, k, offset, min_score, space, weight,
-                      Negatives(not_text, not_like), where)
+    return run_search(client, {"text": text, "like": like, "not_text": not_text, "not_like": not_like}, target, k,
+                      offset, min_score, space, weight, where)
 
 
 @router.post("/search", response_model=SearchOut)
 async def search_post(text: list[str] = Form([]), like: list[str] = Form([]), target: str = Form("any"),
                       k: int = Form(DEFAULT_K), offset: int = Form(0), min_score: Optional[float] = Form(None),
                       space: Optional[str] = Form(None), weight: list[str] = Form([]),
+                      not_text: list[str] = Form([]), not_like: list[str] = Form([]),
+                      vectors: Optional[UploadFile] = File(None),
                       audio: list[UploadFile] = File([]), image: list[UploadFile] = File([]),
-                      points: list[UploadFile] = File([]), not_text: list[str] = Form([]),
-                      not_like: list[str] = Form([]), not_audio: list[UploadFile] = File([]),
-                      not_image: list[UploadFile] = File([]), not_points: list[UploadFile] = File([]),
+                      points: list[UploadFile] = File([]), video: list[UploadFile] = File([]),
+                      not_audio: list[UploadFile] = File([]), not_image: list[UploadFile] = File([]),
+                      not_points: list[UploadFile] = File([]), not_video: list[UploadFile] = File([]),
                       where: dict[str, Any] = Depends(where_form), client: Client = Depends(get_client),
                       settings: Settings = Depends(get_settings)) -> SearchOut:
-    """Search with uploaded files (audio, image, 3D `points`, and negatives `not_audio`, `not_image`,
-    `not_points`) and/or texts and indexed items, positive and negative, filtered."""
+    """Search with uploaded files (audio, image, 3D `points`, video, and their `not_` negatives) and/or
+    texts and indexed items, positive and negative, filtered; `vectors`, a JSON file {modality: [numbers]},
+    adds query vectors already in the searched space (it counts as one of the files)."""
     limit = int(settings.max_upload_mb * 2**20)
-    uploads = {name: [await read_upload(f, limit) for f in files]
-               for name, files in (("audio", audio), ("image", image), ("points", points), ("not_audio", not_audio),
-                                   ("not_image", not_image), ("not_points", not_points)) if files}
-    return await run_in_threadpool(run_search, client, text, like, uploads, target, k, offset, min_score, space,
-                                   weight, Negatives(not_text, not_like), where)
+    files = {"audio": audio, "image": image, "points": points, "video": video, "not_audio": not_audio,
+             "not_image": not_image, "not_points": not_points, "not_video": not_video}
+    inputs: dict[str, list[Any]] = {name: [await read_upload(f, limit) for f in uploads]
+                                    for name, uploads in files.items()}
+    inputs.update(text=text, like=like, not_text=not_text, not_like=not_like)
+    vector_json = None if vectors is None else (await read_upload(vectors, limit)).data.decode("utf-8", "replace")
+    return await run_in_threadpool(run_search, client, inputs, target, k, offset, min_score, space, weight, where,
+                                   vector_json)
 
 
 async def read_upload(upload: UploadFile, limit: int) -> MediaBytes:
-    """An uploaded query file as MediaBytes, refused with 413 past the upload cap (read no further)."""
+    """An uploaded query file as MediaBytes, refused past the upload cap (read no further)."""
+    name = Path(upload.filename or "upload").name
     data = await upload.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(413, f"The file {upload.filename} is over the upload limit of "
-                                 f"{limit / 2**20:g} MB (max_upload_mb).")
-    return MediaBytes(Path(upload.filename or "upload").name, data)
+        raise UploadTooLargeError(name, f"over the upload limit of {limit / 2**20:g} MB (max_upload_mb)")
+    return MediaBytes(name, data)
+
+
+def _json_object(text: str | None, field: str) -> dict[str, Any] | None:
+    """A JSON object field (`vectors`), or one sentence saying it is not one."""
+    if text is None or not text.strip():
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise ConfigError(f"The {field} field must be a JSON object.")
+    return value

@@ -55,3 +55,27 @@ export const cancelJob = (jobId) => call(`/api/jobs/${id(jobId)}`, { method: "DE
 
 /** A job's server-sent events (`progress`, then one `end`). */
 export const jobEvents = (jobId) => new EventSource(`/api/jobs/${id(jobId)}/events`);
+
+/** Groups of identical files and near-duplicates (`identical`: hashes only, no vector search). */
+export const duplicates = (modality = "any", identical = false) =>
+  call(`/api/duplicates?modality=${id(modality)}&identical=${identical}`);
+
+/** The saved searches. */
+export const savedSearches = () => call("/api/saved");
+
+/** Save a search (texts, indexed items, negatives, weights, filters, target, k) under a name. */
+export const saveSearch = (name, query) => call("/api/saved", {
+  method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name, query }),
+});
+
+/** Run a saved search; its hits say whether they are new since its last run. */
+export const runSaved = (name) => call(`/api/saved/${id(name)}/run`, { method: "POST" });
+
+/** Forget a saved search. */
+export const deleteSaved = (name) => call(`/api/saved/${id(name)}`, { method: "DELETE" });
+
+/** What `serve --watch` follows and the changes not yet searchable. */
+export const watchState = () => call("/api/watch");
+
+/** Where the server serves an item's file (by id only). */
+export const mediaUrl = (itemId) => `/api/items/${id(itemId)}/media`;

@@ -2,13 +2,17 @@
 
 import { el } from "./dom.js";
 import { MODALITY_LABEL, describe, scoreStrength } from "./format.js";
+import { whyLines } from "./query.js";
 import { openViewer } from "./viewer-dialog.js";
 
 function scoreBadge(hit) {
   if (typeof hit.score !== "number") return null;
   const cos = typeof hit.cosine === "number" ? hit.cosine.toFixed(4) : "?";
-  return el("span", { class: `score ${scoreStrength(hit.score)}`,
-    title: `calibrated score ${hit.score.toFixed(3)} · raw cosine ${cos}` }, hit.score.toFixed(2));
+  const why = whyLines(hit);
+  const emergent = (hit.inputs || []).some((p) => p.emergent);
+  return el("span", { class: `score ${scoreStrength(hit.score)}${emergent ? " emergent" : ""}`, tabindex: why.length ? "0" : null,
+    title: [`calibrated score ${hit.score.toFixed(3)} · raw cosine ${cos}`, ...(why.length ? ["Why this result:", ...why] : [])].join("\n") },
+  hit.score.toFixed(2));
 }
 
 function mediaBlock(item) {
@@ -31,8 +35,9 @@ function mediaBlock(item) {
   return el("blockquote", { class: "media text" }, d.text || d.caption || item.name);
 }
 
-/** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this". */
-export function card(item, onLike) {
+/** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
+ * (when given) "Less like this". */
+export function card(item, onLike, onUnlike = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
   return el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
     mediaBlock(item),
@@ -42,7 +47,9 @@ export function card(item, onLike) {
         scoreBadge(item)),
       el("div", { class: "card-meta" },
         el("span", { class: `pill ${kind}` }, MODALITY_LABEL[item.modality] || item.modality),
+        item.new ? el("span", { class: "pill new", title: "Not in this saved search's last results" }, "New") : null,
         el("span", { class: "muted" }, describe(item)),
         el("div", { class: "card-actions" },
-          el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this")))));
+          el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this"),
+          onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null))));
 }

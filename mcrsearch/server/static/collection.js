@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { card } from "./cards.js";
 import { $, checkRadio, el, toast } from "./dom.js";
 import { MODALITY_LABEL, formatBytes, jobProgress } from "./format.js";
-import { moreLikeThis } from "./search.js";
+import { moreLikeThis, showSavedRun } from "./search.js";
 
 const browse = { modality: "image", offset: 0, limit: 48 };
 const watched = new Map();   // job id -> EventSource
@@ -28,6 +28,61 @@ export async function loadCollection() {
   }
   loadBrowse();
   loadJobs();
+  loadSaved();
+  loadWatch();
+}
+
+/** The saved searches, each with Run (its fresh results, new ones marked) and Delete. */
+async function loadSaved() {
+  try {
+    const { saved } = await api.savedSearches();
+    const rows = saved.map((s) => el("div", { class: "saved-row", dataset: { name: s.name } },
+      el("strong", {}, s.name),
+      el("span", { class: "muted" }, Object.entries(s.query).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join(" · ")),
+      el("button", { type: "button", class: "link", onclick: async () => {
+        try { showSavedRun(s.name, await api.runSaved(s.name)); } catch (err) { toast(err.message); }
+      } }, "Run"),
+      el("button", { type: "button", class: "link danger", onclick: async () => {
+        try { await api.deleteSaved(s.name); loadSaved(); } catch (err) { toast(err.message); }
+      } }, "Delete")));
+    $("#saved").replaceChildren(...(rows.length ? rows : [el("p", { class: "muted" }, "No saved searches yet: search, then press Save.")]));
+  } catch (err) {
+    toast(err.message);
+  }
+}
+
+/** Groups of identical files and near-duplicates, each item openable. */
+async function findDuplicates() {
+  $("#dups").replaceChildren(el("p", { class: "muted" }, "Looking…"));
+  try {
+    const { groups, total } = await api.duplicates();
+    const rows = groups.map((g) => el("div", { class: `dup-group ${g.kind}` },
+      el("div", {}, el("strong", {}, g.kind === "identical" ? "Identical" : "Near-duplicates"),
+        el("span", { class: "muted" }, ` · ${MODALITY_LABEL[g.modality] || g.modality} · ${g.items.length} items` +
+          (g.kind === "near" ? ` · cosine ≥ ${g.min_cosine.toFixed(4)}` : ""))),
+      el("ul", {}, ...g.items.map((i) => el("li", {},
+        el("a", { href: api.mediaUrl(i.id), target: "_blank", rel: "noopener", title: i.path }, i.path))))));
+    $("#dups").replaceChildren(...(rows.length ? rows : [el("p", { class: "muted" }, "No duplicates.")]),
+      ...(total > groups.length ? [el("p", { class: "muted" }, `… and ${total - groups.length} more groups.`)] : []));
+  } catch (err) {
+    $("#dups").replaceChildren();
+    toast(err.message);
+  }
+}
+
+/** What `serve --watch` follows and what is still pending (refreshed while the view is open). */
+let watchTimer = null;
+async function loadWatch() {
+  clearTimeout(watchTimer);
+  try {
+    const w = await api.watchState();
+    $("#watch-state").textContent = w.watching.length
+      ? `Watching ${w.watching.join(", ")} · ${w.pending.length ? `${w.pending.length} change(s) pending` : "up to date"} · ${w.batches} update(s) applied`
+      : "";
+  } catch (err) {
+    $("#watch-state").textContent = "";
+  }
+  if (!$("#view-collection").hidden) watchTimer = setTimeout(loadWatch, 2000);
 }
 
 async function loadBrowse(append = false) {
@@ -114,4 +169,5 @@ export function setupCollection(constants) {
     loadBrowse();
   });
   $("#browse-more").addEventListener("click", () => loadBrowse(true));
+  $("#find-dups").addEventListener("click", findDuplicates);
 }

@@ -4,7 +4,7 @@ import * as api from "./api.js";
 import { card } from "./cards.js";
 import { $, checkRadio, el, showView, toast } from "./dom.js";
 import { FIELD_LABEL, formatDuration } from "./format.js";
-import { acceptList, fileField, queryUrl, readQuery, searchParams } from "./query.js";
+import { FILTER_KEYS, acceptList, fileField, queryUrl, readQuery, searchParams, splitNegatives, weightKey } from "./query.js";
 import { recordWav } from "./recorder.js";
 
 let limits = null;       // the server's constants (set by setupSearch)
@@ -13,7 +13,11 @@ let limits = null;       // the server's constants (set by setupSearch)
 const state = {
   text: "",
   like: null,            // {id, name}
-  files: [],             // [{field: "audio"|"image"|"points", file: File}]
+  files: [],             // [{field: "audio"|"image"|"points", file: File, negative: bool}]
+  notTexts: [],          // texts to move away from ("-word" in the box)
+  notLikes: [],          // [{id, name}]: "Less like this"
+  weights: {},           // weight key ("audio", "not-like", ...) -> number; 1 is left out
+  where: {},             // filter bar: FILTER_KEYS -> value
   target: "any",
   minScore: null,
   k: 20,
@@ -22,7 +26,7 @@ const state = {
 };
 
 function hasQuery() {
-  return Boolean(state.text.trim() || state.like || state.files.length);
+  return Boolean(state.text.trim() || state.like || state.files.length || state.notTexts.length || state.notLikes.length);
 }
 
 function syncUrl(push) {
@@ -50,11 +54,12 @@ export async function search({ append = false, push = true } = {}) {
   document.body.classList.add("busy");
   $("#status").textContent = "Searching…";
   try {
-    const answer = await api.search(searchParams(state, offset), state.files);
+    const uploads = state.files.map((f) => ({ field: f.negative ? `not_${f.field}` : f.field, file: f.file }));
+    const answer = await api.search(searchParams(state, offset), uploads);
     if (seq !== state.seq) return;
     state.offset = offset;
     const grid = $("#results");
-    const cards = answer.hits.map((hit) => card(hit, moreLikeThis));
+    const cards = answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis));
     if (append) grid.append(...cards); else grid.replaceChildren(...cards);
     const shown = grid.children.length;
     $("#status").textContent = shown
@@ -75,9 +80,19 @@ export function moreLikeThis(item) {
   state.like = { id: item.id, name: item.name };
   state.text = "";
   state.files = [];
+  state.notTexts = [];
+  state.notLikes = [];
+  state.weights = {};
   $("#q").value = "";
   showView("search");
   window.scrollTo({ top: 0, behavior: "smooth" });
+  search();
+}
+
+/** Keep the current query and move away from a stored item ("Less like this"); it leaves the results too. */
+export function lessLikeThis(item) {
+  if (!state.notLikes.some((l) => l.id === item.id)) state.notLikes.push({ id: item.id, name: item.name });
+  if (state.like && state.like.id === item.id) state.like = null;
   search();
 }
 
@@ -91,34 +106,59 @@ function addFile(file) {
     toast(`${file.name}: this file type cannot be used as a query.`);
     return;
   }
-  state.files = state.files.filter((f) => f.field !== field).concat([{ field, file }]);
+  state.files = state.files.filter((f) => f.field !== field || f.negative).concat([{ field, file, negative: false }]);
   state.like = null;
   showView("search");
   search();
 }
 
+const WEIGHT_STEPS = [1, 2, 3, 0.5];
+
+/** A removable chip of one input: its kind (negatives say "Not"), name, weight (click to change) and ×. */
+function chip(kind, label, name, key, negative, onRemove) {
+  const weight = state.weights[key] ?? 1;
+  return el("span", { class: `chip ${kind}${negative ? " negative" : ""}`, dataset: { key } },
+    el("span", { class: "chip-kind" }, negative ? `Not ${label.toLowerCase()}` : label),
+    el("span", { class: "chip-name", title: name }, name),
+    el("button", { type: "button", class: "chip-weight", title: `Weight of every ${negative ? "negative " : ""}${label.toLowerCase()} input (click to change)`,
+      "aria-label": `Weight ${weight} for ${name}`, onclick: () => {
+        const next = WEIGHT_STEPS[(WEIGHT_STEPS.indexOf(weight) + 1) % WEIGHT_STEPS.length];
+        if (next === 1) delete state.weights[key]; else state.weights[key] = next;
+        search();
+      } }, `×${weight}`),
+    el("button", { type: "button", "aria-label": `Remove ${name}`, onclick: onRemove }, "×"));
+}
+
 function renderChips() {
   const list = [];
   for (const entry of state.files) {
-    list.push(el("span", { class: `chip ${entry.field}` },
-      el("span", { class: "chip-kind" }, FIELD_LABEL[entry.field]),
-      el("span", { class: "chip-name", title: entry.file.name }, entry.file.name),
-      el("button", { type: "button", "aria-label": `Remove ${entry.file.name}`, onclick: () => {
-        state.files = state.files.filter((f) => f !== entry);
-        search();
-      } }, "×")));
+    const c = chip(entry.field, FIELD_LABEL[entry.field], entry.file.name, weightKey(entry.field, entry.negative),
+      entry.negative, () => { state.files = state.files.filter((f) => f !== entry); search(); });
+    c.insertBefore(el("button", { type: "button", class: "chip-flip", title: entry.negative ? "Search towards it" : "Search away from it",
+      "aria-label": `${entry.negative ? "More" : "Less"} like ${entry.file.name}`,
+      onclick: () => { entry.negative = !entry.negative; search(); } }, entry.negative ? "+" : "−"), c.lastChild);
+    list.push(c);
   }
   if (state.like) {
-    list.push(el("span", { class: "chip like" },
-      el("span", { class: "chip-kind" }, "Like"),
-      el("span", { class: "chip-name", title: state.like.name || state.like.id }, state.like.name || state.like.id),
-      el("button", { type: "button", "aria-label": "Remove the example", onclick: () => { state.like = null; search(); } }, "×")));
+    list.push(chip("like", "Like", state.like.name || state.like.id, "like", false, () => { state.like = null; search(); }));
+  }
+  for (const t of state.notTexts) {
+    list.push(chip("text", "Text", t, "not-text", true, () => { state.notTexts = state.notTexts.filter((x) => x !== t); search(); }));
+  }
+  for (const l of state.notLikes) {
+    list.push(chip("like", "Like", l.name || l.id, "not-like", true, () => { state.notLikes = state.notLikes.filter((x) => x !== l); search(); }));
   }
   $("#chips").replaceChildren(...list);
 }
 
 function renderControls() {
   checkRadio($("#target"), state.target);
+  for (const key of FILTER_KEYS) {
+    const input = document.getElementById(`f-${key}`);
+    if (input && document.activeElement !== input) input.value = state.where[key] ?? "";
+  }
+  const active = FILTER_KEYS.filter((key) => String(state.where[key] ?? "").trim() !== "").length;
+  $("#filters-count").textContent = active ? `(${active})` : "";
   const slider = $("#min-score");
   slider.value = state.minScore === null ? slider.min : String(state.minScore);
   $("#min-score-value").textContent = state.minScore === null ? "off" : state.minScore.toFixed(2);
@@ -128,7 +168,13 @@ function renderControls() {
 export function readUrl() {
   const query = readQuery(location.search, limits);
   const keptName = state.like && state.like.id === query.likeId ? state.like.name : null;
-  Object.assign(state, { text: query.text, target: query.target, minScore: query.minScore, k: query.k, files: [] });
+  Object.assign(state, { text: query.text, target: query.target, minScore: query.minScore, k: query.k, files: [],
+    notTexts: query.notTexts, weights: query.weights, where: query.where });
+  const names = new Map(state.notLikes.map((l) => [l.id, l.name]));
+  state.notLikes = query.notLikeIds.map((id) => ({ id, name: names.get(id) || null }));
+  for (const l of state.notLikes.filter((x) => !x.name)) {
+    api.item(l.id).then((item) => { l.name = item.name; renderChips(); }).catch(() => {});
+  }
   state.like = query.likeId ? { id: query.likeId, name: keptName } : null;
   $("#q").value = state.text;
   if (state.like && !state.like.name) {
@@ -146,9 +192,19 @@ export function setupSearch(constants) {
   $("#file").setAttribute("accept", acceptList(constants.extensions));
   $("#search-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    state.text = $("#q").value;
+    const { text, notTexts } = splitNegatives($("#q").value);
+    state.text = text;
+    state.notTexts = [...new Set([...state.notTexts, ...notTexts])];
+    $("#q").value = text;
     search();
   });
+  $("#filters").addEventListener("change", (event) => {
+    const key = event.target.id.replace(/^f-/, "");
+    if (!FILTER_KEYS.includes(key)) return;
+    if (event.target.value.trim()) state.where[key] = event.target.value.trim(); else delete state.where[key];
+    search();
+  });
+  $("#save-search").addEventListener("click", saveCurrent);
   $("#target").addEventListener("change", (event) => {
     state.target = event.target.value;
     search();
@@ -170,6 +226,46 @@ export function setupSearch(constants) {
   });
   setupDrop();
   setupMic();
+}
+
+/** The current search as a saved search's query (files cannot be saved: the server reads no path). */
+export function savedQuery() {
+  const where = {};
+  for (const [key, value] of Object.entries(state.where)) {
+    if (String(value).trim()) where[key === "type" ? "types" : key] = key === "type" ? String(value).split(/[\s,]+/).filter(Boolean) : value;
+  }
+  const query = { target: state.target, k: state.k };
+  if (state.text.trim()) query.text = [state.text.trim()];
+  if (state.like) query.like = [state.like.id];
+  if (state.notTexts.length) query.not_text = state.notTexts;
+  if (state.notLikes.length) query.not_like = state.notLikes.map((l) => l.id);
+  if (Object.keys(state.weights).length) query.weights = state.weights;
+  if (Object.keys(where).length) query.where = where;
+  return query;
+}
+
+async function saveCurrent() {
+  if (!hasQuery()) { toast("Search for something first, then save it."); return; }
+  if (state.files.length) { toast("Searches with uploaded files cannot be saved: index the files and use More like this."); return; }
+  const name = window.prompt("Save this search as (letters, digits, - _ .):");
+  if (!name) return;
+  try {
+    await api.saveSearch(name.trim(), savedQuery());
+    toast(`Saved as “${name.trim()}”; find it under Collection › Saved searches.`);
+  } catch (err) {
+    toast(err.message);
+  }
+}
+
+/** Show a saved search's fresh run in the results (new hits are marked). */
+export function showSavedRun(name, answer) {
+  showView("search");
+  const grid = $("#results");
+  grid.replaceChildren(...answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis)));
+  const fresh = answer.hits.filter((h) => h.new).length;
+  $("#empty").hidden = true;
+  $("#more").hidden = true;
+  $("#status").textContent = `Saved search “${name}”: ${answer.hits.length} results, ${fresh} new since its last run`;
 }
 
 function setupDrop() {

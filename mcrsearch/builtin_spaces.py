@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mcrsearch.modality import Modality
-from mcrsearch.space import Route, Space, register_space
+from mcrsearch.space import Route, Space
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -95,7 +95,6 @@ def _device(settings: "Settings"):
     return pick_device(settings.device)
 
 
-@register_space("clip")
 def build_clip(settings: "Settings") -> Space:
     paths = _resolve(settings, *required_artifacts("clip"))
     device = _device(settings)
@@ -104,7 +103,6 @@ def build_clip(settings: "Settings") -> Space:
                  description="raw CLIP ViT-B/32 (OpenAI): image and text")
 
 
-@register_space("exmcr")
 def build_exmcr(settings: "Settings") -> Space:
     """Ex-MCR's unified space: the base (CLIP) as it is, every leaf through its released Ex-MCR head."""
     from mcrsearch.topology import BASE, CONNECTIONS, MCRS
@@ -143,12 +141,10 @@ def build_cmcr(leaf: str, settings: "Settings") -> Space:
     return Space(name, routes, DIM, description=_CMCR_DESCRIPTIONS[leaf])
 
 
-@register_space("cmcr-clap-clip")
 def build_cmcr_clap_clip(settings: "Settings") -> Space:
     return build_cmcr("clap", settings)
 
 
-@register_space("cmcr-ulip-clip")
 def build_cmcr_ulip_clip(settings: "Settings") -> Space:
     return build_cmcr("ulip", settings)
 
