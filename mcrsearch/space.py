@@ -162,20 +162,14 @@ def available_spaces() -> list[str]:
 
 
 def create_space(name: str, settings: "Settings") -> Space:
-<<<<<<< HEAD
-    _load_builders()
-    if name not in SPACE_BUILDERS:
-        raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(sorted(SPACE_BUILDERS))}.")
-    from mcrsearch.precision import apply_to_space
-
-    return apply_to_space(SPACE_BUILDERS[name](settings), settings)
-=======
-    """Build the space called `name` (a registered builder, else an installed plug-in's)."""
+    """Build the space called `name` (a registered builder, else an installed plug-in's), its encoders in the
+    precision the settings ask for (mcrsearch.precision)."""
     builder = SPACE_BUILDERS.get(name)
     if builder is None:
         target = plugins.targets(SPACE_GROUP).get(name)
         if target is None:
             raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(available_spaces())}.")
         builder = plugins.load(target)
-    return builder(settings)
->>>>>>> main
+    from mcrsearch.precision import apply_to_space
+
+    return apply_to_space(builder(settings), settings)
