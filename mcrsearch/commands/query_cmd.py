@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
+from rich.table import Table
 
 from mcrsearch.commands.common import COLLECTION, NO_SERVER, PRECISION, QDRANT_API_KEY, QDRANT_URL
 
@@ -97,7 +98,6 @@ def show_hits(hits: list, json_out: bool, offset: int = 0) -> None:
     if not hits:
         console.print("No results.")
         return
-    from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
     for col in ("#", "score", "cosine", "modality"):
