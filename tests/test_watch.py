@@ -47,7 +47,8 @@ def test_watch_follows_new_changed_moved_and_deleted_files(tmp_path, poll):
             burst.mkdir()
             for i in range(6):                                  # a burst: batched, not one run per file
                 H.write_item(burst, "audio", i % 3, 30 + i)
-            assert _wait(lambda: c.count("audio") == 9), c.count("audio")
+            # the points show before the batch is reported (on_batch runs after the index run returns)
+            assert _wait(lambda: c.count("audio") == 9 and batches), (c.count("audio"), batches)
             assert 1 <= len(batches) <= 3 and not any(b.errors for b in batches)
             hits = c.query(text="blue", target="audio", k=9, where={"under": str(burst)})
             assert len(hits) == 6
@@ -56,7 +57,7 @@ def test_watch_follows_new_changed_moved_and_deleted_files(tmp_path, poll):
             assert _wait(lambda: {h.path for h in c.query(text="blue", target="audio", k=20)} >=
                          {str(tmp_path / "c" / "moved.wav")} and c.count("text") == 2)
             assert str(burst / "blue_32.wav") not in {h.path for h in c.query(text="blue", target="audio", k=20)}
-            assert watcher.pending() == []
+            assert _wait(lambda: watcher.pending() == [])            # emptied once the run returns
         finally:
             watcher.stop()
     assert files
