@@ -452,8 +452,9 @@ def run(args: argparse.Namespace) -> dict:
                     "flags": sorted(support.flags), "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "python": platform.python_version()},
         "settings": {"items": args.items, "rounds": args.rounds, "tiny": args.tiny},
-        "matmul_gflops": {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()},
         "rows": [], "facts": {}}
+    if not args.reuse:
+        result["matmul_gflops"] = {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()}
     if args.reuse:                      # the encoder rows of an earlier run (other parts measured now)
         earlier = json.loads(Path(args.reuse).read_text())
         result.update({k: earlier[k] for k in ("machine", "settings", "matmul_gflops", "rows", "facts", "decode",
