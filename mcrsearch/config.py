@@ -56,9 +56,9 @@ class Settings:
     explain_present_z: float = 2.0
     debug: bool = False
     # `mcrsearch serve`
-    server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
+    server_host: str = "127.0.0.1"       # loopback by default (the API needs the token on any address)
     server_port: int = 8765
-    server_token: str | None = None      # generated at start when bound beyond loopback and none is set
+    server_token: str | None = None      # generated at each start when none is set
     max_upload_mb: float = 64.0          # query files uploaded to the server
     # Query files (uploads and paths) are decoded only as large as an encoder needs, under a lower
     # pixel cap than indexed files, and only a few at once: a 236 KB PNG can declare 81 MP (~1 GB).

@@ -1,9 +1,10 @@
 // A result or browse card: the media (image, player, 3D thumbnail or text), name, score and actions.
 
 import { el } from "./dom.js";
-import { MODALITY_LABEL, describe, scoreStrength } from "./format.js";
+import { MODALITY_LABEL, describe, formatDuration, scoreStrength } from "./format.js";
 import { whyLines } from "./query.js";
 import { openViewer } from "./viewer-dialog.js";
+import { playAt } from "./player.js";
 
 function scoreBadge(hit) {
   if (typeof hit.score !== "number") return null;
@@ -30,6 +31,16 @@ function mediaBlock(item) {
       onclick: () => openViewer(item) },
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }),
       el("span", { class: "badge-3d", "aria-hidden": "true" }, "3D"));
+  }
+  if (item.modality === "video") {
+    const d = item.details || {};
+    const start = typeof d.start === "number" ? d.start : 0;
+    const end = typeof d.end === "number" ? d.end : start;
+    const at = start + Math.min(1, (end - start) / 2);      // the poster: a frame inside the matched moment
+    return el("button", { type: "button", class: "media video", title: `Play from ${formatDuration(start)}`,
+      "aria-label": `Play ${item.name} from ${formatDuration(start)}`, onclick: () => playAt(item, start, end) },
+      el("img", { src: `${item.thumb_url}?at=${at.toFixed(2)}`, alt: item.name, loading: "lazy", decoding: "async" }),
+      el("span", { class: "badge-time" }, `▶ ${formatDuration(start)}–${formatDuration(end)}`));
   }
   const d = item.details || {};
   return el("blockquote", { class: "media text" }, d.text || d.caption || item.name);
