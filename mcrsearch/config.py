@@ -24,6 +24,7 @@ class Settings:
 
     home: Path = field(default_factory=default_home)
     device: str = "auto"                 # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"              # auto | fp32 | bf16 | int8: encoder numerics (mcrsearch.precision)
     space: str = "auto"                  # auto | exmcr | cmcr-clap-clip | cmcr-ulip-clip | clip | miniworld ...
     collection: str = "mcrsearch"
     store_path: Path | None = None       # embedded store folder; default <home>/index
@@ -107,12 +108,23 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                 value = int(value)
             elif key in _FLOAT_FIELDS:
                 value = float(value)
+            elif key == "precision":
+                value = _precision(value)
             elif key in _BOOL_FIELDS and isinstance(value, str):
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"Setting '{key}' has an invalid value {value!r}.") from exc
         out[key] = value
     return out
+
+
+def _precision(value: Any) -> str:
+    """A known precision mode name (checked here so a typo fails before any model loads)."""
+    name = str(value).strip().lower()
+    known = ("auto", "fp32", "bf16", "int8")     # mcrsearch.precision.PRECISIONS, kept import-light here
+    if name not in known:
+        raise ConfigError(f"Unknown precision '{value}'; use one of {', '.join(known)}.")
+    return name
 
 
 def _from_env() -> dict[str, Any]:

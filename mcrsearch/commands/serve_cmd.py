@@ -12,7 +12,7 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands.common import COLLECTION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, PRECISION, QDRANT_API_KEY, QDRANT_URL
 from mcrsearch.errors import ConfigError, McrError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -31,6 +31,7 @@ def serve(
                                       help="Let index jobs embed with another space than the server's."),
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    precision: Optional[str] = PRECISION,
     warm: bool = typer.Option(True, "--warm/--lazy", help="Load the collection's encoders at start."),
     watch: bool = typer.Option(False, "--watch", help="Follow the indexed folders: index what appears, changes, "
                                                       "moves or disappears (as index jobs)."),
@@ -42,7 +43,7 @@ def serve(
     from mcrsearch.commands.common import console, settings
     from mcrsearch.server import discovery
 
-    cfg = settings(ctx, collection=collection, space=space, server_host=host, server_port=port,
+    cfg = settings(ctx, precision=precision, collection=collection, space=space, server_host=host, server_port=port,
                    server_token=token, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     local = is_loopback(cfg.server_host)
     # Always a token, on loopback too: every local user and every web page can reach a loopback port.
