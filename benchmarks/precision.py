@@ -452,8 +452,9 @@ def run(args: argparse.Namespace) -> dict:
                     "flags": sorted(support.flags), "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "python": platform.python_version()},
         "settings": {"items": args.items, "rounds": args.rounds, "tiny": args.tiny},
-        "matmul_gflops": {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()},
         "rows": [], "facts": {}}
+    if not args.reuse:
+        result["matmul_gflops"] = {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()}
     if args.reuse:                      # the encoder rows of an earlier run (other parts measured now)
         earlier = json.loads(Path(args.reuse).read_text())
         result.update({k: earlier[k] for k in ("machine", "settings", "matmul_gflops", "rows", "facts", "decode",
@@ -530,9 +531,23 @@ def report(res: dict) -> list[str]:
                   f"{ulip['grouping_s']:.3f} s of a {ulip['encode_s']:.2f} s encode "
                   f"(**{100 * ulip['grouping_share']:.1f}%**; FPS alone {ulip['fps_s']:.3f} s). The torch loop it "
                   f"replaces: {ulip['torch_loop_fps_s']:.2f} s of FPS for the same clouds (same centres, tested)."]
+    best = {}
+    for r in res["rows"]:
+        if r["offered"] and r["min_cosine"] >= 0.999:
+            best[r["encoder"]] = max(best.get(r["encoder"], 1.0), r["speedup_vs_fp32"])
+    lines += ["", "Target ≥ 3x fp32 within tolerance: " + ", ".join(
+        f"{k} {v:.2f}x ({'met' if v >= 3 else 'not met'})" for k, v in best.items()) + "."]
     if res.get("decode"):
         lines += ["", "### Decoding against encoding (per item, chosen mode)", ""]
         lines += table(res["decode"], ["stage", "ms_per_item", "encode_ms_per_item", "share_of_encode"])
+        worst = max((r for r in res["decode"] if r["share_of_encode"] is not None),
+                    key=lambda r: r["share_of_encode"], default=None)
+        if worst is not None:
+            verdict = ("so decoding is not the bottleneck on CPU and the indexer keeps decoding beside the encoder "
+                       "(decode_workers 0 on CPU, unchanged)" if worst["share_of_encode"] < 0.25 else
+                       "so decoding is a large share: use `--workers N` decode threads")
+            lines += ["", f"The largest decode share is {worst['stage']} at {100 * worst['share_of_encode']:.1f}% "
+                          f"of its encoder's per-item time, {verdict}."]
     if res.get("retrieval"):
         lines += ["", "### Mini-world retrieval with the chosen modes (held-out split, mAP)", "",
                   "The chosen mode of each real encoder applied to the matching mini-world MCR (its Linear layers: "
