@@ -59,7 +59,7 @@ def item_point(f: "ScannedFile", digest: str, info: dict[str, Any], space: str, 
     segments[space] = len(clip.segments)
     windows[space] = float(window)
     payload = {**info, **path_fields(f.path), "path": f.path, "modality": Modality.VIDEO.value, "hash": digest, "size": f.size,
-               "mtime_ns": f.mtime_ns, "spaces": spaces, "segments": segments, "segment_seconds": windows}
+               "mtime_ns": f.mtime_ns, "dev": f.dev, "ino": f.ino, "spaces": spaces, "segments": segments, "segment_seconds": windows}
     return PointData(point_id(f.path), {}, payload)
 
 

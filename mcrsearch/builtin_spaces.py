@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
-from mcrsearch.space import Route, Space, register_space
+from mcrsearch.space import Route, Space
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -42,7 +43,6 @@ def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict
             the shared modality (CLAP's text tokenizer) are neither required nor loaded.
     """
     from mcrsearch.encoders import create_encoder
-    from mcrsearch.errors import ConfigError
     from mcrsearch.topology import MCRS
 
     if mcr not in MCRS:
@@ -67,7 +67,6 @@ def used_artifacts(mcr: str, leaf_only: bool = False) -> dict[str, str]:
 def required_artifacts(space: str) -> list[str]:
     """The weights artifacts a built-in real space needs, in order, without building it (what its builder
     resolves; `mcrsearch weights check` names every missing one of several spaces at once)."""
-    from mcrsearch.errors import ConfigError
     from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
     base = list(MCRS[BASE].artifacts.values())
@@ -95,7 +94,6 @@ def _device(settings: "Settings"):
     return pick_device(settings.device)
 
 
-@register_space("clip")
 def build_clip(settings: "Settings") -> Space:
     paths = _resolve(settings, *required_artifacts("clip"))
     device = _device(settings)
@@ -104,7 +102,6 @@ def build_clip(settings: "Settings") -> Space:
                  description="raw CLIP ViT-B/32 (OpenAI): image and text")
 
 
-@register_space("exmcr")
 def build_exmcr(settings: "Settings") -> Space:
     """Ex-MCR's unified space: the base (CLIP) as it is, every leaf through its released Ex-MCR head."""
     from mcrsearch.topology import BASE, CONNECTIONS, MCRS
@@ -143,12 +140,10 @@ def build_cmcr(leaf: str, settings: "Settings") -> Space:
     return Space(name, routes, DIM, description=_CMCR_DESCRIPTIONS[leaf])
 
 
-@register_space("cmcr-clap-clip")
 def build_cmcr_clap_clip(settings: "Settings") -> Space:
     return build_cmcr("clap", settings)
 
 
-@register_space("cmcr-ulip-clip")
 def build_cmcr_ulip_clip(settings: "Settings") -> Space:
     return build_cmcr("ulip", settings)
 

@@ -24,6 +24,7 @@ class Settings:
 
     home: Path = field(default_factory=default_home)
     device: str = "auto"                 # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"              # auto | fp32 | bf16 | int8: encoder numerics (mcrsearch.precision)
     space: str = "auto"                  # auto | exmcr | cmcr-clap-clip | cmcr-ulip-clip | clip | miniworld ...
     collection: str = "mcrsearch"
     store_path: Path | None = None       # embedded store folder; default <home>/index
@@ -51,11 +52,14 @@ class Settings:
     # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
     # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
     duplicate_cosine: float | None = None
+    # `mcrsearch explain`: a map's peak this many standard deviations above the collection's mean pair cosine
+    # says "the query's source is in the picture" (see mcrsearch.explain and the miniworld-scenes benchmark)
+    explain_present_z: float = 2.0
     debug: bool = False
     # `mcrsearch serve`
-    server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
+    server_host: str = "127.0.0.1"       # loopback by default (the API needs the token on any address)
     server_port: int = 8765
-    server_token: str | None = None      # generated at start when bound beyond loopback and none is set
+    server_token: str | None = None      # generated at each start when none is set
     max_upload_mb: float = 64.0          # query files uploaded to the server
     # Query files (uploads and paths) are decoded only as large as an encoder needs, under a lower
     # pixel cap than indexed files, and only a few at once: a 236 KB PNG can declare 81 MP (~1 GB).
@@ -86,7 +90,8 @@ _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "s
                "max_image_pixels", "max_video_pixels", "max_streams", "video_frames", "query_image_side",
                "max_query_pixels", "max_query_decodes"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds"}
+                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds",
+                 "explain_present_z"}
 _BOOL_FIELDS = {"debug"}
 
 
@@ -103,12 +108,23 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                 value = int(value)
             elif key in _FLOAT_FIELDS:
                 value = float(value)
+            elif key == "precision":
+                value = _precision(value)
             elif key in _BOOL_FIELDS and isinstance(value, str):
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"Setting '{key}' has an invalid value {value!r}.") from exc
         out[key] = value
     return out
+
+
+def _precision(value: Any) -> str:
+    """A known precision mode name (checked here so a typo fails before any model loads)."""
+    name = str(value).strip().lower()
+    known = ("auto", "fp32", "bf16", "int8")     # mcrsearch.precision.PRECISIONS, kept import-light here
+    if name not in known:
+        raise ConfigError(f"Unknown precision '{value}'; use one of {', '.join(known)}.")
+    return name
 
 
 def _from_env() -> dict[str, Any]:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from mcrsearch.encoders.base import Encoder, l2_normalize, state_dict_digest
+from mcrsearch.encoders.base import DenseFeatures, Encoder, l2_normalize, state_dict_digest
+from mcrsearch import plugins
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 
@@ -45,6 +46,9 @@ class Space:
             for head in head_chain:
                 head.eval()
         self._fingerprint: str | None = None
+        # modality -> numeric mode its encoder runs (mcrsearch.precision); not part of the fingerprint, because
+        # every mode allowed keeps vectors within tolerance of fp32 and so compatible with them
+        self.precision: dict[str, str] = {}
 
     @property
     def modalities(self) -> tuple[Modality, ...]:
@@ -91,6 +95,31 @@ class Space:
         vectors = route.encoder.encode(modality, items)
         return self.project(modality, vectors)
 
+    def embed_dense(self, modality: Modality | str, item: Any, method: str = "") -> DenseFeatures:
+        """Part-level vectors of one decoded item (image patches, point groups) in this space.
+
+        The parts go through the same encoder and head chain as the item's global vector, so any query
+        vector of the space compares with every part (a heat map). Computed on demand, never stored.
+
+        Args:
+            modality: the item's modality (image or 3d).
+            item: one decoded item.
+            method: the encoder's dense method ('' = its default).
+        Returns:
+            DenseFeatures whose `vectors` (and `pooled`, when present) are L2-normalised space vectors.
+        """
+        modality = Modality.parse(modality)
+        if modality not in self.routes:
+            raise ConfigError(f"Space '{self.name}' has no route for {modality.value}.")
+        dense = self.routes[modality].encoder.encode_dense(modality, item, method)
+        # Heads take L2-normalised encoder vectors, as `embed` gives them.
+        vectors = self.project(modality, l2_normalize(np.asarray(dense.vectors, dtype=np.float32)))
+        pooled = None
+        if dense.pooled is not None:
+            pooled = self.project(modality, l2_normalize(np.asarray(dense.pooled, dtype=np.float32)[None]))[0]
+        return DenseFeatures(vectors=vectors, centres=dense.centres, method=dense.method, grid=dense.grid,
+                             cell=dense.cell, pooled=pooled)
+
     def project(self, modality: Modality | str, encoder_vectors: np.ndarray) -> np.ndarray:
         """Apply the modality's head chain to encoder outputs (used by the trainer's cached features too)."""
         route = self.routes[Modality.parse(modality)]
@@ -107,17 +136,20 @@ class Space:
 
 
 SpaceBuilder = Callable[["Settings"], Space]
+# Spaces registered at run time (tests, scripts); the installed ones are entry points (mcrsearch.plugins).
 SPACE_BUILDERS: dict[str, SpaceBuilder] = {}
+SPACE_GROUP = "mcrsearch.spaces"
 
 
 def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
     """Decorator: make `create_space(name, settings)` build a space with this function.
 
-    A name already taken is refused (ConfigError), so a plug-in can never silently replace a built-in space.
+    A name already taken (registered, or an installed plug-in's) is refused (ConfigError), so a registration
+    can never silently replace an installed space.
     """
 
     def wrap(builder: SpaceBuilder) -> SpaceBuilder:
-        if name in SPACE_BUILDERS:
+        if name in SPACE_BUILDERS or name in plugins.targets(SPACE_GROUP):
             raise ConfigError(f"A space named '{name}' is already registered; choose another name.")
         SPACE_BUILDERS[name] = builder
         return builder
@@ -125,28 +157,19 @@ def register_space(name: str) -> Callable[[SpaceBuilder], SpaceBuilder]:
     return wrap
 
 
-# Modules whose import registers builders; imported lazily so that listing spaces stays cheap.
-_BUILDER_MODULES = ("mcrsearch.builtin_spaces", "mcrsearch.miniworld.space")
-
-
-def _load_builders() -> None:
-    import importlib
-
-    for module in _BUILDER_MODULES:
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-
-
 def available_spaces() -> list[str]:
-    _load_builders()
-    return sorted(SPACE_BUILDERS)
+    return sorted(set(SPACE_BUILDERS) | set(plugins.targets(SPACE_GROUP)))
 
 
 def create_space(name: str, settings: "Settings") -> Space:
-    _load_builders()
-    if name not in SPACE_BUILDERS:
-        raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(sorted(SPACE_BUILDERS))}.")
-    return SPACE_BUILDERS[name](settings)
+    """Build the space called `name` (a registered builder, else an installed plug-in's), its encoders in the
+    precision the settings ask for (mcrsearch.precision)."""
+    builder = SPACE_BUILDERS.get(name)
+    if builder is None:
+        target = plugins.targets(SPACE_GROUP).get(name)
+        if target is None:
+            raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(available_spaces())}.")
+        builder = plugins.load(target)
+    from mcrsearch.precision import apply_to_space
+
+    return apply_to_space(builder(settings), settings)

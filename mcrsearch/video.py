@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,6 +186,8 @@ def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modal
             if astream is None:
                 raise MediaError(p, "no video or audio stream in this file")
             return Modality.AUDIO, media.load_audio(p, max_bytes=src.size, data=src.data, limits=lim)
+        if vstream.codec_context is None:
+            raise MediaError(p, "truncated or corrupt video (its video stream has no codec parameters)")
         width, height = int(vstream.codec_context.width or 0), int(vstream.codec_context.height or 0)
         if width <= 0 or height <= 0:
             raise MediaError(p, f"invalid frame size {width}x{height}")
@@ -208,6 +210,55 @@ def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modal
     has_audio = any(s.audio is not None for s in segments)
     return Modality.VIDEO, VideoClip(segments, bounds[-1][1], width, height, fps, has_audio,
                                      source_duration=max(end, declared) if end > duration + 1e-3 else None)
+
+
+def frame_at(path: str | Path, seconds: float, *, data: bytes | None = None, limits: Limits | None = None,
+             max_bytes: int | None = None) -> Any:
+    """The frame on screen at `seconds` (a poster for a video hit's moment), within the same caps as indexing."""
+    p = Path(path)
+    lim = limits or media.default_limits()
+    src = media._source(p, default_max_video_bytes() if max_bytes is None else max_bytes, data)
+    import av
+
+    try:
+        deadline = _Deadline(p, lim.decode_seconds)
+        with src.open() as fh, av.open(fh, mode="r") as container:
+            if media._cap(lim.streams, len(container.streams)):
+                raise MediaError(p, f"too many streams ({len(container.streams):,}, limit {lim.streams:,})")
+            vstream = next((s for s in container.streams if s.type == "video"), None)
+            if vstream is None:
+                raise MediaError(p, "no video stream in this file")
+            if vstream.codec_context is None:
+                raise MediaError(p, "truncated or corrupt video (its video stream has no codec parameters)")
+            w, h = int(vstream.codec_context.width or 0), int(vstream.codec_context.height or 0)
+            if w <= 0 or h <= 0 or media._cap(lim.video_pixels, w * h):
+                raise MediaError(p, f"video frames cannot be decoded safely ({w}x{h} pixels)")
+        at = max(0.0, float(seconds))
+        return _sample_frames(p, src, [(at, at)], replace(lim, video_frames=1), deadline)[0][0]
+    except av.FFmpegError as exc:
+        raise MediaError(p, f"truncated or corrupt video ({media._short(exc)})") from exc
+
+
+def load_soundtrack(path: str | Path, seconds: float = DEFAULT_SEGMENT_SECONDS, *, limits: Limits | None = None,
+                    max_bytes: int | None = None) -> AudioClip:
+    """A video's soundtrack from its start, at most `seconds` long (one audio model input), decoding no frame."""
+    p = Path(path)
+    lim = limits or media.default_limits()
+    src = media._source(p, default_max_video_bytes() if max_bytes is None else max_bytes)
+    import av
+
+    try:
+        with src.open() as fh, av.open(fh, mode="r") as container:
+            if media._cap(lim.streams, len(container.streams)):
+                raise MediaError(p, f"too many streams ({len(container.streams):,}, limit {lim.streams:,})")
+            if not container.streams.audio:
+                raise MediaError(p, "the video has no soundtrack")
+        clip = _soundtrack(p, src, [(0.0, float(seconds))], lim, _Deadline(p, lim.decode_seconds))[0]
+    except av.FFmpegError as exc:
+        raise MediaError(p, f"truncated or corrupt video ({media._short(exc)})") from exc
+    if clip is None:
+        raise MediaError(p, "the video's soundtrack is empty")
+    return clip
 
 
 def _measured_end(path: Path, container: Any, vstream: Any, lim: Limits, deadline: _Deadline) -> float:
@@ -296,7 +347,7 @@ def _soundtrack(path: Path, src: Any, bounds: list[tuple[float, float]], lim: Li
     end = bounds[-1][1]
     with src.open() as fh, av.open(fh, mode="r") as container:
         astream = container.streams.audio[0]
-        rate = int(astream.codec_context.sample_rate or 0)
+        rate = int(astream.codec_context.sample_rate or 0) if astream.codec_context is not None else 0
         if rate <= 0:
             return [None] * len(bounds)
         out_rate = min(rate, MAX_AUDIO_RATE)

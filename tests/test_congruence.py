@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
+import uuid
 
 import numpy as np
 import pytest
@@ -203,7 +204,8 @@ def twins(world, tmp_path):
     root = world[0]
     settings = world[3].settings
     made = []
-    for name in ("twin_a", "twin_b"):
+    run = uuid.uuid4().hex[:8]
+    for name in (f"twin_a_{run}", f"twin_b_{run}"):           # fresh collections for every test
         c = Client(settings=settings.with_overrides(collection=name))
         assert c.index(root / "corpus").indexed == 24
         made.append(c)
@@ -263,3 +265,16 @@ def test_every_error_class_crosses_the_wire_as_itself():
     unknown = E.from_wire({"detail": "Refused.", "error": "SomethingNew"}, 409)
     assert type(unknown) is E.RemoteError and unknown.exit_code == E.StoreError.exit_code
     assert E.exit_code_for_status(401) == 2 and E.exit_code_for_status(502) == 1
+
+
+def test_a_video_query_answers_the_same(both, tmp_path):
+    from helpers.media import write_class_video
+
+    local, remote = both
+    clip = write_class_video(tmp_path / "red.mp4", [0], seconds_each=1.0)
+    for kwargs in ({"video": str(clip), "target": "image", "k": 3},
+                   {"text": "red", "not_video": clip, "target": "3d", "k": 3}):
+        a, b = local.query(**kwargs), remote.query(**kwargs)
+        assert a and [_hit(h) for h in a] == [_hit(h) for h in b]
+    labels = [p["input"] for p in a[0].inputs]
+    assert labels[1:] == [f"not {clip} (picture)", f"not {clip} (sound)"], "a negative video is 'not' once"

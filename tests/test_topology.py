@@ -39,18 +39,23 @@ def test_readers_of_the_topology_agree_with_it():
 
 
 def test_registries_refuse_a_duplicate_name():
-    from mcrsearch.benchmark.readers import READERS, register_reader
-    from mcrsearch.encoders import ENCODER_FAMILIES, register_encoder_family
-    from mcrsearch.space import SPACE_BUILDERS, available_spaces, register_space
+    from mcrsearch.benchmark.readers import READERS, available_readers, register_reader
+    from mcrsearch.encoders import ENCODER_FAMILIES, encoder_families, register_encoder_family
+    from mcrsearch.space import SPACE_BUILDERS, register_space
 
-    available_spaces()                                         # loads the built-in builders
-    builtin = SPACE_BUILDERS["clip"]
     with pytest.raises(ConfigError, match="already registered"):
-        register_space("clip")(lambda settings: None)
-    assert SPACE_BUILDERS["clip"] is builtin
+        register_space("clip")(lambda settings: None)           # an installed plug-in's name
+    assert "clip" not in SPACE_BUILDERS
+    with pytest.raises(ConfigError, match="already registered"):
+        register_space("miniworld")(lambda settings: None)
     with pytest.raises(ConfigError, match="already registered"):
         register_encoder_family("openclip", "somewhere:build")
+    with pytest.raises(ConfigError, match="already registered"):
+        register_encoder_family("mini", "somewhere:build")       # the mini-world's, an entry point
     assert ENCODER_FAMILIES["openclip"] == "mcrsearch.encoders.openclip:build"
+    assert encoder_families()["mini"] == "mcrsearch.miniworld.encoder:build"
     with pytest.raises(ConfigError, match="already registered"):
         register_reader("coco", "somewhere:read")
-    assert READERS["coco"].endswith(":read_coco")
+    with pytest.raises(ConfigError, match="already registered"):
+        register_reader("miniworld", "somewhere:read")
+    assert READERS["coco"].endswith(":read_coco") and "miniworld" in available_readers()

@@ -4,6 +4,6 @@ Entry points: `readers.read_dataset(name, root)`, `runner.run_benchmark(dataset,
 `report.rich_table / markdown_section / write_markdown`. Heavy libraries load only when embedding.
 """
 
-from mcrsearch.benchmark.readers import READERS, read_dataset
+from mcrsearch.benchmark.readers import READERS, available_readers, read_dataset
 
-__all__ = ["READERS", "read_dataset"]
+__all__ = ["READERS", "available_readers", "read_dataset"]

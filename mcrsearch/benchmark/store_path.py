@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from typing import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -44,6 +44,19 @@ def index_path_available() -> str | None:
     except ImportError as exc:
         return f"index path unavailable ({exc})"
     return None
+
+
+def _video_points(path: str, key: str, space: str, vec: np.ndarray) -> list[Any]:
+    """A benchmark video as the indexer stores a video (mcrsearch.store.VIDEO_SEGMENT): an item point without
+    a vector and one picture segment with the video's vector, so that the query layer groups it back."""
+    from mcrsearch.store import VIDEO_SEGMENT, PointData, point_id, segment_id
+
+    item = point_id(path)
+    head = {"path": path, "modality": Modality.VIDEO.value, "hash": key, "spaces": [space],
+            "segments": {space: 1}, "segment_seconds": {space: 0.0}}
+    part = {"path": path, "modality": VIDEO_SEGMENT, "item": item, "hash": key, "spaces": [space], "segment": 0,
+            "start": 0.0, "end": 0.0, "channel": "picture"}
+    return [PointData(segment_id(path, space, 0, "picture"), {space: vec}, part), PointData(item, {}, head)]
 
 
 def _pseudo_path(key: str) -> str:
@@ -80,8 +93,6 @@ class StoreIndexPath:
         return str(getattr(self.space, "fingerprint", "unfingerprinted"))
 
     def add(self, modality: Modality, keys: list[str], vectors: np.ndarray) -> None:
-        from types import SimpleNamespace
-
         from mcrsearch.store import PointData, point_id
 
         record = SimpleNamespace(name=self.space.name, fingerprint=self.fingerprint, dim=int(vectors.shape[1]),
@@ -92,6 +103,9 @@ class StoreIndexPath:
                 path = _pseudo_path(key)
                 self._key_of[point_id(path)] = key
                 self._order.setdefault(key, len(self._order))
+                if modality is Modality.VIDEO:          # a video item: its item point and one segment point
+                    points += _video_points(path, key, self.space.name, vec)
+                    continue
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))

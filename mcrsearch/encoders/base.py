@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -24,6 +25,12 @@ class Encoder(ABC):
     modalities: tuple[Modality, ...] = ()
     dim: int = 0
     batch_size: int = 0               # 0: sized for the device (mcrsearch.device.default_batch_size)
+    # Reduced-precision modes this family can run (mcrsearch.precision); the mode in use, and how it runs:
+    precision_modes: tuple[str, ...] = ("fp32",)
+    precision: str = "fp32"
+    bf16_style: str = "weights"       # "weights": model cast to bf16, inputs too; "autocast": torch.autocast
+    input_dtype: Any = None           # float inputs are cast to this before the model (None: float32)
+    autocast_dtype: Any = None        # set: forward passes run under CPU/CUDA autocast to this dtype
 
     def __init__(self, config: Mapping[str, Any], weights_id: str, device: Any = "cpu") -> None:
         self.config = dict(config)
@@ -50,6 +57,31 @@ class Encoder(ABC):
         vectors = self._encode(modality, list(items))
         return l2_normalize(np.asarray(vectors, dtype=np.float32))
 
+    dense_methods: tuple[str, ...] = ()   # ways this family can give part-level vectors (first: default)
+
+    def encode_dense(self, modality: Modality, item: Any, method: str = "") -> "DenseFeatures":
+        """Part-level vectors of one decoded item (image patches, 3D point groups) in this encoder's space.
+
+        Never stored: computed on demand to explain a match. Families that can do it override this.
+
+        Args:
+            modality: image or 3d.
+            item: one decoded item, as `encode` takes it.
+            method: one of `dense_methods` ('' = the first).
+        Returns:
+            DenseFeatures with raw (unnormalised) part vectors and where each part lies.
+        """
+        raise ConfigError(f"The {self.family} encoder gives no part-level features for {Modality.parse(modality).value}.")
+
+    def _dense_method(self, method: str) -> str:
+        if not self.dense_methods:
+            raise ConfigError(f"The {self.family} encoder gives no part-level features.")
+        chosen = method or self.dense_methods[0]
+        if chosen not in self.dense_methods:
+            raise ConfigError(f"Unknown dense method '{chosen}' for the {self.family} encoder; "
+                              f"use one of {', '.join(self.dense_methods)}.")
+        return chosen
+
     def batch_size_for(self, modality: Modality) -> int:
         from mcrsearch.device import default_batch_size
 
@@ -60,15 +92,53 @@ class Encoder(ABC):
         import torch
 
         step = self.batch_size_for(modality)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             parts = [self._encode_batch(modality, items[start:start + step]) for start in range(0, len(items), step)]
         return np.concatenate([p.float().cpu().numpy() if hasattr(p, "cpu") else np.asarray(p) for p in parts])
+
+    def after_precision(self, mode: str) -> None:
+        """Family fix-ups once the model is in `mode` (mcrsearch.precision.convert); nothing by default."""
+
+    def _autocast(self) -> Any:
+        """Autocast for bf16 'autocast' mode, else a no-op context."""
+        import contextlib
+
+        if self.autocast_dtype is None or self.bf16_style != "autocast":
+            return contextlib.nullcontext()
+        import torch
+
+        kind = getattr(self.device, "type", str(self.device)).split(":")[0]
+        return torch.autocast(kind, dtype=self.autocast_dtype)
+
+    def _inputs(self, tensor: Any) -> Any:
+        """A float input tensor on the encoder's device, in the dtype its weights run in."""
+        if self.input_dtype is not None and tensor.is_floating_point():
+            return tensor.to(self.device, dtype=self.input_dtype)
+        return tensor.to(self.device)
 
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         """One device-sized batch of decoded items -> (n, dim) tensor or array of raw embeddings.
 
         Families implement this, or override `_encode` when they batch differently."""
         raise NotImplementedError(f"{type(self).__name__} implements neither _encode_batch nor _encode")
+
+
+@dataclass
+class DenseFeatures:
+    """Part-level vectors of one item, carried through a space's heads like the item's global vector.
+
+    `vectors` is (n, d); for an image, parts are a `grid` (rows, cols) of cells in row-major order whose
+    centres sit at `centres` (n, 2) as (x, y) fractions of the picture's width and height; for a point
+    cloud, parts are point groups with `centres` (n, 3) in the cloud's own coordinates. `cell` is a cell's
+    (width, height) as fractions of the picture (images only). `method` names how the vectors were made.
+    """
+
+    vectors: np.ndarray
+    centres: np.ndarray
+    method: str
+    grid: tuple[int, int] | None = None
+    cell: tuple[float, float] | None = None
+    pooled: np.ndarray | None = None   # the global vector the same pass gives, where the method has one
 
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:

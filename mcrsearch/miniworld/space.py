@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcrsearch.errors import McrError
 from mcrsearch.miniworld.world import MESH_POINTS
-from mcrsearch.space import Route, Space, register_space
+from mcrsearch.space import Route, Space
 from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
 if TYPE_CHECKING:
@@ -137,21 +137,17 @@ def build_cmcr_space(settings: "Settings", leaf: str, current: dict | None = Non
     return _finish(space, name, current)
 
 
-@register_space(NAME)
-def _builder(settings: "Settings") -> Space:
+def build_default(settings: "Settings") -> Space:
     return build_miniworld_space(settings)
 
 
-@register_space(ORACLE_NAME)
-def _oracle_builder(settings: "Settings") -> Space:
+def build_oracle(settings: "Settings") -> Space:
     return build_miniworld_space(settings, oracle=True)
 
 
-@register_space(CMCR_CLAP_NAME)
-def _cmcr_clap_builder(settings: "Settings") -> Space:
+def build_cmcr_clap(settings: "Settings") -> Space:
     return build_cmcr_space(settings, "clap")
 
 
-@register_space(CMCR_ULIP_NAME)
-def _cmcr_ulip_builder(settings: "Settings") -> Space:
+def build_cmcr_ulip(settings: "Settings") -> Space:
     return build_cmcr_space(settings, "ulip")

@@ -14,13 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
+import numpy as np
 
 from mcrsearch.errors import ConfigError, McrError, RemoteError, from_wire
 from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, query_arguments
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+
     from mcrsearch.duplicates import DuplicateGroup
+    from mcrsearch.explain import HeatMap
     from mcrsearch.modality import Modality
     from mcrsearch.search import Hit, Item
     from mcrsearch.server.discovery import ServerInfo
@@ -119,16 +122,17 @@ class RemoteClient(SearchClient):
         files: list[tuple[str, tuple[str, bytes]]] = []
         form: dict[str, Any] = {"target": _name(a["target"]), "k": str(a["k"]), "offset": str(a["offset"]),
                                 "weight": [f"{_name(m)}={float(w)!r}" for m, w in (a["weights"] or {}).items()]}
-        labels: list[str | None] = []      # a hit's input labels as Client gives them (None: the server's)
+        labels: dict[str, str] = {}        # an upload's label in the server's hits -> as Client labels it
         for name, kind in QUERY_INPUTS.items():
             values = [v for v in given[name] if not (isinstance(v, str) and not v.strip())]   # as the server does
             if kind.is_file:
-                files += [(name, _upload(v)) for v in values]
-                labels += [("not " if kind.negative else "") + str(v) if isinstance(v, (str, Path)) else None
-                           for v in values]
+                for v in values:
+                    files.append((name, _upload(v)))
+                    sign = "not " if kind.negative else ""
+                    if isinstance(v, (str, Path)):
+                        labels.setdefault(sign + files[-1][1][0], sign + str(v))
             else:
                 form[name] = [_like_value(str(v)) if kind.is_like else str(v) for v in values]
-                labels += [None] * len(values)
         if a["space"]:
             form["space"] = a["space"]
         if a["min_score"] is not None:
@@ -140,10 +144,36 @@ class RemoteClient(SearchClient):
         body = self._call("POST", "/api/search", data=form, files=files or None)
         hits = [h.to_hit() for h in SearchOut.model_validate(body).hits]
         for hit in hits:          # the server names an uploaded file by its name; Client by the path given
-            for part, label in zip(hit.inputs, labels):
-                if label is not None:
-                    part["input"] = label
+            for part in hit.inputs:
+                _relabel(part, labels)
         return hits
+
+    def explain(self, image: Any = None, points: Any = None, *, item: str | None = None, audio: Any = None,
+                text: str | None = None, like: "str | Path | None" = None, space: str | None = None,
+                method: str = "", overlay: bool = False) -> "HeatMap":
+        """`mcrsearch.Client.explain`, answered by the server: files are uploaded, indexed items go by id or
+        absolute path (the server takes ids only: a path is looked up here first)."""
+        from mcrsearch.server.schemas import ExplainOut
+
+        form: dict[str, Any] = {"method": method, "overlay": "true" if overlay else "false"}
+        for key, value in (("text", text), ("space", space)):
+            if value is not None:
+                form[key] = value
+        for key, given in (("like", like), ("item", item)):
+            if given is not None:
+                form[key] = self._item_id(str(given))
+        files = [(name, _upload(v)) for name, v in (("image", image), ("points", points), ("audio", audio))
+                 if v is not None]
+        body = self._call("POST", "/api/explain", data=form, files=files or None)
+        return ExplainOut.model_validate(body).to_heat_map()
+
+    def _item_id(self, value: str) -> str:
+        """An indexed item's id: as given, or the id of the indexed file at that path."""
+        from mcrsearch.store import is_item_id, point_id
+
+        if is_item_id(value):
+            return value
+        return point_id(os.path.abspath(Path(value).expanduser()))
 
     # -- writing
     def delete(self, paths: Iterable[str | Path]) -> int:
@@ -267,6 +297,16 @@ def where_fields(where: Any) -> dict[str, Any]:
     return out
 
 
+def _relabel(part: dict[str, Any], labels: dict[str, str]) -> None:
+    """An input's label with the uploaded file's name put back as the path given (a video's two inputs are
+    labelled 'NAME (picture)' and 'NAME (sound)')."""
+    label = str(part.get("input", ""))
+    for served, given in labels.items():
+        if label == served or label.startswith(served + " ("):
+            part["input"] = given + label[len(served):]
+            return
+
+
 def _upload(value: Any) -> tuple[str, bytes]:
     """A query file as (name, bytes) to upload: a path read here, or an upload already in bytes."""
     from mcrsearch.search import MediaBytes
@@ -283,13 +323,15 @@ def _upload(value: Any) -> tuple[str, bytes]:
 
 
 def _like_value(value: str) -> str:
-    """An indexed item by id as given, or by its absolute path (the server looks the path's id up)."""
+    """An indexed item by id as given, or by its absolute path (the server looks the path's id up); a video's
+    moment (`@SECONDS`) stays attached."""
+    from mcrsearch.search import split_moment
     from mcrsearch.store import is_item_id
 
-    return value if is_item_id(value) else os.path.abspath(Path(value).expanduser())
+    item, at = split_moment(str(value))
+    moment = str(value)[len(item):] if at is not None else ""
+    return (item if is_item_id(item) else os.path.abspath(Path(item).expanduser())) + moment
 
 
 def _flat(vector: Any) -> list[Any]:
-    import numpy as np
-
     return np.asarray(vector, dtype=np.float64).ravel().tolist()

@@ -52,15 +52,16 @@ class ThumbnailCache:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
-    def path_for(self, content_hash: str, size: int) -> Path:
-        """Where the thumbnail of this content at this size is (or will be) cached."""
+    def path_for(self, content_hash: str, size: int, at: float | None = None) -> Path:
+        """Where the thumbnail of this content at this size (a video's: at this second) is (or will be) cached."""
         key = content_hash if _HEX.fullmatch(content_hash or "") else hashlib.sha256(
             str(content_hash).encode()).hexdigest()
         key = key.lower()
-        return self.root / key[:2] / f"{key}-{clamp_size(size)}-v{RENDERER_VERSION}.png"
+        moment = f"-t{round(float(at) * 1000)}" if at is not None else ""
+        return self.root / key[:2] / f"{key}-{clamp_size(size)}{moment}-v{RENDERER_VERSION}.png"
 
     def png(self, path: str, modality: Modality | str, content_hash: str, size: int = 256,
-            read: Callable[[], bytes] | None = None) -> bytes:
+            read: Callable[[], bytes] | None = None, at: float | None = None) -> bytes:
         """The PNG thumbnail of one item, from the cache or rendered (then cached).
 
         Args:
@@ -69,17 +70,18 @@ class ThumbnailCache:
             content_hash: the item's content hash (the cache key with `size`).
             size: longest side in pixels, clamped to 32..1024 and rounded up to a step.
             read: returns the file's bytes (checked to be the indexed file); None reads `path`.
+            at: for a video, the second whose frame is the poster (default: its first frame).
         Returns:
             PNG bytes.
         Raises:
             MediaError: the file cannot be decoded (or is text).
         """
-        target = self.path_for(content_hash, size)
+        target = self.path_for(content_hash, size, at if Modality.parse(modality) is Modality.VIDEO else None)
         try:
             return target.read_bytes()
         except OSError:
             pass
-        data = render_png(path, modality, size, data=read() if read is not None else None)
+        data = render_png(path, modality, size, data=read() if read is not None else None, at=at)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             write_bytes_atomic(target, data)   # a concurrent reader sees no file or the whole file
@@ -88,7 +90,8 @@ class ThumbnailCache:
         return data
 
 
-def render_png(path: str | Path, modality: Modality | str, size: int = 256, data: bytes | None = None) -> bytes:
+def render_png(path: str | Path, modality: Modality | str, size: int = 256, data: bytes | None = None,
+               at: float | None = None) -> bytes:
     """Render one file's thumbnail (no cache): images fit in size x size, 3D is size x size, audio size x size/2.
 
     `data`: the file's bytes when already read (the server reads them from a checked descriptor).
@@ -103,6 +106,11 @@ def render_png(path: str | Path, modality: Modality | str, size: int = 256, data
                                   size)
         elif mod is Modality.AUDIO:
             img = audio_thumbnail(path, size, data)
+        elif mod is Modality.VIDEO:           # the poster: the frame at the moment asked for
+            from mcrsearch import video
+
+            img = video.frame_at(path, at or 0.0, data=data)
+            img.thumbnail((size, size))
         else:
             raise UnsupportedMediaError(str(path), "text items have no thumbnail")
     except MediaError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -76,15 +76,19 @@ def media(item_id: str, request: Request, client: Client = Depends(get_client)) 
 @router.get("/{item_id}/thumb", response_class=Response,
             responses={200: {"content": {"image/png": {}}, "description": "A PNG thumbnail."}})
 async def thumb(item_id: str, request: Request, size: int = Query(256, ge=THUMB_SIZES[0], le=THUMB_SIZES[1]),
-                client: Client = Depends(get_client)) -> Response:
-    """A PNG: images resized, 3D rendered on the server, audio as its waveform."""
+                at: Optional[float] = Query(None, ge=0, le=10**6), client: Client = Depends(get_client)) -> Response:
+    """A PNG: images resized, 3D rendered on the server, audio as its waveform, a video's frame at `at`
+    seconds (a hit's moment; one seek and one decoded frame, under the indexer's caps)."""
     it = await run_in_threadpool(find_item, client, item_id)
     if it.modality == Modality.TEXT.value:
         raise NotFoundError("Text items have no thumbnail; their caption is in the item's details.")
     await run_in_threadpool(lambda: open_indexed(it).close())     # only while it is what was indexed
     max_file = int(client.settings.max_file_mb * 2**20)
-    png = await run_in_threadpool(_thumbnails(request, client).png, it.path, Modality.parse(it.modality),
-                                  str(it.payload.get("hash", it.id)), size, lambda: read_indexed(it, max_file))
+    modality = Modality.parse(it.modality)
+    # a video is read where it lies (seeking to one frame), not loaded whole like the other files
+    read = None if modality is Modality.VIDEO else (lambda: read_indexed(it, max_file))
+    png = await run_in_threadpool(_thumbnails(request, client).png, it.path, modality,
+                                  str(it.payload.get("hash", it.id)), size, read, at)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})
 
 
