@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.config import Settings
     from mcrsearch.duplicates import DuplicateGroup
+    from mcrsearch.explain import HeatMap
     from mcrsearch.search import Hit, Item
     from mcrsearch.space import Space
     from mcrsearch.store import Filters, Store
@@ -227,6 +228,91 @@ class Client(SearchClient):
                 self._searcher = Searcher(store, self.settings, self._spaces)
         return self._searcher.query(inputs, targets=parse_target(target), k=k, space=space, offset=offset,
                                     min_score=min_score, filters=filters)
+
+    def explain(self, image: MediaInput | None = None, points: MediaInput | None = None, *,
+                item: str | None = None, audio: MediaInput | None = None, text: str | None = None,
+                like: str | Path | None = None, space: str | None = None, method: str = "",
+                overlay: bool = False) -> "HeatMap":
+        """Where in a picture (or on a shape) a query matches, and whether its source is there at all.
+
+        Args:
+            image, points: the picture or 3D shape to explain (a path, an upload or decoded media).
+            item: instead, an indexed item (id or path) whose file is explained.
+            audio, text, like: the query, exactly one: a sound, a text, or an indexed item's stored vector.
+            space: the space to compare in (needed when the collection is empty).
+            method: the image encoder's dense method ('' = its default; see `Encoder.dense_methods`).
+            overlay: also render the heat map over the picture (`HeatMap.overlay`, PNG bytes).
+        Returns:
+            `mcrsearch.explain.HeatMap`: per-part cosines, the global score, the peak and where it is, and a
+            verdict (source present or not, with a confidence calibrated on this collection) when the
+            collection holds the space.
+        """
+        from mcrsearch.explain import heat_map, judge, overlay_png
+        from mcrsearch.search import QueryInput, Searcher, decode_subject, embed_input
+
+        queries = [(Modality.AUDIO, audio, False), (Modality.TEXT, text, False), (None, like, True)]
+        given = [(m, v, lk) for m, v, lk in queries if v is not None]
+        if len(given) != 1:
+            raise ConfigError("Give exactly one query to explain: --audio, --text or --like.")
+        subjects = [(Modality.IMAGE, image), (Modality.POINTS, points), (None, item)]
+        chosen = [(m, v) for m, v in subjects if v is not None]
+        if len(chosen) != 1:
+            raise ConfigError("Give exactly one thing to explain: --image, --3d or --item.")
+        store = self._explain_store(space, is_like=given[0][2] or item is not None)
+        subject_mod, subject = chosen[0]
+        if subject_mod is None:
+            subject_mod, subject = self._item_file(str(subject))
+        m, value, is_like = given[0]
+        inp = QueryInput(m, value, 1.0, like=is_like)
+        if store is None:                       # no collection yet: compare in the named space, no verdict
+            sp = self.space(str(space))
+            query_mod, vector = embed_input(sp, inp, subject_mod, self.settings)
+            calibration: dict = {}
+        else:
+            with self._lock:
+                if self._searcher is None or self._searcher.store is not store:
+                    self._searcher = Searcher(store, self.settings, self._spaces)
+                searcher = self._searcher
+            sp, query_mod, vector, calibration = searcher.explain_vector(inp, subject_mod, space)
+        decoded = decode_subject(subject, subject_mod, sp.mesh_points, self.settings)
+        result = heat_map(sp, vector, subject_mod, decoded, method)
+        result.space = sp.name
+        result.verdict = judge(result.peak, calibration, query_mod.value, subject_mod.value,
+                               threshold=self.settings.explain_present_z)
+        if result.verdict is None:
+            result.notes.append(f"no verdict: collection '{self.settings.collection}' holds nothing in space "
+                                f"'{sp.name}' to calibrate it on; index some files in that space first")
+        if overlay and subject_mod is Modality.IMAGE:
+            result.overlay = overlay_png(decoded, result.values, result.centres)
+        return result
+
+    def _explain_store(self, space: str | None, is_like: bool) -> "Store | None":
+        """The collection, or None when there is none yet and a space is named (a picture can be explained
+        before anything is indexed; only the verdict needs the collection's statistics)."""
+        from mcrsearch.errors import DamagedStoreError, StoreError
+
+        try:
+            return self._handle
+        except DamagedStoreError:
+            raise
+        except StoreError:
+            if is_like or not space or space == "auto":
+                raise
+            return None
+
+    def _item_file(self, value: str) -> tuple[Modality, str]:
+        """An indexed picture or shape (id or path) -> (its modality, its file's path)."""
+        from mcrsearch.store import is_item_id, point_id
+
+        ids = [value] if is_item_id(value) else []
+        ids.append(point_id(os.path.abspath(Path(value).expanduser())))
+        found = self._handle.retrieve(ids)
+        if not found:
+            raise ConfigError(f"{value} is not in collection '{self._handle.collection}'; index it first.")
+        modality = Modality.parse(found[0].payload["modality"])
+        if modality not in (Modality.IMAGE, Modality.POINTS):
+            raise ConfigError(f"{value} is {modality.value}; only pictures and 3D shapes can be explained.")
+        return modality, str(found[0].payload["path"])
 
     def indexed_folders(self) -> list[str]:
         """The folders index runs were given that still exist (`serve --watch` follows them)."""

@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, index_cmd, info_cmd, query_cmd, saved_cmd,
-                                serve_cmd, train_cmd, weights_cmd)
+from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, explain_cmd, index_cmd, info_cmd,
+                                query_cmd, saved_cmd, serve_cmd, train_cmd, weights_cmd)
 
 app = typer.Typer(
     name="mcrsearch",
@@ -33,6 +33,7 @@ def _global_options(
 
 app.command("index")(index_cmd.index)
 app.command("query")(query_cmd.query)
+app.command("explain")(explain_cmd.explain)
 app.command("train")(train_cmd.train)
 app.command("benchmark")(benchmark_cmd.benchmark)
 app.command("demo")(demo_cmd.demo)

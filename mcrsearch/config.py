@@ -51,6 +51,9 @@ class Settings:
     # `mcrsearch duplicates`: two items of one modality whose vectors' cosine reaches this are near-duplicates;
     # None: per-modality thresholds measured on the mini-world (mcrsearch.duplicates.DEFAULT_COSINE)
     duplicate_cosine: float | None = None
+    # `mcrsearch explain`: a map's peak this many standard deviations above the collection's mean pair cosine
+    # says "the query's source is in the picture" (see mcrsearch.explain and the miniworld-scenes benchmark)
+    explain_present_z: float = 2.0
     debug: bool = False
     # `mcrsearch serve`
     server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
@@ -86,7 +89,8 @@ _INT_FIELDS = {"shard_number", "replication_factor", "batch_size", "workers", "s
                "max_image_pixels", "max_video_pixels", "max_streams", "video_frames", "query_image_side",
                "max_query_pixels", "max_query_decodes"}
 _FLOAT_FIELDS = {"max_file_mb", "max_upload_mb", "max_decoded_mb", "max_audio_seconds", "min_free_disk_mb",
-                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds"}
+                 "duplicate_cosine", "max_video_mb", "max_video_seconds", "max_decode_seconds",
+                 "explain_present_z"}
 _BOOL_FIELDS = {"debug"}
 
 

@@ -245,6 +245,29 @@ class Searcher:
         hits.sort(key=lambda h: (-h.score, h.path))
         return hits[offset:want]
 
+    def explain_vector(self, inp: QueryInput, subject: Modality, space: str | None = None
+                       ) -> tuple["Space", Modality, np.ndarray, dict[str, list[float]]]:
+        """What explaining a match needs of a query input: the space holding it and the subject's modality,
+        the input's modality, its unit vector there, and the collection's calibration statistics ({} when the
+        collection holds nothing in that space yet: a picture can be explained before anything is indexed)."""
+        self.store.refresh()
+        requested = space or self.settings.space
+        stored = self.store.spaces()
+        if inp.like or (requested not in ("", "auto", None) and requested in stored) or \
+                (requested in ("", "auto", None) and stored):
+            resolved = self._resolve_like(inp) if inp.like else inp
+            record = choose_space(self.store, [resolved.modality], [subject], requested)
+            return self.space(record), resolved.modality, _unit(self._vector(resolved, record)), dict(record.calibration)
+        if requested in ("", "auto", None):
+            raise ConfigError("The collection holds no vectors yet: name the space to explain in (--space).")
+        from mcrsearch.space import create_space
+
+        if requested not in self._spaces:
+            self._spaces[requested] = create_space(requested, self.settings)
+        sp = self._spaces[requested]
+        modality, vector = embed_input(sp, inp, subject, self.settings)
+        return sp, modality, vector, {}
+
     def _candidates(self, record: SpaceRecord, vector: np.ndarray, target: str, want: int, exclude: set[str],
                     fused: bool, filters: Filters | None) -> list[Record]:
         """The stored points nearest to `vector` in one target modality. For videos these are segments, and
@@ -345,6 +368,21 @@ class Searcher:
             raise ConfigError(f"Space '{record.name}' cannot embed {modality.value} queries.")
         return sp.embed(modality, [item])[0]
 
+
+def embed_input(space: "Space", inp: QueryInput, subject: Modality, settings: "Settings") -> tuple[Modality, np.ndarray]:
+    """A file or text query input as (its modality, its unit vector in `space`), checked to compare with
+    `subject` there (explaining a match without a collection)."""
+    if inp.like:
+        raise ConfigError("An indexed item (--like) needs a collection holding it.")
+    modality, item = _decode_input(inp, space.mesh_points, settings)
+    if not space.supports(modality) or not space.supports(subject):
+        raise ConfigError(f"Space '{space.name}' cannot compare {modality.value} with {subject.value}.")
+    return modality, _unit(space.embed(modality, [item])[0])
+
+
+def decode_subject(value: Any, modality: Modality, mesh_points: int, settings: "Settings") -> Any:
+    """A picture or shape to explain (path, upload or decoded media), decoded under the indexer's caps."""
+    return _decode_input(QueryInput(modality, value, 1.0), mesh_points, settings)[1]
 
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import numpy as np
 
-from mcrsearch.encoders.base import Encoder, l2_normalize, state_dict_digest
+from mcrsearch.encoders.base import DenseFeatures, Encoder, l2_normalize, state_dict_digest
 from mcrsearch import plugins
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
@@ -91,6 +91,31 @@ class Space:
         route = self.routes[modality]
         vectors = route.encoder.encode(modality, items)
         return self.project(modality, vectors)
+
+    def embed_dense(self, modality: Modality | str, item: Any, method: str = "") -> DenseFeatures:
+        """Part-level vectors of one decoded item (image patches, point groups) in this space.
+
+        The parts go through the same encoder and head chain as the item's global vector, so any query
+        vector of the space compares with every part (a heat map). Computed on demand, never stored.
+
+        Args:
+            modality: the item's modality (image or 3d).
+            item: one decoded item.
+            method: the encoder's dense method ('' = its default).
+        Returns:
+            DenseFeatures whose `vectors` (and `pooled`, when present) are L2-normalised space vectors.
+        """
+        modality = Modality.parse(modality)
+        if modality not in self.routes:
+            raise ConfigError(f"Space '{self.name}' has no route for {modality.value}.")
+        dense = self.routes[modality].encoder.encode_dense(modality, item, method)
+        # Heads take L2-normalised encoder vectors, as `embed` gives them.
+        vectors = self.project(modality, l2_normalize(np.asarray(dense.vectors, dtype=np.float32)))
+        pooled = None
+        if dense.pooled is not None:
+            pooled = self.project(modality, l2_normalize(np.asarray(dense.pooled, dtype=np.float32)[None]))[0]
+        return DenseFeatures(vectors=vectors, centres=dense.centres, method=dense.method, grid=dense.grid,
+                             cell=dense.cell, pooled=pooled)
 
     def project(self, modality: Modality | str, encoder_vectors: np.ndarray) -> np.ndarray:
         """Apply the modality's head chain to encoder outputs (used by the trainer's cached features too)."""

@@ -19,6 +19,7 @@ from mcrsearch.modality import Modality
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.duplicates import DuplicateGroup
+    from mcrsearch.explain import HeatMap
     from mcrsearch.search import Hit, Item, MediaBytes
     from mcrsearch.store import Filters
 
@@ -119,6 +120,13 @@ class SearchClient(Protocol):
               video: MediaInput | Sequence[MediaInput] | None = None,
               not_video: MediaInput | Sequence[MediaInput] | None = None) -> list["Hit"]:
         """Search with one or several inputs, fused on calibrated scores; see `mcrsearch.Client.query`."""
+        ...
+
+    def explain(self, image: MediaInput | None = None, points: MediaInput | None = None, *,
+                item: str | None = None, audio: MediaInput | None = None, text: str | None = None,
+                like: str | Path | None = None, space: str | None = None, method: str = "",
+                overlay: bool = False) -> "HeatMap":
+        """Where a query lights up a picture or shape, and whether its source is there; see `Client.explain`."""
         ...
 
     def info(self) -> dict[str, Any]:

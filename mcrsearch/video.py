@@ -239,6 +239,28 @@ def frame_at(path: str | Path, seconds: float, *, data: bytes | None = None, lim
         raise MediaError(p, f"truncated or corrupt video ({media._short(exc)})") from exc
 
 
+def load_soundtrack(path: str | Path, seconds: float = DEFAULT_SEGMENT_SECONDS, *, limits: Limits | None = None,
+                    max_bytes: int | None = None) -> AudioClip:
+    """A video's soundtrack from its start, at most `seconds` long (one audio model input), decoding no frame."""
+    p = Path(path)
+    lim = limits or media.default_limits()
+    src = media._source(p, default_max_video_bytes() if max_bytes is None else max_bytes)
+    import av
+
+    try:
+        with src.open() as fh, av.open(fh, mode="r") as container:
+            if media._cap(lim.streams, len(container.streams)):
+                raise MediaError(p, f"too many streams ({len(container.streams):,}, limit {lim.streams:,})")
+            if not container.streams.audio:
+                raise MediaError(p, "the video has no soundtrack")
+        clip = _soundtrack(p, src, [(0.0, float(seconds))], lim, _Deadline(p, lim.decode_seconds))[0]
+    except av.FFmpegError as exc:
+        raise MediaError(p, f"truncated or corrupt video ({media._short(exc)})") from exc
+    if clip is None:
+        raise MediaError(p, "the video's soundtrack is empty")
+    return clip
+
+
 def _measured_end(path: Path, container: Any, vstream: Any, lim: Limits, deadline: _Deadline) -> float:
     """The video stream's real length in seconds from its packets (no decoding), read no further than the
     indexed duration: a header's duration is never trusted."""

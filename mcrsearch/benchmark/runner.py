@@ -84,21 +84,27 @@ class MediaDecoder:
 
     max_bytes: int | None = None
     mesh_points: int | None = None
+    segment_seconds: float | None = None
 
     def for_space(self, space: Any) -> "MediaDecoder":
-        return MediaDecoder(self.max_bytes, getattr(space, "mesh_points", None))
+        return MediaDecoder(self.max_bytes, getattr(space, "mesh_points", None),
+                            getattr(space, "segment_seconds", None))
 
     def __call__(self, item: Item) -> Any:
         if item.text is not None:
             return item.text
         if item.loader is not None:
             return item.loader()
-        from mcrsearch.media import decode
+        from mcrsearch.video import decode
 
         kwargs: dict[str, Any] = {"max_bytes": self.max_bytes}
         if self.mesh_points:
             kwargs["n_points"] = self.mesh_points
-        _, decoded = decode(item.path, item.modality, **kwargs)
+        if self.segment_seconds:
+            kwargs["segment_seconds"] = self.segment_seconds
+        got, decoded = decode(item.path, item.modality, **kwargs)
+        if got is not item.modality:
+            raise MediaError(str(item.path), f"decoded as {got.value}, not {item.modality.value}")
         return decoded
 
 
@@ -124,7 +130,8 @@ def embed_items(space: EmbeddingSpace, modality: Modality, items: Sequence[Item]
 
     def flush() -> None:
         if batch:
-            chunks.append(np.asarray(space.embed(modality, batch), dtype=np.float32))
+            chunks.append(_embed_video(space, batch) if modality is Modality.VIDEO
+                          else np.asarray(space.embed(modality, batch), dtype=np.float32))
             keys.extend(i.key for i in batch_items)
             kept.extend(batch_items)
             if progress:
@@ -149,6 +156,15 @@ def embed_items(space: EmbeddingSpace, modality: Modality, items: Sequence[Item]
     flush()
     vectors = np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
     return Embedded(keys, vectors, kept), problems
+
+
+def _embed_video(space: EmbeddingSpace, clips: list[Any]) -> np.ndarray:
+    """A video's vector in a benchmark: its segments' picture vectors (frames through the image route,
+    pooled, as the indexer stores them) averaged over the video and normalised."""
+    from mcrsearch.video import embed_segments
+
+    out = [np.asarray(embed_segments(space, clip)[0], dtype=np.float32).mean(axis=0) for clip in clips]  # type: ignore[arg-type]
+    return np.stack([v / (np.linalg.norm(v) or 1.0) for v in out]).astype(np.float32)
 
 
 def needed_modalities(tasks: Iterable[Task]) -> set[Modality]:
@@ -239,7 +255,7 @@ def run_space(dataset: Dataset, space: EmbeddingSpace, options: RunOptions | Non
     """
     opts = options or RunOptions()
     run = SpaceRun(space=space.name, info=space_info(space))
-    supported = set(space.modalities)
+    supported = set(getattr(space, "indexable", space.modalities))      # videos go through the image route
     runnable = [t for t in dataset.tasks if task_modalities(t) <= supported]
     for task in dataset.tasks:
         if task not in runnable:

@@ -46,6 +46,19 @@ def index_path_available() -> str | None:
     return None
 
 
+def _video_points(path: str, key: str, space: str, vec: np.ndarray) -> list[Any]:
+    """A benchmark video as the indexer stores a video (mcrsearch.store.VIDEO_SEGMENT): an item point without
+    a vector and one picture segment with the video's vector, so that the query layer groups it back."""
+    from mcrsearch.store import VIDEO_SEGMENT, PointData, point_id, segment_id
+
+    item = point_id(path)
+    head = {"path": path, "modality": Modality.VIDEO.value, "hash": key, "spaces": [space],
+            "segments": {space: 1}, "segment_seconds": {space: 0.0}}
+    part = {"path": path, "modality": VIDEO_SEGMENT, "item": item, "hash": key, "spaces": [space], "segment": 0,
+            "start": 0.0, "end": 0.0, "channel": "picture"}
+    return [PointData(segment_id(path, space, 0, "picture"), {space: vec}, part), PointData(item, {}, head)]
+
+
 def _pseudo_path(key: str) -> str:
     """A stable absolute 'path' per benchmark item; the store ids points by path."""
     return f"{_PSEUDO_ROOT}/{key}"
@@ -92,6 +105,9 @@ class StoreIndexPath:
                 path = _pseudo_path(key)
                 self._key_of[point_id(path)] = key
                 self._order.setdefault(key, len(self._order))
+                if modality is Modality.VIDEO:          # a video item: its item point and one segment point
+                    points += _video_points(path, key, self.space.name, vec)
+                    continue
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))

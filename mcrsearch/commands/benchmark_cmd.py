@@ -15,14 +15,14 @@ DEFAULT_SPACES: dict[str, list[str]] = {
     "coco": ["clip", "exmcr"], "coco-karpathy": ["clip", "exmcr"], "coco-val2017": ["clip", "exmcr"],
     "audiocaps": ["cmcr-clap-clip", "exmcr"], "clotho": ["cmcr-clap-clip", "exmcr"],
     "modelnet40": ["cmcr-ulip-clip", "exmcr"], "objaverse-lvis": ["cmcr-ulip-clip", "exmcr"],
-    "eshot": ["exmcr"],
+    "eshot": ["exmcr"], "msrvtt": ["cmcr-clap-clip", "exmcr"],
 }
 
 
 def benchmark(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="coco, coco-karpathy, coco-val2017, audiocaps, clotho, objaverse-lvis, "
-                                         "modelnet40, eshot, miniworld or miniworld-video."),
+                                         "modelnet40, eshot, msrvtt, miniworld or miniworld-video."),
     root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (for miniworld: the world folder)."),
     space: Optional[List[str]] = typer.Option(None, "--space", help="Space to evaluate; repeat for several."),
     json_out: bool = typer.Option(False, "--json", help="Print the results as JSON on stdout."),
@@ -39,10 +39,30 @@ def benchmark(
                                                       "to this file (tab-separated path and reason)."),
     limit: Optional[int] = typer.Option(None, "--limit", help="Only the first N items per modality (smoke runs)."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Items per encoder batch."),
+    prediction: Optional[str] = typer.Option(None, "--prediction",
+                                             help="Localisation only: top-half (published protocol, default) or "
+                                                  "half-max (default for miniworld-scenes)."),
+    dense_method: str = typer.Option("", "--dense-method", help="Localisation only: the image encoder's dense "
+                                                                "method (default: its first)."),
 ) -> None:
-    """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index."""
+    """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index.
+
+    Localisation sets (vggss, flickr-soundnet, ex-vggss, ex-flickrnet, miniworld-scenes) report cIoU and AUC,
+    and for the extended sets counterfactual AP and max-F1, beside a centre prior and a uniform map."""
     import shlex
     import sys
+
+    from mcrsearch.benchmark.readers.sources import LOC_READERS
+
+    if name in LOC_READERS:
+        from mcrsearch.commands.localise_bench import run_localisation_benchmark
+
+        if root is None and name == "miniworld-scenes":
+            root = _current_world(settings(ctx))
+        command = "mcrsearch " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if "benchmark" in sys.argv else ""
+        run_localisation_benchmark(ctx, name, root, space, json_out, markdown, problems_file, limit, prediction,
+                                   dense_method, command)
+        return
 
     from mcrsearch.benchmark.readers import available_readers, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
@@ -54,7 +74,8 @@ def benchmark(
         _miniworld_video(cfg, root, space, json_out, markdown)
         return
     if name not in available_readers():
-        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(sorted(available_readers()))}.")
+        known = sorted([*available_readers(), *LOC_READERS])
+        raise ConfigError(f"Unknown benchmark '{name}'; available: {', '.join(known)}.")
     if root is None:
         if name != "miniworld":
             raise ConfigError(f"Give the dataset folder with --root for benchmark '{name}'.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -50,6 +51,31 @@ class Encoder(ABC):
         vectors = self._encode(modality, list(items))
         return l2_normalize(np.asarray(vectors, dtype=np.float32))
 
+    dense_methods: tuple[str, ...] = ()   # ways this family can give part-level vectors (first: default)
+
+    def encode_dense(self, modality: Modality, item: Any, method: str = "") -> "DenseFeatures":
+        """Part-level vectors of one decoded item (image patches, 3D point groups) in this encoder's space.
+
+        Never stored: computed on demand to explain a match. Families that can do it override this.
+
+        Args:
+            modality: image or 3d.
+            item: one decoded item, as `encode` takes it.
+            method: one of `dense_methods` ('' = the first).
+        Returns:
+            DenseFeatures with raw (unnormalised) part vectors and where each part lies.
+        """
+        raise ConfigError(f"The {self.family} encoder gives no part-level features for {Modality.parse(modality).value}.")
+
+    def _dense_method(self, method: str) -> str:
+        if not self.dense_methods:
+            raise ConfigError(f"The {self.family} encoder gives no part-level features.")
+        chosen = method or self.dense_methods[0]
+        if chosen not in self.dense_methods:
+            raise ConfigError(f"Unknown dense method '{chosen}' for the {self.family} encoder; "
+                              f"use one of {', '.join(self.dense_methods)}.")
+        return chosen
+
     def batch_size_for(self, modality: Modality) -> int:
         from mcrsearch.device import default_batch_size
 
@@ -69,6 +95,24 @@ class Encoder(ABC):
 
         Families implement this, or override `_encode` when they batch differently."""
         raise NotImplementedError(f"{type(self).__name__} implements neither _encode_batch nor _encode")
+
+
+@dataclass
+class DenseFeatures:
+    """Part-level vectors of one item, carried through a space's heads like the item's global vector.
+
+    `vectors` is (n, d); for an image, parts are a `grid` (rows, cols) of cells in row-major order whose
+    centres sit at `centres` (n, 2) as (x, y) fractions of the picture's width and height; for a point
+    cloud, parts are point groups with `centres` (n, 3) in the cloud's own coordinates. `cell` is a cell's
+    (width, height) as fractions of the picture (images only). `method` names how the vectors were made.
+    """
+
+    vectors: np.ndarray
+    centres: np.ndarray
+    method: str
+    grid: tuple[int, int] | None = None
+    cell: tuple[float, float] | None = None
+    pooled: np.ndarray | None = None   # the global vector the same pass gives, where the method has one
 
 
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:

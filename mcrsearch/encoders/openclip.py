@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from mcrsearch.checkpoint import load_strict, read_state_dict, require_file
-from mcrsearch.encoders.base import Encoder, load_weights
+from mcrsearch.encoders.base import DenseFeatures, Encoder, load_weights
 from mcrsearch.errors import ConfigError, WeightsInvalidError
 from mcrsearch.modality import Modality
 
@@ -55,6 +55,69 @@ class OpenCLIPEncoder(Encoder):
             return self.model.encode_image(pixels)
         tokens = self.tokenizer([_as_text(t) for t in batch]).to(self.device)
         return self.model.encode_text(tokens)
+
+    # "value": the last block's value path alone (no query-key attention, residual or MLP), then the final
+    # LayerNorm and projection: the training-free dense-CLIP route of MaskCLIP (Zhou et al., ECCV 2022),
+    # whose patch vectors stay local. "tokens": the ordinary output tokens through the same LayerNorm and
+    # projection, which CLIP's global attention mixes across the picture (its CLS is the image vector).
+    dense_methods = ("value", "tokens")
+
+    def encode_dense(self, modality: Modality, item: Any, method: str = "") -> DenseFeatures:
+        """Patch vectors of one image (the whole picture squashed to the model's input size, not cropped)."""
+        import numpy as np
+        import torch
+        from PIL import Image
+
+        method = self._dense_method(method)
+        if Modality.parse(modality) is not Modality.IMAGE:
+            raise ConfigError("CLIP gives part-level features for images only.")
+        visual = self.model.visual
+        if getattr(visual, "attn_pool", None) is not None or not hasattr(visual, "_embeds"):
+            raise ConfigError("This CLIP vision tower has no patch tokens to explain a match with.")
+        size = _input_size(visual)
+        image = _as_rgb(item).resize((size[1], size[0]), Image.Resampling.BICUBIC)
+        dtype = next(visual.parameters()).dtype
+        with torch.inference_mode():
+            pixels = self.preprocess(image).unsqueeze(0).to(self.device, dtype)
+            x = _last_block_output(visual, visual._embeds(pixels), method)
+            x = visual.ln_post(x)
+            if visual.proj is not None:
+                x = x @ visual.proj
+            out = x[0].float().cpu().numpy()
+        rows, cols = visual.grid_size
+        ys, xs = np.meshgrid((np.arange(rows) + 0.5) / rows, (np.arange(cols) + 0.5) / cols, indexing="ij")
+        centres = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+        return DenseFeatures(vectors=out[1:], centres=centres, method=method, grid=(rows, cols),
+                             cell=(1.0 / cols, 1.0 / rows), pooled=out[0] if method == "tokens" else None)
+
+
+def _input_size(visual: Any) -> tuple[int, int]:
+    size = visual.image_size
+    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+
+def _last_block_output(visual: Any, x: Any, method: str) -> Any:
+    """Run the transformer; for "value", replace the last block by its value path (batch-first result)."""
+    import torch.nn.functional as F
+
+    transformer = visual.transformer
+    first = getattr(transformer, "batch_first", True)
+    h = x if first else x.transpose(0, 1)
+    blocks = list(transformer.resblocks)
+    for block in blocks[:-1]:
+        h = block(h)
+    last = blocks[-1]
+    if method == "tokens":
+        h = last(h)
+    else:
+        attn: Any = getattr(last, "attn", None)
+        if getattr(attn, "in_proj_weight", None) is None:
+            raise ConfigError("This CLIP vision tower's attention has no value projection to explain with.")
+        width = attn.in_proj_weight.shape[1]
+        bias = attn.in_proj_bias[2 * width:] if attn.in_proj_bias is not None else None
+        value = F.linear(last.ln_1(h), attn.in_proj_weight[2 * width:], bias)
+        h = last.ls_1(attn.out_proj(value))
+    return h if first else h.transpose(0, 1)
 
 
 def _as_rgb(image: Any) -> Any:

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mcrsearch.checkpoint import require_file
-from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.encoders.base import DenseFeatures, Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError, MediaError, WeightsInvalidError
 from mcrsearch.modality import Modality
 from mcrsearch.statecheck import check_state_fits
@@ -291,6 +291,32 @@ class ULIPEncoder(Encoder):
             for i, vec in zip(rows, self.model(xyz)):
                 out[i] = vec
         return torch.stack(out)
+
+
+    # "groups": each PointBERT group token after the final norm, projected beside the CLS token exactly as
+    # the global vector projects [CLS, max over group tokens]; the element-wise max of the group tokens
+    # gives back the global vector, so a group's vector is its share of the shape's embedding.
+    dense_methods = ("groups",)
+
+    def encode_dense(self, modality: Modality, item: Any, method: str = "") -> DenseFeatures:
+        """One vector per point group, with the group centres in the normalised cloud's coordinates."""
+        method = self._dense_method(method)
+        if Modality.parse(modality) is not Modality.POINTS:
+            raise ConfigError("ULIP-2 gives part-level features for 3D point clouds only.")
+        enc = self.model.point_encoder
+        cloud = prepare_points(item, self.npoints, self.min_points)
+        with torch.inference_mode():
+            xyz = torch.from_numpy(cloud[None]).to(self.device)
+            neighbourhood, center = group_points(xyz, enc.num_group, enc.group_size)
+            tokens = enc.reduce_dim(enc.encoder(neighbourhood))
+            x = torch.cat([enc.cls_token.expand(1, -1, -1), tokens], dim=1)
+            pos = torch.cat([enc.cls_pos.expand(1, -1, -1), enc.pos_embed(center)], dim=1)
+            x = enc.norm(enc.blocks(x, pos))[0]
+            cls, groups = x[0], x[1:]
+            parts = torch.cat([cls.expand(len(groups), -1), groups], dim=-1) @ self.model.pc_projection
+            pooled = torch.cat([cls, groups.max(dim=0).values]) @ self.model.pc_projection
+        return DenseFeatures(vectors=parts.float().cpu().numpy(), centres=center[0].float().cpu().numpy(),
+                             method=method, pooled=pooled.float().cpu().numpy())
 
 
 def resolve_config(config: str | Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import numpy as np
 
 from mcrsearch.atomic import atomic_path
 from mcrsearch.checkpoint import cached_sha256, read_checkpoint
-from mcrsearch.encoders.base import Encoder, state_dict_digest
+from mcrsearch.encoders.base import DenseFeatures, Encoder, state_dict_digest
 from mcrsearch.errors import ConfigError, WeightsInvalidError, WeightsMissingError
 from mcrsearch.modality import Modality
 from mcrsearch.topology import MCRS
@@ -78,6 +78,56 @@ class MiniEncoder(Encoder):
 
     def _encode(self, modality: Modality, items: list[Any]) -> np.ndarray:
         return self.forward_arrays(modality, self.preprocess(modality, items))
+
+    # "window": the image tower's own pooling and projection over every window of the feature map as large
+    #   as the map of a whole picture at the model's input size, i.e. the global vector of each window of
+    #   the picture (slid at the feature stride); the mini CNN pools (mean and max) before an MLP, so a
+    #   single cell alone is out of its training distribution. "cell": each feature cell on its own.
+    dense_methods = ("window", "cell")
+    dense_zoom = 2.0          # the picture is fed at zoom x the model's input size, so a window sees 1/zoom of it
+    dense_window = 0          # window side in feature cells (0: the map of a whole picture at the input size)
+
+    def encode_dense(self, modality: Modality, item: Any, method: str = "") -> DenseFeatures:
+        """Part-level vectors of one image through the mini CNN (see `dense_methods`)."""
+        import torch
+        import torch.nn.functional as F
+
+        from mcrsearch.miniworld import preprocess as pp
+
+        method = self._dense_method(method)
+        if Modality.parse(modality) is not Modality.IMAGE or "image" not in self.model.towers:
+            raise ConfigError(f"mini-{self.mcr} gives part-level features for images only.")
+        tower = self.model.towers["image"]
+        native = int(self.model.config["image"]["size"])
+        size = max(native, int(round(native * self.dense_zoom)))
+        with torch.inference_mode():
+            x = torch.from_numpy(pp.image_array(item, size)[None]).to(self.device)
+            h = tower.features(x)
+            k = self.dense_window or _native_map(tower, native, self.device)
+            rows, cols = h.shape[2], h.shape[3]
+            if method == "window":
+                kr, kc = min(k, rows), min(k, cols)
+                pooled = torch.cat([F.avg_pool2d(h, (kr, kc), stride=1), F.max_pool2d(h, (kr, kc), stride=1)], 1)
+                span = (kr, kc)
+            else:
+                pooled, span = torch.cat([h, h], 1), (1, 1)
+            grid = (pooled.shape[2], pooled.shape[3])
+            vectors = tower.proj(pooled.flatten(2).transpose(1, 2)[0]).float().cpu().numpy()
+        ys = (np.arange(grid[0]) + span[0] / 2) / rows
+        xs = (np.arange(grid[1]) + span[1] / 2) / cols
+        yy, xx = np.meshgrid(ys, xs, indexing="ij")
+        centres = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(np.float32)
+        return DenseFeatures(vectors=vectors, centres=centres, method=method, grid=grid,
+                             cell=(span[1] / cols, span[0] / rows),
+                             pooled=vectors[0] if grid == (1, 1) else None)
+
+
+def _native_map(tower: Any, native: int, device: Any) -> int:
+    """Side of the feature map of a picture at the model's input size (a window's side)."""
+    import torch
+
+    with torch.inference_mode():
+        return int(tower.features(torch.zeros(1, 3, native, native, device=device)).shape[-1])
 
 
 def save_checkpoint(model: Any, path: Path, metrics: dict | None = None) -> Path:

@@ -23,6 +23,35 @@ def render(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Gene
     `yaw`: the turn about the vertical axis instead of a random one (a video's frames turn the object; the
     random draws are made all the same, so the rest of the picture is what the same `rng` gives)."""
     ss = 2 * size                                     # supersample, then downscale (anti-aliasing, fewer holes)
+    px, py, col = _splat(mesh, face_role, colours, rng, ss, n_points)
+    img = _background(rng, ss)
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):   # 2x2 splats close the gaps between samples
+        xs, ys = np.minimum(px + dx, ss - 1), np.minimum(py + dy, ss - 1)
+        img[ys, xs] = col
+    img += rng.normal(0, rng.uniform(3, 10), size=img.shape)
+    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BILINEAR)
+    if rng.random() < 0.3:
+        out = out.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
+    return out
+
+
+def render_cutout(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Generator, size: int = 64,
+                  n_points: int = 9000) -> Image.Image:
+    """The object alone as an RGBA image (transparent around it), drawn like `render` draws it: for scenes."""
+    ss = 2 * size
+    px, py, col = _splat(mesh, face_role, colours, rng, ss, n_points)
+    img = np.zeros((ss, ss, 4), dtype=np.float32)
+    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):
+        xs, ys = np.minimum(px + dx, ss - 1), np.minimum(py + dy, ss - 1)
+        img[ys, xs, :3] = col
+        img[ys, xs, 3] = 255
+    return Image.fromarray(img.astype(np.uint8), "RGBA").resize((size, size), Image.BILINEAR)
+
+
+def _splat(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Generator, ss: int,
+           n_points: int, yaw: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shaded surface samples projected from a random view: pixel columns, rows and colours, far first
+    (nearer points are drawn last and overwrite)."""
     pts, fidx = _sample(mesh, n_points, rng)
     normals = mesh.face_normals[fidx]
     base = colours[face_role[fidx]].astype(np.float32)
@@ -41,17 +70,8 @@ def render(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Gene
     xy = (p[:, :2] + offset) / extent                 # in [-1, 1]
     px = np.clip(((xy[:, 0] + 1) / 2 * (ss - 1)).round().astype(int), 0, ss - 1)
     py = np.clip(((1 - (xy[:, 1] + 1) / 2) * (ss - 1)).round().astype(int), 0, ss - 1)
-
-    img = _background(rng, ss)
-    order = np.argsort(p[:, 2])                       # far first; nearer points overwrite (camera looks down -z... +z near)
-    for dx, dy in ((0, 0), (1, 0), (0, 1), (1, 1)):   # 2x2 splats close the gaps between samples
-        xs, ys = np.minimum(px[order] + dx, ss - 1), np.minimum(py[order] + dy, ss - 1)
-        img[ys, xs] = col[order]
-    img += rng.normal(0, rng.uniform(3, 10), size=img.shape)
-    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BILINEAR)
-    if rng.random() < 0.3:
-        out = out.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
-    return out
+    order = np.argsort(p[:, 2])                       # far first; nearer points overwrite
+    return px[order], py[order], col[order]
 
 
 def _sample(mesh, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

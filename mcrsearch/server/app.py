@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 import mcrsearch
 from mcrsearch.errors import ConfigError, FileGoneError, McrError, to_wire
 from mcrsearch.server.guard import Guard
-from mcrsearch.server.routers import constants, health, items, jobs, library, page, search
+from mcrsearch.server.routers import constants, explain, health, items, jobs, library, page, search
 from mcrsearch.server.safefile import FileChanged
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def create_app(client: "Client", *, token: str | None = None, allowed_hosts: lis
     app.add_exception_handler(RequestValidationError, _bad_request)  # type: ignore[arg-type]
     app.add_exception_handler(FileChanged, _file_changed)  # type: ignore[arg-type]
     for router in (page.router, health.router, constants.router, search.router, items.router, jobs.router,
-                   library.router):
+                   library.router, explain.router):
         app.include_router(router)
     if STATIC_DIR.is_dir():
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -21,6 +21,7 @@ from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, q
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
     from mcrsearch.duplicates import DuplicateGroup
+    from mcrsearch.explain import HeatMap
     from mcrsearch.modality import Modality
     from mcrsearch.search import Hit, Item
     from mcrsearch.server.discovery import ServerInfo
@@ -144,6 +145,33 @@ class RemoteClient(SearchClient):
             for part in hit.inputs:
                 _relabel(part, labels)
         return hits
+
+    def explain(self, image: Any = None, points: Any = None, *, item: str | None = None, audio: Any = None,
+                text: str | None = None, like: "str | Path | None" = None, space: str | None = None,
+                method: str = "", overlay: bool = False) -> "HeatMap":
+        """`mcrsearch.Client.explain`, answered by the server: files are uploaded, indexed items go by id or
+        absolute path (the server takes ids only: a path is looked up here first)."""
+        from mcrsearch.server.schemas import ExplainOut
+
+        form: dict[str, Any] = {"method": method, "overlay": "true" if overlay else "false"}
+        for key, value in (("text", text), ("space", space)):
+            if value is not None:
+                form[key] = value
+        for key, given in (("like", like), ("item", item)):
+            if given is not None:
+                form[key] = self._item_id(str(given))
+        files = [(name, _upload(v)) for name, v in (("image", image), ("points", points), ("audio", audio))
+                 if v is not None]
+        body = self._call("POST", "/api/explain", data=form, files=files or None)
+        return ExplainOut.model_validate(body).to_heat_map()
+
+    def _item_id(self, value: str) -> str:
+        """An indexed item's id: as given, or the id of the indexed file at that path."""
+        from mcrsearch.store import is_item_id, point_id
+
+        if is_item_id(value):
+            return value
+        return point_id(os.path.abspath(Path(value).expanduser()))
 
     # -- writing
     def delete(self, paths: Iterable[str | Path]) -> int:

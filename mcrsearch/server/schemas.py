@@ -274,3 +274,51 @@ class WatchState(BaseModel):
     watching: list[str]
     pending: list[dict[str, Any]]
     batches: int
+
+
+class VerdictOut(BaseModel):
+    present: bool
+    confidence: float
+    z: float
+    threshold: float
+    calibrated_by: str
+
+
+class ExplainOut(BaseModel):
+    """A heat map (`mcrsearch.explain.HeatMap`): per-part cosines over their centres, the global score,
+    the peak, the calibrated verdict, and, when asked for, the overlay PNG as base64."""
+
+    space: str
+    modality: str
+    method: str
+    score: float
+    peak: float
+    peak_at: list[float]
+    grid: list[int]
+    values: list[Any]
+    centres: list[list[float]]
+    verdict: Optional[VerdictOut]
+    notes: list[str]
+    overlay_png: Optional[str] = None
+
+    @classmethod
+    def of(cls, heat: Any) -> "ExplainOut":
+        import base64
+
+        data = heat.as_dict()
+        data["overlay_png"] = base64.b64encode(heat.overlay).decode() if heat.overlay else None
+        return cls(**data)
+
+    def to_heat_map(self) -> Any:
+        """The library's HeatMap again (RemoteClient answers what Client does)."""
+        import base64
+
+        import numpy as np
+
+        from mcrsearch.explain import HeatMap, Verdict
+
+        return HeatMap(values=np.asarray(self.values, dtype=np.float32), centres=np.asarray(self.centres, np.float32),
+                       method=self.method, score=self.score, modality=Modality.parse(self.modality),
+                       verdict=Verdict(**self.verdict.model_dump()) if self.verdict else None,
+                       notes=list(self.notes), space=self.space,
+                       overlay=base64.b64decode(self.overlay_png) if self.overlay_png else None)

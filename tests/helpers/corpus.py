@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcrsearch.encoders.base import Encoder
+from mcrsearch.encoders.base import DenseFeatures, Encoder
 from mcrsearch.modality import Modality
 from mcrsearch.space import SPACE_BUILDERS, Route, Space, register_space
 
@@ -49,6 +49,22 @@ class TinyEncoder(Encoder):
             vec = np.concatenate([cls / (np.linalg.norm(cls) + 1e-9), extra]) + self._gap[modality]
             out.append(vec)
         return np.stack(out).astype(np.float32)
+
+    dense_methods = ("cells",)
+    GRID = 4
+
+    def encode_dense(self, modality, item, method=""):
+        """Pictures as a 4x4 grid of cells, each embedded like a whole picture (its mean colour)."""
+        self._dense_method(method)
+        if Modality.parse(modality) is not Modality.IMAGE:
+            return super().encode_dense(modality, item, method)
+        arr = np.asarray(item.convert("RGB") if hasattr(item, "convert") else item, dtype=np.float32)
+        h, w = arr.shape[:2]
+        n = self.GRID
+        cells = [arr[r * h // n:(r + 1) * h // n, c * w // n:(c + 1) * w // n] for r in range(n) for c in range(n)]
+        centres = np.array([[(c + 0.5) / n, (r + 0.5) / n] for r in range(n) for c in range(n)], dtype=np.float32)
+        return DenseFeatures(vectors=self._encode(Modality.IMAGE, cells), centres=centres, method="cells",
+                             grid=(n, n), cell=(1 / n, 1 / n))
 
     @staticmethod
     def _class_features(modality, item) -> np.ndarray:

@@ -20,6 +20,7 @@ READERS: dict[str, str] = {
     "objaverse-lvis": "mcrsearch.benchmark.readers.points3d:read_objaverse_lvis",
     "modelnet40": "mcrsearch.benchmark.readers.points3d:read_modelnet40",
     "eshot": "mcrsearch.benchmark.readers.eshot:read_eshot",
+    "msrvtt": "mcrsearch.benchmark.readers.msrvtt:read_msrvtt",
 }
 READER_GROUP = "mcrsearch.readers"
 
