@@ -11,6 +11,7 @@ each a correct function of its file, so the next run simply finishes the work; n
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,13 +19,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
+from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
+
 from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
 from mcrsearch.modality import Modality
 from mcrsearch.store import VIDEO_SEGMENT, PointData, Record, Store, path_fields, point_id
-
-from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
-from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -449,7 +450,6 @@ def _wait(fut: Future, cancel: Callable[[], bool] | None) -> Any:
 def _in_daemon_thread(fn: Callable[[], Any]) -> Future:
     """Run `fn` on a daemon thread: a read that blocks (a slow or hung file system) cannot keep the
     run, the server's job worker or the interpreter's exit waiting once the run is cancelled."""
-    import threading
 
     fut: Future = Future()
 
@@ -520,8 +520,9 @@ def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None,
 def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
                   segments: dict[str, list[Record]]) -> None:
     """Embed and write each video of a batch (see `video_items`); one failing video fails alone."""
-    from mcrsearch.video import embed_segments
     from mcrsearch_indexer.video_items import write_video
+
+    from mcrsearch.video import embed_segments
 
     stages = report.stage_seconds
     for f, old, (digest, _mod, clip, info) in batch:

@@ -18,19 +18,31 @@ their absolute paths, so on a multi-node cluster the tree must be mounted at the
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import numpy as np
+from mcrsearch_indexer.pipeline import (
+    ProgressFn,
+    _embed,
+    _fail,
+    _prepare,
+    _prepared,
+    failure_reason,
+    finish_run,
+    new_point,
+    plan_run,
+    run_context,
+    state_of,
+    unembeddable_reason,
+)
+from mcrsearch_indexer.report import IndexReport
+from mcrsearch_indexer.scan import ScannedFile
 
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.store import PointData, Record, Store
-
-from mcrsearch_indexer.pipeline import (ProgressFn, _embed, _fail, _prepare, _prepared, failure_reason, finish_run, new_point,
-                              plan_run, run_context, state_of, unembeddable_reason)
-from mcrsearch_indexer.report import IndexReport
-from mcrsearch_indexer.scan import ScannedFile
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
@@ -115,7 +127,6 @@ def _resources(ray) -> tuple[int, float, int]:
 def _embed_on_ray(ray, todo, sp: "Space", shipped: "Space | None", settings: "Settings", store: Store,
                   report: IndexReport, actors: int | None, tell: Callable[[], None],
                   on_batch: Callable[[int], None] | None) -> None:
-    import logging
 
     n, gpus, cpus = _resources(ray)
     n = max(1, min(actors or n, -(-len(todo) // ROWS_PER_TASK)))

@@ -17,8 +17,11 @@ User spellings ("3d", "points", "sound" ...) are parsed here, once; everything b
 
 from __future__ import annotations
 
+import inspect
 import os
+import re
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -28,6 +31,7 @@ from mcrsearch.surface import QUERY_INPUTS, InputKind, MediaInput, SearchClient,
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+
     from mcrsearch.config import Settings
     from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.explain import HeatMap
@@ -332,9 +336,6 @@ class Client(SearchClient):
         Returns:
             The saved search: {"name", "query", "saved_at", "last": ids of its current results}.
         """
-        import inspect
-        import re
-        import time
 
         if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", name or ""):
             raise ConfigError("A saved search's name is 1-64 letters, digits, '-', '_' or '.'.")
@@ -377,7 +378,6 @@ class Client(SearchClient):
     def run_saved(self, name: str, k: int | None = None) -> list["Hit"]:
         """Run a saved search again; each hit's `new` says whether it was missing from the last run's results
         (files indexed since, e.g. by a watch), and this run becomes the last one."""
-        import time
 
         saved = self._handle.saved_searches()
         if name not in saved:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
 from mcrsearch.space import Route, Space
 
@@ -42,7 +43,6 @@ def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict
             the shared modality (CLAP's text tokenizer) are neither required nor loaded.
     """
     from mcrsearch.encoders import create_encoder
-    from mcrsearch.errors import ConfigError
     from mcrsearch.topology import MCRS
 
     if mcr not in MCRS:
@@ -67,7 +67,6 @@ def used_artifacts(mcr: str, leaf_only: bool = False) -> dict[str, str]:
 def required_artifacts(space: str) -> list[str]:
     """The weights artifacts a built-in real space needs, in order, without building it (what its builder
     resolves; `mcrsearch weights check` names every missing one of several spaces at once)."""
-    from mcrsearch.errors import ConfigError
     from mcrsearch.topology import BASE, CONNECTIONS, MCRS
 
     base = list(MCRS[BASE].artifacts.values())

@@ -14,12 +14,18 @@ This module sits below the encoders and the heads and imports neither; torch loa
 
 from __future__ import annotations
 
+import _codecs
+import argparse
+import collections
 import hashlib
 import json
+import pickle
 import warnings
 import zipfile
 from pathlib import Path
 from typing import Any, Mapping
+
+import numpy
 
 from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import WeightsInvalidError, WeightsMissingError
@@ -97,11 +103,7 @@ def weights_only_globals() -> list[Any]:
     `numpy.dtypes.*DType` class allowed (numpy >= 1.25); `Namespace` only takes attributes. The object dtype is
     left out (no released file needs it), and numpy 2's `numpy._core` spelling is accepted under both names.
     """
-    import _codecs
-    import argparse
-    import collections
 
-    import numpy
 
     try:
         from numpy._core.multiarray import scalar  # type: ignore[attr-defined]  # numpy >= 1.26 (numpy 2's home of it)
@@ -110,7 +112,7 @@ def weights_only_globals() -> list[Any]:
     allowed: list[Any] = [argparse.Namespace, collections.OrderedDict, _codecs.encode, numpy.dtype]
     allowed += [(scalar, name) for name in _NUMPY_SCALAR_NAMES]
     try:
-        import numpy.dtypes as dtypes                  # numpy >= 1.25: a dtype is BUILT as its own class
+        import numpy.dtypes as dtypes  # numpy >= 1.25: a dtype is BUILT as its own class
     except ImportError:  # pragma: no cover - older numpy pickles dtypes as numpy.dtype only
         dtypes = None  # type: ignore[assignment]
     if dtypes is not None:
@@ -136,7 +138,6 @@ def read_checkpoint(path: str | Path, what: str = "PyTorch") -> Any:
     Raises:
         WeightsInvalidError: not a file, unreadable, or in need of full pickle (refused).
     """
-    import pickle
 
     import torch
 

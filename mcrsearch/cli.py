@@ -8,8 +8,20 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands import (benchmark_cmd, demo_cmd, duplicates_cmd, explain_cmd, index_cmd, info_cmd,
-                                query_cmd, saved_cmd, serve_cmd, train_cmd, weights_cmd)
+from mcrsearch.commands import (
+    benchmark_cmd,
+    demo_cmd,
+    duplicates_cmd,
+    explain_cmd,
+    index_cmd,
+    info_cmd,
+    query_cmd,
+    saved_cmd,
+    serve_cmd,
+    train_cmd,
+    weights_cmd,
+)
+from mcrsearch.errors import McrError
 
 app = typer.Typer(
     name="mcrsearch",
@@ -47,7 +59,6 @@ app.add_typer(saved_cmd.app, name="saved")
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; every failure becomes one sentence and a meaningful exit code."""
     from mcrsearch.commands.common import console
-    from mcrsearch.errors import McrError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args

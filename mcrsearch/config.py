@@ -24,6 +24,7 @@ class Settings:
 
     home: Path = field(default_factory=default_home)
     device: str = "auto"                 # auto | cpu | cuda | cuda:N | mps
+    precision: str = "auto"              # auto | fp32 | bf16 | int8: encoder numerics (mcrsearch.precision)
     space: str = "auto"                  # auto | exmcr | cmcr-clap-clip | cmcr-ulip-clip | clip | miniworld ...
     collection: str = "mcrsearch"
     store_path: Path | None = None       # embedded store folder; default <home>/index
@@ -56,9 +57,9 @@ class Settings:
     explain_present_z: float = 2.0
     debug: bool = False
     # `mcrsearch serve`
-    server_host: str = "127.0.0.1"       # loopback by default; any other address requires a token
+    server_host: str = "127.0.0.1"       # loopback by default (the API needs the token on any address)
     server_port: int = 8765
-    server_token: str | None = None      # generated at start when bound beyond loopback and none is set
+    server_token: str | None = None      # generated at each start when none is set
     max_upload_mb: float = 64.0          # query files uploaded to the server
     # Query files (uploads and paths) are decoded only as large as an encoder needs, under a lower
     # pixel cap than indexed files, and only a few at once: a 236 KB PNG can declare 81 MP (~1 GB).
@@ -107,12 +108,23 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
                 value = int(value)
             elif key in _FLOAT_FIELDS:
                 value = float(value)
+            elif key == "precision":
+                value = _precision(value)
             elif key in _BOOL_FIELDS and isinstance(value, str):
                 value = value.strip().lower() in {"1", "true", "yes", "on"}
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"Setting '{key}' has an invalid value {value!r}.") from exc
         out[key] = value
     return out
+
+
+def _precision(value: Any) -> str:
+    """A known precision mode name (checked here so a typo fails before any model loads)."""
+    name = str(value).strip().lower()
+    known = ("auto", "fp32", "bf16", "int8")     # mcrsearch.precision.PRECISIONS, kept import-light here
+    if name not in known:
+        raise ConfigError(f"Unknown precision '{value}'; use one of {', '.join(known)}.")
+    return name
 
 
 def _from_env() -> dict[str, Any]:

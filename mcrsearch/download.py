@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -89,8 +91,6 @@ def download(url: str, dst: Path, expected: Expected, timeout: float = 30.0,
         OfflineError: the host could not be reached or the transfer broke off (the `.part` file stays to resume).
         WeightsInvalidError: the file arrived whole but is not the expected one (kept aside as `.rejected`).
     """
-    import urllib.error
-    import urllib.request
 
     dst.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dst)

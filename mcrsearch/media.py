@@ -26,16 +26,20 @@ allocated, so a small file cannot make a decoder allocate gigabytes.
 
 from __future__ import annotations
 
+import collections
 import errno
 import gc
 import hashlib
 import io
+import logging
 import math
 import os
 import pickle
 import stat
 import struct
 import warnings
+import zipfile
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -634,7 +638,6 @@ def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
 
 def _safe_globals() -> dict[tuple[str, str], Any]:
     """The only callables a point-cloud pickle may name: array/dtype rebuilders and plain containers."""
-    import collections
 
     try:
         from numpy._core import multiarray, numeric  # numpy >= 1.26 (alias) / 2.x
@@ -864,7 +867,6 @@ def _read_npz(src: _Source, lim: Limits) -> Any:
     A member's declared uncompressed size is checked before it is inflated (a 3.5 MB npz can hold
     3.6 GB of zeros), and the member is streamed into numpy, never copied whole first.
     """
-    import zipfile
 
     path = src.path
     with src.open() as stream:
@@ -926,7 +928,6 @@ def _read_columns(src: _Source, lim: Limits) -> np.ndarray:
     file where most lines are not points is refused rather than half-read. Coordinates go into a flat
     array of doubles (24 bytes a point), and the line count is checked against the point limit first.
     """
-    from array import array
 
     path = src.path
     raw = src.read()
@@ -964,7 +965,6 @@ def _read_geometry(path: Path, n_points: int, suffix: str, data: bytes | None = 
     From `data` when given (the bytes already read and checked), except a .gltf, which may name files
     beside it; else from the path, opened as a regular file.
     """
-    import logging
 
     import trimesh
 

@@ -13,6 +13,7 @@ import os
 import struct
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from mcrsearch.errors import MediaError
 
@@ -177,7 +178,6 @@ def _uri_bytes(g: _Guard, buf: dict[str, Any]) -> int:
     if uri.startswith("data:"):
         payload = uri.split(",", 1)[1] if "," in uri else ""
         return len(payload) * 3 // 4 if ";base64" in uri.split(",", 1)[0] else len(payload)
-    from urllib.parse import unquote
 
     target = (g.path.parent / unquote(uri)).resolve()
     try:

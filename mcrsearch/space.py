@@ -46,6 +46,9 @@ class Space:
             for head in head_chain:
                 head.eval()
         self._fingerprint: str | None = None
+        # modality -> numeric mode its encoder runs (mcrsearch.precision); not part of the fingerprint, because
+        # every mode allowed keeps vectors within tolerance of fp32 and so compatible with them
+        self.precision: dict[str, str] = {}
 
     @property
     def modalities(self) -> tuple[Modality, ...]:
@@ -159,11 +162,14 @@ def available_spaces() -> list[str]:
 
 
 def create_space(name: str, settings: "Settings") -> Space:
-    """Build the space called `name` (a registered builder, else an installed plug-in's)."""
+    """Build the space called `name` (a registered builder, else an installed plug-in's), its encoders in the
+    precision the settings ask for (mcrsearch.precision)."""
     builder = SPACE_BUILDERS.get(name)
     if builder is None:
         target = plugins.targets(SPACE_GROUP).get(name)
         if target is None:
             raise ConfigError(f"Unknown space '{name}'; available spaces: {', '.join(available_spaces())}.")
         builder = plugins.load(target)
-    return builder(settings)
+    from mcrsearch.precision import apply_to_space
+
+    return apply_to_space(builder(settings), settings)

@@ -16,13 +16,25 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Mapping
+from urllib.parse import urlparse
 
 from mcrsearch.atomic import atomic_path, copy_atomic
-from mcrsearch.checkpoint import (cached_sha256, git_blob_sha1, is_safetensors, missing_weights,
-                                  read_checkpoint, read_state_dict, unwrap_state_dict, write_sha256_sidecar)
+from mcrsearch.checkpoint import (
+    cached_sha256,
+    git_blob_sha1,
+    is_safetensors,
+    missing_weights,
+    read_checkpoint,
+    read_state_dict,
+    unwrap_state_dict,
+    write_sha256_sidecar,
+)
 from mcrsearch.errors import McrError, OfflineError, WeightsInvalidError, WeightsMissingError
 from mcrsearch.topology import CONNECTIONS, head_file
 
@@ -449,7 +461,7 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
     dst = art.path(settings.weights_dir)
     state = _verify(found, state, path.name)
     if found == "clip-vit-b-32-openai" and not is_safetensors(path):
-        from safetensors.torch import save_file     # store one canonical, code-free format
+        from safetensors.torch import save_file  # store one canonical, code-free format
 
         with atomic_path(dst) as tmp:
             save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
@@ -632,11 +644,7 @@ def is_offline() -> bool:
 
 
 def _check_reachable(url: str, timeout: float) -> None:
-    import socket
-    from urllib.parse import urlparse
 
-    from concurrent.futures import ThreadPoolExecutor
-    from concurrent.futures import TimeoutError as FutureTimeout
 
     parsed = urlparse(url)
     host = parsed.hostname or ""

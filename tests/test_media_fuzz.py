@@ -30,14 +30,13 @@ def test_mutated_inputs_decode_or_are_refused_with_a_reason(fmt, tmp_path_factor
     seed = seed_path.read_bytes()
     assert F.check(seed_path, modality).kind == "decoded", "the seed itself must decode"
     folder = tmp_path_factory.mktemp(f"fuzz-{fmt}")
-    base = F.peak_rss_bytes()
 
     @SHORT
     @given(ops=F.operations)
     def run(ops):
         path = folder / f"input{seed_path.suffix}"
         path.write_bytes(F.mutate(seed, ops))
-        outcome = F.check(path, modality, rss_base=base)
+        outcome = F.check(path, modality)
         assert outcome.kind != "finding", f"{fmt} {ops}: {outcome.detail}"
 
     run()
@@ -73,3 +72,34 @@ def test_fuzz_finding_aac_layout_change_mid_stream_is_refused_not_a_crash():
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert child.returncode == 0, f"the decoder crashed (rc {child.returncode})"
     assert "changes its channel layout" in child.stdout
+
+
+def test_memory_is_measured_from_each_inputs_own_baseline():
+    """An earlier, higher peak must not hide an input's allocation (the lifetime peak did)."""
+    import numpy as np
+
+    big = np.ones(160 * 2**20 // 8)             # a high peak, freed before the "input"
+    del big
+    base = F.reset_peak_rss()
+    block = np.ones(96 * 2**20 // 8)            # the input's own allocation, below the earlier peak
+    grown = F.peak_rss_bytes() - base
+    del block
+    assert grown >= 90 * 2**20, f"only {grown / 2**20:.0f} MB of a 96 MB allocation seen"
+
+
+def test_a_memory_error_is_a_finding_even_when_the_decoder_refuses_with_it(tmp_path, monkeypatch):
+    from mcrsearch import video
+    from mcrsearch.errors import MediaError
+
+    path = tmp_path / "x.png"
+    path.write_bytes(b"\x89PNG")
+
+    def decode(p, *args, **kwargs):
+        try:
+            raise MemoryError()
+        except MemoryError as exc:
+            raise MediaError(p, "image too large to decode in memory") from exc
+
+    monkeypatch.setattr(video, "decode", decode)
+    outcome = F.check(path, SEEDS["png"][1])
+    assert outcome.kind == "finding" and "MemoryError" in outcome.detail

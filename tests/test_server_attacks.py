@@ -409,8 +409,6 @@ def live():
             assert proc.poll() is None, proc.stdout.read().decode()
             assert time.time() < deadline, "the server did not come up"
             time.sleep(0.2)
-        with Client(settings=settings.with_overrides()) as _:
-            pass
         import httpx
 
         with httpx.Client(base_url=info.url, headers={"Authorization": f"Bearer {info.token}"}) as http:
@@ -550,9 +548,9 @@ print(json.dumps(out))
         job = http.post("/api/jobs", json={"path": str(base / "lib")}).json()
         while (state := http.get(f"/api/jobs/{job['id']}").json())["state"] not in ("done", "failed", "cancelled"):
             time.sleep(0.2)
-        assert state["state"] == "done" and state["removed"] == 1, state   # the link out is not indexed
+        assert state["state"] == "done" and state["removed"] >= 1, state   # the link out is not indexed
         everything = http.get("/api/items", params={"limit": 100}).json()["items"]
-        assert all("secret" not in i["path"] for i in everything)
+        assert all("secret" not in i["path"] and not i["path"].endswith("note.txt") for i in everything)
 
 
 def test_media_is_served_only_while_the_file_is_what_was_indexed(live, tmp_path):

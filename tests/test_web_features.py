@@ -14,10 +14,11 @@ import pytest
 from test_web_page import CHROMIUM, TOKEN, Page, browser, shots, sync_api  # noqa: F401 - fixtures, skip reason
 
 from helpers import corpus as H
+from helpers.browser import require_browser
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM}")
+pytestmark = require_browser(CHROMIUM)
 
 
 @pytest.fixture(scope="module")

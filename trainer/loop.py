@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -130,7 +131,6 @@ def train_loop(module: torch.nn.Module, n: int, cfg, device: torch.device, gener
 
     `step_fn(idx)` returns the loss for a batch of row indices and its named parts (for the curves).
     """
-    import time
 
     history = History()
     per_epoch, n_steps = total_steps(n, cfg.batch_size, cfg.epochs, cfg.steps)

@@ -8,14 +8,15 @@ features (the mini-world, `mcrsearch_trainer.synthetic`) is not this module's bu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from itertools import combinations
 from typing import Any, Callable
 
 import numpy as np
+from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 from mcrsearch.modality import Modality
 from mcrsearch.topology import BASE, CONNECTIONS, LEAVES, MCRS, within_mcr
-from mcrsearch_trainer.data import ConnectionData, ValidationSet
 
 
 def _aligned(feats: dict, tag: str, a: tuple[str, str], b: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +120,6 @@ def evaluate_heads(method: str, heads: dict, feats: dict) -> dict:
 
 def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) -> tuple[dict, dict]:
     """Train both connections; (heads per leaf, histories). `oracle=True` trains the paired oracle instead."""
-    from dataclasses import replace
 
     from mcrsearch_trainer.cmcr import fit_cmcr, fit_cmcr_oracle
     from mcrsearch_trainer.exmcr import fit_exmcr, fit_exmcr_oracle

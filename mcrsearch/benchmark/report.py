@@ -10,6 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
+from rich.table import Table
+
 _METRIC_ORDER = ("r@1", "r@5", "r@10", "map", "top1", "top5", "mean_class_top1")
 
 
@@ -110,8 +113,6 @@ def pivot(result: dict[str, Any], metric: str = "map") -> tuple[list[str], list[
 
 
 def rich_table(result: dict[str, Any]):
-    from rich.table import Table
-
     table = Table(title=f"benchmark {result['benchmark']} — {result['root']} (percent)", show_lines=False)
     for col in ("space", "task", "ours (exact)", "index path", "chance", "published"):
         table.add_column(col, overflow="fold")
@@ -120,7 +121,6 @@ def rich_table(result: dict[str, Any]):
     header, body = pivot(result)
     if not body:
         return table
-    from rich.console import Group
 
     summary = Table(title="class-level mAP by pair (percent)")
     for n, col in enumerate(header):

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from typing import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -93,8 +93,6 @@ class StoreIndexPath:
         return str(getattr(self.space, "fingerprint", "unfingerprinted"))
 
     def add(self, modality: Modality, keys: list[str], vectors: np.ndarray) -> None:
-        from types import SimpleNamespace
-
         from mcrsearch.store import PointData, point_id
 
         record = SimpleNamespace(name=self.space.name, fingerprint=self.fingerprint, dim=int(vectors.shape[1]),

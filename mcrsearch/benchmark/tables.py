@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from charset_normalizer import from_bytes
+
 if TYPE_CHECKING:
     from mcrsearch.benchmark.dataset import Dataset
 
@@ -52,7 +54,6 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return text, "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data))
     if not matches:

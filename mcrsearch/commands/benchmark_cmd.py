@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import sys
+import tempfile
 from pathlib import Path
 from typing import List, Optional
 
@@ -9,6 +12,7 @@ import typer
 
 from mcrsearch.commands.common import console, print_json, settings
 from mcrsearch.commands.progress import Bars
+from mcrsearch.errors import ConfigError
 
 # Spaces a benchmark runs when neither --space nor a configured space names one.
 DEFAULT_SPACES: dict[str, list[str]] = {
@@ -49,8 +53,6 @@ def benchmark(
 
     Localisation sets (vggss, flickr-soundnet, ex-vggss, ex-flickrnet, miniworld-scenes) report cIoU and AUC,
     and for the extended sets counterfactual AP and max-F1, beside a centre prior and a uniform map."""
-    import shlex
-    import sys
 
     from mcrsearch.benchmark.readers.sources import LOC_READERS
 
@@ -67,7 +69,6 @@ def benchmark(
     from mcrsearch.benchmark.readers import available_readers, read_dataset
     from mcrsearch.benchmark.report import markdown_section, rich_table, source_lines, write_markdown
     from mcrsearch.benchmark.runner import RunOptions, make_decoder, run_benchmark
-    from mcrsearch.errors import ConfigError
 
     cfg = settings(ctx)
     if name == "miniworld-video":
@@ -144,9 +145,6 @@ def _miniworld_video(cfg, root: Optional[Path], requested: Optional[List[str]], 
                      markdown: Optional[Path]) -> None:
     """Mini-world video: clips of the world's objects written next to the world, indexed and graded in the
     Ex-MCR space and its paired oracle (mcrsearch.miniworld.video_bench)."""
-    import shlex
-    import sys
-    import tempfile
 
     from mcrsearch.benchmark.report import write_markdown
     from mcrsearch.miniworld import video_bench
@@ -174,7 +172,6 @@ def _miniworld_video(cfg, root: Optional[Path], requested: Optional[List[str]], 
 
 def _current_world(cfg) -> Path:
     """The world the last `mcrsearch demo` trained on (recorded in the mini-world cache)."""
-    from mcrsearch.errors import ConfigError
     from mcrsearch.miniworld.record import read_current
 
     current = read_current(cfg) or {}

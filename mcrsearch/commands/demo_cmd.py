@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.table import Table
 
 from mcrsearch.commands.common import console, print_json, settings
 
@@ -40,8 +41,6 @@ def demo(
 
 
 def _present(summary: dict) -> None:
-    from rich.table import Table
-
     w = summary["world"]
     console.print(f"[bold]mini-world[/] {w['key']} ({w['scale']}): {w['files']} files, {w['classes']} classes at {w['root']}")
     table = Table(title="Within each mini MCR (held-out test split, class-level)")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, PRECISION, QDRANT_API_KEY, QDRANT_URL
 
 
 def index(
@@ -25,6 +25,7 @@ def index(
     replicas: Optional[int] = typer.Option(None, "--replicas", help="replication_factor of a new server collection."),
     ray: Optional[str] = typer.Option(None, "--ray", help="Embed on a Ray cluster: its address, or 'local'.",
                                       metavar="ADDRESS"),
+    precision: Optional[str] = PRECISION,
     no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
     rebuild: bool = typer.Option(False, "--rebuild",
@@ -37,7 +38,7 @@ def index(
     from mcrsearch.commands.common import console, open_client, print_json, settings
     from mcrsearch.commands.progress import Bars
 
-    cfg = settings(ctx, space=space, collection=collection, workers=workers, batch_size=batch_size,
+    cfg = settings(ctx, precision=precision, space=space, collection=collection, workers=workers, batch_size=batch_size,
                    max_file_mb=max_file_mb, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key,
                    shard_number=shards, replication_factor=replicas)
     ray_address: str | bool | None = None if ray is None else (True if ray == "local" else ray)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
 from mcrsearch.commands.common import console
 
 
@@ -19,8 +21,6 @@ class Bars:
     """
 
     def __init__(self, *extra: Any, disable: bool = False, count: Any = None, transient: bool = True) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
         self._p = Progress(TextColumn("{task.description}"), BarColumn(), count or MofNCompleteColumn(), *extra,
                            TimeRemainingColumn(), console=console, transient=transient, disable=disable)
 

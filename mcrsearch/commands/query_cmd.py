@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 import typer
+from rich.table import Table
 
-from mcrsearch.commands.common import COLLECTION, NO_SERVER, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, NO_SERVER, PRECISION, QDRANT_API_KEY, QDRANT_URL
 
 
 def query(
@@ -50,6 +51,7 @@ def query(
     collection: Optional[str] = COLLECTION,
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    precision: Optional[str] = PRECISION,
     no_server: bool = NO_SERVER,
     json_out: bool = typer.Option(False, "--json", help="Print results as JSON on stdout."),
     save: Optional[str] = typer.Option(None, "--save", help="Also save this search under NAME in the collection."),
@@ -59,7 +61,7 @@ def query(
     from mcrsearch.commands.common import console, open_client, settings
     from mcrsearch.search import parse_weights
 
-    cfg = settings(ctx, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
+    cfg = settings(ctx, precision=precision, collection=collection, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     weights = parse_weights(weight or [])
     where = {"under": [str(p) for p in under or []], "types": list(types or []), "modified_after": modified_after,
              "modified_before": modified_before, "min_duration": min_duration, "max_duration": max_duration,
@@ -96,7 +98,6 @@ def show_hits(hits: list, json_out: bool, offset: int = 0) -> None:
     if not hits:
         console.print("No results.")
         return
-    from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
     for col in ("#", "score", "cosine", "modality"):

@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from mcrsearch.commands.common import COLLECTION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.errors import ConfigError
 
 app = typer.Typer(help="Saved searches: list, run again (showing what is new), delete.", no_args_is_help=True)
 
@@ -58,7 +59,6 @@ def delete_saved(ctx: typer.Context, name: str = typer.Argument(..., help="The s
                  qdrant_api_key: Optional[str] = QDRANT_API_KEY) -> None:
     """Forget a saved search."""
     from mcrsearch.commands.common import console
-    from mcrsearch.errors import ConfigError
 
     with _client(ctx, collection, qdrant_url, qdrant_api_key) as client:
         if not client.delete_saved(name):

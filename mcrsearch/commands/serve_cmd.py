@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
+import secrets
+import socket
+import threading
+import time
 from typing import Optional
 
 import typer
 
-from mcrsearch.commands.common import COLLECTION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.commands.common import COLLECTION, PRECISION, QDRANT_API_KEY, QDRANT_URL
+from mcrsearch.errors import ConfigError, McrError
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -24,22 +31,19 @@ def serve(
                                       help="Let index jobs embed with another space than the server's."),
     qdrant_url: Optional[str] = QDRANT_URL,
     qdrant_api_key: Optional[str] = QDRANT_API_KEY,
+    precision: Optional[str] = PRECISION,
     warm: bool = typer.Option(True, "--warm/--lazy", help="Load the collection's encoders at start."),
     watch: bool = typer.Option(False, "--watch", help="Follow the indexed folders: index what appears, changes, "
                                                       "moves or disappears (as index jobs)."),
     poll: bool = typer.Option(False, "--poll", help="With --watch: poll instead of file-system events."),
 ) -> None:
     """Serve the collection: search page at /, JSON API under /api (OpenAPI at /openapi.json)."""
-    import os
-    import secrets
-    import threading
 
     from mcrsearch.api import Client
     from mcrsearch.commands.common import console, settings
-    from mcrsearch.errors import ConfigError
     from mcrsearch.server import discovery
 
-    cfg = settings(ctx, collection=collection, space=space, server_host=host, server_port=port,
+    cfg = settings(ctx, precision=precision, collection=collection, space=space, server_host=host, server_port=port,
                    server_token=token, qdrant_url=qdrant_url, qdrant_api_key=qdrant_api_key)
     local = is_loopback(cfg.server_host)
     # Always a token, on loopback too: every local user and every web page can reach a loopback port.
@@ -90,7 +94,6 @@ def serve(
 
 def is_loopback(host: str) -> bool:
     """Whether a bind address is this machine only (127.0.0.0/8, ::1, localhost)."""
-    import ipaddress
 
     if host in LOOPBACK:
         return True
@@ -112,10 +115,10 @@ def _url_host(host: str) -> str:
 def start_watch(app, client, poll: bool = False):
     """A Watcher over the collection's indexed folders whose batches run as the server's index jobs (one
     writer: jobs run one after another), waiting for each job so that a batch ends when it is searchable."""
-    import time
+
+    from mcrsearch_indexer.watch import Watcher
 
     from mcrsearch.server.jobs import FINISHED
-    from mcrsearch_indexer.watch import Watcher
 
     def apply(folder: str):
         job = app.state.jobs.submit(folder)
@@ -128,9 +131,7 @@ def start_watch(app, client, poll: bool = False):
 
 def bind_socket(host: str, port: int):
     """The listening socket, bound here so that a taken port is one clear sentence and port 0 works."""
-    import socket
 
-    from mcrsearch.errors import ConfigError
 
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -150,7 +151,6 @@ def bind_socket(host: str, port: int):
 
 def _warm(client, console) -> None:
     """Open the store and build the collection's spaces now, so the first query pays no load time."""
-    from mcrsearch.errors import McrError
 
     try:
         for space in client.info()["spaces"]:

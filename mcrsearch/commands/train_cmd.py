@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich.progress import TextColumn
 
-from mcrsearch.commands.common import console, print_json, settings as get_settings
+from mcrsearch.commands.common import console, print_json
+from mcrsearch.commands.common import settings as get_settings
 from mcrsearch.commands.progress import Bars
+from mcrsearch.errors import ConfigError
 
 
 def train(
@@ -56,7 +59,6 @@ def train(
     json_out: bool = typer.Option(False, "--json", help="Print the result as JSON on stdout."),
 ) -> None:
     """Train projector heads; writes the checkpoint (released key layout), a JSON sidecar and PNG curves."""
-    from mcrsearch.errors import ConfigError
 
     method = method.lower()
     if method not in ("cmcr", "exmcr"):
@@ -88,7 +90,6 @@ def train(
 
 def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_memory, val_leaf, val_base,
                kind, out, name) -> dict:
-    from mcrsearch.errors import ConfigError
     from mcrsearch_trainer import run
 
     if features is not None:
@@ -104,7 +105,6 @@ def _train_one(s, method, cfg, features, leaf, base, overlap, leaf_memory, base_
     name = name or run.released_name(method, leaf, base) or f"{method}_head.pt"
     out_dir = Path(out) if out else run.default_out_dir(s, method)
     console.print(f"training {method} on {data.summary()}")
-    from rich.progress import TextColumn
 
     with Bars(TextColumn("loss {task.fields[loss]:.4f}")) as bars:
         track = bars.tracker(method, loss=float("nan"))

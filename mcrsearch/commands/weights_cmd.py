@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.table import Table
 
 from mcrsearch.commands.common import console, print_json, settings
+from mcrsearch.errors import McrError
 
 app = typer.Typer(help="Model artifacts: what is present, fetch when online, import local files.", no_args_is_help=True)
 
@@ -23,7 +25,6 @@ def status(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", hel
     if as_json:
         print_json(rows)
         return
-    from rich.table import Table
 
     colour = {"present": "green", "missing": "yellow", "invalid": "red"}
     table = Table(title=f"Weights in {s.weights_dir}")
@@ -60,7 +61,6 @@ def fetch(ctx: typer.Context, names: list[str] = typer.Argument(..., help="Artif
     user_offline = os.environ.get("HF_HUB_OFFLINE")
     s = settings(ctx)
     from mcrsearch import weights
-    from mcrsearch.errors import McrError
 
     if user_offline is None:
         os.environ.pop("HF_HUB_OFFLINE", None)
@@ -123,7 +123,6 @@ def check(ctx: typer.Context,
     the command fails when any matrix differs by more than its tolerance (docs/WEIGHTS.md derives it).
     """
     from mcrsearch import democheck
-    from mcrsearch.errors import McrError
     from mcrsearch.published_demo import ITEMS
 
     s = settings(ctx)

@@ -25,6 +25,12 @@ class Encoder(ABC):
     modalities: tuple[Modality, ...] = ()
     dim: int = 0
     batch_size: int = 0               # 0: sized for the device (mcrsearch.device.default_batch_size)
+    # Reduced-precision modes this family can run (mcrsearch.precision); the mode in use, and how it runs:
+    precision_modes: tuple[str, ...] = ("fp32",)
+    precision: str = "fp32"
+    bf16_style: str = "weights"       # "weights": model cast to bf16, inputs too; "autocast": torch.autocast
+    input_dtype: Any = None           # float inputs are cast to this before the model (None: float32)
+    autocast_dtype: Any = None        # set: forward passes run under CPU/CUDA autocast to this dtype
 
     def __init__(self, config: Mapping[str, Any], weights_id: str, device: Any = "cpu") -> None:
         self.config = dict(config)
@@ -86,9 +92,29 @@ class Encoder(ABC):
         import torch
 
         step = self.batch_size_for(modality)
-        with torch.inference_mode():
+        with torch.inference_mode(), self._autocast():
             parts = [self._encode_batch(modality, items[start:start + step]) for start in range(0, len(items), step)]
         return np.concatenate([p.float().cpu().numpy() if hasattr(p, "cpu") else np.asarray(p) for p in parts])
+
+    def after_precision(self, mode: str) -> None:
+        """Family fix-ups once the model is in `mode` (mcrsearch.precision.convert); nothing by default."""
+
+    def _autocast(self) -> Any:
+        """Autocast for bf16 'autocast' mode, else a no-op context."""
+        import contextlib
+
+        if self.autocast_dtype is None or self.bf16_style != "autocast":
+            return contextlib.nullcontext()
+        import torch
+
+        kind = getattr(self.device, "type", str(self.device)).split(":")[0]
+        return torch.autocast(kind, dtype=self.autocast_dtype)
+
+    def _inputs(self, tensor: Any) -> Any:
+        """A float input tensor on the encoder's device, in the dtype its weights run in."""
+        if self.input_dtype is not None and tensor.is_floating_point():
+            return tensor.to(self.device, dtype=self.input_dtype)
+        return tensor.to(self.device)
 
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         """One device-sized batch of decoded items -> (n, dim) tensor or array of raw embeddings.

@@ -37,6 +37,7 @@ class OpenCLIPEncoder(Encoder):
 
     family = "openclip"
     modalities = (Modality.IMAGE, Modality.TEXT)
+    precision_modes = ("fp32", "bf16", "int8")
 
     def __init__(self, model: Any, preprocess: Any, tokenizer: Any, config: Mapping[str, Any],
                  weights_id: str, device: Any, batch_size: int = 0) -> None:
@@ -47,11 +48,22 @@ class OpenCLIPEncoder(Encoder):
         self.dim = int(model.visual.output_dim)
         self.batch_size = batch_size
 
+    def after_precision(self, mode: str) -> None:
+        """open_clip reads its compute dtype from `mlp.c_fc.weight.dtype`, which an int8 Linear has no
+        longer (its `weight` is a method): tell each residual block that it still computes in float32."""
+        if mode != "int8":
+            return
+        import torch
+
+        for module in self.model.modules():
+            if hasattr(module, "get_weight_dtype"):
+                module.get_weight_dtype = lambda: torch.float32
+
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         import torch
 
         if modality is Modality.IMAGE:
-            pixels = torch.stack([self.preprocess(_as_rgb(img)) for img in batch]).to(self.device)
+            pixels = self._inputs(torch.stack([self.preprocess(_as_rgb(img)) for img in batch]))
             return self.model.encode_image(pixels)
         tokens = self.tokenizer([_as_text(t) for t in batch]).to(self.device)
         return self.model.encode_text(tokens)

@@ -1,8 +1,9 @@
 """ULIP-2 PointBERT in plain PyTorch: the 3D encoder whose 512-d space the C-MCR / Ex-MCR heads expect.
 
 Why our own module: the released code needs a CUDA extension (pointnet2 FPS) and `knn_cuda`, and starts FPS
-at a random point, so the same cloud never gives exactly the same vector twice. Here FPS and KNN are plain
-torch and FPS starts at index 0, so a cloud always maps to one vector, on CPU, CUDA or MPS.
+at a random point, so the same cloud never gives exactly the same vector twice. Here FPS is a numba kernel
+(`_pointops`, the plain torch loop without numba), KNN is one batched torch top-k, and FPS starts at
+index 0, so a cloud always maps to one vector, on CPU, CUDA or MPS.
 
 Parameter names and shapes equal the early `pointbert_ULIP-2.pt` (SLIP-based, 512-d): `point_encoder.*`
 (group encoder `encoder.first_conv/second_conv`, `reduce_dim`, `cls_token`, `cls_pos`, `pos_embed`,
@@ -48,18 +49,10 @@ CONFIGS: dict[str, dict[str, Any]] = {
 # --------------------------------------------------------------------------- geometry (plain torch)
 
 def farthest_point_sample(xyz: torch.Tensor, count: int) -> torch.Tensor:
-    """Indices (B, count) of farthest-point samples, starting at point 0 (deterministic)."""
-    batch, n, _ = xyz.shape
-    idx = torch.zeros(batch, count, dtype=torch.long, device=xyz.device)
-    dist = torch.full((batch, n), float("inf"), device=xyz.device, dtype=xyz.dtype)
-    last = torch.zeros(batch, dtype=torch.long, device=xyz.device)
-    rows = torch.arange(batch, device=xyz.device)
-    for i in range(count):
-        idx[:, i] = last
-        d = ((xyz - xyz[rows, last].unsqueeze(1)) ** 2).sum(-1)
-        dist = torch.minimum(dist, d)
-        last = dist.argmax(-1)
-    return idx
+    """Indices (B, count) of farthest-point samples, starting at point 0 (deterministic; compiled on CPU)."""
+    from mcrsearch.encoders._pointops import farthest_point_sample as compiled
+
+    return compiled(xyz, count)
 
 
 def knn_indices(points: torch.Tensor, queries: torch.Tensor, k: int) -> torch.Tensor:
@@ -169,7 +162,8 @@ class PointTransformer(nn.Module):
         self.norm = nn.LayerNorm(trans_dim)
 
     def forward(self, xyz: torch.Tensor) -> torch.Tensor:
-        neighbourhood, center = group_points(xyz, self.num_group, self.group_size)
+        neighbourhood, center = group_points(xyz.float(), self.num_group, self.group_size)   # always in fp32
+        neighbourhood, center = neighbourhood.to(self.cls_token.dtype), center.to(self.cls_token.dtype)
         tokens = self.reduce_dim(self.encoder(neighbourhood))
         b = tokens.shape[0]
         x = torch.cat([self.cls_token.expand(b, -1, -1), tokens], dim=1)
@@ -266,6 +260,7 @@ class ULIPEncoder(Encoder):
 
     family = "ulip2"
     modalities = (Modality.POINTS,)
+    precision_modes = ("fp32", "bf16", "int8")
 
     # Part of the fingerprint: vectors made before clouds were normalised and fed untiled (issue 15) came
     # from other inputs, so a collection holding them is refused instead of silently mixed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -16,8 +17,16 @@ from pathlib import Path
 import numpy as np
 
 from mcrsearch.errors import ConfigError
-from mcrsearch.miniworld.world import (ALL_MODALITIES, FORMAT_VERSION, MANIFEST, PAIRED_SPLITS, SPLITS, World,
-                                       WorldConfig, WorldItem)
+from mcrsearch.miniworld.world import (
+    ALL_MODALITIES,
+    FORMAT_VERSION,
+    MANIFEST,
+    PAIRED_SPLITS,
+    SPLITS,
+    World,
+    WorldConfig,
+    WorldItem,
+)
 from mcrsearch.modality import Modality
 
 # 3D file kinds, cycled by instance so every reader path gets exercised.
@@ -222,8 +231,6 @@ def _points_file(stem: Path, kind: str, shape, cloud: np.ndarray) -> tuple[Path,
 
 
 def _write_captions(root: Path, items: list[WorldItem], captions: dict[str, str]) -> None:
-    import json
-
     lines = ["id\tsplit\tclass\tinstance\tpath\tcaption"]
     records = []
     for it in items:

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from mcrsearch.atomic import write_json_atomic
 from mcrsearch.errors import ConfigError
 from mcrsearch.miniworld.classes import DEFAULT_CLASSES, HARD_CLASSES
@@ -86,7 +88,6 @@ class WorldConfig:
         mean = self.count("unpaired")
         if self.imbalance <= 0 or mean <= 0:
             return mean
-        import numpy as np
 
         n = len(self.classes)
         order = np.random.default_rng([self.seed, 77, ALL_MODALITIES.index(modality)]).permutation(n)

@@ -9,6 +9,7 @@ centred on its bounding-box centre and scaled into the unit sphere, so the brows
 from __future__ import annotations
 
 import base64
+import io
 import logging
 import os
 from dataclasses import dataclass
@@ -62,7 +63,6 @@ def _load_mesh(path: Path, data: bytes | None = None) -> Any | None:
     """The file's triangles as one trimesh.Trimesh, or None when it holds no faces (a point cloud).
 
     From `data` when given (bytes the server read from a checked descriptor), else from the path."""
-    import io
 
     import trimesh
 

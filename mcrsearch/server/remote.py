@@ -14,12 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import httpx
+import numpy as np
 
 from mcrsearch.errors import ConfigError, McrError, RemoteError, from_wire
 from mcrsearch.surface import QUERY_INPUTS, SearchClient, gather_inputs, many, query_arguments
 
 if TYPE_CHECKING:
     from mcrsearch_indexer.report import IndexProgress, IndexReport
+
     from mcrsearch.duplicates import DuplicateGroup
     from mcrsearch.explain import HeatMap
     from mcrsearch.modality import Modality
@@ -332,6 +334,4 @@ def _like_value(value: str) -> str:
 
 
 def _flat(vector: Any) -> list[Any]:
-    import numpy as np
-
     return np.asarray(vector, dtype=np.float64).ravel().tolist()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
+from urllib.parse import quote
 
 from mcrsearch import media
 from mcrsearch.errors import MediaError
@@ -109,7 +110,6 @@ def file_response(fh: BinaryIO, media_type: str, filename: str, range_header: st
     """A response that streams the already opened, checked file `fh` (HTTP Range: one range, 206; an
     unsatisfiable one, 416). The file is read through its descriptor, never reopened by name, and
     closed when the response ends."""
-    from urllib.parse import quote
 
     from starlette.background import BackgroundTask
     from starlette.responses import Response, StreamingResponse

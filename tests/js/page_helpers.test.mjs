@@ -39,7 +39,7 @@ test("a file's query kind comes from the server's extension list, then its MIME 
   assert.equal(fileField("clip.xyz", "audio/x-unknown", CONSTANTS.extensions), "audio");
   assert.equal(fileField("archive.zip", "application/zip", CONSTANTS.extensions), null);
   assert.equal(fileField("README", "", CONSTANTS.extensions), null);
-  assert.equal(acceptList(CONSTANTS.extensions), "image/*,audio/*,.jpg,.png,.wav,.m4a,.obj,.ply,.txt");
+  assert.equal(acceptList(CONSTANTS.extensions), "image/*,audio/*,video/*,.jpg,.png,.wav,.m4a,.obj,.ply,.txt");
 });
 
 test("a query survives the URL both ways, defaults left out", () => {

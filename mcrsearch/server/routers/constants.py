@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from mcrsearch.modality import (AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MESH_EXTENSIONS, POINT_EXTENSIONS,
-                                TEXT_EXTENSIONS, Modality)
+                                TEXT_EXTENSIONS, VIDEO_EXTENSIONS, Modality)
 from mcrsearch.server.deps import require_token
 from mcrsearch.server.jobs import ACTIVE, FINISHED
 from mcrsearch.server.routers.search import DEFAULT_K, MAX_K
@@ -23,7 +23,8 @@ def page_constants() -> dict[str, Any]:
     """The constants as JSON (the upload field of each kind is its key: `points` takes meshes and clouds)."""
     return {
         "extensions": {"image": sorted(IMAGE_EXTENSIONS), "audio": sorted(AUDIO_EXTENSIONS),
-                       "points": sorted(MESH_EXTENSIONS | POINT_EXTENSIONS), "text": sorted(TEXT_EXTENSIONS)},
+                       "points": sorted(MESH_EXTENSIONS | POINT_EXTENSIONS), "text": sorted(TEXT_EXTENSIONS),
+                       "video": sorted(VIDEO_EXTENSIONS)},
         "modalities": [m.value for m in Modality],
         "default_k": DEFAULT_K,
         "max_k": MAX_K,

@@ -32,6 +32,17 @@ export function search(params, files = []) {
   return call("/api/search", { method: "POST", body: form });
 }
 
+/** Where a query lights up an indexed picture: `query` is {text} or {audio: File}; the answer has the
+ * overlay PNG (base64), the peak and the calibrated verdict. */
+export function explain(itemId, query) {
+  const form = new FormData();
+  form.append("item", itemId);
+  form.append("overlay", "true");
+  if (query.audio) form.append("audio", query.audio, query.audio.name);
+  else form.append("text", query.text);
+  return call("/api/explain", { method: "POST", body: form });
+}
+
 /** One stored item by id. */
 export const item = (itemId) => call(`/api/items/${id(itemId)}`);
 

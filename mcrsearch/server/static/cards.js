@@ -1,9 +1,10 @@
 // A result or browse card: the media (image, player, 3D thumbnail or text), name, score and actions.
 
 import { el } from "./dom.js";
-import { MODALITY_LABEL, describe, scoreStrength } from "./format.js";
+import { MODALITY_LABEL, describe, formatDuration, scoreStrength } from "./format.js";
 import { whyLines } from "./query.js";
 import { openViewer } from "./viewer-dialog.js";
+import { playAt } from "./player.js";
 
 function scoreBadge(hit) {
   if (typeof hit.score !== "number") return null;
@@ -31,15 +32,26 @@ function mediaBlock(item) {
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }),
       el("span", { class: "badge-3d", "aria-hidden": "true" }, "3D"));
   }
+  if (item.modality === "video") {
+    const d = item.details || {};
+    const start = typeof d.start === "number" ? d.start : 0;
+    const end = typeof d.end === "number" ? d.end : start;
+    const at = start + Math.min(1, (end - start) / 2);      // the poster: a frame inside the matched moment
+    return el("button", { type: "button", class: "media video", title: `Play from ${formatDuration(start)}`,
+      "aria-label": `Play ${item.name} from ${formatDuration(start)}`, onclick: () => playAt(item, start, end) },
+      el("img", { src: `${item.thumb_url}?at=${at.toFixed(2)}`, alt: item.name, loading: "lazy", decoding: "async" }),
+      el("span", { class: "badge-time" }, `▶ ${formatDuration(start)}–${formatDuration(end)}`));
+  }
   const d = item.details || {};
   return el("blockquote", { class: "media text" }, d.text || d.caption || item.name);
 }
 
 /** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
- * (when given) "Less like this". */
-export function card(item, onLike, onUnlike = null) {
+ * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is. */
+export function card(item, onLike, onUnlike = null, onWhere = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
-  return el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
+  const where = onWhere && item.modality === "image";
+  const node = el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
     mediaBlock(item),
     el("div", { class: "card-body" },
       el("div", { class: "card-title" },
@@ -51,5 +63,9 @@ export function card(item, onLike, onUnlike = null) {
         el("span", { class: "muted" }, describe(item)),
         el("div", { class: "card-actions" },
           el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this"),
-          onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null))));
+          onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null,
+          where ? el("button", { type: "button", class: "link where", "aria-pressed": "false",
+            title: "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
+          "Where?") : null))));
+  return node;
 }

@@ -2,8 +2,8 @@
 // Unit-tested with `node --test` (tests/js/).
 
 const COMPACT = new Intl.NumberFormat(undefined, { notation: "compact" });
-export const MODALITY_LABEL = { image: "Image", audio: "Sound", "3d": "3D", text: "Text" };
-export const FIELD_LABEL = { image: "Image", audio: "Sound", points: "3D" };
+export const MODALITY_LABEL = { image: "Image", audio: "Sound", "3d": "3D", text: "Text", video: "Video" };
+export const FIELD_LABEL = { image: "Image", audio: "Sound", points: "3D", video: "Video" };
 
 /** 75.4 -> "1:15". */
 export function formatDuration(seconds) {
@@ -26,6 +26,9 @@ export function describe(item) {
   if (item.modality === "image" && d.width) return `${d.width}×${d.height}`;
   if (item.modality === "audio" && d.duration !== undefined) return formatDuration(d.duration);
   if (item.modality === "3d" && d.point_count) return `${COMPACT.format(d.point_count)} points`;
+  if (item.modality === "video" && d.duration !== undefined) {
+    return `${formatDuration(d.duration)}${d.has_audio === false ? " · silent" : ""}`;
+  }
   if (item.modality === "text") {
     const words = (d.text || d.caption || "").split(/\s+/).filter(Boolean).length;
     return words ? `${words} word${words === 1 ? "" : "s"}` : "";

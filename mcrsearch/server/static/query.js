@@ -8,13 +8,14 @@ export function fileField(name, type, extensions) {
   for (const [field, list] of Object.entries(extensions)) if (list.includes(ext)) return field;
   if (type.startsWith("image/")) return "image";
   if (type.startsWith("audio/")) return "audio";
+  if (type.startsWith("video/")) return "video";
   if (type === "text/plain") return "text";
   return null;
 }
 
 /** The file picker's `accept` list: every extension the server takes, and any image or audio type. */
 export function acceptList(extensions) {
-  return ["image/*", "audio/*", ...Object.values(extensions).flat()].join(",");
+  return ["image/*", "audio/*", "video/*", ...Object.values(extensions).flat()].join(",");
 }
 
 /** The filters the page offers, by their API names. */

@@ -2,6 +2,7 @@
 
 import * as api from "./api.js";
 import { card } from "./cards.js";
+import { toggleWhere } from "./explain.js";
 import { $, checkRadio, el, showView, toast } from "./dom.js";
 import { FIELD_LABEL, formatDuration } from "./format.js";
 import { FILTER_KEYS, acceptList, fileField, queryUrl, readQuery, searchParams, splitNegatives, weightKey } from "./query.js";
@@ -35,6 +36,14 @@ function syncUrl(push) {
   (push ? history.pushState : history.replaceState).call(history, null, "", url);
 }
 
+/** What "Where?" looks for in a picture: the query's sound (an audio file) or else its text; null when the
+ * query has neither (an image or 3D query, or only indexed items). */
+function whereQuery() {
+  const sound = state.files.find((f) => f.field === "audio" && !f.negative);
+  if (sound) return { audio: sound.file };
+  return state.text.trim() ? { text: state.text.trim() } : null;
+}
+
 /** Run the query in `state`: a new first page, or (`append`) the next page under the shown one. */
 export async function search({ append = false, push = true } = {}) {
   renderChips();
@@ -59,7 +68,9 @@ export async function search({ append = false, push = true } = {}) {
     if (seq !== state.seq) return;
     state.offset = offset;
     const grid = $("#results");
-    const cards = answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis));
+    const where = whereQuery();
+    const onWhere = where ? (node, item) => toggleWhere(node, item, where) : null;
+    const cards = answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis, onWhere));
     if (append) grid.append(...cards); else grid.replaceChildren(...cards);
     const shown = grid.children.length;
     $("#status").textContent = shown

@@ -1,0 +1,156 @@
+"""Precision modes (mcrsearch.precision): selection by CPU support, the tolerance gate, fingerprint compatibility,
+and the compiled ULIP-2 farthest-point sampling against the torch loop it replaces."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from mcrsearch import precision as P
+from mcrsearch.config import Settings, load_settings
+from mcrsearch.encoders import create_encoder
+from mcrsearch.encoders._pointops import farthest_point_sample, farthest_point_sample_torch
+from mcrsearch.errors import ConfigError
+from mcrsearch.modality import Modality
+from mcrsearch.space import SPACE_BUILDERS, Route, Space, create_space, register_space
+
+
+def _cpu(monkeypatch, bf16: bool) -> None:
+    support = P.CpuSupport("AVX512" if bf16 else "AVX2", bf16, frozenset({"avx2"}))
+    monkeypatch.setattr(P, "cpu_support", lambda: support)
+
+
+@pytest.fixture(scope="module")
+def tiny_clip():
+    return create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+
+
+# --------------------------------------------------------------------------- settings
+
+def test_settings_precision_default_env_and_refusal(monkeypatch):
+    assert Settings().precision == "auto"
+    monkeypatch.setenv("MCRSEARCH_PRECISION", "INT8")
+    assert load_settings().precision == "int8"
+    with pytest.raises(ConfigError, match="Unknown precision 'fp8'"):
+        Settings().with_overrides(precision="fp8")
+
+
+# --------------------------------------------------------------------------- which modes are offered
+
+def test_bf16_offered_only_with_matrix_units(monkeypatch, tiny_clip):
+    _cpu(monkeypatch, bf16=False)
+    assert P.offered_modes("cpu") == ("fp32", "int8")
+    assert P.candidates(tiny_clip, "auto") == ["int8"]
+    with pytest.raises(ConfigError, match="bfloat16 matrix units"):
+        P.candidates(tiny_clip, "bf16")
+    _cpu(monkeypatch, bf16=True)
+    assert P.candidates(tiny_clip, "auto") == ["bf16", "int8"]
+    assert P.candidates(tiny_clip, "bf16") == ["bf16"]
+    assert P.candidates(tiny_clip, "fp32") == []
+    assert P.offered_modes(torch.device("cuda")) == ("fp32", "bf16")
+    assert P.offered_modes(torch.device("mps")) == ("fp32",)
+
+
+def test_family_without_reduced_modes_stays_fp32(monkeypatch):
+    from helpers.corpus import TinyEncoder
+
+    _cpu(monkeypatch, bf16=True)
+    enc = TinyEncoder()
+    assert P.candidates(enc, "auto") == [] and P.candidates(enc, "int8") == []
+
+
+def test_cpu_support_reads_real_flags():
+    support = P.cpu_support()
+    assert support.capability
+    assert support.bf16_matrix == bool({"amx_bf16", "avx512_bf16"} & set(support.flags)) or \
+        "AMX" in support.capability.upper()
+
+
+# --------------------------------------------------------------------------- the tolerance gate
+
+def test_int8_within_tolerance_is_chosen_and_close(tmp_path, monkeypatch):
+    _cpu(monkeypatch, bf16=False)
+    enc = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+    texts = P.sample_inputs(Modality.TEXT, 3, seed=5)
+    before = enc.encode(Modality.TEXT, texts)
+    mode, cosine = P.choose(enc, "int8", [Modality.IMAGE, Modality.TEXT], tmp_path / "p.json")
+    assert mode == "int8" and enc.precision == "int8" and cosine >= P.MIN_COSINE
+    after = enc.encode(Modality.TEXT, texts)
+    assert not np.array_equal(before, after)                       # the model really changed
+    assert np.min(np.sum(before * after, axis=1)) >= 0.99          # ... and stayed close
+    assert any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in enc.model.modules())
+
+
+def test_explicit_mode_out_of_tolerance_is_refused_auto_falls_back(tmp_path, monkeypatch):
+    _cpu(monkeypatch, bf16=False)
+    monkeypatch.setattr(P, "tolerance", lambda enc, mode, mods: 0.98)
+    enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
+    with pytest.raises(ConfigError, match=r"min cosine 0\.98000 < 0\.999.*refused"):
+        P.choose(enc, "int8", [Modality.POINTS], tmp_path / "a.json")
+    assert P.choose(enc, "auto", [Modality.POINTS], tmp_path / "b.json") == ("fp32", 1.0)
+    assert enc.precision == "fp32"
+    assert not any(type(m).__module__.startswith("torch.ao") for m in enc.model.modules())
+
+
+def test_tolerance_result_is_cached(tmp_path, monkeypatch):
+    _cpu(monkeypatch, bf16=False)
+    calls = []
+
+    def fake(enc, mode, mods):
+        calls.append(mode)
+        return 0.9995
+
+    monkeypatch.setattr(P, "tolerance", fake)
+    cache = tmp_path / "precision.json"
+    for _ in range(2):
+        enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
+        assert P.choose(enc, "auto", [Modality.POINTS], cache)[0] == "int8"
+    assert calls == ["int8"]
+
+
+# --------------------------------------------------------------------------- spaces and fingerprints
+
+def _register_space() -> str:
+    name = "test-precision-clip"
+    if name not in SPACE_BUILDERS:
+        @register_space(name)
+        def _build(settings):
+            enc = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+            return Space(name, {"image": Route(enc), "text": Route(enc)}, enc.dim)
+    return name
+
+
+def test_fingerprint_compatible_across_tolerant_precisions(tmp_path, monkeypatch):
+    from mcrsearch.store import Store
+
+    _cpu(monkeypatch, bf16=False)
+    name = _register_space()
+    fp32 = create_space(name, Settings(home=tmp_path, precision="fp32"))
+    int8 = create_space(name, Settings(home=tmp_path, precision="int8"))
+    assert fp32.precision == {"image": "fp32", "text": "fp32"}
+    assert int8.precision == {"image": "int8", "text": "int8"}
+    assert fp32.fingerprint == int8.fingerprint
+    with Store.open(Settings(home=tmp_path, precision="fp32"), create=True) as store:
+        store.ensure_space(name, fp32.fingerprint, fp32.dim, fp32.modalities)
+        assert store.check_space(name, int8.fingerprint).fingerprint == fp32.fingerprint   # no refusal
+    with pytest.raises(ConfigError, match="bfloat16 matrix units"):
+        create_space(name, Settings(home=tmp_path, precision="bf16"))
+
+
+# --------------------------------------------------------------------------- compiled FPS
+
+@pytest.mark.parametrize("n,count,scale,ties", [(10_000, 512, 1.0, False), (1024, 512, 1e-3, False),
+                                                (37, 37, 50.0, False), (2048, 256, 1.0, True), (33, 8, 1.0, True)])
+def test_compiled_fps_equals_torch_loop(n, count, scale, ties):
+    rng = np.random.default_rng(n + count)
+    xyz = rng.standard_normal((3, n, 3)).astype(np.float32) * scale
+    if ties:
+        xyz = np.round(xyz * 2) / 2            # many equal distances: the first maximum must win in both
+    x = torch.from_numpy(xyz)
+    assert torch.equal(farthest_point_sample(x, count), farthest_point_sample_torch(x, count))
+
+
+def test_fps_falls_back_to_torch_for_other_dtypes():
+    x = torch.randn(2, 300, 3, dtype=torch.float64)
+    assert torch.equal(farthest_point_sample(x, 20), farthest_point_sample_torch(x, 20))

@@ -1,0 +1,139 @@
+"""The page's "where?" toggle in a real Chromium (issue 25): the heat map appears over an image result of a text
+or sound query, the toggle hides it, Esc hides every one. Screenshots go to $MCRSEARCH_SCREENSHOTS."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from test_web_page import CHROMIUM, CHROMIUM_ARGS, Page, sync_api
+
+from helpers import corpus as H
+from mcrsearch.api import Client
+from mcrsearch.config import load_settings
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM}")
+TOKEN = "web-explain-test-token"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A served tiny collection plus one two-colour picture (red left half, blue right half)."""
+    import uvicorn
+    from PIL import Image
+
+    from mcrsearch.server.app import create_app
+
+    root = tmp_path_factory.mktemp("web-explain")
+    H.write_corpus(root / "corpus", per_class=2)
+    arr = np.zeros((96, 128, 3), np.uint8)
+    arr[..., 2] = 210
+    arr[:, :64] = (225, 25, 25)
+    Image.fromarray(arr).save(root / "corpus" / "image" / "red_and_blue.png")
+    H.write_item(root / "queries", "audio", 0, 41)                  # a red tone
+    settings = load_settings(home=root / "home", device="cpu", space="tiny", explain_present_z=1.0)
+    client = Client(settings=settings)
+    client.index(root / "corpus")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(client, allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"], token=TOKEN)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", root
+    server.should_exit = True
+    thread.join(10)
+    client.close()
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    import os
+    from pathlib import Path
+
+    folder = Path(os.environ.get("MCRSEARCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser, site, monkeypatch):
+    import test_web_page
+
+    monkeypatch.setattr(test_web_page, "TOKEN", TOKEN)        # Page opens the page with the module's token
+    p = Page(browser, site[0])
+    yield p
+    p.close()
+    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
+    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
+
+
+def _card(page, name: str):
+    return page.page.locator("#results .card", has=page.page.locator(".name", has_text=name))
+
+
+def test_where_toggle_overlays_the_heat_map_and_esc_closes_it(page, shots):
+    page.open()
+    page.search("a red thing low", "image")
+    card = _card(page, "red_and_blue.png")
+    assert card.count() == 1
+    card.locator(".where").click()
+    overlay = card.locator(".where-overlay")
+    overlay.wait_for()
+    page.page.wait_for_function("document.querySelector('.where-overlay').complete")
+    assert card.locator(".where").get_attribute("aria-pressed") == "true"
+    assert re.search(r"(Here|Not here) · \d+%", card.locator(".where-verdict").inner_text())
+    # The overlay is the picture with the map over it: warm on the red half, cool on the blue half.
+    left, right = page.page.evaluate("""() => {
+        const img = document.querySelector('.where-overlay');
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data);
+        return [px(Math.floor(c.width * 0.25), Math.floor(c.height / 2)), px(Math.floor(c.width * 0.75), Math.floor(c.height / 2))];
+    }""")
+    assert left[0] > right[0] and right[2] > left[2]
+    page.shot(shots, "20-where-overlay")
+    card.locator(".where").click()                          # the toggle hides it
+    assert card.locator(".where-overlay").count() == 0
+    assert card.locator(".where").get_attribute("aria-pressed") == "false"
+    card.locator(".where").click()
+    card.locator(".where-overlay").wait_for()
+    page.page.keyboard.press("Escape")                       # Esc hides every overlay
+    page.page.wait_for_function("!document.querySelector('.where-overlay')")
+
+
+def test_where_follows_a_sound_query_and_is_absent_for_picture_queries(page, site, shots):
+    page.open()
+    page.page.check("#target input[value='image']")
+    page.page.set_input_files("#file", str(site[1] / "queries" / "red_41.wav"))
+    page.wait_results()
+    card = _card(page, "red_and_blue.png")
+    card.locator(".where").click()
+    card.locator(".where-overlay").wait_for()
+    assert card.locator(".where-verdict").inner_text()
+    page.shot(shots, "21-where-sound")
+    page.page.keyboard.press("Escape")
+    page.open()
+    page.page.check("#target input[value='image']")
+    page.page.set_input_files("#file", str(site[1] / "corpus" / "image" / "red_and_blue.png"))
+    page.wait_results()
+    assert page.page.locator("#results .where").count() == 0   # an image query has nothing to look for
