@@ -235,6 +235,11 @@ def _why(key: str, rows: list[dict], chosen: str) -> str:
             parts.append(f"{mode}: first in the order, within tolerance (min cosine {row['min_cosine']:.5f}), "
                          f"{row['speedup_vs_fp32']:.2f}x fp32")
             break
+    if chosen == "fp32":                # modes auto never picks (P.AUTO_ORDER says why), as measured
+        for mode, row in by_mode.items():
+            if mode != "fp32" and mode not in P.AUTO_ORDER.get(ENCODERS[key][0], ()) and row["offered"]:
+                parts.append(f"{mode} not picked by auto ({row['speedup_vs_fp32']:.2f}x fp32, min cosine "
+                             f"{row['min_cosine']:.5f}; explicit only, see mcrsearch.precision.AUTO_ORDER)")
     return "; ".join(parts) or "fp32: no other mode allowed"
 
 
@@ -452,13 +457,20 @@ def run(args: argparse.Namespace) -> dict:
                     "flags": sorted(support.flags), "threads": torch.get_num_threads(), "torch": torch.__version__,
                     "python": platform.python_version()},
         "settings": {"items": args.items, "rounds": args.rounds, "tiny": args.tiny},
-        "matmul_gflops": {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()},
         "rows": [], "facts": {}}
+    if not args.reuse:
+        result["matmul_gflops"] = {k: round(v, 1) for k, v in matmul_rates(256 if args.tiny else 1024).items()}
     if args.reuse:                      # the encoder rows of an earlier run (other parts measured now)
         earlier = json.loads(Path(args.reuse).read_text())
         result.update({k: earlier[k] for k in ("machine", "settings", "matmul_gflops", "rows", "facts", "decode",
                                                "retrieval", "serve") if k in earlier})
         result["commands"] = earlier.get("commands", [])
+        for key in result["facts"]:         # what auto picks follows today's rules, not the earlier run's
+            rows = [r for r in result["rows"] if r["encoder"] == key]
+            chosen_now = _chosen(key, rows)
+            for row in rows:
+                row["chosen"] = row["mode"] == chosen_now
+            result["facts"][key]["why"] = _why(key, rows, chosen_now)
     elif parts & {"encoders", "decode", "retrieval"}:
         for key in ENCODERS:
             rows, facts = bench_encoder(key, args.items, args.rounds, args.tiny, args.compile, args.onnx)
@@ -530,9 +542,29 @@ def report(res: dict) -> list[str]:
                   f"{ulip['grouping_s']:.3f} s of a {ulip['encode_s']:.2f} s encode "
                   f"(**{100 * ulip['grouping_share']:.1f}%**; FPS alone {ulip['fps_s']:.3f} s). The torch loop it "
                   f"replaces: {ulip['torch_loop_fps_s']:.2f} s of FPS for the same clouds (same centres, tested)."]
+    best = {}
+    for r in res["rows"]:
+        if r["offered"] and r["min_cosine"] >= 0.999:
+            best[r["encoder"]] = max(best.get(r["encoder"], 1.0), r["speedup_vs_fp32"])
+    lines += ["", "Target ≥ 3x fp32 within tolerance: " + ", ".join(
+        f"{k} {v:.2f}x ({'met' if v >= 3 else 'not met'})" for k, v in best.items()) + "."]
+    then = {r["mcr"]: r["mode"] for r in res.get("retrieval", [])}
+    moved = {k: m for k, m in then.items() if m != res.get("chosen", {}).get(k, m)}
+    if moved:                           # parts reused from a run made under earlier auto rules
+        lines += ["", "The decode, retrieval and serve parts below were measured when `auto` picked "
+                  + ", ".join(f"{m} for {k}" for k, m in sorted(moved.items()))
+                  + "; the `chosen` column above is what `auto` picks now, and their `auto` rows are those modes."]
     if res.get("decode"):
         lines += ["", "### Decoding against encoding (per item, chosen mode)", ""]
         lines += table(res["decode"], ["stage", "ms_per_item", "encode_ms_per_item", "share_of_encode"])
+        worst = max((r for r in res["decode"] if r["share_of_encode"] is not None),
+                    key=lambda r: r["share_of_encode"], default=None)
+        if worst is not None:
+            verdict = ("so decoding is not the bottleneck on CPU and the indexer keeps decoding beside the encoder "
+                       "(decode_workers 0 on CPU, unchanged)" if worst["share_of_encode"] < 0.25 else
+                       "so decoding is a large share: use `--workers N` decode threads")
+            lines += ["", f"The largest decode share is {worst['stage']} at {100 * worst['share_of_encode']:.1f}% "
+                          f"of its encoder's per-item time, {verdict}."]
     if res.get("retrieval"):
         lines += ["", "### Mini-world retrieval with the chosen modes (held-out split, mAP)", "",
                   "The chosen mode of each real encoder applied to the matching mini-world MCR (its Linear layers: "

@@ -506,8 +506,11 @@ class EdgeBackend(Backend):
     def ensure_filter_indexes(self) -> None:
         q = self._q()
         have = set(self._shard.info().payload_schema or {})
-        kinds = {"keyword": q.PayloadSchemaType.Keyword, "float": q.PayloadSchemaType.Float,
-                 "integer": q.IntegerIndexParams(lookup=False, range=True)}
+        # enable_hnsw=False: no extra graph per indexed value (only modality, the tenant, gets graphs); a filtered
+        # search walks the modality's graph checking the conditions, or scans the payload index when it is small
+        kinds = {"keyword": q.KeywordIndexParams(enable_hnsw=False),
+                 "float": q.FloatIndexParams(enable_hnsw=False),
+                 "integer": q.IntegerIndexParams(lookup=False, range=True, enable_hnsw=False)}
         for name_, kind in FILTER_FIELDS.items():
             if name_ not in have:
                 self._shard.update(q.UpdateOperation.create_field_index(name_, kinds[kind]))
@@ -682,8 +685,10 @@ class ClientBackend(Backend):
     def ensure_filter_indexes(self) -> None:
         m = self.m
         have = set(self.client.get_collection(self.collection).payload_schema or {})
-        kinds = {"keyword": m.PayloadSchemaType.KEYWORD, "float": m.PayloadSchemaType.FLOAT,
-                 "integer": m.IntegerIndexParams(type=m.IntegerIndexType.INTEGER, lookup=False, range=True)}
+        kinds = {"keyword": m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, enable_hnsw=False),
+                 "float": m.FloatIndexParams(type=m.FloatIndexType.FLOAT, enable_hnsw=False),
+                 "integer": m.IntegerIndexParams(type=m.IntegerIndexType.INTEGER, lookup=False, range=True,
+                                                 enable_hnsw=False)}
         for name_, kind in FILTER_FIELDS.items():
             if name_ not in have:
                 self.client.create_payload_index(self.collection, name_, field_schema=kinds[kind])

@@ -12,6 +12,7 @@ import pytest
 from mcrsearch.miniworld.generate import POINT_FORMATS
 from mcrsearch.miniworld.generate import generate_world
 from mcrsearch.miniworld.world import PAIRED_SPLITS, World, WorldConfig
+from mcrsearch.miniworld.world import ALL_MODALITIES as WORLD_MODALITIES  # the world's four media (no video)
 from mcrsearch.modality import Modality
 
 TINY_COUNTS = (("mcr-clip", 2), ("mcr-clap", 2), ("mcr-ulip", 3), ("unpaired", 1), ("test", 1))
@@ -101,11 +102,11 @@ def test_splits_are_disjoint_and_paired_as_promised(tiny_world):
     for it in w.select("unpaired"):
         unpaired.setdefault(it.instance, set()).add(it.modality)
     assert all(len(m) == 1 for m in unpaired.values())        # no cross-modal pair in the unpaired corpora
-    assert {m for ms in unpaired.values() for m in ms} == set(Modality) - {Modality.VIDEO}   # still media only
+    assert {m for ms in unpaired.values() for m in ms} == set(WORLD_MODALITIES)
     test_instances: dict[int, set[Modality]] = {}
     for it in w.select("test"):
         test_instances.setdefault(it.instance, set()).add(it.modality)
-    assert all(m == set(Modality) - {Modality.VIDEO} for m in test_instances.values())
+    assert all(m == set(WORLD_MODALITIES) for m in test_instances.values())
 
 
 def test_load_roundtrip_and_select(tiny_world):

@@ -11,6 +11,7 @@ import pytest
 
 from mcrsearch.config import load_settings
 from mcrsearch.media import AudioClip
+from mcrsearch.miniworld.world import ALL_MODALITIES as WORLD_MODALITIES  # the world's four media (no video)
 from mcrsearch.modality import Modality
 
 # The small world has 8 classes and 24 test items per modality (chance R@1 = 0.125); R@1 varies widely per
@@ -129,15 +130,13 @@ def test_demo_on_the_small_world_via_cli(small, capsys):
         from mcrsearch.space import create_space
 
         space = create_space("miniworld", settings)          # the space is now a named space like any other
-        assert space.dim == 64 and set(space.modalities) == set(Modality) - {Modality.VIDEO}
+        assert space.dim == 64 and set(space.modalities) == set(WORLD_MODALITIES)
         v = space.embed("3d", [np.random.default_rng(1).normal(size=(300, 3)).astype(np.float32)])
         assert v.shape == (1, 64)
 
 
 # The four spaces of the mini-world table and the modalities each one serves.
-# The mini-world's encoders cover the four still media; video (issue 26) is indexed as image and audio segments.
-STILL = set(Modality) - {Modality.VIDEO}
-TABLE_SPACES = {"miniworld": STILL, "miniworld-oracle": STILL,
+TABLE_SPACES = {"miniworld": set(WORLD_MODALITIES), "miniworld-oracle": set(WORLD_MODALITIES),
                 "miniworld-cmcr-clap-clip": {Modality.IMAGE, Modality.TEXT, Modality.AUDIO},
                 "miniworld-cmcr-ulip-clip": {Modality.IMAGE, Modality.TEXT, Modality.POINTS}}
 

@@ -53,6 +53,12 @@ def test_health_info_and_openapi(api, world):
     assert answers == {"$ref": "#/components/schemas/SearchOut"}, "search publishes its response shape"
     hit = schema["components"]["schemas"]["HitOut"]
     assert {"id", "path", "modality", "details", "media_url", "score", "cosine"} <= set(hit["required"])
+    files = {"/api/items/{item_id}/media", "/api/items/{item_id}/thumb", "/api/jobs/{job_id}/events"}
+    for path, ops in schema["paths"].items():
+        for method, op in ops.items():
+            ok = next(r for code, r in op["responses"].items() if code.startswith("2"))
+            shape = ok.get("content", {}).get("application/json", {}).get("schema", {})
+            assert path in files or "$ref" in shape, f"{method} {path} declares no response schema"
     assert api.get("/docs").status_code == 404, "the CDN-based Swagger page stays off"
 
 

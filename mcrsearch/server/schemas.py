@@ -216,6 +216,66 @@ class JobList(BaseModel):
     jobs: list[JobOut]
 
 
+class Constants(BaseModel):
+    """The vocabularies and limits the page must agree with, as the server applies them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    extensions: dict[str, list[str]]
+    modalities: list[str]
+    default_k: int
+    max_k: int
+    job_states: dict[str, list[str]]
+
+
+class DuplicateGroupOut(BaseModel):
+    """Items holding the same content: `identical` files (one content hash) or `near` duplicates."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    modality: str
+    min_cosine: float
+    items: list[Any]
+
+
+class Duplicates(BaseModel):
+    groups: list[DuplicateGroupOut]
+    total: int
+
+
+class SavedSearch(BaseModel):
+    """A saved search: its query, when it was saved, and the ids of its last run's results."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    query: dict[str, Any]
+    saved_at: float
+    last: list[str]
+
+
+class SavedList(BaseModel):
+    saved: list[SavedSearch]
+
+
+class SavedRun(BaseModel):
+    name: str
+    hits: list[HitOut]
+
+
+class SavedDeleted(BaseModel):
+    deleted: str
+
+
+class WatchState(BaseModel):
+    """What `serve --watch` follows, the changes not yet searchable, and how many batches it applied."""
+
+    watching: list[str]
+    pending: list[dict[str, Any]]
+    batches: int
+
+
 class VerdictOut(BaseModel):
     present: bool
     confidence: float

@@ -14,6 +14,7 @@ from mcrsearch.modality import (AUDIO_EXTENSIONS, IMAGE_EXTENSIONS, MESH_EXTENSI
 from mcrsearch.server.deps import require_token
 from mcrsearch.server.jobs import ACTIVE, FINISHED
 from mcrsearch.server.routers.search import DEFAULT_K, MAX_K
+from mcrsearch.server.schemas import Constants
 
 router = APIRouter(prefix="/api", tags=["status"], dependencies=[Depends(require_token)])
 
@@ -31,7 +32,7 @@ def page_constants() -> dict[str, Any]:
     }
 
 
-@router.get("/constants")
+@router.get("/constants", response_model=Constants)
 def constants() -> dict[str, Any]:
     """Extensions per query kind, the bounds on k, and the job states, as the server applies them."""
     return page_constants()
