@@ -4,9 +4,6 @@ or sound query, the toggle hides it, Esc hides every one. Screenshots go to $MCR
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -14,6 +11,7 @@ import pytest
 from test_web_page import CHROMIUM, CHROMIUM_ARGS, Page, sync_api
 
 from helpers import corpus as H
+from helpers.browser import serve_in_thread
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
@@ -24,10 +22,7 @@ TOKEN = "web-explain-test-token"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection plus one two-colour picture (red left half, blue right half)."""
-    import uvicorn
     from PIL import Image
-
-    from mcrsearch.server.app import create_app
 
     root = tmp_path_factory.mktemp("web-explain")
     H.write_corpus(root / "corpus", per_class=2)
@@ -39,22 +34,9 @@ def site(tmp_path_factory):
     settings = load_settings(home=root / "home", device="cpu", space="tiny", explain_present_z=1.0)
     client = Client(settings=settings)
     client.index(root / "corpus")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    app = create_app(client, allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"], token=TOKEN)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", root
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(client, TOKEN) as base:
+        yield base, root
     client.close()
-    sock.close()
 
 
 @pytest.fixture(scope="module")

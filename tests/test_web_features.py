@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
 from test_web_page import CHROMIUM, TOKEN, Page, browser, shots, sync_api  # noqa: F401 - fixtures, skip reason
 
 from helpers import corpus as H
-from helpers.browser import require_browser
+from helpers.browser import require_browser, serve_in_thread
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
@@ -24,10 +21,6 @@ pytestmark = require_browser(CHROMIUM)
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection with one image copied into another folder: (base URL, root)."""
-    import uvicorn
-
-    from mcrsearch.server.app import create_app
-
     root = tmp_path_factory.mktemp("web27")
     files = H.write_corpus(root / "corpus", per_class=2)
     (root / "corpus" / "copies").mkdir()
@@ -35,22 +28,9 @@ def site(tmp_path_factory):
     settings = load_settings(home=root / "home", device="cpu", space="tiny")
     client = Client(settings=settings)
     assert client.index(root / "corpus").indexed == 25
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=[f"127.0.0.1:{port}"], token=TOKEN),
-                                           log_level="warning", timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", root
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(client, TOKEN) as base:
+        yield base, root
     client.close()
-    sock.close()
 
 
 @pytest.fixture()

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from helpers import corpus as H
-from helpers.browser import CHROMIUM, require_browser
+from helpers.browser import CHROMIUM, require_browser, serve_in_thread
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
@@ -38,10 +35,6 @@ TOKEN = "web-page-test-token"
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection (24 items, 3 colour classes): (base URL, root folder)."""
-    import uvicorn
-
-    from mcrsearch.server.app import create_app
-
     root = tmp_path_factory.mktemp("web")
     H.write_corpus(root / "corpus", per_class=2)
     for modality in ("audio", "image"):
@@ -49,23 +42,9 @@ def site(tmp_path_factory):
     settings = load_settings(home=root / "home", device="cpu", space="tiny")
     client = Client(settings=settings)
     assert client.index(root / "corpus").indexed == 24
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    hosts = [f"127.0.0.1:{port}", f"localhost:{port}"]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts, token=TOKEN), log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", root
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(client, TOKEN) as base:
+        yield base, root
     client.close()
-    sock.close()
 
 
 @pytest.fixture(scope="module")

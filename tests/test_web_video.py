@@ -3,9 +3,6 @@ moment in the one shared <video> element with the segment marked on the timeline
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 
 import pytest
 
@@ -14,6 +11,7 @@ from test_web_page import CHROMIUM_ARGS, TOKEN, Page, browser, shots  # noqa: F4
 pytest.importorskip("av")
 
 from helpers import corpus as H
+from helpers.browser import serve_in_thread
 from helpers.media import write_class_video
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
@@ -22,10 +20,6 @@ from mcrsearch.config import load_settings
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A served tiny collection with videos (VP8 in WebM, which every Chromium build plays)."""
-    import uvicorn
-
-    from mcrsearch.server.app import create_app
-
     root = tmp_path_factory.mktemp("web-video")
     H.write_corpus(root / "corpus", per_class=1)
     write_class_video(root / "corpus" / "rgb.webm", [0, 1, 2], seconds_each=10.0, fps=2, codec="libvpx",
@@ -35,23 +29,9 @@ def site(tmp_path_factory):
     settings = load_settings(home=root / "home", device="cpu", space="tiny")
     client = Client(settings=settings)
     assert client.index(root / "corpus").failed == []
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    hosts = [f"127.0.0.1:{port}", f"localhost:{port}"]
-    server = uvicorn.Server(uvicorn.Config(create_app(client, allowed_hosts=hosts, token=TOKEN), log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", root
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(client, TOKEN) as base:
+        yield base, root
     client.close()
-    sock.close()
 
 
 @pytest.fixture()

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Iterator
 
 import pytest
 
@@ -32,3 +37,31 @@ def require_browser(chromium: Path = CHROMIUM):
     if reason and in_ci():
         pytest.fail(f"CI runs the browser tests, but {reason}", pytrace=False)
     return pytest.mark.skipif(reason is not None, reason=reason or "")
+
+
+@contextmanager
+def serve_in_thread(client: Any, token: str, **app_options: Any) -> Iterator[str]:
+    """`create_app(client)` served by uvicorn on a free loopback port in a daemon thread; yields its base URL.
+
+    The page's tests drive a real server (the guard checks Host, so both loopback spellings are allowed)."""
+    import uvicorn
+
+    from mcrsearch.server.app import create_app
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    app = create_app(client, allowed_hosts=[f"127.0.0.1:{port}", f"localhost:{port}"], token=token, **app_options)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
