@@ -142,6 +142,11 @@ def download(url: str, dst: Path, expected: Expected, timeout: float = 30.0,
         problem = "its sha256 differs from the released file"
     elif blob is not None and got == total and blob.hexdigest() != expected.git_blob:
         problem = "its git blob hash differs from the released file"
+    return _file(part, dst, url, problem)
+
+
+def _file(part: Path, dst: Path, url: str, problem: str | None) -> Path:
+    """File a checked `.part` as `dst`, or keep it aside with the problem and say so in one sentence."""
     if problem:
         aside = set_aside(part, dst, f"The download of {dst.name} is not the released file: {problem}.", url)
         raise WeightsInvalidError(f"The download of {dst.name} from {url} is not the released file: {problem} "
@@ -159,12 +164,7 @@ def download_complete(part: Path, dst: Path, expected: Expected, url: str) -> Pa
         problem = "its sha256 differs from the released file"
     elif expected.git_blob and git_blob_sha1(part) != expected.git_blob:
         problem = "its git blob hash differs from the released file"
-    if problem:
-        aside = set_aside(part, dst, f"The download of {dst.name} is not the released file: {problem}.", url)
-        raise WeightsInvalidError(f"The download of {dst.name} from {url} is not the released file: {problem} "
-                                  f"(kept aside as {aside.name}).")
-    os.replace(part, dst)
-    return dst
+    return _file(part, dst, url, problem)
 
 
 __all__ = ["Expected", "download", "part_path", "rejected_path", "set_aside"]
