@@ -1089,8 +1089,13 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
         Modality.POINTS: lambda: load_points(p, n_points, max_bytes=max_bytes, data=data, limits=lim),
         Modality.TEXT: lambda: load_text(p, max_bytes=max_bytes, data=data),
     }
+    return mod, guarded(p, loaders[mod])
+
+
+def guarded(p: Path, load: Callable[[], Any]) -> Any:
+    """Run a decoder so that whatever goes wrong with a bad file ends as one MediaError, never a traceback."""
     try:
-        return mod, loaders[mod]()
+        return load()
     except MediaError:
         raise
     except MemoryError as exc:

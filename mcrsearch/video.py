@@ -111,14 +111,8 @@ def decode(path: str | Path, modality: "Modality | str | None" = None, *, n_poin
     if mod is not Modality.VIDEO:
         return media.decode(p, mod, n_points=n_points, max_bytes=max_bytes, data=data, limits=limits,
                             image_side=image_side)
-    try:
-        return load_video(p, segment_seconds=segment_seconds, max_bytes=max_video_bytes, data=data, limits=limits)
-    except MediaError:
-        raise
-    except MemoryError as exc:
-        raise MediaError(p, "too large to decode in memory") from exc
-    except Exception as exc:  # a last guard: no traceback ever escapes for a bad file
-        raise MediaError(p, f"could not decode ({type(exc).__name__}: {media._short(exc)})") from exc
+    return media.guarded(p, lambda: load_video(p, segment_seconds=segment_seconds, max_bytes=max_video_bytes,
+                                               data=data, limits=limits))
 
 
 def describe(modality: "Modality | str", decoded: Any) -> dict[str, Any]:
