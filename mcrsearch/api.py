@@ -208,19 +208,24 @@ class Client(SearchClient):
             hits carry `inputs`: each input's cosine, z-score and contribution to `score`.
         """
         from mcrsearch.filters import parse_filters
-        from mcrsearch.search import QueryInput, Searcher, check_weights, weight_key
+        from mcrsearch.search import (ContentInput, LikeInput, QueryInput, Searcher, VectorInput, check_weights,
+                                      weight_key)
 
         w = check_weights({weight_key(m.value if isinstance(m, Modality) else m): float(v)
                            for m, v in (weights or {}).items()})
         if any(v == 0 for v in w.values()):
             raise ConfigError("A weight of 0 removes an input; leave the input out instead.")
 
-        def make(kind: InputKind, value: Any, vector: bool = False) -> "QueryInput":
+        def make(kind: InputKind, value: Any, vector: bool = False) -> QueryInput:
             negative, weight = kind.negative, w.get(kind.weight_key, 1.0)
             if not negative and weight < 0:           # `text=-1`: the text inputs count against items
                 negative, weight = True, -weight
-            return QueryInput(kind.modality, str(value) if kind.is_like else value, abs(weight), negative=negative,
-                              like=kind.is_like, vector=vector)
+            weight = abs(weight)
+            if kind.modality is None:
+                return LikeInput(str(value), weight=weight, negative=negative)
+            if vector:
+                return VectorInput(kind.modality, value, weight=weight, negative=negative)
+            return ContentInput(kind.modality, value, weight=weight, negative=negative)
 
         given = gather_inputs(locals())
         inputs = [make(kind, v) for name, kind in QUERY_INPUTS.items() for v in given[name]]
@@ -252,22 +257,21 @@ class Client(SearchClient):
             collection holds the space.
         """
         from mcrsearch.explain import heat_map, judge, overlay_png
-        from mcrsearch.search import QueryInput, Searcher, decode_subject, embed_input
+        from mcrsearch.search import ContentInput, LikeInput, Searcher, decode_subject, embed_input
 
-        queries = [(Modality.AUDIO, audio, False), (Modality.TEXT, text, False), (None, like, True)]
-        given = [(m, v, lk) for m, v, lk in queries if v is not None]
+        given: list[ContentInput | LikeInput] = [ContentInput(m, v) for m, v in ((Modality.AUDIO, audio), (Modality.TEXT, text)) if v is not None]
+        given += [LikeInput(str(like))] if like is not None else []
         if len(given) != 1:
             raise ConfigError("Give exactly one query to explain: --audio, --text or --like.")
         subjects = [(Modality.IMAGE, image), (Modality.POINTS, points), (None, item)]
         chosen = [(m, v) for m, v in subjects if v is not None]
         if len(chosen) != 1:
             raise ConfigError("Give exactly one thing to explain: --image, --3d or --item.")
-        store = self._explain_store(space, is_like=given[0][2] or item is not None)
+        inp = given[0]
+        store = self._explain_store(space, is_like=isinstance(inp, LikeInput) or item is not None)
         subject_mod, subject = chosen[0]
         if subject_mod is None:
             subject_mod, subject = self._item_file(str(subject))
-        m, value, is_like = given[0]
-        inp = QueryInput(m, value, 1.0, like=is_like)
         if store is None:                       # no collection yet: compare in the named space, no verdict
             sp = self.space(str(space))
             query_mod, vector = embed_input(sp, inp, subject_mod, self.settings)
@@ -427,16 +431,22 @@ class Client(SearchClient):
 
     # -- reading
     def info(self) -> dict[str, Any]:
-        """Collection, backend, spaces (fingerprint, dimension, modalities), counts per modality, storage size."""
+        """Collection, backend, spaces (fingerprint, dimension, modalities, and the numeric precision each route
+        runs under where this client has loaded that space's encoders, else {}), the precision the settings
+        ask for, counts per modality, storage size."""
         store = self._handle
         store.refresh()
         counts = store.counts()
+        loaded = dict(self._spaces)
         return {
             "collection": store.collection,
             "backend": "server" if self.settings.qdrant_url else "embedded",
             "location": store.backend.location,
             "spaces": [{"name": s.name, "fingerprint": s.fingerprint, "dim": s.dim, "modalities": s.modalities,
-                        "calibrated_pairs": len(s.calibration)} for s in store.spaces().values()],
+                        "calibrated_pairs": len(s.calibration),
+                        "precision": dict(loaded[s.name].precision) if s.name in loaded else {}}
+                       for s in store.spaces().values()],
+            "precision_setting": self.settings.precision,
             "counts": counts,
             "total": sum(counts.values()),
             "storage_bytes": store.size_bytes(),

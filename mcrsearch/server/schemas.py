@@ -135,6 +135,7 @@ class SpaceInfo(BaseModel):
     dim: int
     modalities: list[str]
     calibrated_pairs: int
+    precision: dict[str, str] = {}      # modality -> mode its encoder runs, once the server has loaded the space
 
 
 class Info(BaseModel):
@@ -146,6 +147,7 @@ class Info(BaseModel):
     backend: str
     location: str
     spaces: list[SpaceInfo]
+    precision_setting: str = "auto"
     counts: dict[str, int]
     total: int
     storage_bytes: int
