@@ -428,16 +428,22 @@ class Client(SearchClient):
 
     # -- reading
     def info(self) -> dict[str, Any]:
-        """Collection, backend, spaces (fingerprint, dimension, modalities), counts per modality, storage size."""
+        """Collection, backend, spaces (fingerprint, dimension, modalities, and the numeric precision each route
+        runs under where this client has loaded that space's encoders, else {}), the precision the settings
+        ask for, counts per modality, storage size."""
         store = self._handle
         store.refresh()
         counts = store.counts()
+        loaded = dict(self._spaces)
         return {
             "collection": store.collection,
             "backend": "server" if self.settings.qdrant_url else "embedded",
             "location": store.backend.location,
             "spaces": [{"name": s.name, "fingerprint": s.fingerprint, "dim": s.dim, "modalities": s.modalities,
-                        "calibrated_pairs": len(s.calibration)} for s in store.spaces().values()],
+                        "calibrated_pairs": len(s.calibration),
+                        "precision": dict(loaded[s.name].precision) if s.name in loaded else {}}
+                       for s in store.spaces().values()],
+            "precision_setting": self.settings.precision,
             "counts": counts,
             "total": sum(counts.values()),
             "storage_bytes": store.size_bytes(),
