@@ -434,7 +434,7 @@ class Client(SearchClient):
         store = self._handle
         store.refresh()
         counts = store.counts()
-        loaded = dict(self._spaces)
+        loaded = self._spaces.loaded()
         return {
             "collection": store.collection,
             "backend": "server" if self.settings.qdrant_url else "embedded",

@@ -202,6 +202,10 @@ class SpaceCache:
                 self._built[name] = create_space(name, self.settings)
             return self._built[name]
 
+    def loaded(self) -> dict[str, Space]:
+        """The spaces built so far, by name (a copy)."""
+        return dict(self._built)
+
     def built(self, name: str) -> Space | None:
         """The space called `name` if it is built already; None otherwise (nothing is built)."""
         return self._built.get(name)
