@@ -76,10 +76,12 @@ class Client(SearchClient):
         base = settings or load_settings()
         self.settings = base.with_overrides(store_path=path, qdrant_url=url, qdrant_api_key=api_key,
                                             collection=collection, **overrides)
-        self._spaces: dict[str, "Space"] = {s.name: s for s in spaces}
+        from mcrsearch.space import SpaceCache
+
+        self._spaces = SpaceCache(self.settings, spaces)    # every space this client uses is built here, once
         self._store: "Store | None" = None
         self._searcher: Any = None
-        self._lock = threading.Lock()        # opening the store and building spaces happen once
+        self._lock = threading.Lock()        # the store is opened once
 
     # -- lifecycle
     @property
@@ -111,12 +113,7 @@ class Client(SearchClient):
 
     def space(self, name: str) -> "Space":
         """The named space, built once per client (its encoders stay loaded for later calls)."""
-        with self._lock:
-            if name not in self._spaces:
-                from mcrsearch.space import create_space
-
-                self._spaces[name] = create_space(name, self.settings)
-            return self._spaces[name]
+        return self._spaces.get(name)
 
     # -- indexing
     def index(self, path: str | Path, space: str | None = None, *,
@@ -451,7 +448,7 @@ class Client(SearchClient):
         store = self._handle
         store.refresh()
         counts = store.counts()
-        loaded = dict(self._spaces)
+        loaded = self._spaces.loaded()
         return {
             "collection": store.collection,
             "backend": "server" if self.settings.qdrant_url else "embedded",
