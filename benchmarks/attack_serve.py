@@ -41,7 +41,7 @@ _DECODE_CHILD = textwrap.dedent("""
     from mcrsearch.config import load_settings
     from mcrsearch import media
     from mcrsearch.modality import Modality
-    from mcrsearch.search import MediaBytes, QueryInput, _decode_input
+    from mcrsearch.search import ContentInput, MediaBytes, _decode_input
     import PIL.Image, numpy
     {rss}
     data = open({path!r}, "rb").read()
@@ -51,7 +51,7 @@ _DECODE_CHILD = textwrap.dedent("""
     t0 = time.perf_counter()
     try:
         if {as_query!r}:
-            _, img = _decode_input(QueryInput(Modality.IMAGE, MediaBytes({name!r}, data)), 1024, settings)
+            _, img = _decode_input(ContentInput(Modality.IMAGE, MediaBytes({name!r}, data)), 1024, settings)
         else:
             _, img = media.decode({name!r}, "image", data=data, limits=media.Limits.from_settings(settings))
         outcome = "decoded %dx%d" % img.size

@@ -12,7 +12,7 @@ Candidates: fp32; int8 (dynamic, Linear layers); bf16 (weights cast, autocast fo
 only where the CPU has no bf16 matrix units (to show why it is refused); torch.compile (inductor) when
 asked with --compile (its compile time is reported apart).
 Other parts: decode (JPEG decode, mel features, mesh sampling) against encode per item; ULIP-2 grouping's
-share of encode time; mini-world retrieval (default and hard worlds) with the chosen modes applied to the
+share of encode time (and the change the compiled k-NN made); mini-world retrieval (default and hard worlds) with the chosen modes applied to the
 mini MCRs' towers; warm query latency of `mcrsearch serve` over HTTP with full-size and tiny encoders.
 """
 
@@ -243,22 +243,44 @@ def _why(key: str, rows: list[dict], chosen: str) -> str:
     return "; ".join(parts) or "fp32: no other mode allowed"
 
 
+def _knn_matmul(points: Any, queries: Any, k: int) -> Any:
+    """The k-NN grouping before the compiled kernel: |q|²+|p|²-2q·p and one batched top-k (for comparison)."""
+    d = (queries.pow(2).sum(-1, keepdim=True) + points.pow(2).sum(-1).unsqueeze(1)
+         - 2.0 * queries @ points.transpose(1, 2))
+    return d.topk(k, dim=-1, largest=False, sorted=True).indices
+
+
 def grouping_share(enc: Any, clouds: list[np.ndarray], fp32_enc: Any) -> dict[str, float]:
-    """ULIP-2 grouping (FPS + k-NN) time against the whole encode of the same batch; the torch loop's FPS too."""
+    """ULIP-2 grouping (FPS + k-NN) time against the whole encode of the same batch, the torch code each kernel
+    replaced, and how far the vectors moved from the earlier matmul-formula k-NN (fp32, same clouds)."""
     import torch
 
-    from mcrsearch.encoders._pointops import farthest_point_sample, farthest_point_sample_torch
-    from mcrsearch.encoders.ulip import group_points, prepare_points
+    from mcrsearch.encoders import ulip
+    from mcrsearch.encoders._pointops import farthest_point_sample, farthest_point_sample_torch, knn
     from mcrsearch.modality import Modality
 
     model = fp32_enc.model.point_encoder
-    xyz = torch.from_numpy(np.stack([prepare_points(c, enc.npoints, enc.min_points) for c in clouds]))
-    grouping = min(_timed(lambda: group_points(xyz, model.num_group, model.group_size)) for _ in range(3))
+    xyz = torch.from_numpy(np.stack([ulip.prepare_points(c, enc.npoints, enc.min_points) for c in clouds]))
+    grouping = min(_timed(lambda: ulip.group_points(xyz, model.num_group, model.group_size)) for _ in range(3))
     fps = min(_timed(lambda: farthest_point_sample(xyz, model.num_group)) for _ in range(3))
+    centres = xyz[torch.arange(len(clouds)).unsqueeze(-1), farthest_point_sample(xyz, model.num_group)]
+    knn_s = min(_timed(lambda: knn(xyz, centres, model.group_size)) for _ in range(3))
+    topk_s = min(_timed(lambda: _knn_matmul(xyz, centres, model.group_size)) for _ in range(2))
+    new_sets = knn(xyz, centres, model.group_size).sort(-1).values
+    old_sets = _knn_matmul(xyz, centres, model.group_size).sort(-1).values
+    changed = int((new_sets != old_sets).any(-1).sum())
     encode = min(_timed(lambda: enc.encode(Modality.POINTS, clouds)) for _ in range(2))
     loop = _timed(lambda: farthest_point_sample_torch(xyz[:1], model.num_group)) * len(clouds)
-    return {"grouping_s": grouping, "fps_s": fps, "encode_s": encode, "grouping_share": grouping / encode,
-            "torch_loop_fps_s": loop, "clouds": len(clouds)}
+    now = fp32_enc.encode(Modality.POINTS, clouds)
+    patched, ulip.knn_indices = ulip.knn_indices, _knn_matmul
+    try:
+        before = fp32_enc.encode(Modality.POINTS, clouds)
+    finally:
+        ulip.knn_indices = patched
+    return {"grouping_s": grouping, "fps_s": fps, "knn_s": knn_s, "encode_s": encode,
+            "grouping_share": grouping / encode, "torch_loop_fps_s": loop, "torch_topk_knn_s": topk_s,
+            "groups_changed_vs_matmul_knn": changed, "groups": int(new_sets.shape[0] * new_sets.shape[1]),
+            "min_cosine_vs_matmul_knn": float(np.min(np.sum(now * before, axis=1))), "clouds": len(clouds)}
 
 
 # --------------------------------------------------------------------------- decode against encode
@@ -538,10 +560,17 @@ def report(res: dict) -> list[str]:
     lines += [f"- {k}: {f['why']}" for k, f in res["facts"].items()]
     ulip = res["facts"].get("ulip", {})
     if "grouping_share" in ulip:
-        lines += ["", f"ULIP-2 grouping (numba FPS + batched k-NN) on {ulip['clouds']} clouds of 10,000 points: "
+        lines += ["", f"ULIP-2 grouping (numba FPS + numba k-NN) on {ulip['clouds']} clouds of 10,000 points: "
                   f"{ulip['grouping_s']:.3f} s of a {ulip['encode_s']:.2f} s encode "
-                  f"(**{100 * ulip['grouping_share']:.1f}%**; FPS alone {ulip['fps_s']:.3f} s). The torch loop it "
-                  f"replaces: {ulip['torch_loop_fps_s']:.2f} s of FPS for the same clouds (same centres, tested)."]
+                  f"(**{100 * ulip['grouping_share']:.1f}%**; FPS {ulip['fps_s']:.3f} s). The torch code it "
+                  f"replaces: {ulip['torch_loop_fps_s']:.2f} s of FPS loop for the same clouds (same centres, tested)"]
+        if "knn_s" in ulip:
+            lines[-1] += (f", and {ulip['torch_topk_knn_s']:.3f} s of batched top-k k-NN against the kernel's "
+                          f"{ulip['knn_s']:.3f} s. The kernel takes exact squared distances (as the released "
+                          f"knn_cuda) instead of |q|²+|p|²-2q·p: {ulip['groups_changed_vs_matmul_knn']} of "
+                          f"{ulip['groups']} groups got another neighbour set through rounding at the 32nd "
+                          f"neighbour; vectors moved to min cosine {ulip['min_cosine_vs_matmul_knn']:.6f} (fp32)")
+        lines[-1] += "."
     best = {}
     for r in res["rows"]:
         if r["offered"] and r["min_cosine"] >= 0.999:

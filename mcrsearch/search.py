@@ -22,7 +22,7 @@ import os
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence, Union
 
 import numpy as np
 
@@ -34,7 +34,7 @@ from mcrsearch.store import VIDEO_SEGMENT, Filters, Record, SpaceRecord, Store, 
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
-    from mcrsearch.space import Space
+    from mcrsearch.space import Space, SpaceCache
 
 PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count",
                        "fps", "has_audio", "start", "end", "matched", "segments")
@@ -92,35 +92,78 @@ class MediaBytes:
     data: bytes
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class QueryInput:
-    """One input of a query: a path, bytes, decoded media, a text, an indexed item (`like`: its id or path,
-    resolved to its stored Record), or a vector already in the searched space (`vector`; `modality` says what
-    it was made from). A `negative` input counts against an item ("less like this")."""
+    """One input of a query, of one of the kinds below: `ContentInput` (a text or a file, embedded here),
+    `LikeInput` (an indexed item, its stored vector), `VectorInput` (a vector already in the searched space);
+    `ItemInput` is a `LikeInput` once found in the collection. What they share: a `negative` input counts
+    against an item ("less like this"), and `name` overrides how a hit's `inputs` name it."""
 
-    modality: Modality | None
-    value: Any
     weight: float = 1.0
-    like: bool = False
-    vector: bool = False
     negative: bool = False
-    at: float | None = None       # a `like` of a video at this second (`ID@12.5`): that moment's segment
-    name: str = ""                # how a vector made from another input is named in a hit's `inputs`
+    name: str = ""                # how an input made from another one (a video's picture) is named
 
     def label(self) -> str:
-        """How the input is named in a hit's `inputs` (its text, file, or indexed item)."""
-        sign = "not " if self.negative else ""
-        if self.name:
-            return f"{sign}{self.name}"
-        if self.like and isinstance(self.value, Record):
-            return f"{sign}like {self.value.payload.get('path', self.value.id)}"
-        if self.vector:
-            return f"{sign}{self.modality.value if self.modality else ''} vector"
+        """How the input is named in a hit's `inputs` (its text, file, or indexed item), signed."""
+        return f"{'not ' if self.negative else ''}{self.name or self.describe()}"
+
+    def describe(self) -> str:
+        """The input's name without its sign."""
+        return "input"
+
+
+@dataclass(frozen=True)
+class ContentInput(QueryInput):
+    """A text, a query file (path or `MediaBytes` upload) or media already decoded, of `modality`."""
+
+    modality: Modality
+    value: Any
+
+    def describe(self) -> str:
         if isinstance(self.value, MediaBytes):
-            return f"{sign}{self.value.name}"
+            return self.value.name
         if isinstance(self.value, (str, Path)):
-            return f"{sign}{self.value}"
-        return f"{sign}{self.modality.value if self.modality else 'input'}"
+            return str(self.value)
+        return self.modality.value
+
+
+@dataclass(frozen=True)
+class LikeInput(QueryInput):
+    """An indexed item, by id or path (a video's moment as `ID@12.5`): its stored vector is the query and the
+    item is left out of the results."""
+
+    ref: str
+
+    def describe(self) -> str:
+        return f"like {self.ref}"
+
+
+@dataclass(frozen=True)
+class ItemInput(QueryInput):
+    """A `LikeInput` found in the collection: the item's stored `record` (with vectors) and its modality;
+    `at`: for a video, the second whose segment is meant (None: the whole video)."""
+
+    modality: Modality
+    record: Record
+    at: float | None = None
+
+    def describe(self) -> str:
+        return f"like {self.record.payload.get('path', self.record.id)}"
+
+
+@dataclass(frozen=True)
+class VectorInput(QueryInput):
+    """A vector already in the searched space; `modality` says what it was made from."""
+
+    modality: Modality
+    vector: Any                   # a sequence of numbers or an array
+
+    def describe(self) -> str:
+        return f"{self.modality.value} vector"
+
+
+#: A query input once `like` items are found: each has a modality.
+ResolvedInput = Union[ContentInput, ItemInput, VectorInput]
 
 
 # ----------------------------------------------------------------------------- space choice
@@ -150,19 +193,19 @@ def choose_space(store: Store, query_modalities: Iterable[Modality], targets: Se
 # ----------------------------------------------------------------------------- the searcher
 
 class Searcher:
-    """Runs queries against one store; builds (and caches) the spaces needed to embed query inputs."""
+    """Runs queries against one store; gets the spaces that embed query inputs from `spaces` (the client's
+    `SpaceCache`, shared: a space is built once however many searchers and requests ask for it)."""
 
-    def __init__(self, store: Store, settings: "Settings", spaces: dict[str, "Space"] | None = None) -> None:
+    def __init__(self, store: Store, settings: "Settings", spaces: "SpaceCache | None" = None) -> None:
+        from mcrsearch.space import SpaceCache
+
         self.store = store
         self.settings = settings
-        self._spaces: dict[str, "Space"] = spaces if spaces is not None else {}   # shared cache, not a copy
+        self._spaces = spaces if spaces is not None else SpaceCache(settings)
 
     def space(self, record: SpaceRecord) -> "Space":
-        if record.name not in self._spaces:
-            from mcrsearch.space import create_space
-
-            self._spaces[record.name] = create_space(record.name, self.settings)
-        sp = self._spaces[record.name]
+        """The space a stored space record was built with, checked to be the same one (its fingerprint)."""
+        sp = self._spaces.get(record.name)
         if sp.fingerprint != record.fingerprint:
             raise SpaceMismatchError(
                 f"The '{record.name}' space available here (fingerprint {sp.fingerprint}) differs from the one "
@@ -189,13 +232,14 @@ class Searcher:
             if not inp.weight > 0:
                 raise ConfigError("Query weights must be positive (a negative input is given with --not-...).")
         self.store.refresh()
-        resolved = [self._resolve_like(i) if i.like else i for i in inputs]
-        exclude = {inp.value.id for inp in resolved if inp.like}
+        found = [self._resolve(i) for i in inputs]
+        exclude = {inp.record.id for inp in found if isinstance(inp, ItemInput)}
         # a video file is embedded through the image route (and the audio route when the space has one)
-        asked = [Modality.IMAGE if i.modality is Modality.VIDEO and not i.like else i.modality for i in resolved]
+        asked = [Modality.IMAGE if i.modality is Modality.VIDEO and isinstance(i, ContentInput) else i.modality
+                 for i in found]
         record = choose_space(self.store, asked, targets, space or self.settings.space)
         target_values = [t.value for t in targets] if targets else list(record.modalities)
-        resolved = [part for inp in resolved for part in self._video_parts(inp, record)]
+        resolved = [part for inp in found for part in self._video_parts(inp, record)]
         vectors = [_unit(self._vector(inp, record)) for inp in resolved]
 
         signs = np.array([-1.0 if i.negative else 1.0 for i in resolved])
@@ -204,7 +248,7 @@ class Searcher:
         pos = signs > 0
         fused = len(resolved) > 1
         want = offset + k
-        built = self._spaces.get(record.name)         # hops named from the space's routes when it is built
+        built = self._spaces.built(record.name)       # hops named from the space's routes when it is built
         routes: dict[str, list[dict[str, Any]]] = {}
 
         def route_to(t: str) -> list[dict[str, Any]]:
@@ -219,9 +263,9 @@ class Searcher:
             combined = (signs * weights / stats[:, 1]) @ np.stack(vectors)
             if not np.linalg.norm(combined) > 0:
                 continue
-            found = self._candidates(record, combined, t, want, exclude, fused, filters)
+            candidates = self._candidates(record, combined, t, want, exclude, fused, filters)
             moments: list[Hit] = []
-            for r in found:
+            for r in candidates:
                 if r.id in exclude or r.payload.get("item") in exclude:
                     continue
                 if fused:
@@ -245,7 +289,7 @@ class Searcher:
         hits.sort(key=lambda h: (-h.score, h.path))
         return hits[offset:want]
 
-    def explain_vector(self, inp: QueryInput, subject: Modality, space: str | None = None
+    def explain_vector(self, inp: ContentInput | LikeInput, subject: Modality, space: str | None = None
                        ) -> tuple["Space", Modality, np.ndarray, dict[str, list[float]]]:
         """What explaining a match needs of a query input: the space holding it and the subject's modality,
         the input's modality, its unit vector there, and the collection's calibration statistics ({} when the
@@ -253,18 +297,14 @@ class Searcher:
         self.store.refresh()
         requested = space or self.settings.space
         stored = self.store.spaces()
-        if inp.like or (requested not in ("", "auto", None) and requested in stored) or \
+        if isinstance(inp, LikeInput) or (requested not in ("", "auto", None) and requested in stored) or \
                 (requested in ("", "auto", None) and stored):
-            resolved = self._resolve_like(inp) if inp.like else inp
+            resolved = self._resolve(inp)
             record = choose_space(self.store, [resolved.modality], [subject], requested)
             return self.space(record), resolved.modality, _unit(self._vector(resolved, record)), dict(record.calibration)
         if requested in ("", "auto", None):
             raise ConfigError("The collection holds no vectors yet: name the space to explain in (--space).")
-        from mcrsearch.space import create_space
-
-        if requested not in self._spaces:
-            self._spaces[requested] = create_space(requested, self.settings)
-        sp = self._spaces[requested]
+        sp = self._spaces.get(requested)
         modality, vector = embed_input(sp, inp, subject, self.settings)
         return sp, modality, vector, {}
 
@@ -286,10 +326,14 @@ class Searcher:
             fetch *= 4
 
     # -- inputs
-    def _resolve_like(self, inp: QueryInput) -> QueryInput:
-        """A `like` input as (the item's modality, its stored Record with vectors): the value given is an
-        item id or an indexed path, for a video optionally with `@SECONDS` (that moment's segment)."""
-        value, at = split_moment(str(inp.value))
+    def _resolve(self, inp: QueryInput) -> ResolvedInput:
+        """A `LikeInput` as the `ItemInput` it names (its ref is an item id or an indexed path, for a video
+        optionally with `@SECONDS`: that moment's segment); any other input as it is."""
+        if isinstance(inp, (ContentInput, ItemInput, VectorInput)):
+            return inp
+        if not isinstance(inp, LikeInput):
+            raise TypeError(f"Unknown query input {inp!r}.")
+        value, at = split_moment(inp.ref)
         ids = [value] if is_item_id(value) else []
         ids.append(point_id(os.path.abspath(Path(value).expanduser())))
         found = self.store.retrieve(ids, with_vectors=True)
@@ -298,16 +342,16 @@ class Searcher:
         modality = Modality.parse(found[0].payload["modality"])
         if at is not None and modality is not Modality.VIDEO:
             raise ConfigError(f"{value} is not a video; '@SECONDS' picks a moment of a video only.")
-        return QueryInput(modality, found[0], inp.weight, like=True, negative=inp.negative, at=at)
+        return ItemInput(modality, found[0], at, weight=inp.weight, negative=inp.negative, name=inp.name)
 
-    def _video_parts(self, inp: QueryInput, record: SpaceRecord) -> list[QueryInput]:
+    def _video_parts(self, inp: ResolvedInput, record: SpaceRecord) -> list[ResolvedInput]:
         """A video input as the vectors it stands for: its picture (as an image query) and, when it has one,
         its sound (as an audio query), each pooled over the video or taken at the moment asked for; the
         input's weight is shared between them. Any other input is returned as it is."""
-        if inp.modality is not Modality.VIDEO or inp.vector:
+        if inp.modality is not Modality.VIDEO or isinstance(inp, VectorInput):
             return [inp]
-        if inp.like:
-            rec = inp.value
+        if isinstance(inp, ItemInput):
+            rec = inp.record
             pictures, sounds = self._stored_segments(rec, record, inp.at)
             name = f"like {rec.payload.get('path', rec.id)}" + (f"@{inp.at:g}" if inp.at is not None else "")
         else:
@@ -315,17 +359,17 @@ class Searcher:
 
             sp = self.space(record)
             modality, clip = _decode_input(inp, sp.mesh_points, self.settings, sp.segment_seconds)
-            name = inp.label()[len("not "):] if inp.negative else inp.label()    # label() adds the sign again
+            name = inp.name or inp.describe()
             if modality is not Modality.VIDEO:          # an audio-only container: an audio query
-                return [QueryInput(modality, clip, inp.weight, negative=inp.negative, name=name)]
+                return [ContentInput(modality, clip, weight=inp.weight, negative=inp.negative, name=name)]
             picture, heard = video_mod.embed_segments(sp, clip)
             pictures, sounds = list(picture), [v for v in heard if v is not None]
         parts = [(Modality.IMAGE, pictures, "picture"), (Modality.AUDIO, sounds, "sound")]
         parts = [(m, vs, what) for m, vs, what in parts if vs and m.value in record.modalities]
         if not parts:
             raise ConfigError(f"{name} has no vector in space '{record.name}'; re-index it.")
-        return [QueryInput(m, _unit(np.mean(np.stack(vs), axis=0)), inp.weight / len(parts), vector=True,
-                           negative=inp.negative, name=f"{name} ({what})") for m, vs, what in parts]
+        return [VectorInput(m, _unit(np.mean(np.stack(vs), axis=0)), weight=inp.weight / len(parts),
+                            negative=inp.negative, name=f"{name} ({what})") for m, vs, what in parts]
 
     def _stored_segments(self, rec: Record, record: SpaceRecord,
                          at: float | None) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -349,15 +393,15 @@ class Searcher:
                   if r.payload.get("channel") == "sound" and record.name in r.vectors]
         return pictures, sounds
 
-    def _vector(self, inp: QueryInput, record: SpaceRecord) -> np.ndarray:
-        if inp.vector:
-            vec = np.asarray(inp.value, dtype=np.float32).ravel()
+    def _vector(self, inp: ResolvedInput, record: SpaceRecord) -> np.ndarray:
+        if isinstance(inp, VectorInput):
+            vec = np.asarray(inp.vector, dtype=np.float32).ravel()
             if vec.shape[0] != record.dim:
                 raise ConfigError(f"A query vector has {vec.shape[0]} dimensions; space '{record.name}' has "
                                   f"{record.dim}.")
             return vec
-        if inp.like:
-            rec = inp.value
+        if isinstance(inp, ItemInput):
+            rec = inp.record
             if record.name not in rec.vectors:
                 raise ConfigError(f"{rec.payload.get('path', rec.id)} has no vector in space '{record.name}'; "
                                   "re-index it.")
@@ -369,10 +413,11 @@ class Searcher:
         return sp.embed(modality, [item])[0]
 
 
-def embed_input(space: "Space", inp: QueryInput, subject: Modality, settings: "Settings") -> tuple[Modality, np.ndarray]:
+def embed_input(space: "Space", inp: ContentInput | LikeInput, subject: Modality,
+                settings: "Settings") -> tuple[Modality, np.ndarray]:
     """A file or text query input as (its modality, its unit vector in `space`), checked to compare with
     `subject` there (explaining a match without a collection)."""
-    if inp.like:
+    if isinstance(inp, LikeInput):
         raise ConfigError("An indexed item (--like) needs a collection holding it.")
     modality, item = _decode_input(inp, space.mesh_points, settings)
     if not space.supports(modality) or not space.supports(subject):
@@ -382,7 +427,7 @@ def embed_input(space: "Space", inp: QueryInput, subject: Modality, settings: "S
 
 def decode_subject(value: Any, modality: Modality, mesh_points: int, settings: "Settings") -> Any:
     """A picture or shape to explain (path, upload or decoded media), decoded under the indexer's caps."""
-    return _decode_input(QueryInput(modality, value, 1.0), mesh_points, settings)[1]
+    return _decode_input(ContentInput(modality, value), mesh_points, settings)[1]
 
 _SLOTS: dict[int, threading.BoundedSemaphore] = {}
 _SLOTS_LOCK = threading.Lock()
@@ -401,7 +446,7 @@ def _unit(v: np.ndarray) -> np.ndarray:
     return v / n if n > 0 else v
 
 
-def _decode_input(inp: QueryInput, n_points: int, settings: "Settings",
+def _decode_input(inp: ContentInput, n_points: int, settings: "Settings",
                   segment_seconds: float = 10.0) -> tuple[Modality, Any]:
     """A query input as decoded media: text stays text; paths and bytes go through the indexer's decoder."""
     if inp.modality is Modality.TEXT and isinstance(inp.value, str):
@@ -421,8 +466,6 @@ def _decode_input(inp: QueryInput, n_points: int, settings: "Settings",
             if not path.is_file():
                 raise ConfigError(f"The query file {path} does not exist.")
             return video.decode(str(path), inp.modality, **caps)
-    if inp.modality is None:
-        raise ConfigError("Decoded query inputs need their modality.")
     return inp.modality, inp.value
 
 

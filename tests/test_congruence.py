@@ -131,7 +131,9 @@ def test_queries_answer_the_same(world, both, name, kwargs):
 
 def test_info_count_scroll_and_retrieve_answer_the_same(both):
     local, remote = both
+    local.space("tiny")                      # loaded: info shows the precision each route runs under
     assert local.info() == remote.info()
+    assert remote.info()["spaces"][0]["precision"] == {m: "fp32" for m in ("image", "text", "audio", "3d")}
     for target in (None, "any", "image", "3d", "points", "text", "audio"):
         assert local.count(target) == remote.count(target)
     for modality, limit, offset in ((None, 50, 0), ("image", 4, 0), ("image", 4, 4), ("3d", 1, 5), ("audio", 3, 9)):

@@ -123,6 +123,14 @@ def test_cli_query_and_info_json(indexed, capsys):
     info = json.loads(capsys.readouterr().out)
     assert info["collection"] == "mcrsearch" and info["counts"] == {m: 9 for m in ("image", "text", "audio", "3d")}
     assert info["spaces"][0]["name"] == "tiny" and info["storage_bytes"] > 0
+    assert info["precision_setting"] == "auto" and info["spaces"][0]["precision"] == {}   # encoders not loaded
+    assert main(["--home", home, "info", "--json", "--encoders", "--precision", "fp32"]) == 0
+    loaded = json.loads(capsys.readouterr().out)
+    assert loaded["precision_setting"] == "fp32"
+    assert loaded["spaces"][0]["precision"] == {m: "fp32" for m in ("image", "text", "audio", "3d")}
+    assert main(["--home", home, "info", "--encoders"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert all(f"{m} fp32" in shown for m in ("image", "text", "audio", "3d")) and "not loaded" not in shown
 
     assert main(["--home", home, "query", "--target", "image"]) == 2        # no input: one sentence
     assert "at least one query input" in " ".join(capsys.readouterr().err.split())

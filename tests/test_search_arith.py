@@ -158,11 +158,11 @@ def test_filters_are_exact_against_brute_force(world):
     record = q.spaces()["tiny"]
     assert record
     # the query vector, as the search makes it
-    from mcrsearch.search import QueryInput, Searcher
+    from mcrsearch.search import ContentInput, Searcher
     from mcrsearch.modality import Modality
 
     searcher = Searcher(q, c.settings, c._spaces)
-    qv = searcher._vector(QueryInput(Modality.TEXT, text_q), record)
+    qv = searcher._vector(ContentInput(Modality.TEXT, text_q), record)
     for target, where in cases:
         filters = parse_filters(where)
         hits = c.query(text=text_q, target=target, k=3, where=where)

@@ -176,7 +176,7 @@ def _png_of(width: int, height: int) -> bytes:
 
 
 def test_a_huge_query_png_is_refused_before_it_is_decoded(tmp_path):
-    from mcrsearch.search import MediaBytes, QueryInput, _decode_input
+    from mcrsearch.search import ContentInput, MediaBytes, _decode_input
     from mcrsearch.modality import Modality
 
     data = _png_of(9000, 9000)
@@ -184,7 +184,7 @@ def test_a_huge_query_png_is_refused_before_it_is_decoded(tmp_path):
     settings = load_settings(home=tmp_path, device="cpu")
     started = time.perf_counter()
     with pytest.raises(MediaError, match="pixels"):
-        _decode_input(QueryInput(Modality.IMAGE, MediaBytes("big.png", data)), 1024, settings)
+        _decode_input(ContentInput(Modality.IMAGE, MediaBytes("big.png", data)), 1024, settings)
     assert time.perf_counter() - started < 5         # refused from the header, not after a decode
 
 
@@ -204,7 +204,7 @@ def test_large_query_jpegs_are_decoded_small(tmp_path):
 def test_query_decodes_are_bounded(tmp_path, monkeypatch):
     from mcrsearch import media
     from mcrsearch.modality import Modality
-    from mcrsearch.search import MediaBytes, QueryInput, _decode_input
+    from mcrsearch.search import ContentInput, MediaBytes, _decode_input
 
     settings = load_settings(home=tmp_path, device="cpu")
     now, peak, lock = [0], [0], threading.Lock()
@@ -220,7 +220,7 @@ def test_query_decodes_are_bounded(tmp_path, monkeypatch):
 
     monkeypatch.setattr(media, "decode", slow_decode)
     threads = [threading.Thread(target=_decode_input, args=(
-        QueryInput(Modality.IMAGE, MediaBytes("q.png", b"x")), 1024, settings)) for _ in range(12)]
+        ContentInput(Modality.IMAGE, MediaBytes("q.png", b"x")), 1024, settings)) for _ in range(12)]
     for t in threads:
         t.start()
     for t in threads:

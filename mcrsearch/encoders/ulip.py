@@ -1,8 +1,8 @@
 """ULIP-2 PointBERT in plain PyTorch: the 3D encoder whose 512-d space the C-MCR / Ex-MCR heads expect.
 
 Why our own module: the released code needs a CUDA extension (pointnet2 FPS) and `knn_cuda`, and starts FPS
-at a random point, so the same cloud never gives exactly the same vector twice. Here FPS is a numba kernel
-(`_pointops`, the plain torch loop without numba), KNN is one batched torch top-k, and FPS starts at
+at a random point, so the same cloud never gives exactly the same vector twice. Here FPS
+and KNN are numba kernels (`_pointops`; plain torch references without numba or off the CPU), and FPS starts at
 index 0, so a cloud always maps to one vector, on CPU, CUDA or MPS.
 
 Parameter names and shapes equal the early `pointbert_ULIP-2.pt` (SLIP-based, 512-d): `point_encoder.*`
@@ -56,10 +56,11 @@ def farthest_point_sample(xyz: torch.Tensor, count: int) -> torch.Tensor:
 
 
 def knn_indices(points: torch.Tensor, queries: torch.Tensor, k: int) -> torch.Tensor:
-    """Indices (B, Q, k) of the k nearest points to each query, nearest first."""
-    d = (queries.pow(2).sum(-1, keepdim=True) + points.pow(2).sum(-1).unsqueeze(1)
-         - 2.0 * queries @ points.transpose(1, 2))
-    return d.topk(k, dim=-1, largest=False, sorted=True).indices
+    """Indices (B, Q, k) of the k nearest points to each query, nearest first, ties to the lower index
+    (exact squared distances, as the released knn_cuda; compiled on CPU)."""
+    from mcrsearch.encoders._pointops import knn
+
+    return knn(points, queries, k)
 
 
 def group_points(xyz: torch.Tensor, num_group: int, group_size: int) -> tuple[torch.Tensor, torch.Tensor]:
