@@ -1,7 +1,7 @@
 // A result or browse card: the media (image, player, 3D thumbnail or text), name, score and actions.
 
 import { el } from "./dom.js";
-import { MODALITY_LABEL, describe, formatDuration, scoreStrength } from "./format.js";
+import { MODALITY_LABEL, describe, formatDuration, posterTime, scoreStrength } from "./format.js";
 import { whyLines } from "./query.js";
 import { openViewer } from "./viewer-dialog.js";
 import { playAt } from "./player.js";
@@ -16,7 +16,7 @@ function scoreBadge(hit) {
   hit.score.toFixed(2));
 }
 
-function mediaBlock(item) {
+function mediaBlock(item, query) {
   if (item.modality === "image") {
     return el("a", { class: "media image", href: item.media_url, target: "_blank", rel: "noopener", title: "Open the full image" },
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }));
@@ -28,7 +28,7 @@ function mediaBlock(item) {
   }
   if (item.modality === "3d") {
     return el("button", { type: "button", class: "media shape", title: "Turn it in 3D", "aria-label": `Turn ${item.name} in 3D`,
-      onclick: () => openViewer(item) },
+      onclick: () => openViewer(item, query) },
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }),
       el("span", { class: "badge-3d", "aria-hidden": "true" }, "3D"));
   }
@@ -36,7 +36,7 @@ function mediaBlock(item) {
     const d = item.details || {};
     const start = typeof d.start === "number" ? d.start : 0;
     const end = typeof d.end === "number" ? d.end : start;
-    const at = start + Math.min(1, (end - start) / 2);      // the poster: a frame inside the matched moment
+    const at = posterTime(item);                            // the poster: a frame inside the matched moment
     return el("button", { type: "button", class: "media video", title: `Play from ${formatDuration(start)}`,
       "aria-label": `Play ${item.name} from ${formatDuration(start)}`, onclick: () => playAt(item, start, end) },
       el("img", { src: `${item.thumb_url}?at=${at.toFixed(2)}`, alt: item.name, loading: "lazy", decoding: "async" }),
@@ -47,12 +47,14 @@ function mediaBlock(item) {
 }
 
 /** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
- * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is. */
-export function card(item, onLike, onUnlike = null, onWhere = null) {
+ * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures and a video's poster frame)
+ * shows where the query is;
+ * `query` (the query's {text} or {audio}, when it has one) lets the 3D viewer colour a shape by match. */
+export function card(item, onLike, onUnlike = null, onWhere = null, query = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
-  const where = onWhere && item.modality === "image";
+  const where = onWhere && (item.modality === "image" || item.modality === "video");
   const node = el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
-    mediaBlock(item),
+    mediaBlock(item, query),
     el("div", { class: "card-body" },
       el("div", { class: "card-title" },
         el("span", { class: "name", title: item.path }, item.name),
@@ -65,7 +67,8 @@ export function card(item, onLike, onUnlike = null, onWhere = null) {
           el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this"),
           onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null,
           where ? el("button", { type: "button", class: "link where", "aria-pressed": "false",
-            title: "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
+            title: item.modality === "video" ? "Light up where the query is in this frame (Esc hides it)"
+              : "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
           "Where?") : null))));
   return node;
 }
