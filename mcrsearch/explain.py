@@ -18,6 +18,7 @@ import numpy as np
 
 from mcrsearch.encoders.base import DenseFeatures
 from mcrsearch.errors import ConfigError
+from mcrsearch.media import box_frame
 from mcrsearch.modality import Modality
 from mcrsearch.space import Space
 
@@ -47,7 +48,9 @@ class HeatMap:
     """Cosines between a query vector and each part of one item.
 
     Images: `values` is (rows, cols) over `centres` (x, y fractions of the picture, row-major).
-    Shapes: `values` is (groups,) over `centres` (x, y, z) in the encoder's normalised cloud coordinates.
+    Shapes: `values` is (groups,) over `centres` (x, y, z) in the shape's bounding-box frame (centred on its
+    box, farthest point at radius 1: `media.normalize_box`, the frame the page's 3D viewer draws in), so
+    the page can place each part on the drawn shape; `point_scores` spreads the parts' values onto points.
     """
 
     values: np.ndarray
@@ -63,6 +66,25 @@ class HeatMap:
     @property
     def peak(self) -> float:
         return float(np.max(self.values))
+
+    def point_scores(self, xyz: np.ndarray, k: int = 3) -> np.ndarray:
+        """A shape's map spread onto points (N, 3) given in the same frame as `centres`: each point gets the
+        inverse-distance blend of its `k` nearest part centres (a point on a centre gets that part's value).
+        The page's viewer does the same for the vertices it draws (static/shading.js)."""
+        if self.modality is not Modality.POINTS:
+            raise ConfigError("Only a 3D shape's map is spread onto points.")
+        pts = np.asarray(xyz, dtype=np.float64)[:, :3]
+        centres = np.asarray(self.centres, dtype=np.float64)
+        values = np.asarray(self.values, dtype=np.float64).ravel()
+        k = max(1, min(int(k), len(values)))
+        out = np.empty(len(pts), dtype=np.float32)
+        for start in range(0, len(pts), 4096):          # bounded memory for large clouds
+            d = np.sqrt(((pts[start:start + 4096, None, :] - centres[None]) ** 2).sum(axis=2))
+            near = np.argsort(d, axis=1)[:, :k]
+            dn = np.take_along_axis(d, near, axis=1)
+            w = 1.0 / np.maximum(dn, 1e-6) ** 2
+            out[start:start + 4096] = (w * values[near]).sum(axis=1) / w.sum(axis=1)
+        return out
 
     @property
     def peak_at(self) -> list[float]:
@@ -100,9 +122,12 @@ def heat_map(space: Space, query: np.ndarray, modality: Modality | str, item: An
     dense = dense if dense is not None else space.embed_dense(modality, item, method)
     cosines = dense.vectors @ query
     values = cosines.reshape(dense.grid) if dense.grid else cosines
+    centres = np.asarray(dense.centres, dtype=np.float32)
+    if modality is Modality.POINTS:          # the encoders' frame -> the shape's box frame (what a viewer draws)
+        box_centre, radius = box_frame(np.asarray(item))
+        centres = ((centres - box_centre) / (radius if radius > 0 else 1.0)).astype(np.float32)
     score = float(space.embed(modality, [item])[0] @ query)
-    return HeatMap(values=values, centres=np.asarray(dense.centres), method=dense.method, score=score,
-                   modality=modality)
+    return HeatMap(values=values, centres=centres, method=dense.method, score=score, modality=modality)
 
 
 def judge(peak: float, calibration: dict[str, Sequence[float]], query: str, target: str,

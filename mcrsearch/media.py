@@ -709,6 +709,23 @@ def normalize_points(xyz: np.ndarray) -> np.ndarray:
     return pts.astype(np.float32)
 
 
+def box_frame(xyz: np.ndarray) -> tuple[np.ndarray, float]:
+    """The bounding-box centre and the radius around it of the farthest point: the frame in which the
+    page's 3D viewer draws a shape (`normalize_box`), so part centres can be placed on what it draws."""
+    pts = np.asarray(xyz, dtype=np.float64)[:, :3]
+    centre = (pts.min(axis=0) + pts.max(axis=0)) / 2.0
+    radius = float(np.sqrt(((pts - centre) ** 2).sum(axis=1)).max(initial=0.0))
+    return centre, radius
+
+
+def normalize_box(xyz: np.ndarray) -> np.ndarray:
+    """Centre on the bounding-box centre and scale the farthest point to radius 1 (float32); unlike
+    `normalize_points` (the encoders' mean-centred frame) it does not move with where the points are dense."""
+    centre, radius = box_frame(xyz)
+    pts = np.asarray(xyz, dtype=np.float64)[:, :3] - centre
+    return (pts / radius if radius > 0 else pts).astype(np.float32)
+
+
 def subsample_points(xyz: np.ndarray, max_points: int) -> np.ndarray:
     """At most `max_points` rows: a fixed random subset (seed 0, file order kept) of larger clouds.
 

@@ -141,6 +141,32 @@ class DenseFeatures:
     pooled: np.ndarray | None = None   # the global vector the same pass gives, where the method has one
 
 
+def point_groups(xyz: np.ndarray, groups: int, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Parts of a point cloud the way PointBERT groups one: `groups` centres by farthest-point sampling
+    and each centre's `size` nearest points. Deterministic (the first centre is the point nearest the
+    mean), so the same cloud always gives the same parts.
+
+    Args:
+        xyz: (N, >=3) points.
+        groups: how many parts (at most N).
+        size: points per part (at most N).
+    Returns:
+        (centre indices (G,), member indices (G, size), each row ascending: a part keeps the cloud's order).
+    """
+    pts = np.asarray(xyz, dtype=np.float64)[:, :3]
+    n = len(pts)
+    groups, size = max(1, min(int(groups), n)), max(1, min(int(size), n))
+    centres = np.empty(groups, dtype=np.int64)
+    centres[0] = int(np.argmin(((pts - pts.mean(axis=0)) ** 2).sum(axis=1)))
+    nearest = ((pts - pts[centres[0]]) ** 2).sum(axis=1)
+    for g in range(1, groups):
+        centres[g] = int(np.argmax(nearest))
+        nearest = np.minimum(nearest, ((pts - pts[centres[g]]) ** 2).sum(axis=1))
+    dist = ((pts[centres][:, None, :] - pts[None, :, :]) ** 2).sum(axis=2)
+    members = np.argpartition(dist, size - 1, axis=1)[:, :size] if size < n else np.tile(np.arange(n), (groups, 1))
+    return centres, np.sort(members, axis=1)
+
+
 def l2_normalize(x: np.ndarray, eps: float = 1e-12) -> np.ndarray:
     norms = np.linalg.norm(x, axis=-1, keepdims=True)
     return (x / np.maximum(norms, eps)).astype(np.float32)

@@ -87,16 +87,42 @@ class MiniEncoder(Encoder):
     dense_zoom = 2.0          # the picture is fed at zoom x the model's input size, so a window sees 1/zoom of it
     dense_window = 0          # window side in feature cells (0: the map of a whole picture at the input size)
 
+    # 3D "part": each of `dense_parts` point groups (farthest-point centres, each with its nearest
+    #   `dense_part_share` of the points) embedded as a whole shape, as "window" embeds part of a picture as
+    #   a whole picture: the PointNet max-pools over all its points, so one part alone is the nearest thing
+    #   to a part vector it was trained on. With one group of every point it is the global vector.
+    point_dense_methods = ("part",)
+    dense_parts = 16
+    dense_part_share = 0.35
+
+    def _dense_points(self, item: Any, method: str) -> DenseFeatures:
+        from mcrsearch.miniworld import preprocess as pp
+
+        method = method or self.point_dense_methods[0]
+        if method not in self.point_dense_methods:
+            raise ConfigError(f"Unknown dense method '{method}' for mini-{self.mcr} shapes; "
+                              f"use one of {', '.join(self.point_dense_methods)}.")
+        cloud = np.asarray(item, dtype=np.float32)[:, :3]
+        if cloud.ndim != 2 or len(cloud) == 0:
+            raise ConfigError("A 3D shape to explain needs at least one point.")
+        centres, members = _point_parts(cloud, self.dense_parts, self.dense_part_share)
+        n = int(self.model.config["3d"]["points"])
+        vectors = self.forward_arrays(Modality.POINTS, np.stack([pp.cloud_array(cloud[m], n) for m in members]))
+        return DenseFeatures(vectors=vectors, centres=cloud[centres].astype(np.float32), method=method,
+                             pooled=vectors[0] if len(members) == 1 and len(members[0]) == len(cloud) else None)
+
     def encode_dense(self, modality: Modality, item: Any, method: str = "") -> DenseFeatures:
-        """Part-level vectors of one image through the mini CNN (see `dense_methods`)."""
+        """Part-level vectors of one image (see `dense_methods`) or 3D shape (`point_dense_methods`)."""
         import torch
         import torch.nn.functional as F
 
         from mcrsearch.miniworld import preprocess as pp
 
+        if Modality.parse(modality) is Modality.POINTS and "3d" in self.model.towers:
+            return self._dense_points(item, method)
         method = self._dense_method(method)
         if Modality.parse(modality) is not Modality.IMAGE or "image" not in self.model.towers:
-            raise ConfigError(f"mini-{self.mcr} gives part-level features for images only.")
+            raise ConfigError(f"mini-{self.mcr} gives part-level features for images and 3D shapes only.")
         tower = self.model.towers["image"]
         native = int(self.model.config["image"]["size"])
         size = max(native, int(round(native * self.dense_zoom)))
@@ -120,6 +146,14 @@ class MiniEncoder(Encoder):
         return DenseFeatures(vectors=vectors, centres=centres, method=method, grid=grid,
                              cell=(span[1] / cols, span[0] / rows),
                              pooled=vectors[0] if grid == (1, 1) else None)
+
+
+def _point_parts(cloud: np.ndarray, groups: int, share: float) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Farthest-point centres of a cloud and each one's nearest `share` of its points (`point_groups`)."""
+    from mcrsearch.encoders.base import point_groups
+
+    centres, members = point_groups(cloud, groups, max(1, int(round(share * len(cloud)))))
+    return centres, list(members)
 
 
 def _native_map(tower: Any, native: int, device: Any) -> int:

@@ -40,11 +40,9 @@ class Shape:
 
 
 def normalise(xyz: np.ndarray) -> np.ndarray:
-    """Centre on the bounding-box centre and scale the farthest point to radius 1 (float32)."""
-    pts = np.asarray(xyz, dtype=np.float64)
-    pts = pts - (pts.min(axis=0) + pts.max(axis=0)) / 2.0
-    radius = float(np.sqrt((pts ** 2).sum(axis=1)).max(initial=0.0))
-    return (pts / radius if radius > 0 else pts).astype(np.float32)
+    """Centre on the bounding-box centre and scale the farthest point to radius 1 (`media.normalize_box`:
+    explain's 3D part centres are given in the same frame)."""
+    return media.normalize_box(xyz)
 
 
 def _check_size(path: Path) -> None:

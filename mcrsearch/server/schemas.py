@@ -16,6 +16,7 @@ from mcrsearch.modality import Modality
 from mcrsearch.search import Hit, Item
 
 MAX_IDS = 1000      # ids or paths in one request
+MAX_PARTS = 2048    # a shape's parts in one explain answer (PointBERT has 512): more are thinned evenly
 
 
 class ItemOut(BaseModel):
@@ -288,7 +289,9 @@ class VerdictOut(BaseModel):
 
 class ExplainOut(BaseModel):
     """A heat map (`mcrsearch.explain.HeatMap`): per-part cosines over their centres, the global score,
-    the peak, the calibrated verdict, and, when asked for, the overlay PNG as base64."""
+    the peak, the calibrated verdict, and, when asked for, the overlay PNG as base64. A picture's centres
+    are (x, y) fractions; a shape's are (x, y, z) in the frame the page's viewer draws it in (at most
+    `MAX_PARTS` of them), so the page colours the drawn vertices by the nearest parts."""
 
     space: str
     modality: str
@@ -308,6 +311,12 @@ class ExplainOut(BaseModel):
         import base64
 
         data = heat.as_dict()
+        if data["modality"] == "3d" and len(data["values"]) > MAX_PARTS:
+            keep = [round(i * len(data["values"]) / MAX_PARTS) for i in range(MAX_PARTS)]
+            data["values"] = [data["values"][i] for i in keep]
+            data["centres"] = [data["centres"][i] for i in keep]
+            data["grid"] = [MAX_PARTS]
+            data["notes"].append(f"{heat.values.size} parts thinned evenly to {MAX_PARTS}")
         data["overlay_png"] = base64.b64encode(heat.overlay).decode() if heat.overlay else None
         return cls(**data)
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mcrsearch.encoders.base import DenseFeatures, Encoder
+from mcrsearch.encoders.base import DenseFeatures, Encoder, point_groups
 from mcrsearch.modality import Modality
 from mcrsearch.space import SPACE_BUILDERS, Route, Space, register_space
 
@@ -52,10 +52,17 @@ class TinyEncoder(Encoder):
 
     dense_methods = ("cells",)
     GRID = 4
+    PARTS = 12
 
     def encode_dense(self, modality, item, method=""):
-        """Pictures as a 4x4 grid of cells, each embedded like a whole picture (its mean colour)."""
+        """Pictures as a 4x4 grid of cells, each embedded like a whole picture (its mean colour); shapes as
+        12 point groups (`point_groups`), each embedded like a whole shape (its spread)."""
         self._dense_method(method)
+        if Modality.parse(modality) is Modality.POINTS:
+            cloud = np.asarray(item, dtype=np.float32)[:, :3]
+            centres, members = point_groups(cloud, self.PARTS, max(8, len(cloud) // 6))
+            return DenseFeatures(vectors=self._encode(Modality.POINTS, [cloud[m] for m in members]),
+                                 centres=cloud[centres], method="cells")
         if Modality.parse(modality) is not Modality.IMAGE:
             return super().encode_dense(modality, item, method)
         arr = np.asarray(item.convert("RGB") if hasattr(item, "convert") else item, dtype=np.float32)

@@ -32,12 +32,13 @@ export function search(params, files = []) {
   return call("/api/search", { method: "POST", body: form });
 }
 
-/** Where a query lights up an indexed picture: `query` is {text} or {audio: File}; the answer has the
- * overlay PNG (base64), the peak and the calibrated verdict. */
-export function explain(itemId, query) {
+/** Where a query lights up an indexed picture or shape: `query` is {text} or {audio: File}; the answer has
+ * the per-part cosines and centres, the peak, the calibrated verdict and (for a picture, unless
+ * `overlay` is false) the overlay PNG (base64). */
+export function explain(itemId, query, { overlay = true } = {}) {
   const form = new FormData();
   form.append("item", itemId);
-  form.append("overlay", "true");
+  form.append("overlay", overlay ? "true" : "false");
   if (query.audio) form.append("audio", query.audio, query.audio.name);
   else form.append("text", query.text);
   return call("/api/explain", { method: "POST", body: form });

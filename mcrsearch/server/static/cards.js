@@ -16,7 +16,7 @@ function scoreBadge(hit) {
   hit.score.toFixed(2));
 }
 
-function mediaBlock(item) {
+function mediaBlock(item, query) {
   if (item.modality === "image") {
     return el("a", { class: "media image", href: item.media_url, target: "_blank", rel: "noopener", title: "Open the full image" },
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }));
@@ -28,7 +28,7 @@ function mediaBlock(item) {
   }
   if (item.modality === "3d") {
     return el("button", { type: "button", class: "media shape", title: "Turn it in 3D", "aria-label": `Turn ${item.name} in 3D`,
-      onclick: () => openViewer(item) },
+      onclick: () => openViewer(item, query) },
       el("img", { src: item.thumb_url, alt: item.name, loading: "lazy", decoding: "async" }),
       el("span", { class: "badge-3d", "aria-hidden": "true" }, "3D"));
   }
@@ -47,12 +47,13 @@ function mediaBlock(item) {
 }
 
 /** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
- * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is. */
-export function card(item, onLike, onUnlike = null, onWhere = null) {
+ * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is;
+ * `query` (the query's {text} or {audio}, when it has one) lets the 3D viewer colour a shape by match. */
+export function card(item, onLike, onUnlike = null, onWhere = null, query = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
   const where = onWhere && item.modality === "image";
   const node = el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
-    mediaBlock(item),
+    mediaBlock(item, query),
     el("div", { class: "card-body" },
       el("div", { class: "card-title" },
         el("span", { class: "name", title: item.path }, item.name),

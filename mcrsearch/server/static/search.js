@@ -70,7 +70,7 @@ export async function search({ append = false, push = true } = {}) {
     const grid = $("#results");
     const where = whereQuery();
     const onWhere = where ? (node, item) => toggleWhere(node, item, where) : null;
-    const cards = answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis, onWhere));
+    const cards = answer.hits.map((hit) => card(hit, moreLikeThis, lessLikeThis, onWhere, where));
     if (append) grid.append(...cards); else grid.replaceChildren(...cards);
     const shown = grid.children.length;
     $("#status").textContent = shown

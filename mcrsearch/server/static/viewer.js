@@ -122,6 +122,39 @@ export async function show(canvas, payload) {
   await new Promise((resolve) => requestAnimationFrame(() => { draw(view); resolve(); }));
 }
 
+/** The drawn object's vertex positions (flat xyz, in the unit-sphere frame the geometry comes in). */
+export function positions() {
+  return view && view.object ? view.object.geometry.getAttribute("position").array : new Float32Array(0);
+}
+
+/** Paint the object with per-vertex colours (flat rgb in 0..1); `restore` undoes it. */
+export function paint(colours) {
+  const o = view && view.object;
+  if (!o) return;
+  if (!o.userData.original) {
+    o.userData.original = { colour: o.geometry.getAttribute("color") || null, vertexColors: o.material.vertexColors,
+      tint: o.material.color.getHex() };
+  }
+  o.geometry.setAttribute("color", new BufferAttribute(colours, 3));
+  o.material.vertexColors = true;
+  o.material.color.setHex(0xffffff);          // vertex colours are multiplied by the material colour
+  o.material.needsUpdate = true;
+  draw(view);
+}
+
+/** Undo `paint`: the object's own colours again. */
+export function restore() {
+  const o = view && view.object;
+  if (!o || !o.userData.original) return;
+  const { colour, vertexColors, tint } = o.userData.original;
+  if (colour) o.geometry.setAttribute("color", colour); else o.geometry.deleteAttribute("color");
+  o.material.vertexColors = vertexColors;
+  o.material.color.setHex(tint);
+  o.material.needsUpdate = true;
+  delete o.userData.original;
+  draw(view);
+}
+
 /** Stop the render loop while the viewer is closed. */
 export function pause() {
   if (view) cancelAnimationFrame(view.frame);
