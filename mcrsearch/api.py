@@ -76,10 +76,12 @@ class Client(SearchClient):
         base = settings or load_settings()
         self.settings = base.with_overrides(store_path=path, qdrant_url=url, qdrant_api_key=api_key,
                                             collection=collection, **overrides)
-        self._spaces: dict[str, "Space"] = {s.name: s for s in spaces}
+        from mcrsearch.space import SpaceCache
+
+        self._spaces = SpaceCache(self.settings, spaces)    # every space this client uses is built here, once
         self._store: "Store | None" = None
         self._searcher: Any = None
-        self._lock = threading.Lock()        # opening the store and building spaces happen once
+        self._lock = threading.Lock()        # the store is opened once
 
     # -- lifecycle
     @property
@@ -111,12 +113,7 @@ class Client(SearchClient):
 
     def space(self, name: str) -> "Space":
         """The named space, built once per client (its encoders stay loaded for later calls)."""
-        with self._lock:
-            if name not in self._spaces:
-                from mcrsearch.space import create_space
-
-                self._spaces[name] = create_space(name, self.settings)
-            return self._spaces[name]
+        return self._spaces.get(name)
 
     # -- indexing
     def index(self, path: str | Path, space: str | None = None, *,
@@ -241,16 +238,18 @@ class Client(SearchClient):
     def explain(self, image: MediaInput | None = None, points: MediaInput | None = None, *,
                 item: str | None = None, audio: MediaInput | None = None, text: str | None = None,
                 like: str | Path | None = None, space: str | None = None, method: str = "",
-                overlay: bool = False) -> "HeatMap":
-        """Where in a picture (or on a shape) a query matches, and whether its source is there at all.
+                overlay: bool = False, at: float | None = None) -> "HeatMap":
+        """Where in a picture (or on a shape, or in a video's frame) a query matches, and whether its source is there.
 
         Args:
             image, points: the picture or 3D shape to explain (a path, an upload or decoded media).
-            item: instead, an indexed item (id or path) whose file is explained.
+            item: instead, an indexed item (id or path) whose file is explained; for a video, its frame at `at`.
             audio, text, like: the query, exactly one: a sound, a text, or an indexed item's stored vector.
             space: the space to compare in (needed when the collection is empty).
             method: the image encoder's dense method ('' = its default; see `Encoder.dense_methods`).
             overlay: also render the heat map over the picture (`HeatMap.overlay`, PNG bytes).
+            at: for an indexed video, the second whose frame is explained (default 0; one seek and one frame,
+                decoded under the indexer's caps like a hit's poster).
         Returns:
             `mcrsearch.explain.HeatMap`: per-part cosines, the global score, the peak and where it is, and a
             verdict (source present or not, with a confidence calibrated on this collection) when the
@@ -259,7 +258,8 @@ class Client(SearchClient):
         from mcrsearch.explain import heat_map, judge, overlay_png
         from mcrsearch.search import ContentInput, LikeInput, Searcher, decode_subject, embed_input
 
-        given: list[ContentInput | LikeInput] = [ContentInput(m, v) for m, v in ((Modality.AUDIO, audio), (Modality.TEXT, text)) if v is not None]
+        given: list[ContentInput | LikeInput] = [ContentInput(m, v) for m, v in
+                                                 ((Modality.AUDIO, audio), (Modality.TEXT, text)) if v is not None]
         given += [LikeInput(str(like))] if like is not None else []
         if len(given) != 1:
             raise ConfigError("Give exactly one query to explain: --audio, --text or --like.")
@@ -272,6 +272,8 @@ class Client(SearchClient):
         subject_mod, subject = chosen[0]
         if subject_mod is None:
             subject_mod, subject = self._item_file(str(subject))
+        if at is not None and subject_mod is not Modality.VIDEO:
+            raise ConfigError("A time (--at) picks a frame of an indexed video (--item); pictures and shapes have none.")
         if store is None:                       # no collection yet: compare in the named space, no verdict
             sp = self.space(str(space))
             query_mod, vector = embed_input(sp, inp, subject_mod, self.settings)
@@ -282,15 +284,25 @@ class Client(SearchClient):
                     self._searcher = Searcher(store, self.settings, self._spaces)
                 searcher = self._searcher
             sp, query_mod, vector, calibration = searcher.explain_vector(inp, subject_mod, space)
-        decoded = decode_subject(subject, subject_mod, sp.mesh_points, self.settings)
-        result = heat_map(sp, vector, subject_mod, decoded, method)
+        if subject_mod is Modality.VIDEO:       # a video's frame is explained as the picture it is
+            from mcrsearch.video import guarded_frame
+
+            decoded = guarded_frame(str(subject), at or 0.0)
+            result = heat_map(sp, vector, Modality.IMAGE, decoded, method)
+            result.at = round(max(0.0, float(at or 0.0)), 3)
+        else:
+            decoded = decode_subject(subject, subject_mod, sp.mesh_points, self.settings)
+            result = heat_map(sp, vector, subject_mod, decoded, method)
         result.space = sp.name
         result.verdict = judge(result.peak, calibration, query_mod.value, subject_mod.value,
                                threshold=self.settings.explain_present_z)
+        if result.verdict is None and subject_mod is Modality.VIDEO:      # a collection of frames' pictures
+            result.verdict = judge(result.peak, calibration, query_mod.value, Modality.IMAGE.value,
+                                   threshold=self.settings.explain_present_z)
         if result.verdict is None:
             result.notes.append(f"no verdict: collection '{self.settings.collection}' holds nothing in space "
                                 f"'{sp.name}' to calibrate it on; index some files in that space first")
-        if overlay and subject_mod is Modality.IMAGE:
+        if overlay and result.modality is Modality.IMAGE:
             result.overlay = overlay_png(decoded, result.values, result.centres)
         return result
 
@@ -309,7 +321,7 @@ class Client(SearchClient):
             return None
 
     def _item_file(self, value: str) -> tuple[Modality, str]:
-        """An indexed picture or shape (id or path) -> (its modality, its file's path)."""
+        """An indexed picture, shape or video (id or path) -> (its modality, its file's path)."""
         from mcrsearch.store import is_item_id, point_id
 
         ids = [value] if is_item_id(value) else []
@@ -318,8 +330,8 @@ class Client(SearchClient):
         if not found:
             raise ConfigError(f"{value} is not in collection '{self._handle.collection}'; index it first.")
         modality = Modality.parse(found[0].payload["modality"])
-        if modality not in (Modality.IMAGE, Modality.POINTS):
-            raise ConfigError(f"{value} is {modality.value}; only pictures and 3D shapes can be explained.")
+        if modality not in (Modality.IMAGE, Modality.POINTS, Modality.VIDEO):
+            raise ConfigError(f"{value} is {modality.value}; only pictures, 3D shapes and video frames can be explained.")
         return modality, str(found[0].payload["path"])
 
     def indexed_folders(self) -> list[str]:
@@ -437,7 +449,7 @@ class Client(SearchClient):
         store = self._handle
         store.refresh()
         counts = store.counts()
-        loaded = dict(self._spaces)
+        loaded = self._spaces.loaded()
         return {
             "collection": store.collection,
             "backend": "server" if self.settings.qdrant_url else "embedded",

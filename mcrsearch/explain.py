@@ -62,6 +62,7 @@ class HeatMap:
     notes: list[str] = field(default_factory=list)
     space: str = ""
     overlay: bytes | None = None         # PNG of the picture with the map over it, when asked for
+    at: float | None = None              # a video's frame: its second
 
     @property
     def peak(self) -> float:
@@ -96,7 +97,8 @@ class HeatMap:
                 "peak": round(self.peak, 6), "peak_at": self.peak_at,
                 "grid": list(self.values.shape), "values": np.round(self.values, 5).tolist(),
                 "centres": np.round(self.centres, 5).tolist(),
-                "verdict": self.verdict.as_dict() if self.verdict else None, "notes": list(self.notes)}
+                "verdict": self.verdict.as_dict() if self.verdict else None, "notes": list(self.notes),
+                "at": self.at}
 
 
 def heat_map(space: Space, query: np.ndarray, modality: Modality | str, item: Any, method: str = "",

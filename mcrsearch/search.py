@@ -34,7 +34,7 @@ from mcrsearch.store import VIDEO_SEGMENT, Filters, Record, SpaceRecord, Store, 
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
-    from mcrsearch.space import Space
+    from mcrsearch.space import Space, SpaceCache
 
 PRESENTATION_FIELDS = ("text", "caption", "duration", "sample_rate", "width", "height", "point_count",
                        "fps", "has_audio", "start", "end", "matched", "segments")
@@ -193,19 +193,19 @@ def choose_space(store: Store, query_modalities: Iterable[Modality], targets: Se
 # ----------------------------------------------------------------------------- the searcher
 
 class Searcher:
-    """Runs queries against one store; builds (and caches) the spaces needed to embed query inputs."""
+    """Runs queries against one store; gets the spaces that embed query inputs from `spaces` (the client's
+    `SpaceCache`, shared: a space is built once however many searchers and requests ask for it)."""
 
-    def __init__(self, store: Store, settings: "Settings", spaces: dict[str, "Space"] | None = None) -> None:
+    def __init__(self, store: Store, settings: "Settings", spaces: "SpaceCache | None" = None) -> None:
+        from mcrsearch.space import SpaceCache
+
         self.store = store
         self.settings = settings
-        self._spaces: dict[str, "Space"] = spaces if spaces is not None else {}   # shared cache, not a copy
+        self._spaces = spaces if spaces is not None else SpaceCache(settings)
 
     def space(self, record: SpaceRecord) -> "Space":
-        if record.name not in self._spaces:
-            from mcrsearch.space import create_space
-
-            self._spaces[record.name] = create_space(record.name, self.settings)
-        sp = self._spaces[record.name]
+        """The space a stored space record was built with, checked to be the same one (its fingerprint)."""
+        sp = self._spaces.get(record.name)
         if sp.fingerprint != record.fingerprint:
             raise SpaceMismatchError(
                 f"The '{record.name}' space available here (fingerprint {sp.fingerprint}) differs from the one "
@@ -248,7 +248,7 @@ class Searcher:
         pos = signs > 0
         fused = len(resolved) > 1
         want = offset + k
-        built = self._spaces.get(record.name)         # hops named from the space's routes when it is built
+        built = self._spaces.built(record.name)       # hops named from the space's routes when it is built
         routes: dict[str, list[dict[str, Any]]] = {}
 
         def route_to(t: str) -> list[dict[str, Any]]:
@@ -304,11 +304,7 @@ class Searcher:
             return self.space(record), resolved.modality, _unit(self._vector(resolved, record)), dict(record.calibration)
         if requested in ("", "auto", None):
             raise ConfigError("The collection holds no vectors yet: name the space to explain in (--space).")
-        from mcrsearch.space import create_space
-
-        if requested not in self._spaces:
-            self._spaces[requested] = create_space(requested, self.settings)
-        sp = self._spaces[requested]
+        sp = self._spaces.get(requested)
         modality, vector = embed_input(sp, inp, subject, self.settings)
         return sp, modality, vector, {}
 

@@ -8,8 +8,9 @@ registered builders, so new ones (e.g. a freshly trained head) plug in without t
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -173,3 +174,38 @@ def create_space(name: str, settings: "Settings") -> Space:
     from mcrsearch.precision import apply_to_space
 
     return apply_to_space(builder(settings), settings)
+
+
+class SpaceCache:
+    """The spaces one client has built, by name: the one way a `Client`, its `Searcher` and a server get a
+    space. Each is built once, under a lock, so two first requests of a lazy server (`serve --lazy`) do not
+    load the same models twice; spaces are built one at a time (two models loading at once would double the
+    peak memory), while a built one is handed out without waiting.
+
+    Args:
+        settings: what `create_space` builds with.
+        spaces: Space objects to hand out instead of building registered ones by those names.
+    """
+
+    def __init__(self, settings: "Settings", spaces: Iterable[Space] = ()) -> None:
+        self.settings = settings
+        self._built: dict[str, Space] = {s.name: s for s in spaces}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Space:
+        """The space called `name`, built now if this cache has none yet (`create_space`)."""
+        sp = self._built.get(name)
+        if sp is not None:
+            return sp
+        with self._lock:
+            if name not in self._built:
+                self._built[name] = create_space(name, self.settings)
+            return self._built[name]
+
+    def loaded(self) -> dict[str, Space]:
+        """The spaces built so far, by name (a copy)."""
+        return dict(self._built)
+
+    def built(self, name: str) -> Space | None:
+        """The space called `name` if it is built already; None otherwise (nothing is built)."""
+        return self._built.get(name)

@@ -125,8 +125,8 @@ class SearchClient(Protocol):
     def explain(self, image: MediaInput | None = None, points: MediaInput | None = None, *,
                 item: str | None = None, audio: MediaInput | None = None, text: str | None = None,
                 like: str | Path | None = None, space: str | None = None, method: str = "",
-                overlay: bool = False) -> "HeatMap":
-        """Where a query lights up a picture or shape, and whether its source is there; see `Client.explain`."""
+                overlay: bool = False, at: float | None = None) -> "HeatMap":
+        """Where a query lights up a picture, shape or video frame, and whether its source is there; see `Client.explain`."""
         ...
 
     def info(self) -> dict[str, Any]:

@@ -233,6 +233,11 @@ def frame_at(path: str | Path, seconds: float, *, data: bytes | None = None, lim
         raise MediaError(p, f"truncated or corrupt video ({media._short(exc)})") from exc
 
 
+def guarded_frame(path: str | Path, seconds: float) -> Any:
+    """`frame_at` for explaining a video's moment: any decoder failure is one MediaError naming the file."""
+    return media.guarded(Path(path), lambda: frame_at(path, max(0.0, float(seconds))))
+
+
 def load_soundtrack(path: str | Path, seconds: float = DEFAULT_SEGMENT_SECONDS, *, limits: Limits | None = None,
                     max_bytes: int | None = None) -> AudioClip:
     """A video's soundtrack from its start, at most `seconds` long (one audio model input), decoding no frame."""

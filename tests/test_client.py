@@ -78,3 +78,51 @@ def test_query_files_are_decoded_under_the_settings_caps(client):
         strict.query(image=files["image"][0], target="3d", k=1)
     assert len(c.query(image=files["image"][0], target="3d", k=1)) == 1
     strict.close()
+
+
+def test_a_lazy_client_builds_each_space_once_when_first_calls_arrive_together(tmp_path, monkeypatch):
+    """`serve --lazy`: the first requests build the collection's space, and two of them arriving together
+    (queries, an explanation) must load the models once, not once each, and `Client.space` hands out that one."""
+    import threading
+
+    from mcrsearch import space as space_mod
+
+    settings = load_settings(home=tmp_path / "home", device="cpu", space="tiny", collection="lazy")
+    files = H.write_corpus(tmp_path / "corpus", per_class=1)
+    with Client(settings=settings) as c:
+        assert c.index(tmp_path / "corpus").indexed == 12
+    built: list[int] = []
+    second = threading.Event()
+
+    def slow_tiny(s):
+        built.append(threading.get_ident())
+        if len(built) > 1:
+            second.set()
+        else:                                    # loading models: a second builder, if any, arrives meanwhile
+            second.wait(3)
+        return H.build_tiny(s)
+
+    monkeypatch.setitem(space_mod.SPACE_BUILDERS, "tiny", slow_tiny)
+    lazy = Client(settings=settings)
+    assert lazy.count() == 12 and not built      # the store is open, no space is built yet
+    answers: dict[str, object] = {}
+    calls = {"query": lambda: lazy.query(text="red", target="image", k=1),
+             "fused": lambda: lazy.query(text="blue", audio=files["audio"][0], target="3d", k=1),
+             "explain": lambda: lazy.explain(image=files["image"][0], text="red")}
+
+    def run(name):
+        try:
+            answers[name] = calls[name]()
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            answers[name] = exc
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not [n for n, a in answers.items() if isinstance(a, Exception)], answers
+    assert len(built) == 1, f"the space was built {len(built)} times"
+    assert H.class_of(answers["query"][0].path) == "red"
+    assert lazy.space("tiny") is lazy.space("tiny") and len(built) == 1   # the Client's own path shares it
+    lazy.close()

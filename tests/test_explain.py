@@ -95,7 +95,7 @@ def test_explain_refuses_what_it_cannot_do(indexed):
         c.explain(image=str(picture), text="red", audio=str(files["audio"][0]))
     with pytest.raises(ConfigError, match="exactly one thing"):
         c.explain(text="red")
-    with pytest.raises(ConfigError, match="only pictures and 3D shapes"):
+    with pytest.raises(ConfigError, match="only pictures, 3D shapes and video frames"):
         c.explain(item=str(files["audio"][0]), text="red")
     with pytest.raises(ConfigError, match="does not exist"):
         c.explain(image=str(tmp / "nope.png"), text="red")

@@ -55,7 +55,7 @@ def test_refusals_cross_the_wire(both):
     local, remote, files, root, http = both
     audio_item = str(files["audio"][0])
     for c in (local, remote):
-        with pytest.raises(ConfigError, match="only pictures and 3D shapes"):
+        with pytest.raises(ConfigError, match="only pictures, 3D shapes and video frames"):
             c.explain(item=audio_item, text="red")
         with pytest.raises(ConfigError, match="exactly one query"):
             c.explain(item=str(files["image"][0]))

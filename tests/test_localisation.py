@@ -144,7 +144,7 @@ def test_unknown_layouts_are_one_sentence(tmp_path):
     with pytest.raises(ConfigError, match="vggss.json"):
         read_loc_dataset("vggss", tmp_path)
     with pytest.raises(ConfigError, match="Unknown localisation benchmark"):
-        read_loc_dataset("music-solo", tmp_path)
+        read_loc_dataset("music-duet", tmp_path)
 
 
 # ----------------------------------------------------------------------------- mini-world scenes

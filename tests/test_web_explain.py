@@ -13,6 +13,7 @@ from test_web_page import CHROMIUM, CHROMIUM_ARGS, Page, sync_api
 
 from helpers import corpus as H
 from helpers.browser import serve_in_thread
+from test_explain_video import swap_video
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
@@ -32,6 +33,7 @@ def site(tmp_path_factory):
     arr[:, :64] = (225, 25, 25)
     Image.fromarray(arr).save(root / "corpus" / "image" / "red_and_blue.png")
     _dumbbell(root / "corpus" / "3d" / "dumbbell.obj")
+    swap_video(root / "corpus" / "video" / "swap.mp4")
     H.write_item(root / "queries", "audio", 0, 41)                  # a red tone
     settings = load_settings(home=root / "home", device="cpu", space="tiny", explain_present_z=1.0)
     client = Client(settings=settings)
@@ -210,3 +212,28 @@ def test_the_viewer_offers_no_colouring_without_a_text_or_sound(page, site):
     assert page.page.locator("#viewer-match").is_hidden()
     page.page.keyboard.press("Escape")
     page.page.wait_for_function("() => !document.querySelector('#viewer').open")
+
+
+def test_where_lights_up_a_video_results_frame_at_its_moment(page, shots):
+    page.open()
+    page.search("a red thing low", "video")
+    card = _card(page, "swap.mp4")
+    assert card.count() == 1
+    card.locator(".where").click()
+    layer = card.locator(".media.video .where-layer")
+    layer.wait_for()
+    page.page.wait_for_function("document.querySelector('.media.video .where-overlay').complete")
+    at = float(layer.get_attribute("data-at"))
+    assert re.search(r"(Here|Not here) · \d+%", card.locator(".where-verdict").inner_text())
+    left, right = page.page.evaluate("""() => {
+        const img = document.querySelector('.media.video .where-overlay');
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data);
+        return [px(Math.floor(c.width * 0.2), Math.floor(c.height / 2)), px(Math.floor(c.width * 0.8), Math.floor(c.height / 2))];
+    }""")
+    red, blue = (left, right) if at < 10 else (right, left)       # red is on the left before 10 s, then right
+    assert red[0] > blue[0] and blue[2] > red[2], (at, left, right)
+    page.shot(shots, "24-where-video-frame")
+    page.page.keyboard.press("Escape")
+    page.page.wait_for_function("!document.querySelector('.where-layer')")

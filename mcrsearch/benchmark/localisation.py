@@ -30,7 +30,8 @@ PREDICTIONS = ("top-half", "half-max")
 @dataclass
 class LocSample:
     """One picture with one sound. `boxes` are (x0, y0, x1, y1) fractions of the picture; empty for a
-    negative (the sound's source is not in the picture); `kind` says what the sound is."""
+    negative (the sound's source is not in the picture); `kind` says what the sound is; `window` is the
+    sound's (start, end) seconds within its file (MUSIC: the second a frame was taken from), None the file."""
 
     id: str
     image: Path
@@ -38,6 +39,12 @@ class LocSample:
     boxes: list[tuple[float, ...]] = field(default_factory=list)
     kind: str = "positive"            # positive | silence | noise | offscreen
     consensus: int = 1                # annotators a pixel needs to be ground truth (Flickr: 2)
+    window: tuple[float, float] | None = None
+
+    @property
+    def sound_key(self) -> str:
+        """The sound this sample hears: its file, or its file's window."""
+        return str(self.audio) if self.window is None else f"{self.audio}#{self.window[0]:g}-{self.window[1]:g}"
 
     @property
     def positive(self) -> bool:

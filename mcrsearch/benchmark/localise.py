@@ -44,7 +44,7 @@ def run_localisation(dataset: L.LocDataset, spaces: Sequence[Any], options: LocO
     samples = dataset.samples[: options.limit] if options.limit else list(dataset.samples)
     problems = list(dataset.problems)
     images, sounds = _decode_all(samples, decode, problems)
-    samples = [s for s in samples if str(s.image) in images and str(s.audio) in sounds]
+    samples = [s for s in samples if str(s.image) in images and s.sound_key in sounds]
     gts = {s.id: L.gt_map(s.boxes, s.consensus) for s in samples if s.positive}
     results: list[dict] = [*_baseline_rows(samples, gts, dataset.tasks)]
     ablations: list[dict] = []
@@ -81,12 +81,13 @@ def run_localisation(dataset: L.LocDataset, spaces: Sequence[Any], options: LocO
 
 
 def _decode_all(samples: Sequence[L.LocSample], decode: Callable, problems: list[dict]) -> tuple[dict, dict]:
-    """Decode every picture and sound once; an undecodable file costs only the samples that use it."""
+    """Decode every picture and sound file once (a sound window is cut from its file's clip); an undecodable
+    file costs only the samples that use it, a window past the decoded sound only its sample."""
     images: dict[str, Any] = {}
-    sounds: dict[str, Any] = {}
+    files: dict[str, Any] = {}
     failed: set[str] = set()
     for s in samples:
-        for path, modality, store in ((s.image, Modality.IMAGE, images), (s.audio, Modality.AUDIO, sounds)):
+        for path, modality, store in ((s.image, Modality.IMAGE, images), (s.audio, Modality.AUDIO, files)):
             key = str(path)
             if key in store or key in failed:
                 continue
@@ -95,11 +96,37 @@ def _decode_all(samples: Sequence[L.LocSample], decode: Callable, problems: list
             except Exception as exc:  # noqa: BLE001 - a bad file is one problem row, never a lost run
                 failed.add(key)
                 problems.append({"path": key, "reason": str(exc).splitlines()[0][:200] or type(exc).__name__})
+    sounds: dict[str, Any] = {}
+    for s in samples:
+        clip = files.get(str(s.audio))
+        if clip is None or s.sound_key in sounds:
+            continue
+        if s.window is None:
+            sounds[s.sound_key] = clip
+            continue
+        cut = _window(clip, s.window)
+        if cut is None:
+            problems.append({"path": s.sound_key, "reason": f"the window is past the decoded sound "
+                                                              f"({clip.duration:.1f} s; see max_audio_seconds)"})
+        else:
+            sounds[s.sound_key] = cut
     return images, sounds
 
 
+def _window(clip: Any, window: tuple[float, float]) -> Any:
+    """The (start, end) seconds of a decoded clip, or None when the clip ends before `end`."""
+    from dataclasses import replace
+
+    start, end = window
+    rate = int(clip.sample_rate)
+    a, b = int(round(start * rate)), int(round(end * rate))
+    if b > len(clip.samples) + rate // 100 or b <= a:        # 10 ms of slack for rounding at the end
+        return None
+    return replace(clip, samples=clip.samples[a:b], source_duration=None)
+
+
 def _embed_sounds(space: Any, samples: Sequence[L.LocSample], sounds: dict) -> dict[str, np.ndarray]:
-    keys = sorted({str(s.audio) for s in samples})
+    keys = sorted({s.sound_key for s in samples})
     vectors = space.embed(Modality.AUDIO, [sounds[k] for k in keys]) if keys else np.zeros((0, space.dim))
     return dict(zip(keys, vectors))
 
@@ -128,7 +155,7 @@ def _evaluate(samples: Sequence[L.LocSample], gts: dict, dense: dict, queries: d
             if key not in order_cache:
                 order_cache[key] = np.random.default_rng([shuffle_seed, len(order_cache)]).permutation(len(vectors))
             vectors = vectors[order_cache[key]]
-        cos = vectors @ queries[str(s.audio)]
+        cos = vectors @ queries[s.sound_key]
         out["confidence"].append(float(cos.max()))
         out["positive"].append(s.positive)
         out["kind"].append(s.kind)

@@ -51,8 +51,8 @@ def benchmark(
 ) -> None:
     """Score spaces on a dataset: R@k both ways, mAP, zero-shot accuracy; exact and through the index.
 
-    Localisation sets (vggss, flickr-soundnet, ex-vggss, ex-flickrnet, miniworld-scenes) report cIoU and AUC,
-    and for the extended sets counterfactual AP and max-F1, beside a centre prior and a uniform map."""
+    Localisation sets (vggss, flickr-soundnet, ex-vggss, ex-flickrnet, music-solo, miniworld-scenes) report cIoU
+    and AUC, and for the extended sets counterfactual AP and max-F1, beside a centre prior and a uniform map."""
 
     from mcrsearch.benchmark.readers.sources import LOC_READERS
 

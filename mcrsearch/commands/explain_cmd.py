@@ -17,7 +17,8 @@ def explain(
     like: Optional[str] = typer.Option(None, "--like", help="An indexed item (path or id) whose vector to look for."),
     image: Optional[Path] = typer.Option(None, "--image", help="The picture to explain."),
     points: Optional[Path] = typer.Option(None, "--3d", help="The 3D shape to explain."),
-    item: Optional[str] = typer.Option(None, "--item", help="An indexed picture or shape (path or id) to explain."),
+    item: Optional[str] = typer.Option(None, "--item", help="An indexed picture, shape or video (path or id) to explain."),
+    at: Optional[float] = typer.Option(None, "--at", min=0, help="For an indexed video: the second whose frame to explain."),
     out_png: Optional[Path] = typer.Option(None, "--out", help="Write the picture with the heat map over it (PNG)."),
     space: Optional[str] = typer.Option(None, "--space", help="Space to compare in (needed for an empty collection)."),
     method: str = typer.Option("", "--method", help="Dense method of the image encoder (default: its first)."),
@@ -35,7 +36,7 @@ def explain(
     with open_client(cfg, no_server) as client:
         result = client.explain(image=str(image) if image else None, points=str(points) if points else None,
                                 item=item, audio=str(audio) if audio else None, text=text, like=like,
-                                space=space, method=method, overlay=out_png is not None)
+                                space=space, method=method, overlay=out_png is not None, at=at)
     if out_png is not None and result.overlay is not None:
         with atomic_path(out_png) as tmp:
             Path(tmp).write_bytes(result.overlay)
@@ -44,9 +45,10 @@ def explain(
         data["overlay_path"] = str(out_png) if out_png is not None and result.overlay is not None else None
         print_json(data)
         return
-    at = ", ".join(f"{v:.2f}" for v in result.peak_at)
-    console.print(f"space {result.space} ({result.method} parts): score {result.score:.3f}, "
-                  f"peak {result.peak:.3f} at ({at})", highlight=False)
+    where = ", ".join(f"{v:.2f}" for v in result.peak_at)
+    frame = f" (the frame at {result.at:.2f} s)" if result.at is not None else ""
+    console.print(f"space {result.space} ({result.method} parts){frame}: score {result.score:.3f}, "
+                  f"peak {result.peak:.3f} at ({where})", highlight=False)
     v = result.verdict
     if v is not None:
         said = "present" if v.present else "not present"

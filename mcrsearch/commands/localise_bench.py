@@ -1,4 +1,4 @@
-"""`mcrsearch benchmark vggss|flickr-soundnet|ex-vggss|ex-flickrnet|miniworld-scenes`: localisation benchmarks."""
+"""`mcrsearch benchmark vggss|flickr-soundnet|ex-vggss|ex-flickrnet|music-solo|miniworld-scenes`: localisation benchmarks."""
 
 from __future__ import annotations
 

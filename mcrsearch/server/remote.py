@@ -150,12 +150,14 @@ class RemoteClient(SearchClient):
 
     def explain(self, image: Any = None, points: Any = None, *, item: str | None = None, audio: Any = None,
                 text: str | None = None, like: "str | Path | None" = None, space: str | None = None,
-                method: str = "", overlay: bool = False) -> "HeatMap":
+                method: str = "", overlay: bool = False, at: float | None = None) -> "HeatMap":
         """`mcrsearch.Client.explain`, answered by the server: files are uploaded, indexed items go by id or
         absolute path (the server takes ids only: a path is looked up here first)."""
         from mcrsearch.server.schemas import ExplainOut
 
         form: dict[str, Any] = {"method": method, "overlay": "true" if overlay else "false"}
+        if at is not None:
+            form["at"] = repr(float(at))
         for key, value in (("text", text), ("space", space)):
             if value is not None:
                 form[key] = value

@@ -305,6 +305,7 @@ class ExplainOut(BaseModel):
     verdict: Optional[VerdictOut]
     notes: list[str]
     overlay_png: Optional[str] = None
+    at: Optional[float] = None          # a video's frame: its second
 
     @classmethod
     def of(cls, heat: Any) -> "ExplainOut":
@@ -331,5 +332,5 @@ class ExplainOut(BaseModel):
         return HeatMap(values=np.asarray(self.values, dtype=np.float32), centres=np.asarray(self.centres, np.float32),
                        method=self.method, score=self.score, modality=Modality.parse(self.modality),
                        verdict=Verdict(**self.verdict.model_dump()) if self.verdict else None,
-                       notes=list(self.notes), space=self.space,
+                       notes=list(self.notes), space=self.space, at=self.at,
                        overlay=base64.b64decode(self.overlay_png) if self.overlay_png else None)

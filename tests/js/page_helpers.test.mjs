@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { describe, formatBytes, formatDuration, jobProgress, scoreStrength } from "../../mcrsearch/server/static/format.js";
+import { describe, formatBytes, formatDuration, jobProgress, posterTime, scoreStrength } from "../../mcrsearch/server/static/format.js";
 import { acceptList, fileField, queryUrl, readQuery, searchParams, splitNegatives, weightKey, whyLines } from "../../mcrsearch/server/static/query.js";
 
 const CONSTANTS = {
@@ -105,4 +105,12 @@ test("why this result: each input's share and the hops it took", () => {
   assert.deepEqual(whyLines(hit), ["like dog.wav: +2.50 (cosine 0.312, z 2.50, weight 1)",
     "  audio → CLAP encoder → head (CLAP->CLIP) → exmcr space → head (ULIP->CLIP) → ULIP encoder → 3d (emergent)"]);
   assert.deepEqual(whyLines({}), []);
+});
+
+test("a video hit's poster moment lies inside its segment", () => {
+  assert.equal(posterTime({ details: { start: 10, end: 20 } }), 11);
+  assert.equal(posterTime({ details: { start: 4, end: 5 } }), 4.5);
+  assert.equal(posterTime({ details: {} }), 0);
+  assert.equal(posterTime({}), 0);
+  assert.equal(posterTime({ details: { start: 7, end: 3 } }), 7);     // a bad range stays at its start
 });

@@ -1,4 +1,5 @@
-"""Sound-source localisation test sets as their releases lay them out: VGGSS, Flickr-SoundNet, Ex-VGGSS, Ex-FlickrNet.
+"""Sound-source localisation test sets as their releases lay them out: VGGSS, Flickr-SoundNet, Ex-VGGSS,
+Ex-FlickrNet, MUSIC-Solo.
 
 Layouts (read from the public repositories that release them):
 - VGGSS (hche11/Localizing-Visual-Sounds-the-Hard-Way): `metadata/vggss.json`, a list of
@@ -13,6 +14,13 @@ Layouts (read from the public repositories that release them):
   `image ID, audio ID, label` with label `non-sounding` pair a frame with a sound whose source is not in it
   (silence, noise or an off-screen sound; the file does not say which). Frames and sounds are looked for in
   `extend_frames/` and `extend_audio/` (the ACL-SSL layout) and else in `frames/` and `audio/`.
+- MUSIC-Solo test (DTaoo/Discriminative-Sounding-Objects-Localization, Hu et al. 2020, `music-exp/solotest.json`):
+  one JSON object keyed by a frame's path under the frames folder, `VIDEO/frame_SSS/NNNNN.jpg` (a frame taken
+  in second SSS of VIDEO), each value `{"bbox": [{"box": [x, y, w, h] in pixels, "normbox": [x, y, w, h] as
+  fractions, "category_id": N}], "wdith": W, "height": H}` (the width key is spelt so in the release).
+  Frames are read from `video_frames/` (the release's layout) or `frames/`; the sound is second SSS to SSS + 1
+  of `audio/VIDEO.flac` (its pairs list names the MUSIC sound files so) or `.wav`. Frames with an empty
+  `bbox` list show an instrument the release did not annotate and are left out, as its evaluation does.
 Every file read is named in `sources`; a missing or malformed row costs only itself (`problems`).
 The metadata may sit in `metadata/` or at the root; the test folder of Flickr may be the root or `test/`.
 """
@@ -203,11 +211,79 @@ def _negatives(root: Path, name: str, sources: list[dict], problems: list[dict])
     return out
 
 
+def _music_boxes(key: str, entry: object) -> list[tuple[float, ...]]:
+    """One solotest.json entry's boxes as (x0, y0, x1, y1) fractions ([] when it has none; ValueError if bad)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("bbox"), list):
+        raise ValueError("an entry needs a 'bbox' list")
+    width = float(entry.get("wdith", entry.get("width", 0)) or 0)
+    height = float(entry.get("height", 0) or 0)
+    out = []
+    for box in entry["bbox"]:
+        if not isinstance(box, dict):
+            raise ValueError("a bbox item must be an object")
+        if isinstance(box.get("normbox"), list) and len(box["normbox"]) == 4:
+            x, y, w, h = (float(v) for v in box["normbox"])
+        elif isinstance(box.get("box"), list) and len(box["box"]) == 4 and width > 0 and height > 0:
+            px, py, pw, ph = (float(v) for v in box["box"])
+            x, y, w, h = px / width, py / height, pw / width, ph / height
+        else:
+            raise ValueError("a box needs 'normbox' [x, y, w, h] or 'box' with the frame's size")
+        if w <= 0 or h <= 0:
+            raise ValueError("a box needs a positive width and height")
+        out.append(tuple(min(max(v, 0.0), 1.0) for v in (x, y, x + w, y + h)))
+    return out
+
+
+def read_music_solo(root: Path, split: str | None = None) -> LocDataset:
+    """MUSIC-Solo test (localisation): DSOL's `solotest.json` boxes, its frames, and one second of sound each."""
+    import re
+
+    problems: list[dict] = []
+    ann = _find(root, ["solotest.json"])
+    if ann is None:
+        raise ConfigError(f"No solotest.json under {root} (looked in metadata/, the root and test/).")
+    try:
+        entries = json.loads(ann.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The MUSIC-Solo annotations {ann} cannot be read ({exc}).") from exc
+    if not isinstance(entries, dict):
+        raise ConfigError(f"The MUSIC-Solo annotations {ann} are not one JSON object keyed by frame.")
+    frames, audio = _folder(root, "frames", "video_frames"), _folder(root, "audio")
+    samples, unannotated = [], 0
+    for key, entry in entries.items():
+        where = f"{ann}#{key}"
+        found = re.fullmatch(r"([^/\\]+)/frame_(\d+)/[^/\\]+\.(?:jpg|jpeg|png)", str(key), re.IGNORECASE)
+        if found is None or found.group(1) in (".", ".."):
+            problems.append({"path": where, "reason": "a key must be VIDEO/frame_SSS/NAME.jpg"})
+            continue
+        try:
+            boxes = _music_boxes(key, entry)
+        except (TypeError, ValueError) as exc:
+            problems.append({"path": where, "reason": f"bad annotation ({exc})"})
+            continue
+        if not boxes:
+            unannotated += 1
+            continue
+        video, second = found.group(1), int(found.group(2))
+        sound = next((audio / f"{video}{ext}" for ext in (".flac", ".wav") if (audio / f"{video}{ext}").is_file()),
+                     audio / f"{video}.flac")
+        image = frames / key
+        if _pair(image, sound, problems):
+            samples.append(LocSample(id=key, image=image, audio=sound, boxes=boxes,
+                                     window=(float(second), float(second + 1))))
+    sources = [{"role": "annotations", "path": str(ann),
+                "detail": f"{len(entries)} frames; {unannotated} without boxes left out (instrument not annotated)"},
+               {"role": "frames", "path": str(frames)},
+               {"role": "audio", "path": str(audio), "detail": "second SSS to SSS + 1 of VIDEO.flac (or .wav)"}]
+    return LocDataset(name="music-solo", samples=samples, sources=sources, problems=problems, split="test")
+
+
 LOC_READERS: dict[str, str] = {
     "vggss": "mcrsearch.benchmark.readers.sources:read_vggss",
     "flickr-soundnet": "mcrsearch.benchmark.readers.sources:read_flickr",
     "ex-vggss": "mcrsearch.benchmark.readers.sources:read_ex_vggss",
     "ex-flickrnet": "mcrsearch.benchmark.readers.sources:read_ex_flickrnet",
+    "music-solo": "mcrsearch.benchmark.readers.sources:read_music_solo",
     "miniworld-scenes": "mcrsearch.miniworld.scenes:read_scenes",     # a plug-in: the mini-world sits on top
 }
 

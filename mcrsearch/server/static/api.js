@@ -34,11 +34,12 @@ export function search(params, files = []) {
 
 /** Where a query lights up an indexed picture or shape: `query` is {text} or {audio: File}; the answer has
  * the per-part cosines and centres, the peak, the calibrated verdict and (for a picture, unless
- * `overlay` is false) the overlay PNG (base64). */
-export function explain(itemId, query, { overlay = true } = {}) {
+ * `overlay` is false) the overlay PNG (base64); `at` picks a video's frame (seconds). */
+export function explain(itemId, query, { overlay = true, at = null } = {}) {
   const form = new FormData();
   form.append("item", itemId);
   form.append("overlay", overlay ? "true" : "false");
+  if (at !== null) form.append("at", String(at));
   if (query.audio) form.append("audio", query.audio, query.audio.name);
   else form.append("text", query.text);
   return call("/api/explain", { method: "POST", body: form });

@@ -1,7 +1,7 @@
 // A result or browse card: the media (image, player, 3D thumbnail or text), name, score and actions.
 
 import { el } from "./dom.js";
-import { MODALITY_LABEL, describe, formatDuration, scoreStrength } from "./format.js";
+import { MODALITY_LABEL, describe, formatDuration, posterTime, scoreStrength } from "./format.js";
 import { whyLines } from "./query.js";
 import { openViewer } from "./viewer-dialog.js";
 import { playAt } from "./player.js";
@@ -36,7 +36,7 @@ function mediaBlock(item, query) {
     const d = item.details || {};
     const start = typeof d.start === "number" ? d.start : 0;
     const end = typeof d.end === "number" ? d.end : start;
-    const at = start + Math.min(1, (end - start) / 2);      // the poster: a frame inside the matched moment
+    const at = posterTime(item);                            // the poster: a frame inside the matched moment
     return el("button", { type: "button", class: "media video", title: `Play from ${formatDuration(start)}`,
       "aria-label": `Play ${item.name} from ${formatDuration(start)}`, onclick: () => playAt(item, start, end) },
       el("img", { src: `${item.thumb_url}?at=${at.toFixed(2)}`, alt: item.name, loading: "lazy", decoding: "async" }),
@@ -47,11 +47,12 @@ function mediaBlock(item, query) {
 }
 
 /** The card of one item (a hit carries a score too); `onLike(item)` runs "More like this", `onUnlike(item)`
- * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures) shows where the query is;
+ * (when given) "Less like this"; `onWhere(cardNode, item)` (when given, for pictures and a video's poster frame)
+ * shows where the query is;
  * `query` (the query's {text} or {audio}, when it has one) lets the 3D viewer colour a shape by match. */
 export function card(item, onLike, onUnlike = null, onWhere = null, query = null) {
   const kind = item.modality === "3d" ? "shape" : item.modality;
-  const where = onWhere && item.modality === "image";
+  const where = onWhere && (item.modality === "image" || item.modality === "video");
   const node = el("article", { class: `card ${kind}`, dataset: { id: item.id, modality: item.modality } },
     mediaBlock(item, query),
     el("div", { class: "card-body" },
@@ -66,7 +67,8 @@ export function card(item, onLike, onUnlike = null, onWhere = null, query = null
           el("button", { type: "button", class: "link", onclick: () => onLike(item) }, "More like this"),
           onUnlike ? el("button", { type: "button", class: "link less", onclick: () => onUnlike(item) }, "Less like this") : null,
           where ? el("button", { type: "button", class: "link where", "aria-pressed": "false",
-            title: "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
+            title: item.modality === "video" ? "Light up where the query is in this frame (Esc hides it)"
+              : "Light up where the query is in this picture (Esc hides it)", onclick: () => onWhere(node, item) },
           "Where?") : null))));
   return node;
 }

@@ -1,8 +1,10 @@
-// "Where?": lay the heat map of the current query over an image result (api.explain), with the
-// verdict. The toggle shows or hides it; Esc hides every one that is shown.
+// "Where?": lay the heat map of the current query over an image result, or over a video result's poster
+// frame (the frame at its moment), with the verdict (api.explain). The toggle shows or hides it; Esc hides
+// every one that is shown.
 
 import * as api from "./api.js";
 import { el, toast } from "./dom.js";
+import { formatDuration, posterTime } from "./format.js";
 
 const shown = new Set();       // cards whose overlay is up
 
@@ -18,17 +20,20 @@ function verdictText(answer) {
   return `${v.present ? "Here" : "Not here"} · ${Math.round(100 * v.confidence)}%`;
 }
 
-/** Show (or hide, when shown) where `query` ({text} or {audio: File}) lights up the image of `item`. */
+/** Show (or hide, when shown) where `query` ({text} or {audio: File}) lights up the image of `item` (a video:
+ * its poster frame). */
 export async function toggleWhere(cardNode, item, query) {
   if (shown.has(cardNode)) { hide(cardNode); return; }
   const button = cardNode.querySelector(".where");
   button.setAttribute("aria-busy", "true");
   try {
-    const answer = await api.explain(item.id, query);
-    const media = cardNode.querySelector(".media.image");
-    const layer = el("div", { class: "where-layer" },
+    const isVideo = item.modality === "video";
+    const answer = await api.explain(item.id, query, isVideo ? { at: posterTime(item) } : {});
+    const media = cardNode.querySelector(".media.image, .media.video");
+    const layer = el("div", { class: "where-layer", dataset: isVideo ? { at: String(answer.at) } : {} },
       el("img", { class: "where-overlay", src: `data:image/png;base64,${answer.overlay_png}`,
-        alt: `Where the query matches ${item.name}` }),
+        alt: isVideo ? `Where the query matches ${item.name} at ${formatDuration(answer.at)}`
+          : `Where the query matches ${item.name}` }),
       el("span", { class: `where-verdict ${answer.verdict && answer.verdict.present ? "yes" : "no"}`,
         title: answer.verdict ? `The map's peak beats ${Math.round(100 * answer.verdict.confidence)}% of this `
           + `collection's random ${answer.verdict.calibrated_by} pairs (z ${answer.verdict.z.toFixed(2)}; `

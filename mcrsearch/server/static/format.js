@@ -6,6 +6,14 @@ export const MODALITY_LABEL = { image: "Image", audio: "Sound", "3d": "3D", text
 export const FIELD_LABEL = { image: "Image", audio: "Sound", points: "3D", video: "Video" };
 
 /** 75.4 -> "1:15". */
+/** A video hit's poster moment: a frame inside its matched segment (its start, plus up to a second). */
+export function posterTime(item) {
+  const d = item.details || {};
+  const start = typeof d.start === "number" ? d.start : 0;
+  const end = typeof d.end === "number" ? d.end : start;
+  return start + Math.min(1, Math.max(0, end - start) / 2);
+}
+
 export function formatDuration(seconds) {
   const s = Math.round(seconds);
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
