@@ -392,9 +392,10 @@ def sweep_lines(runs: dict) -> list[str]:
     if not rows:
         return []
     lines = ["### Why some ingredients do nothing or hurt: their constants swept (Δ = variant − full defaults)", "",
-             "Caveat: the default constants (trainer/config.py: tau, lambda, sigma) were chosen on the default "
-             "world's held-out test split, and these sweeps read the same test split; there is no separate "
-             "validation split, so a sweep's best value is an optimistic estimate, not a tuned-then-tested one.", "",
+             "Caveat: the default constants (trainer/config.py: tau, lambda, sigma) were chosen by the ablation "
+             "section's sweeps on the default world's held-out test split, and these sweeps read this world's "
+             "held-out test split, the same items as every table in this section; neither world has a validation "
+             "split, so a sweep's best value is an optimistic estimate, not a tuned-then-tested one.", "",
              "| method | variant | emergent score | Δ [95% CI] | verdict | modality gap in the trained space |",
              "|---|---|---|---|---|---|"]
     for method, name in [(m, "full") for m in ("cmcr", "exmcr")] + [(m, "no intra alignment") for m in ("cmcr", "exmcr")] + rows:
