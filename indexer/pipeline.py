@@ -16,11 +16,15 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+import numpy as np
+
 from mcrsearch_indexer.report import Failure, IndexProgress, IndexReport
 from mcrsearch_indexer.scan import ScannedFile, considered, resolve_root, scan
+from mcrsearch_indexer.work import CANCELLED, Cancelled, Copy, Decoded, Planned, Prepared, ToEmbed, Touch
 
 from mcrsearch import calibration
 from mcrsearch.errors import ConfigError, MediaError
@@ -74,11 +78,12 @@ def _video():
 def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int,
              n_points: int, limits: Any = None, stages: dict[str, float] | None = None,
              known: dict[str, str] | None = None, segment_seconds: float = 10.0,
-             max_video_bytes: int | None = None) -> tuple[str, Any]:
-    """Size check, content hash, decode (from the hashed bytes). Returns ('touch'|'copy'|'embed', data).
+             max_video_bytes: int | None = None) -> Prepared:
+    """Size check, content hash, decode (from the hashed bytes): `Touch` (the stored content), `Copy` or
+    `Decoded`.
 
     `known`: content hash -> id of a stored item with a vector in this space; a file with such content is
-    not decoded ('copy', (digest, id)): its vector is copied, so identical content costs no model time.
+    not decoded (`Copy`): its vector is copied, so identical content costs no model time.
 
     A file that changed between the scan and the end of its decode (rewritten, truncated, deleted) fails
     with a reason instead of being stored: its vector could belong to content that no longer exists, or
@@ -100,10 +105,10 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
         stages["read_hash"] += t1 - t0
     if old is not None and old.payload.get("hash") == digest and space_name in old.payload.get("spaces", []):
         _unchanged_since_scan(f)
-        return "touch", digest
+        return Touch(digest)
     if known and not is_video and digest in known and known[digest] != point_id(f.path):
         _unchanged_since_scan(f)
-        return "copy", (digest, known[digest])
+        return Copy(digest, known[digest])
     try:
         modality, decoded = video.decode(f.path, f.modality, n_points=n_points, max_bytes=max_bytes, data=data,
                                          limits=limits, segment_seconds=segment_seconds,
@@ -113,7 +118,7 @@ def _prepare(f: ScannedFile, old: Record | None, space_name: str, max_bytes: int
             stages["decode"] += time.perf_counter() - t1
     _unchanged_since_scan(f)
     info = video.describe(modality, decoded) or {}
-    return "embed", (digest, Modality.parse(modality), decoded, info)
+    return Decoded(digest, Modality.parse(modality), decoded, info)
 
 
 def state_of(f: ScannedFile) -> dict[str, Any]:
@@ -141,6 +146,12 @@ def new_point(f: ScannedFile, digest: str, modality: Modality, info: dict[str, A
     return PointData(point_id(f.path), {space: vector}, payload)
 
 
+def embedded_point(entry: ToEmbed, space: str, vector: Any) -> PointData:
+    """The point for a decoded file the encoder has embedded."""
+    d = entry.decoded
+    return new_point(entry.file, d.digest, d.modality, d.info, space, vector)
+
+
 def index_path(path: str | Path, settings: "Settings", space: "Space | str | None" = None,
                progress: ProgressFn | None = None, store: Store | None = None,
                on_batch: Callable[[int], None] | None = None,
@@ -159,14 +170,28 @@ def index_path(path: str | Path, settings: "Settings", space: "Space | str | Non
     Returns:
         The IndexReport.
     """
-    with run_context(path, settings, space, store, rebuild) as (root, files, sp, store, report):
-        _run(root, files, sp, store, settings, report, progress if callable(progress) else None, on_batch, cancel)
+    with run_context(path, settings, space, store, rebuild) as run:
+        _run(run.root, run.files, run.space, run.store, settings, run.report,
+             progress if callable(progress) else None, on_batch, cancel)
+        report = run.report
     return report
+
+
+@dataclass(frozen=True)
+class Run:
+    """An index run under way (`run_context`): its root folder and the files scanned under it, the space it
+    embeds with, the open store and the report being filled."""
+
+    root: Path
+    files: list[ScannedFile]
+    space: "Space"
+    store: Store
+    report: IndexReport
 
 
 @contextmanager
 def run_context(path: str | Path, settings: "Settings", space: "Space | str | None",
-                store: Store | None, rebuild: bool = False) -> Iterator[tuple[Path, list[ScannedFile], "Space", Store, IndexReport]]:
+                store: Store | None, rebuild: bool = False) -> Iterator[Run]:
     """What every index run (local or on Ray) starts and ends with: the tree scanned, the store open (closed
     after when opened here), the space resolved and registered, the report timed."""
     started = time.perf_counter()
@@ -183,7 +208,7 @@ def run_context(path: str | Path, settings: "Settings", space: "Space | str | No
         store.ensure_space(sp.name, sp.fingerprint, sp.dim, getattr(sp, "indexable", sp.modalities))
         if root.is_dir() and not any(_in_scope(str(root), Path(r)) for r in store.roots()):
             store.add_root(str(root))          # the folders `serve --watch` follows
-        yield root, scan(root), sp, store, report
+        yield Run(root, scan(root), sp, store, report)
     finally:
         if own_store:
             store.close()
@@ -197,7 +222,7 @@ def _in_scope(stored_path: str, root: Path) -> bool:
 
 def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
              report: IndexReport, known: dict[str, str] | None = None,
-             segments: dict[str, list[Record]] | None = None) -> list[tuple[ScannedFile, Record | None]]:
+             segments: dict[str, list[Record]] | None = None) -> list[Planned]:
     """Delete what left disk, count unchanged files, report what this space cannot take; return the
     files to read, each with its stored record (None: new). Shared by the local and the Ray indexer.
 
@@ -236,7 +261,7 @@ def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
                      and r.payload.get("modality") != Modality.VIDEO.value)
 
     # 2. plan: fast path on size + mtime, everything else goes to the workers
-    todo: list[tuple[ScannedFile, Record | None]] = []
+    todo: list[Planned] = []
     for f in files:
         old = stored.get(f.path)
         if f.modality not in getattr(sp, "indexable", sp.modalities):
@@ -253,7 +278,7 @@ def plan_run(root: Path, files: list[ScannedFile], sp: "Space", store: Store,
             report.failed.append(Failure(f.path, "the file name is not valid UTF-8, which the index cannot "
                                                  "store; rename the file"))
         else:
-            todo.append((f, old))
+            todo.append(Planned(f, old))
     return todo
 
 
@@ -272,7 +297,7 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
                                          settings.batch_size) for m in sp.modalities}
     if Modality.VIDEO in sp.indexable:
         batch_sizes[Modality.VIDEO] = 1          # a video is a batch of its own: its segments are batched inside
-    pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {m: [] for m in sp.indexable}
+    pending: dict[Modality, list[ToEmbed]] = {m: [] for m in sp.indexable}
     max_video_bytes = int(settings.max_video_mb * 2**20)
 
     stages = report.stage_seconds
@@ -295,15 +320,14 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         t0 = time.perf_counter()
         ok, vectors = _embed(sp, modality, batch, report)
         t1 = time.perf_counter()
-        points = [new_point(f, digest, mod, info, sp.name, vec)
-                  for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
-        embedded = {f.path for f, _old, _data in ok}
-        failed_ids = [old.id for f, old, _ in batch if old is not None and f.path not in embedded]
+        points = [embedded_point(e, sp.name, vec) for e, vec in zip(ok, vectors)]
+        embedded = {e.file.path for e in ok}
+        failed_ids = [e.old.id for e in batch if e.old is not None and e.file.path not in embedded]
         store.set_vectors_keep_others(sp.name, sp.fingerprint, points,
-                                      stored_ids=[old.id for _f, old, _data in ok if old is not None])
+                                      stored_ids=[e.old.id for e in ok if e.old is not None])
         store.delete(failed_ids)
         # a file stored as a video before (now decoded as another modality) or failed: drop its segments
-        store.delete([r.id for f, _old, _data in batch for r in segments.pop(f.path, [])])
+        store.delete([r.id for e in batch for r in segments.pop(e.file.path, [])])
         known.update((str(p.payload["hash"]), p.id) for p in points)    # later copies in this run reuse them
         stages["encode"] += t1 - t0
         stages["write"] += time.perf_counter() - t1
@@ -313,61 +337,66 @@ def _run(root: Path, files: list[ScannedFile], sp: "Space", store: Store, settin
         if on_batch is not None:
             on_batch(report.indexed)
 
-    def prepare(f: ScannedFile, old: Record | None, reuse: bool = True) -> tuple[str, Any]:
-        return _prepare(f, old, sp.name, max_bytes, sp.mesh_points, limits, stages, known if reuse else None,
-                        sp.segment_seconds, max_video_bytes)
+    def prepare(job: Planned, reuse: bool = True) -> Prepared:
+        return _prepare(job.file, job.old, sp.name, max_bytes, sp.mesh_points, limits, stages,
+                        known if reuse else None, sp.segment_seconds, max_video_bytes)
 
     embedding: set[str] = set()          # content hashes sent to the encoder in this run
-    later: list[tuple[ScannedFile, Record | None, tuple]] = []
+    later: list[ToEmbed] = []
     tell()
     window = max(4 * workers, 2 * max(batch_sizes.values(), default=8))
-    for f, old, outcome in _prepared(todo, prepare, workers, window, cancel):
-        if outcome is CANCELLED or (cancel is not None and cancel()):
+    for job, outcome in _prepared(todo, prepare, workers, window, cancel):
+        f, old = job.file, job.old
+        if isinstance(outcome, Cancelled) or (cancel is not None and cancel()):
             report.cancelled = True
             break
         if isinstance(outcome, BaseException):
             _fail(report, store, f, old, failure_reason(outcome), segments)
             tell()
             continue
-        kind, data = outcome
-        if kind == "copy":
-            if _copy_point(store, sp, f, old, *data):
+        if isinstance(outcome, Copy):
+            if _copy_point(store, sp, f, old, outcome.digest, outcome.source_id):
                 report.indexed += 1
                 report.reused += 1
                 tell()
                 continue
             try:                    # the source went away meanwhile: embed this file after all
-                kind, data = prepare(f, old, reuse=False)
+                outcome = prepare(job, reuse=False)
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
                 _fail(report, store, f, old, failure_reason(exc), segments)
                 tell()
                 continue
-        if kind == "touch":
+        if isinstance(outcome, Touch):
+            assert old is not None          # a touch is a stored file whose content is unchanged
             store.set_payload([old.id], state_of(f))
             report.unchanged += 1
             tell()
             continue
-        modality = data[1]
+        if not isinstance(outcome, Decoded):        # a copy is never answered when reuse is off
+            raise TypeError(f"Unexpected outcome {outcome!r} for {f.path}.")
+        modality = outcome.modality
         if modality not in pending:
             _fail(report, store, f, old, unembeddable_reason(modality, sp.name), segments)
             tell()
             continue
-        if data[0] in embedding:        # the same content is already on its way to the encoder in this run
-            later.append((f, old, data))
+        entry = ToEmbed(f, old, outcome)
+        if outcome.digest in embedding:  # the same content is already on its way to the encoder in this run
+            later.append(entry)
             continue
-        embedding.add(data[0])
-        pending[modality].append((f, old, data))
+        embedding.add(outcome.digest)
+        pending[modality].append(entry)
         if len(pending[modality]) >= batch_sizes[modality]:
             flush(modality)
     for modality in list(pending):
         flush(modality)
-    for f, old, data in later:          # their twins are written now: copy, or embed when a twin failed
-        if data[0] in known and _copy_point(store, sp, f, old, data[0], known[data[0]]):
+    for entry in later:                 # their twins are written now: copy, or embed when a twin failed
+        digest = entry.decoded.digest
+        if digest in known and _copy_point(store, sp, entry.file, entry.old, digest, known[digest]):
             report.indexed += 1
             report.reused += 1
             tell()
         else:
-            pending[data[1]].append((f, old, data))
+            pending[entry.decoded.modality].append(entry)
     for modality in list(pending):
         flush(modality)
 
@@ -432,7 +461,6 @@ def decode_workers(settings: "Settings", sp: "Space") -> int:
     return (os.cpu_count() or 2) if any(d != "cpu" for d in devices) else 0
 
 
-CANCELLED = object()      # what `_prepared` yields in place of an outcome once `cancel` says stop
 CANCEL_POLL_S = 0.1
 
 
@@ -463,42 +491,42 @@ def _in_daemon_thread(fn: Callable[[], Any]) -> Future:
     return fut
 
 
-def _prepared(todo: list[tuple[ScannedFile, Record | None]],
-              prepare: Callable[[ScannedFile, Record | None], tuple[str, Any]],
-              workers: int, window: int,
-              cancel: Callable[[], bool] | None = None) -> Iterator[tuple[ScannedFile, Record | None, Any]]:
-    """(file, old record, prepare's result or the exception it raised), in `todo` order.
+def _prepared(todo: list[Planned], prepare: Callable[[Planned], Prepared], workers: int, window: int,
+              cancel: Callable[[], bool] | None = None
+              ) -> Iterator[tuple[Planned, Prepared | BaseException | Cancelled]]:
+    """(each planned file, prepare's result or the exception it raised), in `todo` order.
 
     With workers, up to `window` files are prepared ahead in threads (bounded memory); with none, each
     file is prepared when its turn comes (on a daemon thread when `cancel` is given, so that a cancel
     interrupts a file whose read hangs: the outcome is then CANCELLED and nothing more is yielded).
     """
+    outcome: Prepared | BaseException | Cancelled
     if workers <= 0:
-        for f, old in todo:
+        for job in todo:
             try:
-                outcome = (_wait(_in_daemon_thread(lambda f=f, old=old: prepare(f, old)), cancel)
-                           if cancel is not None else prepare(f, old))
+                outcome = (_wait(_in_daemon_thread(lambda job=job: prepare(job)), cancel)
+                           if cancel is not None else prepare(job))
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
                 outcome = exc
-            yield f, old, outcome
+            yield job, outcome
             if outcome is CANCELLED:
                 return
         return
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mcr-decode")
-    queue: deque[tuple[ScannedFile, Record | None, Future]] = deque()
+    queue: deque[tuple[Planned, Future]] = deque()
     it = iter(todo)
     try:
         while True:
             while len(queue) < window and (nxt := next(it, None)) is not None:
-                queue.append((*nxt, pool.submit(prepare, *nxt)))
+                queue.append((nxt, pool.submit(prepare, nxt)))
             if not queue:
                 return
-            f, old, fut = queue.popleft()
+            job, fut = queue.popleft()
             try:
                 outcome = _wait(fut, cancel)
             except Exception as exc:  # noqa: BLE001
                 outcome = exc
-            yield f, old, outcome
+            yield job, outcome
             if outcome is CANCELLED:
                 return
     finally:              # also when the consumer stops early (an error, an interrupt): drop unstarted work
@@ -517,7 +545,7 @@ def _fail(report: IndexReport, store: Store, f: ScannedFile, old: Record | None,
     store.delete(ids)
 
 
-def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
+def _flush_videos(sp: "Space", store: Store, batch: list[ToEmbed], report: IndexReport,
                   segments: dict[str, list[Record]]) -> None:
     """Embed and write each video of a batch (see `video_items`); one failing video fails alone."""
     from mcrsearch_indexer.video_items import write_video
@@ -525,7 +553,8 @@ def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
     from mcrsearch.video import embed_segments
 
     stages = report.stage_seconds
-    for f, old, (digest, _mod, clip, info) in batch:
+    for entry in batch:
+        f, old, clip = entry.file, entry.old, entry.decoded.media
         t0 = time.perf_counter()
         try:
             pictures, sounds = embed_segments(sp, clip)
@@ -533,7 +562,8 @@ def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
             _fail(report, store, f, old, f"the encoder failed on it ({type(exc).__name__}: {exc})", segments)
             continue
         t1 = time.perf_counter()
-        write_video(store, sp, f, old, digest, info, clip, pictures, sounds, segments.pop(f.path, []))
+        write_video(store, sp, f, old, entry.decoded.digest, entry.decoded.info, clip, pictures, sounds,
+                    segments.pop(f.path, []))
         stages["encode"] += t1 - t0
         stages["write"] += time.perf_counter() - t1
         report.indexed += 1
@@ -541,18 +571,20 @@ def _flush_videos(sp: "Space", store: Store, batch: list, report: IndexReport,
         report.video_seconds += float(clip.duration)
 
 
-def _embed(sp: "Space", modality: Modality, batch: list, report: IndexReport):
-    """Embed a batch; when the batch fails, embed item by item so one bad item cannot sink the others."""
-    items = [data[2] for _, _, data in batch]
+def _embed(sp: "Space", modality: Modality, batch: list[ToEmbed],
+           report: IndexReport) -> tuple[list[ToEmbed], list[np.ndarray]]:
+    """Embed a batch: (the entries embedded, their vectors); when the batch fails, embed item by item so one
+    bad item cannot sink the others (those are reported failed and left out)."""
     try:
-        return batch, list(sp.embed(modality, items))
+        return batch, list(sp.embed(modality, [e.decoded.media for e in batch]))
     except Exception:  # noqa: BLE001 - isolate the culprit below
         pass
-    ok, vectors = [], []
+    ok: list[ToEmbed] = []
+    vectors: list[np.ndarray] = []
     for entry in batch:
         try:
-            vectors.append(sp.embed(modality, [entry[2][2]])[0])
+            vectors.append(sp.embed(modality, [entry.decoded.media])[0])
             ok.append(entry)
         except Exception as exc:  # noqa: BLE001
-            report.failed.append(Failure(entry[0].path, f"the encoder failed on it ({type(exc).__name__}: {exc})"))
+            report.failed.append(Failure(entry.file.path, f"the encoder failed on it ({type(exc).__name__}: {exc})"))
     return ok, vectors

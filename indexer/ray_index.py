@@ -29,6 +29,7 @@ from mcrsearch_indexer.pipeline import (
     _fail,
     _prepare,
     _prepared,
+    embedded_point,
     failure_reason,
     finish_run,
     new_point,
@@ -39,6 +40,7 @@ from mcrsearch_indexer.pipeline import (
 )
 from mcrsearch_indexer.report import IndexReport
 from mcrsearch_indexer.scan import ScannedFile
+from mcrsearch_indexer.work import Decoded, Planned, Prepared, ToEmbed, Touch
 
 from mcrsearch.errors import ConfigError
 from mcrsearch.modality import Modality
@@ -82,11 +84,13 @@ def index_path_ray(path: str | Path, settings: "Settings", address: str | None =
         The IndexReport, with the same counts and failures a local run gives.
     """
     ray = _ray()
-    with run_context(path, settings, space, store) as (root, files, sp, store, report):
+    with run_context(path, settings, space, store) as run:
+        root, files, sp, store, report = run.root, run.files, run.space, run.store, run.report
         todo = plan_run(root, files, sp, store, report)
-        for f, old in [(f, old) for f, old in todo if f.modality is Modality.VIDEO]:
-            _fail(report, store, f, old, "videos are indexed by the local indexer; run it without --ray for them")
-        todo = [(f, old) for f, old in todo if f.modality is not Modality.VIDEO]
+        for job in [j for j in todo if j.file.modality is Modality.VIDEO]:
+            _fail(report, store, job.file, job.old, "videos are indexed by the local indexer; run it without --ray "
+                                                    "for them")
+        todo = [j for j in todo if j.file.modality is not Modality.VIDEO]
         if todo:
             from mcrsearch.space import Space
 
@@ -106,12 +110,13 @@ def _media_limits(settings: "Settings") -> Any:
     return media.Limits.from_settings(settings)
 
 
-def _rows(todo: list[tuple[ScannedFile, Record | None]]) -> list[dict[str, Any]]:
+def _rows(todo: list[Planned]) -> list[dict[str, Any]]:
     """What an actor needs per file: the scan's facts and the stored hash and spaces (to skip a touch)."""
-    return [{"path": f.path, "modality": f.modality.value, "size": f.size, "mtime_ns": f.mtime_ns,
-             "dev": f.dev, "ino": f.ino, "old": "" if old is None else json.dumps({"hash": old.payload.get("hash"),
-                                                       "spaces": old.payload.get("spaces", [])})}
-            for f, old in todo]
+    return [{"path": job.file.path, "modality": job.file.modality.value, "size": job.file.size,
+             "mtime_ns": job.file.mtime_ns, "dev": job.file.dev, "ino": job.file.ino,
+             "old": "" if job.old is None else json.dumps({"hash": job.old.payload.get("hash"),
+                                                           "spaces": job.old.payload.get("spaces", [])})}
+            for job in todo]
 
 
 def _resources(ray) -> tuple[int, float, int]:
@@ -124,7 +129,7 @@ def _resources(ray) -> tuple[int, float, int]:
     return max(1, cpus), 0.0, 1
 
 
-def _embed_on_ray(ray, todo, sp: "Space", shipped: "Space | None", settings: "Settings", store: Store,
+def _embed_on_ray(ray, todo: list[Planned], sp: "Space", shipped: "Space | None", settings: "Settings", store: Store,
                   report: IndexReport, actors: int | None, tell: Callable[[], None],
                   on_batch: Callable[[int], None] | None) -> None:
 
@@ -139,11 +144,11 @@ def _embed_on_ray(ray, todo, sp: "Space", shipped: "Space | None", settings: "Se
         compute=ray.data.ActorPoolStrategy(size=n), num_gpus=gpus, num_cpus=cpus,
         fn_constructor_kwargs={"space": shipped, "space_name": sp.name, "settings": settings, "write": direct,
                                "decode_threads": cpus if gpus else 0})
-    known = {f.path: (f, old) for f, old in todo}
+    known = {job.file.path: job for job in todo}
     writer = _Writer(sp, store, report, settings.batch_size or 256, tell, on_batch)
     for row in _rows_of(ds.iter_batches(batch_size=None, batch_format="numpy")):
-        f, old = known[row["path"]]
-        writer.take(f, old, row)
+        job = known[row["path"]]
+        writer.take(job.file, job.old, row)
     writer.flush()
 
 
@@ -220,43 +225,44 @@ class EmbedActor:
         sp = self.sp
         n = len(batch["path"])
         out: list[dict[str, Any]] = []
-        pending: dict[Modality, list[tuple[ScannedFile, Record | None, tuple]]] = {}
-        todo = [(ScannedFile(str(batch["path"][i]), Modality.parse(str(batch["modality"][i])),
-                             int(batch["size"][i]), int(batch["mtime_ns"][i]), int(batch["dev"][i]),
-                             int(batch["ino"][i])),
-                 Record("", json.loads(str(batch["old"][i]))) if str(batch["old"][i]) else None) for i in range(n)]
+        pending: dict[Modality, list[ToEmbed]] = {}
+        todo = [Planned(ScannedFile(str(batch["path"][i]), Modality.parse(str(batch["modality"][i])),
+                                    int(batch["size"][i]), int(batch["mtime_ns"][i]), int(batch["dev"][i]),
+                                    int(batch["ino"][i])),
+                        Record("", json.loads(str(batch["old"][i]))) if str(batch["old"][i]) else None)
+                for i in range(n)]
 
-        def prepare(f: ScannedFile, old: Record | None) -> tuple[str, Any]:
-            return _prepare(f, old, sp.name, self.max_bytes, sp.mesh_points, self.limits)
+        def prepare(job: Planned) -> Prepared:
+            return _prepare(job.file, job.old, sp.name, self.max_bytes, sp.mesh_points, self.limits)
 
-        for f, old, outcome in _prepared(todo, prepare, self.decode_threads, max(n, 1)):
+        for job, outcome in _prepared(todo, prepare, self.decode_threads, max(n, 1)):
+            path = job.file.path
             if isinstance(outcome, BaseException):
-                out.append(_row(f.path, "fail", reason=failure_reason(outcome)))
-                continue
-            kind, data = outcome
-            if kind == "touch":
-                out.append(_row(f.path, "touch"))
-            elif data[1] not in sp.modalities:
-                out.append(_row(f.path, "fail", reason=unembeddable_reason(data[1], sp.name)))
+                out.append(_row(path, "fail", reason=failure_reason(outcome)))
+            elif isinstance(outcome, Touch):
+                out.append(_row(path, "touch"))
+            elif not isinstance(outcome, Decoded):      # no `known` is passed: a copy is never answered
+                out.append(_row(path, "fail", reason=f"unexpected outcome {outcome!r}"))
+            elif outcome.modality not in sp.modalities:
+                out.append(_row(path, "fail", reason=unembeddable_reason(outcome.modality, sp.name)))
             else:
-                pending.setdefault(data[1], []).append((f, old, data))
+                pending.setdefault(outcome.modality, []).append(ToEmbed(job.file, job.old, outcome))
         for modality, entries in pending.items():
             out.extend(self._embed(modality, entries))
         return _columns(out, sp.dim)
 
-    def _embed(self, modality: Modality, entries: list) -> list[dict[str, Any]]:
+    def _embed(self, modality: Modality, entries: list[ToEmbed]) -> list[dict[str, Any]]:
         failures = IndexReport()
         ok, vectors = _embed(self.sp, modality, entries, failures)
         rows = [_row(fail.path, "fail", reason=fail.reason) for fail in failures.failed]
         if self.store is not None:
-            points = [new_point(f, digest, mod, info, self.sp.name, vec)
-                      for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
+            points = [embedded_point(e, self.sp.name, vec) for e, vec in zip(ok, vectors)]
             # ids of files stored before may hold other spaces' vectors: let the store keep them
-            stored = [p.id for p, (_f, old, _d) in zip(points, ok) if old is not None]
+            stored = [p.id for p, e in zip(points, ok) if e.old is not None]
             self.store.set_vectors_keep_others(self.sp.name, self.sp.fingerprint, points, stored_ids=stored)
-            return rows + [_row(f.path, "written") for f, _old, _data in ok]
-        return rows + [_row(f.path, "embed", digest=digest, modality=mod.value, info=json.dumps(info), vector=vec)
-                       for (f, _old, (digest, mod, _decoded, info)), vec in zip(ok, vectors)]
+            return rows + [_row(e.file.path, "written") for e in ok]
+        return rows + [_row(e.file.path, "embed", digest=e.decoded.digest, modality=e.decoded.modality.value,
+                            info=json.dumps(e.decoded.info), vector=vec) for e, vec in zip(ok, vectors)]
 
 
 def _row(path: str, kind: str, reason: str = "", digest: str = "", modality: str = "", info: str = "{}",

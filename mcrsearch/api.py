@@ -258,7 +258,8 @@ class Client(SearchClient):
         from mcrsearch.explain import heat_map, judge, overlay_png
         from mcrsearch.search import ContentInput, LikeInput, Searcher, decode_subject, embed_input
 
-        given: list[ContentInput | LikeInput] = [ContentInput(m, v) for m, v in ((Modality.AUDIO, audio), (Modality.TEXT, text)) if v is not None]
+        given: list[ContentInput | LikeInput] = [ContentInput(m, v) for m, v in
+                                                 ((Modality.AUDIO, audio), (Modality.TEXT, text)) if v is not None]
         given += [LikeInput(str(like))] if like is not None else []
         if len(given) != 1:
             raise ConfigError("Give exactly one query to explain: --audio, --text or --like.")

@@ -49,9 +49,3 @@ def pair_stats(record: SpaceRecord, query: str, target: str) -> tuple[float, flo
     """(mean, std) of the (query, target) pair's cosines, or the '*->target' fallback, or (0, 1)."""
     stats = record.calibration.get(f"{query}->{target}") or record.calibration.get(f"*->{target}") or [0.0, 1.0]
     return float(stats[0]), float(stats[1])
-
-
-def calibrate(cosine: np.ndarray | float, record: SpaceRecord, query: str, target: str) -> np.ndarray | float:
-    """The z-score of a cosine under the (query, target) pair's statistics, or the '*->target' fallback."""
-    mean, std = pair_stats(record, query, target)
-    return (np.asarray(cosine) - mean) / std

@@ -24,7 +24,7 @@ class Settings:
 
     home: Path = field(default_factory=default_home)
     device: str = "auto"                 # auto | cpu | cuda | cuda:N | mps
-    precision: str = "auto"              # auto | fp32 | bf16 | int8: encoder numerics (mcrsearch.precision)
+    precision: str = "auto"              # auto | fp32 | bf16 | int8 | onnx: encoder numerics (mcrsearch.precision)
     space: str = "auto"                  # auto | exmcr | cmcr-clap-clip | cmcr-ulip-clip | clip | miniworld ...
     collection: str = "mcrsearch"
     store_path: Path | None = None       # embedded store folder; default <home>/index
@@ -121,7 +121,7 @@ def _coerce(values: dict[str, Any]) -> dict[str, Any]:
 def _precision(value: Any) -> str:
     """A known precision mode name (checked here so a typo fails before any model loads)."""
     name = str(value).strip().lower()
-    known = ("auto", "fp32", "bf16", "int8")     # mcrsearch.precision.PRECISIONS, kept import-light here
+    known = ("auto", "fp32", "bf16", "int8", "onnx")     # mcrsearch.precision.PRECISIONS, kept import-light here
     if name not in known:
         raise ConfigError(f"Unknown precision '{value}'; use one of {', '.join(known)}.")
     return name

@@ -40,12 +40,12 @@ def test_settings_precision_default_env_and_refusal(monkeypatch):
 
 def test_bf16_offered_only_with_matrix_units(monkeypatch, tiny_clip):
     _cpu(monkeypatch, bf16=False)
-    assert P.offered_modes("cpu") == ("fp32", "int8")
-    assert P.candidates(tiny_clip, "auto") == []            # int8 is batch-dependent: explicit only
+    assert P.offered_modes("cpu") == ("fp32", "int8", "onnx")
+    assert P.candidates(tiny_clip, "auto") == ["onnx"]      # int8 is batch-dependent: explicit only
     with pytest.raises(ConfigError, match="bfloat16 matrix units"):
         P.candidates(tiny_clip, "bf16")
     _cpu(monkeypatch, bf16=True)
-    assert P.candidates(tiny_clip, "auto") == ["bf16"]
+    assert P.candidates(tiny_clip, "auto") == ["bf16", "onnx"]
     assert P.candidates(tiny_clip, "bf16") == ["bf16"]
     assert P.candidates(tiny_clip, "fp32") == []
     assert P.offered_modes(torch.device("cuda")) == ("fp32", "bf16")
@@ -84,7 +84,7 @@ def test_int8_within_tolerance_is_chosen_and_close(tmp_path, monkeypatch):
 
 def test_explicit_mode_out_of_tolerance_is_refused_auto_falls_back(tmp_path, monkeypatch):
     _cpu(monkeypatch, bf16=True)
-    monkeypatch.setattr(P, "tolerance", lambda enc, mode, mods: 0.98)
+    monkeypatch.setattr(P, "tolerance", lambda enc, mode, mods, folder=None: 0.98)
     enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
     with pytest.raises(ConfigError, match=r"min cosine 0\.98000 < 0\.999.*refused"):
         P.choose(enc, "int8", [Modality.POINTS], tmp_path / "a.json")
@@ -97,7 +97,7 @@ def test_tolerance_result_is_cached(tmp_path, monkeypatch):
     _cpu(monkeypatch, bf16=False)
     calls = []
 
-    def fake(enc, mode, mods):
+    def fake(enc, mode, mods, folder=None):
         calls.append(mode)
         return 0.9995
 
@@ -128,9 +128,12 @@ def test_fingerprint_compatible_across_tolerant_precisions(tmp_path, monkeypatch
     name = _register_space()
     fp32 = create_space(name, Settings(home=tmp_path, precision="fp32"))
     int8 = create_space(name, Settings(home=tmp_path, precision="int8"))
+    onnx = create_space(name, Settings(home=tmp_path, precision="onnx"))
+    auto = create_space(name, Settings(home=tmp_path, precision="auto"))
     assert fp32.precision == {"image": "fp32", "text": "fp32"}
     assert int8.precision == {"image": "int8", "text": "int8"}
-    assert fp32.fingerprint == int8.fingerprint
+    assert onnx.precision == auto.precision == {"image": "onnx", "text": "fp32"}     # texts stay in torch
+    assert fp32.fingerprint == int8.fingerprint == onnx.fingerprint
     with Store.open(Settings(home=tmp_path, precision="fp32"), create=True) as store:
         store.ensure_space(name, fp32.fingerprint, fp32.dim, fp32.modalities)
         assert store.check_space(name, int8.fingerprint).fingerprint == fp32.fingerprint   # no refusal
@@ -170,3 +173,57 @@ def test_dynamic_int8_is_batch_dependent_which_is_why_auto_skips_it():
         assert torch.allclose(layer(row)[0], layer(batch)[0], atol=1e-5)
         assert not torch.allclose(quantised(row)[0], quantised(batch)[0], atol=1e-3)
     assert all("int8" not in modes for modes in P.AUTO_ORDER.values())
+
+
+# --------------------------------------------------------------------------- ONNX Runtime (fp32)
+
+def test_onnx_mode_matches_fp32_is_cached_and_chosen_by_auto(tmp_path, monkeypatch):
+    _cpu(monkeypatch, bf16=False)
+    enc = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+    images = P.sample_inputs(Modality.IMAGE, 3, seed=7)
+    texts = P.sample_inputs(Modality.TEXT, 2, seed=7)
+    before_img, before_txt = enc.encode(Modality.IMAGE, images), enc.encode(Modality.TEXT, texts)
+    cache = tmp_path / "cache" / "precision.json"
+    mode, cosine = P.choose(enc, "auto", [Modality.IMAGE, Modality.TEXT], cache)
+    assert mode == "onnx" and enc.precision == "onnx" and cosine >= P.MIN_COSINE
+    assert enc.onnx_image is not None and enc.route_precision(Modality.TEXT) == "fp32"
+    exported = list((tmp_path / "cache" / "onnx").glob("openclip-image-*.onnx"))
+    assert len(exported) == 1 and enc.onnx_image.path == exported[0]          # exported once, kept
+    after = enc.encode(Modality.IMAGE, images)
+    assert np.allclose(after, before_img, atol=1e-5) and np.min(np.sum(after * before_img, 1)) >= P.MIN_COSINE
+    assert np.array_equal(enc.encode(Modality.TEXT, texts), before_txt)
+    again = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+    P.convert(again, "onnx", tmp_path / "cache" / "onnx")
+    assert again.onnx_image.path == exported[0]
+    assert np.array_equal(again.encode(Modality.IMAGE, images), after)
+
+
+def test_onnx_mode_is_batch_independent_unlike_dynamic_int8(tmp_path):
+    """What auto requires of a mode: a row gets the same vector alone or beside a very different neighbour."""
+    import copy
+
+    from PIL import Image
+
+    enc = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+    P.convert(enc, "onnx", tmp_path)
+    row = P.sample_inputs(Modality.IMAGE, 1, seed=3)
+    loud = [Image.fromarray(np.full((256, 256, 3), 255, dtype=np.uint8))]
+    alone, beside = enc.encode(Modality.IMAGE, row)[0], enc.encode(Modality.IMAGE, row + loud)[0]
+    assert np.allclose(alone, beside, atol=1e-6)
+    twin = copy.deepcopy(enc)                        # a new session on the same export
+    assert np.allclose(twin.encode(Modality.IMAGE, row)[0], alone, atol=1e-6)
+
+
+def test_onnx_refused_off_the_cpu_and_for_families_without_it(monkeypatch):
+    _cpu(monkeypatch, bf16=False)
+    enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
+    assert P.candidates(enc, "onnx") == [] and P.candidates(enc, "auto") == []
+    clip = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
+    with pytest.raises(ConfigError, match="no ONNX Runtime mode"):
+        enc.enable_onnx(__import__("pathlib").Path("."))
+    from mcrsearch.encoders import _onnx
+
+    monkeypatch.setattr(_onnx, "available", lambda: False)
+    assert "onnx" not in P.offered_modes("cpu")
+    with pytest.raises(ConfigError, match="needs ONNX Runtime"):
+        P.candidates(clip, "onnx")

@@ -145,6 +145,7 @@ def test_actor_writes_points_itself_when_the_store_is_a_server(tmp_path):
 
     from mcrsearch_indexer import scan
     from mcrsearch_indexer.ray_index import EmbedActor, _rows
+    from mcrsearch_indexer.work import Planned
     from mcrsearch.store import ClientBackend
 
     corpus = tmp_path / "corpus"
@@ -155,7 +156,7 @@ def test_actor_writes_points_itself_when_the_store_is_a_server(tmp_path):
     server.ensure_space(sp.name, sp.fingerprint, sp.dim, sp.modalities)
     actor = EmbedActor(sp, sp.name, _settings(tmp_path / "home"), write=False, decode_threads=2)   # as beside a GPU
     actor.store = server
-    rows = _rows([(f, None) for f in scan(corpus)])
+    rows = _rows([Planned(f, None) for f in scan(corpus)])
     out = actor({k: np.array([r[k] for r in rows], dtype=object) for k in rows[0]})
     kinds = dict(zip(out["path"], out["kind"]))
     assert kinds.pop(str(corpus / "broken.png")) == "fail" and set(kinds.values()) == {"written"}

@@ -19,7 +19,8 @@ from mcrsearch.heads import CMCRClapClipHeads, CMCRUlipClipHeads, Normalized
 from mcrsearch_trainer.config import CMCRConfig
 from mcrsearch_trainer.data import ConnectionData
 from mcrsearch_trainer.evaluate import evaluate_set
-from mcrsearch_trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from mcrsearch_trainer.loop import (History, ProgressFn, cpu_threads, info_nce, intra_mse, resolve_device, seed_all,
+                                    to_tensor, train_loop)
 from mcrsearch_trainer.pseudo import add_noise, pseudo_embeddings
 
 KINDS = ("cmcr-clap-clip", "cmcr-ulip-clip", "generic")
@@ -102,7 +103,7 @@ def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn 
         parts = {"inter": float(inter.detach())}
         loss = inter
         if cfg.use_intra:
-            intra = ((za - zpa) ** 2).sum(-1).mean() + ((zb - zpb) ** 2).sum(-1).mean()
+            intra = intra_mse(za, zpa) + intra_mse(zb, zpb)
             loss = loss + cfg.lam * intra
             parts["intra"] = float(intra.detach())
         return loss, parts

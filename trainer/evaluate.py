@@ -48,6 +48,14 @@ def evaluate_set(vs: ValidationSet, proj_a: Projector | None, proj_b: Projector 
     return out
 
 
+def modality_gap(a: Any, b: Any) -> float:
+    """Distance between two modalities' centroids of L2-normalised vectors (Liang et al. 2022's gap)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float(np.linalg.norm(a.mean(axis=0) - b.mean(axis=0)))
+
+
 def chance_map(labels_q: Any, labels_g: Any) -> float:
     """Expected mAP of a random ranking ~ mean fraction of relevant gallery items per query."""
     gl = np.asarray(labels_g)

@@ -25,7 +25,6 @@ import numpy as np
 
 MAP_SIZE = 224
 PREDICTIONS = ("top-half", "half-max")
-NEGATIVE_KINDS = ("silence", "noise", "offscreen")
 
 
 @dataclass

@@ -29,8 +29,6 @@ POINT_CLOUD_TEMPLATES: tuple[str, ...] = tuple(
 assert len(POINT_CLOUD_TEMPLATES) == 64 and all(t.count("{}") == 1 for t in POINT_CLOUD_TEMPLATES)
 
 AUDIO_TEMPLATES: tuple[str, ...] = ("the sound of a {}.", "a recording of a {}.", "this is a sound of {}.", "a {} making noise.")
-IMAGE_TEMPLATES: tuple[str, ...] = ("a photo of a {}.", "a picture of the {}.", "an image of a {}.", "a rendering of a {}.")
-SIMPLE_TEMPLATES: tuple[str, ...] = ("a {}.",)
 
 
 def prompts(templates: tuple[str, ...] | list[str], class_name: str) -> list[str]:

@@ -20,7 +20,7 @@ COLLECTION: Optional[str] = typer.Option(None, "--collection", help="Collection 
 QDRANT_URL: Optional[str] = typer.Option(None, "--qdrant-url", help="Qdrant server/cluster URL.")
 QDRANT_API_KEY: Optional[str] = typer.Option(None, "--qdrant-api-key", help="Qdrant API key.")
 PRECISION: Optional[str] = typer.Option(
-    None, "--precision", help="Encoder numerics: auto (by CPU support, within tolerance of fp32), fp32, bf16 or int8.")
+    None, "--precision", help="Encoder numerics: auto (by CPU support, within tolerance of fp32), fp32, bf16, int8 or onnx (fp32 in ONNX Runtime).")
 NO_SERVER: bool = typer.Option(False, "--no-server",
                                help="Open the store directly even when `mcrsearch serve` runs for it.")
 

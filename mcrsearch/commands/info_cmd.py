@@ -19,7 +19,7 @@ def info(
     encoders: bool = typer.Option(
         False, "--encoders", help="Load the spaces' encoders here (no server) to show the precision each route "
         "runs under; a running server always shows the precision of the encoders it has loaded."),
-    precision: Optional[str] = typer.Option(None, "--precision", help="With --encoders: auto, fp32, bf16 or int8."),
+    precision: Optional[str] = typer.Option(None, "--precision", help="With --encoders: auto, fp32, bf16, int8 or onnx."),
 ) -> None:
     """Collection, spaces (with each route's numeric precision once loaded), counts per modality and storage size."""
     from mcrsearch.api import Client

@@ -28,13 +28,6 @@ ROBERTA_BASE: dict[str, Any] = {
     "eos_token_id": 2,
 }
 
-# HTSAT-tiny's audio front end (48 kHz, 1024-sample window, hop 480, 64 mel bins, 50 Hz - 14 kHz).
-HTSAT_TINY_AUDIO: dict[str, Any] = {
-    "audio_length": 1024, "clip_samples": 480000, "mel_bins": 64, "sample_rate": 48000,
-    "window_size": 1024, "hop_size": 480, "fmin": 50, "fmax": 14000, "class_num": 527,
-    "model_type": "HTSAT", "model_name": "tiny",
-}
-
 # Test-size model on the same code path: the audio front end is unchanged, the Swin stages are narrow and
 # one block deep, and the text tower keeps width 768 (CLAP's text projection is hard-wired to it).
 TINY_HTSAT: dict[str, Any] = {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 2, 4, 8]}

@@ -6,6 +6,7 @@ import hashlib
 import json
 from abc import ABC
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
@@ -98,6 +99,14 @@ class Encoder(ABC):
 
     def after_precision(self, mode: str) -> None:
         """Family fix-ups once the model is in `mode` (mcrsearch.precision.convert); nothing by default."""
+
+    def enable_onnx(self, folder: Path) -> None:
+        """Run this family's ONNX-capable towers in ONNX Runtime (mode `onnx`); exports are cached in `folder`."""
+        raise ConfigError(f"The {self.family} encoder has no ONNX Runtime mode; use auto or fp32.")
+
+    def route_precision(self, modality: Modality) -> str:
+        """The mode `modality` really runs under (a family may run only some towers in a mode)."""
+        return self.precision
 
     def _autocast(self) -> Any:
         """Autocast for bf16 'autocast' mode, else a no-op context."""

@@ -37,7 +37,7 @@ class OpenCLIPEncoder(Encoder):
 
     family = "openclip"
     modalities = (Modality.IMAGE, Modality.TEXT)
-    precision_modes = ("fp32", "bf16", "int8")
+    precision_modes = ("fp32", "bf16", "int8", "onnx")
 
     def __init__(self, model: Any, preprocess: Any, tokenizer: Any, config: Mapping[str, Any],
                  weights_id: str, device: Any, batch_size: int = 0) -> None:
@@ -47,6 +47,22 @@ class OpenCLIPEncoder(Encoder):
         self.tokenizer = tokenizer
         self.dim = int(model.visual.output_dim)
         self.batch_size = batch_size
+        self.onnx_image: Any = None          # mode `onnx`: the image tower in ONNX Runtime (texts stay in torch)
+
+    def enable_onnx(self, folder: Path) -> None:
+        """The image tower (where indexing spends its time) exported once and run by ONNX Runtime in fp32."""
+        import torch
+
+        from mcrsearch.encoders import _onnx
+
+        path = _onnx.cached_path(folder, "openclip-image", self.fingerprint)
+        example = torch.zeros(1, 3, *_input_size(self.model.visual))
+        self.onnx_image = _onnx.OnnxTower(_onnx.export(self.model.visual, example, path))
+
+    def route_precision(self, modality: Modality) -> str:
+        if self.precision == "onnx" and Modality.parse(modality) is not Modality.IMAGE:
+            return "fp32"
+        return self.precision
 
     def after_precision(self, mode: str) -> None:
         """open_clip reads its compute dtype from `mlp.c_fc.weight.dtype`, which an int8 Linear has no
@@ -64,6 +80,8 @@ class OpenCLIPEncoder(Encoder):
 
         if modality is Modality.IMAGE:
             pixels = self._inputs(torch.stack([self.preprocess(_as_rgb(img)) for img in batch]))
+            if self.onnx_image is not None:
+                return self.onnx_image(pixels.cpu().numpy())
             return self.model.encode_image(pixels)
         tokens = self.tokenizer([_as_text(t) for t in batch]).to(self.device)
         return self.model.encode_text(tokens)

@@ -13,7 +13,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -187,13 +187,6 @@ class World:
                 "classes": self.classes, "timings": self.timings,
                 "items": [it.to_json(self.root) for it in self.items]}
         write_json_atomic(self.root / MANIFEST, data, indent=1)
-
-
-def instances_by_split(items: Iterable[WorldItem]) -> dict[str, set[int]]:
-    out: dict[str, set[int]] = {}
-    for it in items:
-        out.setdefault(it.split, set()).add(it.instance)
-    return out
 
 
 def decode_items(items: Sequence[WorldItem], modality: Modality | str | None = None) -> list:

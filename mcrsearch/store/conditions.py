@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mcrsearch.errors import StoreError
 
 
 def path_fields(path: str) -> dict[str, Any]:
@@ -44,17 +43,6 @@ class Filters:
         """The JSON form (saved searches, the API): only the bounds that are set."""
         out = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.__dict__.items()}
         return {k: v for k, v in out.items() if v not in (None, [])}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "Filters":
-        data = dict(data or {})
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise StoreError(f"Unknown filter {', '.join(sorted(unknown))}.")
-        for key in ("under", "types"):
-            if key in data:
-                data[key] = tuple(data[key])
-        return cls(**data)
 
     def conditions(self) -> list[tuple[str, str, Any]]:
         """Backend-neutral conditions: ('any', field, values) or ('range', field, (gte, lte))."""
