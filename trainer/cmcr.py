@@ -11,6 +11,8 @@ drops the pseudo pairs' InfoNCE so that only the intra term carries the link to 
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -38,9 +40,10 @@ def build_heads(kind: str, dim_a: int, dim_b: int, out_dim: int = 0) -> nn.Modul
 
 def sides(heads: nn.Module, kind: str) -> tuple[nn.Module, nn.Module]:
     """(projector of MCR A, projector of MCR B), each L2-normalising."""
+    head_a, head_b = cast(nn.Module, heads.Head_A), cast(nn.Module, heads.Head_B)
     if kind == "cmcr-ulip-clip":
-        return Normalized(heads.Head_B), Normalized(heads.Head_A)
-    return Normalized(heads.Head_A), Normalized(heads.Head_B)
+        return Normalized(head_b), Normalized(head_a)
+    return Normalized(head_a), Normalized(head_b)
 
 
 def _validator(data: ConnectionData, fa: nn.Module, fb: nn.Module, device: torch.device):

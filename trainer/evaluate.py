@@ -23,6 +23,7 @@ def retrieval_metrics(queries: Any, q_labels: Any, gallery: Any, g_labels: Any, 
     q = F.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=-1).numpy()
     g = F.normalize(torch.as_tensor(np.asarray(gallery, dtype=np.float32)), dim=-1).numpy()
     scores = class_retrieval(q, g, np.asarray(q_labels), np.asarray(g_labels), ks=(1, 5), chunk=chunk)
+    assert scores.map is not None           # computed: compute_map defaults to True
     return {"map": float(scores.map), "r@1": scores.recall[1], "r@5": scores.recall[5]}
 
 
