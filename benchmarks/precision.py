@@ -196,7 +196,7 @@ def onnx_clip(base: Any, fp32: Path, folder: Path, facts: dict) -> dict[str, Any
 
     class Calibration(CalibrationDataReader):
         def __init__(self) -> None:
-            self.rows = iter([{"input": pixels[i:i + 1]} for i in range(len(pixels))])
+            self.rows = iter([{"input0": pixels[i:i + 1]} for i in range(len(pixels))])
 
         def get_next(self) -> dict | None:
             return next(self.rows, None)
