@@ -380,20 +380,27 @@ def render(args: argparse.Namespace, argv: list[str], res: dict) -> str:
              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} ({platform.machine()}, {os.cpu_count()} cores, "
              f"shared). Caps in force are the Settings defaults: max_file_mb {d.max_file_mb:g}, max_decoded_mb "
              f"{d.max_decoded_mb:g}, max_points {d.max_points:,}, max_image_pixels {d.max_image_pixels:,}, "
-             f"max_audio_seconds {d.max_audio_seconds:g}.", ""]
+             f"max_audio_seconds {d.max_audio_seconds:g}, max_video_seconds {d.max_video_seconds:g}, "
+             f"max_video_pixels {d.max_video_pixels:,}.", ""]
     if "fuzz" in res:
+        from helpers import fuzzing as F
+
         rows = res["fuzz"]
         tried = sum(r["mutated"] + r["generated"] for r in rows)
         found = sum(r["findings"] for r in rows)
+        lim = F.FUZZ_LIMITS
+        cap = lim.decoded_bytes + 4 * lim.image_pixels + F.RSS_SLACK_BYTES
         lines += ["### Fuzzing every decoder", "",
                   f"{tried:,} inputs over {len(rows)} formats in {sum(r['seconds'] for r in rows):.0f} s: seeds of "
                   "every format mutated by hypothesis-drawn operations (byte flips, cuts, insertions, 32-bit fields "
                   "set to extreme values, header numbers replaced by extreme ones, zeroed ranges), plus bytes "
-                  "generated behind each format's magic. The property: a valid decoded item (RGB image; finite mono "
-                  "clip; finite, normalised (N, 3) cloud; text) or a MediaError with a reason from the decoder "
-                  "itself (a MemoryError behind it counts as a finding), never another exception, never longer "
-                  "than 10 s, never peak RSS growth over the input's own baseline past the fuzz caps (32 MB "
-                  "decoded, 4 M pixels) plus 256 MB.", "",
+                  "generated behind each format's magic, each decoded by `video.decode` (which hands every "
+                  "non-video file to `media.decode`). The property: a valid decoded item (RGB image; finite mono "
+                  "clip; finite, normalised (N, 3) cloud; text; video segments with RGB frames) or a MediaError "
+                  "with a reason from the decoder itself (a MemoryError behind it counts as a finding), never "
+                  f"another exception, never longer than {F.TIME_LIMIT_S:g} s, never peak RSS growth over the "
+                  f"input's own baseline past {cap / MB:.0f} MB (the fuzz caps: {lim.decoded_bytes / MB:g} MB "
+                  f"decoded, {lim.image_pixels:,} pixels at 4 bytes, plus {F.RSS_SLACK_BYTES / MB:g} MB of slack).", "",
                   "| format | mutated | generated | decoded | refused with a reason | findings | slowest input |",
                   "|---|---|---|---|---|---|---|"]
         for r in rows:
@@ -406,13 +413,16 @@ def render(args: argparse.Namespace, argv: list[str], res: dict) -> str:
         lines += ["", "Found and fixed by earlier runs of this command: a segmentation fault in the PyAV audio path: a "
                   "mutated AAC stream whose channel layout changes mid-stream (mono, then 7.1 with 9 planes) made "
                   "PyAV read past FFmpeg's buffers; frames that disagree with the stream's first frame are now "
-                  "refused with a reason (regression sample tests/data/fuzz_layout_change.aac). Built alongside: every size a file declares is checked before allocating (npy "
+                  "refused with a reason (regression sample tests/data/fuzz_layout_change.aac); a fuzzed video whose "
+                  "stream carries no codec parameters (PyAV gives it no codec context) is now refused as truncated "
+                  "or corrupt. Built alongside: every size a file declares is checked before allocating (npy "
                   "headers, npz members, PLY/OFF/STL counts, glTF buffers and accessors, point lists, audio "
                   "windows); see the bombs below.", ""]
     if "bombs" in res:
         lines += ["### Decompression and allocation bombs", "",
-                  "Each decoded by `media.decode` in its own process; growth is the child's peak RSS over its RSS "
-                  f"just before decoding. Cap: max_decoded_mb = {d.max_decoded_mb:g} MB.", "",
+                  "Each decoded by `video.decode` (videos; every other file through `media.decode`) in its own "
+                  "process with the Settings defaults; growth is the child's peak RSS over its RSS just before "
+                  f"decoding, held against max_decoded_mb = {d.max_decoded_mb:g} MB.", "",
                   "| input | file | outcome | peak RSS growth | time |", "|---|---|---|---|---|"]
         for r in res["bombs"]:
             ok = "" if r["grown"] < d.max_decoded_mb * MB else " (over the cap)"

@@ -17,6 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
@@ -48,7 +49,7 @@ def resolve_space_name(space: str | None, settings: "Settings", store: Store | N
     if name and name != "auto":
         return name
     known = sorted(store.spaces()) if store is not None and store.exists else []
-    if len(known) > 1:
+    if len(known) > 1 and store is not None:
         raise ConfigError(f"Collection '{store.collection}' holds several spaces ({', '.join(known)}); "
                           "pick one with --space.")
     return known[0] if known else "exmcr"
@@ -504,7 +505,7 @@ def _prepared(todo: list[Planned], prepare: Callable[[Planned], Prepared], worke
     if workers <= 0:
         for job in todo:
             try:
-                outcome = (_wait(_in_daemon_thread(lambda job=job: prepare(job)), cancel)
+                outcome = (_wait(_in_daemon_thread(partial(prepare, job)), cancel)
                            if cancel is not None else prepare(job))
             except Exception as exc:  # noqa: BLE001 - one bad file must never stop the run
                 outcome = exc

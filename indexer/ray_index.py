@@ -174,6 +174,7 @@ class _Writer:
         if kind == "fail":
             _fail(self.report, self.store, f, old, str(row["reason"]))
         elif kind == "touch":
+            assert old is not None          # a touch is a stored file whose content is unchanged
             self.store.set_payload([old.id], state_of(f))
             self.report.unchanged += 1
         elif kind == "written":

@@ -50,7 +50,7 @@ def real_encoder(mcr: str, settings: "Settings", device: Any = None, paths: dict
     spec = MCRS[mcr]
     artifacts = used_artifacts(mcr, leaf_only)
     paths = paths or _resolve(settings, *artifacts.values())
-    kwargs = {key: str(paths[artifact]) for key, artifact in artifacts.items()}
+    kwargs: dict[str, Any] = {key: str(paths[artifact]) for key, artifact in artifacts.items()}
     if leaf_only and spec.shared_only_artifacts:
         kwargs[spec.shared_only_switch] = False
     return create_encoder(spec.family, device=device if device is not None else _device(settings), **kwargs)

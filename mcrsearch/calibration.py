@@ -33,12 +33,12 @@ def compute_calibration(store: Store, space: str, sample: int = CALIBRATION_SAMP
         if rows:
             vectors[m] = np.stack(rows).astype(np.float32)
     stats: dict[str, list[float]] = {}
-    everything = np.concatenate(list(vectors.values())) if vectors else None
+    everything = np.concatenate(list(vectors.values())) if vectors else np.empty((0, 0), np.float32)
     for t, vt in vectors.items():
         for q, vq in list(vectors.items()) + [("*", everything)]:
             sims = vq @ vt.T
             if q == t:
-                sims = sims[~np.eye(len(vq), dtype=bool)] if len(vq) > 1 else np.empty(0)
+                sims = sims[~np.eye(len(vq), dtype=np.bool_)] if len(vq) > 1 else np.empty(0)
             sims = np.asarray(sims).ravel()
             if sims.size >= MIN_PAIRS:
                 stats[f"{q}->{t}"] = [float(sims.mean()), float(max(sims.std(), MIN_STD))]

@@ -70,8 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     except typer.Abort:
         console.print("[yellow]Interrupted.[/]")
         return 130
-    except typer.exceptions.TyperException as exc:  # usage errors: typer prints them itself
-        exc.show()
+    except typer.exceptions.TyperException as exc:  # usage errors (typer's click's): they print themselves
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
         return getattr(exc, 'exit_code', 2)
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted.[/]")

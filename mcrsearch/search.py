@@ -456,7 +456,7 @@ def _decode_input(inp: ContentInput, n_points: int, settings: "Settings",
 
         caps_px = [p for p in (settings.max_image_pixels, settings.max_query_pixels) if p]   # 0: no cap
         limits = replace(media.Limits.from_settings(settings), image_pixels=min(caps_px, default=0))
-        caps = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20), "limits": limits,
+        caps: dict[str, Any] = {"n_points": n_points, "max_bytes": int(settings.max_file_mb * 2**20), "limits": limits,
                 "segment_seconds": segment_seconds, "max_video_bytes": int(settings.max_video_mb * 2**20),
                 "image_side": settings.query_image_side}     # the indexer's caps, images smaller (a query)
         with _decode_slots(settings.max_query_decodes):

@@ -36,6 +36,9 @@ class Route:
 
 
 class Space:
+    label: str | None = None                 # a display name (the benchmark report's), where a builder gives one
+    source: dict[str, Any] | None = None     # what the space was built from (world, checkpoints), where recorded
+
     def __init__(self, name: str, routes: Mapping[Modality, Route], dim: int, description: str = "",
                  mesh_points: int = DEFAULT_MESH_POINTS) -> None:
         self.name = name

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, cast
 from urllib.parse import urlparse
 
 from mcrsearch.atomic import atomic_path, copy_atomic
@@ -67,6 +67,11 @@ class ArtifactFile:
         """The first (current) address, or None."""
         return self.sources[0] if self.sources else None
 
+    @property
+    def addresses(self) -> tuple[str, ...]:
+        """Every download address (`sources`, made a tuple at construction)."""
+        return cast("tuple[str, ...]", self.sources)
+
 
 @dataclass(frozen=True)
 class Artifact:
@@ -78,6 +83,13 @@ class Artifact:
     folder: str | None = None         # multi-file artifacts live in weights_dir/<folder>/
     notes: str = ""
     head_kind: str | None = None      # for heads: the heads.HEAD_KINDS key
+
+    @property
+    def head(self) -> str:
+        """A projector head's `heads.HEAD_KINDS` key."""
+        if self.head_kind is None:
+            raise McrError(f"'{self.name}' is not a projector head.")
+        return self.head_kind
 
     def path(self, weights_dir: Path) -> Path:
         """The file (single-file artifacts) or folder (multi-file artifacts) that `resolve` returns."""
@@ -314,7 +326,7 @@ def load_released_head(name: str, settings: "Settings"):
     art = artifact(name)
     if art.kind != "head":
         raise McrError(f"'{name}' is not a projector head; heads are {', '.join(head_artifacts())}.")
-    return load_head_file(resolve(name, settings), art.head_kind, art.files[0].name)
+    return load_head_file(resolve(name, settings), art.head, art.files[0].name)
 
 
 def own_heads(settings: "Settings") -> dict[str, dict[str, Any]]:
@@ -454,7 +466,7 @@ def import_file(path: str | Path, settings: "Settings", name: str | None = None)
     if found == "exmcr" or (found in ARTIFACTS and ARTIFACTS[found].kind == "head"):
         from mcrsearch.heads import load_head_state
 
-        load_head_state(build_head(found if found == "exmcr" else ARTIFACTS[found].head_kind), state, path.name)
+        load_head_state(build_head(found if found == "exmcr" else ARTIFACTS[found].head), state, path.name)
         found = _released_head_name(path, found, name)      # layout first (the clearer refusal), then identity
     _check_name(found, name, path)
     art = ARTIFACTS[found]
@@ -519,15 +531,15 @@ def _verify(found: str, state: dict[str, Any], source: str) -> dict[str, Any]:
     if art.kind == "head":
         from mcrsearch.heads import load_head_state
 
-        load_head_state(build_head(art.head_kind), state, source)
+        load_head_state(build_head(art.head), state, source)
     elif found == "ulip2-pointbert":
-        from mcrsearch.encoders.ulip import verify_checkpoint_state
+        from mcrsearch.encoders.ulip import verify_checkpoint_state as verify_ulip
 
-        verify_checkpoint_state(state, source)
+        verify_ulip(state, source)
     elif found == "clip-vit-b-32-openai":
-        from mcrsearch.encoders.openclip import verify_checkpoint_state
+        from mcrsearch.encoders.openclip import verify_checkpoint_state as verify_clip
 
-        state = verify_checkpoint_state(state, source)
+        state = verify_clip(state, source)
     # CLAP: keys and anchor shapes were checked by _identify_encoder; the encoder loads it strictly when built.
     return state
 
@@ -583,7 +595,7 @@ def status(settings: "Settings") -> list[dict[str, Any]]:
             state = "present"
         if state == "present" and art.kind == "head":
             try:
-                load_head_file(art.path(settings.weights_dir), art.head_kind)
+                load_head_file(art.path(settings.weights_dir), art.head)
             except McrError as exc:
                 state, reasons = "invalid", [str(exc)]
         if state == "present" and art.kind == "tokenizer":
@@ -595,10 +607,10 @@ def status(settings: "Settings") -> list[dict[str, Any]]:
             "name": art.name, "kind": art.kind, "description": art.description,
             "file": str(art.path(settings.weights_dir)), "files": [f.name for f in art.files],
             "state": state, "size": size if state != "missing" else None,
-            "expected_size": sum(f.size for f in art.files) if all(f.size for f in art.files) else None,
+            "expected_size": sum(f.size or 0 for f in art.files) if all(f.size for f in art.files) else None,
             "sha256": checks[0] if len(checks) == 1 else ", ".join(checks),
             "url": [f.url for f in art.files] if len(art.files) > 1 else art.files[0].url,
-            "sources": [src for f in art.files for src in f.sources],
+            "sources": [src for f in art.files for src in f.addresses],
             "source": art.source,
             "notes": art.notes or None,
             "reason": "; ".join(reasons) or None,
@@ -705,7 +717,7 @@ def _fetch_file(name: str, art: Artifact, spec: ArtifactFile, path: Path, timeou
     from mcrsearch.download import Expected, download, set_aside
 
     failures: list[tuple[str, McrError]] = []
-    for url in spec.sources:
+    for url in spec.addresses:
         try:
             _check_reachable(url, timeout)
             download(url, path, Expected(spec.size, spec.sha256, spec.git_blob), max(timeout, 30.0), progress)

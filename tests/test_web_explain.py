@@ -201,6 +201,19 @@ def test_a_3d_result_is_coloured_by_match_and_restored(page, shots):
     page.page.keyboard.press("Escape")                        # the next Esc closes it
     page.page.wait_for_function("() => !document.querySelector('#viewer').open")
 
+    # A point cloud (coloured by height of its own) is painted and restored the same way.
+    page.page.locator("#results .card.shape", has_text=".npy").first.locator(".media").click()
+    page.page.wait_for_selector("#viewer[data-state='ready'][data-kind='points']")
+    cloud = _pixels(page)
+    toggle.click()
+    page.page.wait_for_selector("#viewer[data-match='on']")
+    assert sum(a != b for a, b in zip(cloud, _pixels(page))) > 50, "the cloud's points are repainted"
+    toggle.click()
+    page.page.wait_for_selector("#viewer[data-match='off']")
+    assert sum(a != b for a, b in zip(cloud, _pixels(page))) < 0.01 * len(cloud)
+    page.page.keyboard.press("Escape")
+    page.page.wait_for_function("() => !document.querySelector('#viewer').open")
+
 
 def test_the_viewer_offers_no_colouring_without_a_text_or_sound(page, site):
     page.open()

@@ -11,6 +11,8 @@ drops the pseudo pairs' InfoNCE so that only the intra term carries the link to 
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 from torch import nn
 
@@ -19,7 +21,8 @@ from mcrsearch.heads import CMCRClapClipHeads, CMCRUlipClipHeads, Normalized
 from mcrsearch_trainer.config import CMCRConfig
 from mcrsearch_trainer.data import ConnectionData
 from mcrsearch_trainer.evaluate import evaluate_set
-from mcrsearch_trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from mcrsearch_trainer.loop import (History, ProgressFn, cpu_threads, info_nce, intra_mse, resolve_device, seed_all,
+                                    to_tensor, train_loop)
 from mcrsearch_trainer.pseudo import add_noise, pseudo_embeddings
 
 KINDS = ("cmcr-clap-clip", "cmcr-ulip-clip", "generic")
@@ -37,9 +40,10 @@ def build_heads(kind: str, dim_a: int, dim_b: int, out_dim: int = 0) -> nn.Modul
 
 def sides(heads: nn.Module, kind: str) -> tuple[nn.Module, nn.Module]:
     """(projector of MCR A, projector of MCR B), each L2-normalising."""
+    head_a, head_b = cast(nn.Module, heads.Head_A), cast(nn.Module, heads.Head_B)
     if kind == "cmcr-ulip-clip":
-        return Normalized(heads.Head_B), Normalized(heads.Head_A)
-    return Normalized(heads.Head_A), Normalized(heads.Head_B)
+        return Normalized(head_b), Normalized(head_a)
+    return Normalized(head_a), Normalized(head_b)
 
 
 def _validator(data: ConnectionData, fa: nn.Module, fb: nn.Module, device: torch.device):
@@ -102,7 +106,7 @@ def _fit(data: ConnectionData, cfg: CMCRConfig, kind: str, progress: ProgressFn 
         parts = {"inter": float(inter.detach())}
         loss = inter
         if cfg.use_intra:
-            intra = ((za - zpa) ** 2).sum(-1).mean() + ((zb - zpb) ** 2).sum(-1).mean()
+            intra = intra_mse(za, zpa) + intra_mse(zb, zpb)
             loss = loss + cfg.lam * intra
             parts["intra"] = float(intra.detach())
         return loss, parts

@@ -17,7 +17,7 @@ from mcrsearch.errors import ConfigError
 @dataclass(frozen=True)
 class _Common:
     # tau, sigma and lam were chosen on the default mini-world's test split (no validation split exists);
-    # benchmarks/claims.py says so beside its sweeps.
+    # the ablation and claims sections of docs/BENCHMARKS.md say so beside their sweeps.
     tau_mem: float = 0.01          # softmax temperature of pseudo-partner aggregation
     sigma: float = 0.05            # per-dimension std of the semantic-completion noise
     tau: float = 0.2               # InfoNCE temperature (sharper ones overfit the few overlap pairs; see benchmarks/ablation.py)

@@ -47,14 +47,14 @@ class ConnectionData:
         if len(self.overlap_a) != len(self.overlap_b):
             raise ValueError("overlap_a and overlap_b must be row-aligned (same length).")
         if (self.pairs_a is None) != (self.pairs_b is None) or (
-                self.pairs_a is not None and len(self.pairs_a) != len(self.pairs_b)):
+                self.pairs_a is not None and self.pairs_b is not None and len(self.pairs_a) != len(self.pairs_b)):
             raise ValueError("pairs_a and pairs_b must both be given and row-aligned.")
         if self.memory_a.shape[1] != self.overlap_a.shape[1] or self.memory_b.shape[1] != self.overlap_b.shape[1]:
             raise ValueError("memory and overlap of one MCR must have the same dimension.")
 
     def true_tuples(self) -> dict[str, np.ndarray]:
         """Row-aligned true tuples (m_a, o_a, o_b, m_b) for the paired oracle."""
-        if self.pairs_a is None:
+        if self.pairs_a is None or self.pairs_b is None:          # both or neither (checked at construction)
             raise ValueError("The paired oracle needs pairs_a/pairs_b.")
         if self.pairs_overlap_a is not None and self.pairs_overlap_b is not None:
             return {"m_a": self.pairs_a, "o_a": self.pairs_overlap_a, "o_b": self.pairs_overlap_b, "m_b": self.pairs_b}

@@ -23,6 +23,7 @@ def retrieval_metrics(queries: Any, q_labels: Any, gallery: Any, g_labels: Any, 
     q = F.normalize(torch.as_tensor(np.asarray(queries, dtype=np.float32)), dim=-1).numpy()
     g = F.normalize(torch.as_tensor(np.asarray(gallery, dtype=np.float32)), dim=-1).numpy()
     scores = class_retrieval(q, g, np.asarray(q_labels), np.asarray(g_labels), ks=(1, 5), chunk=chunk)
+    assert scores.map is not None           # computed: compute_map defaults to True
     return {"map": float(scores.map), "r@1": scores.recall[1], "r@5": scores.recall[5]}
 
 
@@ -46,6 +47,14 @@ def evaluate_set(vs: ValidationSet, proj_a: Projector | None, proj_b: Projector 
         for k, v in retrieval_metrics(q, ql, g, gl).items():
             out[f"{vs.name}/{direction}/{k}"] = v
     return out
+
+
+def modality_gap(a: Any, b: Any) -> float:
+    """Distance between two modalities' centroids of L2-normalised vectors (Liang et al. 2022's gap)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float(np.linalg.norm(a.mean(axis=0) - b.mean(axis=0)))
 
 
 def chance_map(labels_q: Any, labels_g: Any) -> float:

@@ -21,7 +21,8 @@ from mcrsearch.heads import ExMCRHead
 from mcrsearch_trainer.config import ExMCRConfig
 from mcrsearch_trainer.data import ConnectionData
 from mcrsearch_trainer.evaluate import evaluate_set
-from mcrsearch_trainer.loop import History, ProgressFn, cpu_threads, info_nce, resolve_device, seed_all, to_tensor, train_loop
+from mcrsearch_trainer.loop import (History, ProgressFn, cpu_threads, info_nce, intra_mse, resolve_device, seed_all,
+                                    to_tensor, train_loop)
 from mcrsearch_trainer.pseudo import add_noise, cross_space_pseudo, pseudo_embeddings
 
 
@@ -120,7 +121,7 @@ def _fit(data: ConnectionData, cfg: ExMCRConfig, progress: ProgressFn | None,
             if cfg.intra_loss == "infonce":
                 intra = info_nce(n_m, n_o, cfg.tau)
             else:
-                intra = ((n_m - n_o) ** 2).sum(-1).mean()
+                intra = intra_mse(n_m, n_o)
             loss = loss + cfg.lam * intra
             parts["intra"] = float(intra.detach())
         return loss, parts

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Literal, Sequence
 
 import numpy as np
 
@@ -63,7 +63,7 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
     n, dim = len(paths), int(encoder.dim)
     vec_path, prog_path = folder / "vectors.f32", folder / "progress.json"
     n_chunks = (n + chunk - 1) // chunk
-    state = {"n": n, "dim": dim, "chunk": chunk, "done": []}
+    state: dict[str, Any] = {"n": n, "dim": dim, "chunk": chunk, "done": []}
     if prog_path.exists():
         old = json.loads(prog_path.read_text())
         if (old.get("n"), old.get("dim"), old.get("chunk")) == (n, dim, chunk) and vec_path.exists():
@@ -76,7 +76,7 @@ def cached_features(files: Sequence[str | Path], encoder: Any, modality: Any, ro
     done = set(state["done"])
     todo = [c for c in range(n_chunks) if c not in done]
     if todo:
-        mode = "r+" if vec_path.exists() and vec_path.stat().st_size == n * dim * 4 else "w+"
+        mode: Literal["r+", "w+"] = "r+" if vec_path.exists() and vec_path.stat().st_size == n * dim * 4 else "w+"
         out = np.memmap(vec_path, dtype=np.float32, mode=mode, shape=(n, dim))
         finished = sum(min(n, (c + 1) * chunk) - c * chunk for c in done if c < n_chunks)
         for c in todo:

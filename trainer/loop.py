@@ -53,6 +53,12 @@ def info_nce(x: torch.Tensor, y: torch.Tensor, tau: float) -> torch.Tensor:
     return 0.5 * (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target))
 
 
+def intra_mse(x: torch.Tensor, partner: torch.Tensor) -> torch.Tensor:
+    """Intra alignment: mean squared distance between each projected embedding and its projected partner in
+    the same MCR. One named function for both trainers, so a regression test can break it on purpose."""
+    return ((x - partner) ** 2).sum(-1).mean()
+
+
 def total_steps(n: int, batch: int, epochs: int, steps: int) -> tuple[int, int]:
     """(steps per epoch, total steps): `steps > 0` wins over epochs."""
     per_epoch = max(1, math.ceil(n / max(1, batch)))

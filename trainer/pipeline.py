@@ -118,6 +118,31 @@ def evaluate_heads(method: str, heads: dict, feats: dict) -> dict:
     return out
 
 
+def intra_gaps(method: str, heads: dict, feats: dict, split: str = "test") -> dict[str, float]:
+    """The modality gap between each MCR's two modalities where the intra alignment acts on them, per connection.
+
+    C-MCR: in the new space, each side's head applied to its MCR's overlap and other modality (the intra
+    term pulls f(overlap) to f(partner) on both sides). Ex-MCR: after the leaf's intra projector f_l, between
+    the leaf's overlap and other modality (the decoupled intra term's space). Keys `"{leaf}:{mod}-{overlap}"`.
+    """
+    from mcrsearch_trainer.cmcr import sides
+    from mcrsearch_trainer.evaluate import modality_gap, project
+
+    out: dict[str, float] = {}
+    for leaf, conn in CONNECTIONS.items():
+        over = conn.overlap.value
+        if method == "exmcr":
+            f_l = heads[leaf].intra
+            groups = [(leaf, conn.leaf_other.value, f_l)]
+        else:
+            leaf_side, base_side = sides(heads[leaf], conn.cmcr_kind)
+            groups = [(leaf, conn.leaf_other.value, leaf_side), (conn.base, conn.base_other.value, base_side)]
+        for mcr, mod, fn in groups:
+            out[f"{leaf}:{mod}-{over}"] = modality_gap(project(fn, feats[(split, mcr, mod)][0]),
+                                                       project(fn, feats[(split, mcr, over)][0]))
+    return out
+
+
 def fit_connections(method: str, feats: dict, cfg: Any, oracle: bool = False) -> tuple[dict, dict]:
     """Train both connections; (heads per leaf, histories). `oracle=True` trains the paired oracle instead."""
 

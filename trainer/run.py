@@ -122,9 +122,9 @@ def data_from_files(leaf: str, base: str, overlap: Sequence[str], leaf_memory: S
     shared = set(MCRS[leaf].modalities) & set(MCRS[base].modalities)
     if not shared:
         raise ConfigError(f"{leaf} and {base} share no modality, so they cannot be connected.")
-    over = shared.pop()
-    mod_a, mod_b = MCRS[leaf].other(over).value, MCRS[base].other(over).value
-    over = over.value
+    shared_modality = shared.pop()
+    mod_a, mod_b = MCRS[leaf].other(shared_modality).value, MCRS[base].other(shared_modality).value
+    over = shared_modality.value
     encoders = encoders or {}
     enc_a = encoders.get(leaf) or real_encoder(leaf, settings)
     enc_b = encoders.get(base) or real_encoder(base, settings)

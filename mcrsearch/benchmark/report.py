@@ -125,8 +125,8 @@ def rich_table(result: dict[str, Any]):
     summary = Table(title="class-level mAP by pair (percent)")
     for n, col in enumerate(header):
         summary.add_column(col, no_wrap=n < 2)
-    for r in body:
-        summary.add_row(*r)
+    for cells in body:
+        summary.add_row(*cells)
     return Group(table, summary)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -102,6 +103,7 @@ class MediaDecoder:
             kwargs["n_points"] = self.mesh_points
         if self.segment_seconds:
             kwargs["segment_seconds"] = self.segment_seconds
+        assert item.path is not None            # an item without a text or a loader is a file
         got, decoded = decode(item.path, item.modality, **kwargs)
         if got is not item.modality:
             raise MediaError(str(item.path), f"decoded as {got.value}, not {item.modality.value}")
@@ -188,14 +190,15 @@ def _directions(task: Task, emb: dict[Modality, Embedded]) -> list[tuple[str, Mo
     if isinstance(task, PairedRetrieval):
         owners, members = emb[task.owners], emb[task.members]
         owner_row = owners.row()
-        member_groups = np.array([owner_row.get(i.owner, -1) for i in members.items], dtype=np.int64)
+        member_groups = np.array([owner_row.get(i.owner, -1) if i.owner is not None else -1 for i in members.items],
+                                 dtype=np.int64)
         owner_groups = np.arange(len(owners.keys), dtype=np.int64)
         a, b = task.owners.value, task.members.value
         return [(f"{a}->{b}", task.owners, task.members, owner_groups, member_groups),
                 (f"{b}->{a}", task.members, task.owners, member_groups, owner_groups)]
     assert isinstance(task, ClassRetrieval)
     q, t = emb[task.query], emb[task.target]
-    labels = sorted({i.label for i in q.items} | {i.label for i in t.items})
+    labels = sorted({i.label for i in q.items} | {i.label for i in t.items}, key=str)   # labelled: all str
     lid = {name: n for n, name in enumerate(labels)}
     return [(task.name, task.query, task.target,
              np.array([lid[i.label] for i in q.items], dtype=np.int64),
@@ -305,8 +308,9 @@ def _retrieval_row(task: Task, name: str, q: Embedded, t: Embedded, qg: np.ndarr
     t_vec, tg, t_keys = t.vectors[valid_t], tg[valid_t], [k for k, ok in zip(t.keys, valid_t) if ok]
     compute_map = isinstance(task, ClassRetrieval) or opts.paired_map
     row: dict[str, Any] = {"task": name, "kind": _kind(task)}
-    if getattr(task, "pair", None):
-        row["pair"] = task.pair                      # the reader's tag, e.g. "within" an MCR or "emergent"
+    pair = getattr(task, "pair", None)
+    if pair:
+        row["pair"] = pair                           # the reader's tag, e.g. "within" an MCR or "emergent"
     if len(q_vec) == 0 or len(t_vec) == 0:
         row["skipped"] = "no queries or no targets after reading the data"
         return row
@@ -442,17 +446,18 @@ def _no_nan(value: Any) -> Any:
 
 
 def run_benchmark(dataset: Dataset, spaces: Sequence[EmbeddingSpace], options: RunOptions | None = None,
-                  index_factory: Callable[[EmbeddingSpace], IndexPath | None] | None = None,
+                  index_factory: Callable[[EmbeddingSpace], IndexPath] | None = None,
                   decoder: Callable[[Item], Any] = default_decoder,
                   progress_factory: Callable[[str, int], Callable[[int], None]] | None = None) -> BenchmarkResult:
     """Every space over the same dataset; each space gets its own fresh index when a factory is given."""
     runs: list[SpaceRun] = []
     notes = list(dataset.notes)
     for space in spaces:
-        index = None
+        index: IndexPath | None = None
+        fresh: Callable[[], IndexPath] | None = None
         if index_factory is not None:
             index = index_factory(space)
-        fresh = (lambda s=space: index_factory(s)) if index_factory is not None else None
+            fresh = partial(index_factory, space)
         try:
             runs.append(run_space(dataset, space, options, index, decoder, progress_factory, fresh))
         finally:

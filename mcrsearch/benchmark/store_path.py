@@ -18,9 +18,10 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, cast
 
 import numpy as np
 
@@ -28,6 +29,7 @@ from mcrsearch.modality import Modality
 
 if TYPE_CHECKING:
     from mcrsearch.config import Settings
+    from mcrsearch.space import Space
 
 _PSEUDO_ROOT = "/mcrsearch-benchmark"
 _UPSERT_BATCH = 512
@@ -109,7 +111,7 @@ class StoreIndexPath:
                 points.append(PointData(point_id(path), {self.space.name: vec},
                                         {"path": path, "modality": modality.value, "hash": key,
                                          "spaces": [self.space.name]}))
-            self.client.upsert(record, points)
+            self.client.upsert(cast("Space", record), points)    # the fields upsert reads of a space
             self._dirty = True
         self._count[modality] = self._count.get(modality, 0) + len(keys)
 
@@ -120,8 +122,8 @@ class StoreIndexPath:
             self._dirty = False
         total = self._count.get(target, 0)
         if self.mode == "like" and query_keys is not None:
-            return [self._tie_ordered(lambda n, key=key: self._like(key, target, n), k, total) for key in query_keys]
-        return [self._tie_ordered(lambda n, vec=vec: self._search(vec, target, n), k, total) for vec in queries]
+            return [self._tie_ordered(partial(self._like, key, target), k, total) for key in query_keys]
+        return [self._tie_ordered(partial(self._search, vec, target), k, total) for vec in queries]
 
     def _tie_ordered(self, fetch: Callable[[int], list[tuple[str, float]]], k: int, total: int) -> list[str]:
         """Top-k keys with equal scores in insertion order; fetches more while a tie crosses the cut."""

@@ -6,7 +6,7 @@ Light module: the trainer (torch) is imported inside the command only.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 from rich.progress import TextColumn
@@ -66,7 +66,7 @@ def train(
     s = get_settings(ctx)
     from mcrsearch_trainer.config import CMCRConfig, ExMCRConfig, load_config
 
-    overrides = dict(tau_mem=tau_mem, sigma=sigma, tau=tau, lam=lam, lr=lr, weight_decay=weight_decay,
+    overrides: dict[str, Any] = dict(tau_mem=tau_mem, sigma=sigma, tau=tau, lam=lam, lr=lr, weight_decay=weight_decay,
                      batch_size=batch_size, epochs=epochs, steps=steps, warmup_steps=warmup_steps, cosine=cosine,
                      seed=seed, threads=threads, chunk=chunk, val_every=val_every, use_pseudo=pseudo, use_noise=noise,
                      use_intra=intra)

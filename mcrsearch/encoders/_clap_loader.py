@@ -124,7 +124,7 @@ def construct_clap(tokenizer: Any, tiny: bool, device: str = "cpu", seed: int = 
     factory_mod = sys.modules.get("clap_module.factory")
     htsat_mod = sys.modules.get("clap_module.htsat")
     hook_mod = sys.modules.get("laion_clap.hook")
-    if not all((model_mod, factory_mod, htsat_mod, hook_mod)):
+    if model_mod is None or factory_mod is None or htsat_mod is None or hook_mod is None:
         raise ConfigError("The installed laion_clap does not have the layout mcrsearch expects (1.1.x).")
 
     roberta_cfg = TINY_ROBERTA if tiny else ROBERTA_BASE

@@ -34,7 +34,7 @@ class CLAPEncoder(Encoder):
     """Audio clips and texts into CLAP's 512-d space."""
 
     family = "clap"
-    modalities = (Modality.AUDIO, Modality.TEXT)
+    modalities: tuple[Modality, ...] = (Modality.AUDIO, Modality.TEXT)
     dim = 512
     precision_modes = ("fp32", "bf16", "int8")
     bf16_style = "autocast"           # measured: autocast keeps the mel front end in fp32 and gains as much

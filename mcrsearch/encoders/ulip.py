@@ -154,7 +154,7 @@ class PointTransformer(nn.Module):
                  num_group: int, encoder_dims: int, conv_dims: tuple[int, int, int]) -> None:
         super().__init__()
         self.num_group, self.group_size = num_group, group_size
-        self.encoder = GroupEncoder(encoder_dims, tuple(conv_dims))
+        self.encoder = GroupEncoder(encoder_dims, (conv_dims[0], conv_dims[1], conv_dims[2]))
         self.reduce_dim = nn.Linear(encoder_dims, trans_dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, trans_dim))
         self.cls_pos = nn.Parameter(torch.randn(1, 1, trans_dim))

@@ -110,6 +110,7 @@ def hard_caption(class_name: str, colour: str, events: int, style: str, clarity:
     base, variant = parse_class(class_name)
     if style == "mixed":
         style = ("look", "sound", "both")[int(rng.choice(3, p=[0.4, 0.4, 0.2]))]
+    pool: tuple[str, ...]
     if clarity < 0.25:
         pool = _VAGUE["sound" if style == "sound" else "look"]
     else:

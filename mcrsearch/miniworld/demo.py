@@ -167,7 +167,7 @@ def stage_examples(world: World, mcrs: "MiniMCRs", settings: "Settings", feats: 
     return examples
 
 
-def _query_of(modality: str, path: Path) -> dict[str, str]:
+def _query_of(modality: str, path: Path) -> dict[str, Any]:
     """Client.query arguments for a held-out file: a caption file queries with its text."""
     if modality == Modality.TEXT.value:
         from mcrsearch.media import load_text
@@ -192,11 +192,11 @@ def stage_query_precision(world: World, settings: "Settings", qmod: str = "audio
     from mcrsearch.api import Client
 
     classes = {str(it.path): it.class_name for it in world.select("test")}
-    precisions = []
+    precisions: list[float] = []
     with Client(settings=replace(settings, collection=DEMO_COLLECTION, space="miniworld")) as client:
         for item in world.select("test", qmod):
             hits = client.query(**_query_of(qmod, item.path), target=tmod, k=k)
-            precisions.append(np.mean([classes.get(h.path) == item.class_name for h in hits]) if hits else 0.0)
+            precisions.append(float(np.mean([classes.get(h.path) == item.class_name for h in hits])) if hits else 0.0)
     return {f"p@{k}": round(float(np.mean(precisions)), 4), "queries": len(precisions),
             "chance": round(1.0 / len(world.classes), 4)}
 

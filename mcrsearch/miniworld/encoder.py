@@ -68,7 +68,7 @@ class MiniEncoder(Encoder):
                     part = batch[start:start + _BATCH]
                     if modality is Modality.TEXT:
                         flat, offsets = self.model.towers["text"].bag(part)
-                        x = (flat.to(self.device), offsets.to(self.device))
+                        x: Any = (flat.to(self.device), offsets.to(self.device))
                     else:
                         x = torch.from_numpy(np.ascontiguousarray(part)).to(self.device)
                     outs.append(self.model.forward_batch(modality, x).float().cpu().numpy())

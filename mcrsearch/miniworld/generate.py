@@ -13,6 +13,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,7 @@ def plan(config: WorldConfig) -> list[tuple[str, int, int, tuple[Modality, ...]]
     instance = 0
     for split in SPLITS:
         for label, _ in enumerate(config.classes):
+            groups: list[tuple[Modality, ...]]
             if split == "unpaired":
                 groups = [(m,) for m in ALL_MODALITIES]
             elif split == "test":
@@ -142,8 +144,8 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
     if config.degrade > 0 or "-" in name:
         from mcrsearch.miniworld.hard import hard_payloads
 
-        mesh, payloads = hard_payloads(config, split, label, instance, modalities)
-        return [write_item(root, config, split, label, instance, m, p, mesh) for m, p in payloads.items()]
+        hard_mesh, payloads = hard_payloads(config, split, label, instance, modalities)
+        return [write_item(root, config, split, label, instance, m, p, hard_mesh) for m, p in payloads.items()]
     rng = np.random.default_rng([config.seed, label, instance])
     # Instance attributes, drawn in a fixed order so every modality agrees on them.
     bodies, accent = PALETTES[name]
@@ -151,7 +153,9 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
     colours = np.array([COLOURS[colour], COLOURS[accent]], dtype=np.float32)
     colours = np.clip(colours + rng.uniform(-18, 18, size=(2, 3)), 0, 255)
     # Separate RNG streams per part: building only what this instance needs changes no bytes.
-    mesh = roles = audio = None
+    mesh: Any = None
+    roles: Any = None
+    audio: Any = None
     events = 1
     if Modality.IMAGE in modalities or Modality.POINTS in modalities:
         mesh, roles = build_object(name, np.random.default_rng([config.seed, label, instance, 1]))
@@ -161,6 +165,7 @@ def _write_instance(root: Path, config: WorldConfig, split: str, label: int, ins
     rows = []
     for modality in modalities:
         sub = np.random.default_rng([config.seed, label, instance, 3, ALL_MODALITIES.index(modality)])
+        payload: Any
         if modality is Modality.IMAGE:
             payload = render(mesh, roles, colours, sub, config.image_size)
         elif modality is Modality.AUDIO:
@@ -214,7 +219,7 @@ def _wav_bytes(samples: np.ndarray, rate: int) -> bytes:
 def _points_file(stem: Path, kind: str, shape, cloud: np.ndarray) -> tuple[Path, bytes]:
     import trimesh
 
-    mesh = shape.to_trimesh() if kind != "npy" and kind != "ply-points" else None
+    mesh: Any = shape.to_trimesh() if kind != "npy" and kind != "ply-points" else None
 
     if kind == "npy":
         buf = io.BytesIO()

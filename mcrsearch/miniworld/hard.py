@@ -34,7 +34,9 @@ def hard_payloads(config: WorldConfig, split: str, label: int, instance: int,
     colours = np.clip(colours + rng.uniform(-30, 30, size=(2, 3)), 0, 255)
     clarity = {m: float(rng.uniform(0, 1)) for m in ALL_MODALITIES}
     loss = {m: config.degrade * (1 - c) for m, c in clarity.items()}
-    mesh = roles = audio = None
+    mesh: Any = None
+    roles: Any = None
+    audio: Any = None
     events = 1
     if Modality.IMAGE in modalities or Modality.POINTS in modalities:
         mesh, roles = variant_object(base, variant, np.random.default_rng([config.seed, label, instance, 1]),

@@ -16,6 +16,7 @@ def retrieval(queries: np.ndarray, q_labels, gallery: np.ndarray, g_labels, ks=(
     q_labels, g_labels = np.asarray(q_labels), np.asarray(g_labels)
     scores = retrieval_metrics(queries, gallery, q_labels, g_labels, ks=ks)
     out: dict[str, float] = {f"r@{k}": float(v) for k, v in scores.recall.items()}
+    assert scores.map is not None           # computed: compute_map defaults to True
     out["map"] = float(scores.map)
     out["chance_r@1"] = float(chance_recall(len(g_labels), relevant_counts(q_labels, g_labels), 1))
     out["n_queries"] = int(len(q_labels))

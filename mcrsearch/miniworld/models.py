@@ -100,7 +100,7 @@ class MelCNN(nn.Module):
         # pool "time" keeps the frequency bins (pitch) and pools over time only; "all" pools both.
         self.pool_time = pool == "time"
         if self.pool_time:
-            for _ in widths:
+            for _width in widths:
                 n_mels = (n_mels + 1) // 2
             c *= n_mels
         self.proj = nn.Sequential(nn.Linear(2 * c, 2 * c), nn.ReLU(inplace=True), nn.Linear(2 * c, dim))
@@ -147,7 +147,8 @@ class TextBag(nn.Module):
         self.vocab_size = vocab_size
 
     def bag(self, ids: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        flat, offsets = [], []
+        flat: list[int] = []
+        offsets: list[int] = []
         for seq in ids:
             offsets.append(len(flat))
             flat.extend(seq)

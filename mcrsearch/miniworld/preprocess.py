@@ -20,7 +20,7 @@ def image_array(img: Any, size: int) -> np.ndarray:
         img = Image.fromarray(np.asarray(img))
     img = img.convert("RGB")
     if img.size != (size, size):
-        img = img.resize((size, size), Image.BILINEAR)
+        img = img.resize((size, size), Image.Resampling.BILINEAR)
     arr = np.asarray(img, dtype=np.float32) / 255.0
     return ((arr - IMAGE_MEAN) / IMAGE_STD).transpose(2, 0, 1).copy()
 

@@ -29,7 +29,7 @@ def render(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Gene
         xs, ys = np.minimum(px + dx, ss - 1), np.minimum(py + dy, ss - 1)
         img[ys, xs] = col
     img += rng.normal(0, rng.uniform(3, 10), size=img.shape)
-    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.BILINEAR)
+    out = Image.fromarray(np.clip(img, 0, 255).astype(np.uint8), "RGB").resize((size, size), Image.Resampling.BILINEAR)
     if rng.random() < 0.3:
         out = out.filter(ImageFilter.GaussianBlur(radius=float(rng.uniform(0.3, 0.8))))
     return out
@@ -45,7 +45,7 @@ def render_cutout(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.rand
         xs, ys = np.minimum(px + dx, ss - 1), np.minimum(py + dy, ss - 1)
         img[ys, xs, :3] = col
         img[ys, xs, 3] = 255
-    return Image.fromarray(img.astype(np.uint8), "RGBA").resize((size, size), Image.BILINEAR)
+    return Image.fromarray(img.astype(np.uint8), "RGBA").resize((size, size), Image.Resampling.BILINEAR)
 
 
 def _splat(mesh, face_role: np.ndarray, colours: np.ndarray, rng: np.random.Generator, ss: int,

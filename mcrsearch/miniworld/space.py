@@ -63,7 +63,7 @@ def _load_cmcr(path: Path, kind: str, clip_dim: int, leaf_dim: int, device: Any)
     if kind == "clap":
         key = "Head_A.net2.0.weight"
         out = int(state[key].shape[0]) if key in state else clip_dim
-        module = CMCRClapClipHeads(clap_dim=leaf_dim, clip_dim=clip_dim, out_dim=out)
+        module: Any = CMCRClapClipHeads(clap_dim=leaf_dim, clip_dim=clip_dim, out_dim=out)
     else:
         key = "Head_A.net.0.weight"
         out = int(state[key].shape[0]) if key in state else clip_dim

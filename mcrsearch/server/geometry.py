@@ -72,7 +72,7 @@ def _load_mesh(path: Path, data: bytes | None = None) -> Any | None:
     kind = path.suffix.lstrip(".").upper()
     try:
         source = str(path) if data is None else io.BytesIO(data)
-        loaded = trimesh.load(source, file_type=path.suffix.lstrip(".").lower())
+        loaded: Any = trimesh.load(source, file_type=path.suffix.lstrip(".").lower())
         if isinstance(loaded, trimesh.Scene):
             parts = [g for g in loaded.dump() if isinstance(g, trimesh.Trimesh) and len(g.faces)]
             loaded = trimesh.util.concatenate(parts) if parts else None
@@ -145,13 +145,14 @@ def geometry_payload(path: str, max_points: int = 50_000, max_faces: int = 100_0
     """
     shape = load_shape(path, max_points=max_points, max_faces=max_faces, data=data)
     positions = np.ascontiguousarray(shape.positions, dtype="<f4")
+    faces = shape.faces if shape.is_mesh else None
     indices = None
-    if shape.is_mesh:
-        indices = base64.b64encode(np.ascontiguousarray(shape.faces, dtype="<u4").tobytes()).decode("ascii")
+    if faces is not None:
+        indices = base64.b64encode(np.ascontiguousarray(faces, dtype="<u4").tobytes()).decode("ascii")
     return {
-        "kind": "mesh" if shape.is_mesh else "points",
+        "kind": "mesh" if faces is not None else "points",
         "count": int(len(positions)),
-        "faces": int(len(shape.faces)) if shape.is_mesh else 0,
+        "faces": int(len(faces)) if faces is not None else 0,
         "positions": base64.b64encode(positions.tobytes()).decode("ascii"),
         "indices": indices,
     }

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,7 +154,7 @@ class JobManager:
             job.state = "running"
             job.version += 1
             try:
-                report = self.client.index(job.path, space=job.space, progress=lambda p, j=job: self._progress(j, p),
+                report = self.client.index(job.path, space=job.space, progress=partial(self._progress, job),
                                            cancel=job.cancel_requested.is_set)
             except McrError as exc:
                 job.error, job.error_type = str(exc), type(exc).__name__

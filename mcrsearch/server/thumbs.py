@@ -178,7 +178,7 @@ def shape_thumbnail(shape: Shape, size: int) -> Image.Image:
     xyz = _view(shape.positions)
     canvas = size * SUPERSAMPLE
     px = _to_pixels(xyz, canvas)
-    if shape.is_mesh:
+    if shape.faces is not None and shape.is_mesh:
         return _finish(_draw_mesh(xyz, px, shape.faces, canvas, cull=shape.closed), size)
     return _finish(_draw_points(xyz, px, canvas), size)
 

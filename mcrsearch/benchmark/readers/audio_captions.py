@@ -80,7 +80,7 @@ def read_audiocaps(root: Path, split: str | None = None, **_: object) -> Dataset
                                     "with a youtube_id column, at any depth)")
         return ds
     clips: dict[str, list[dict[str, str]]] = {}
-    for _, row in load_rows(ds, table, f"annotations ({split})", ("youtube_id", "caption")):
+    for _line, row in load_rows(ds, table, f"annotations ({split})", ("youtube_id", "caption")):
         clips.setdefault(row["youtube_id"], []).append(row)
     audio = index_by_stem(root, AUDIO_FILES)
     ds.note(audio.note("audio file"))

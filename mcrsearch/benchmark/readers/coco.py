@@ -34,7 +34,7 @@ def _karpathy_file(root: Path) -> Path | None:
 def _image_names(cocoid: object) -> list[str]:
     """Every name COCO gives the picture `cocoid`: 2017 folders and both 2014 folders."""
     try:
-        n = int(cocoid)  # type: ignore[arg-type]
+        n = int(cocoid)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         return []
     return [f"{n:012d}.jpg", f"COCO_val2014_{n:012d}.jpg", f"COCO_train2014_{n:012d}.jpg"]

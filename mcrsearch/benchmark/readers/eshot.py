@@ -62,5 +62,7 @@ def _from_folders(root: Path, ds: Dataset) -> None:
     for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []:
         for path in all_files(folder, _MEDIA):
             modality = detect_modality(path)
+            if modality is None:        # all_files keeps media files only; a guard for the type
+                continue
             rel = path.relative_to(root).as_posix()
             ds.items.append(Item(f"{modality.value}:{rel}", modality, path=path, label=folder.name))

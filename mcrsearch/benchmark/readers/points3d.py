@@ -211,21 +211,21 @@ def read_objaverse_lvis(root: Path, templates: tuple[str, ...] | None = None, sp
     from_meshes = 0
     for uid, cat, data_path in records:
         categories.add(cat)
-        path = None
+        found: Path | None = None
         if data_path:
             candidate = root / data_path.lstrip("/")
-            path = candidate if candidate.is_file() else None
-        path = path or points.get(uid)
-        if path is None and uid in meshes:
-            path, from_meshes = meshes[uid], from_meshes + 1
-        if path is None:
+            found = candidate if candidate.is_file() else None
+        found = found or points.get(uid)
+        if found is None and uid in meshes:
+            found, from_meshes = meshes[uid], from_meshes + 1
+        if found is None:
             names = [f"{uid}{e}" for e in sorted(POINT_EXTENSIONS)] + [f"{uid}{e}" for e in sorted(MESH_EXTENSIONS)]
             where = f"{data_path} or " if data_path else ""
             expected = root / data_path.lstrip("/") if data_path else root / f"{uid}.glb"
             ds.missing(expected, f"3D object {uid} ({cat}) not found: tried {where}{tried(names)} at any depth")
             continue
         key = f"obj:{uid}"
-        ds.items.append(Item(key, Modality.POINTS, path=path, label=cat))
+        ds.items.append(Item(key, Modality.POINTS, path=found, label=cat))
         for j, view in enumerate(sorted(views_by_uid.get(uid, []))):
             ds.items.append(Item(f"{key}:view{j}", Modality.IMAGE, path=view, label=cat, owner=key))
     if from_meshes:
