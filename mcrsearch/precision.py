@@ -7,9 +7,9 @@ Modes (`Settings.precision`, `--precision`):
   measured tens of times slower than fp32 (benchmarks/precision.py), so asking for it is refused.
 - `int8`: dynamic int8 quantisation of the Linear layers (weights int8, activations quantised per batch).
 - `onnx`: fp32 in ONNX Runtime for the towers a family exports (CLIP's image tower, ULIP-2 after the
-  grouping), on the CPU; the
-  export is cached under `<cache_dir>/onnx/`. Same arithmetic precision, another runtime: measured 2.4x torch
-  fp32 for CLIP images on an AVX2 CPU, vectors at cosine 1.0, each row independent of its batch-mates.
+  grouping), on the CPU; the export is cached under `<cache_dir>/onnx/`. Same arithmetic precision, another
+  runtime: measured 1.6-2.4x torch fp32 for CLIP images on an AVX2 CPU, vectors at cosine 1.0, each row
+  independent of its batch-mates.
 - `auto`: the first mode of the family's measured preference (`AUTO_ORDER`) that the device offers and
   that passes the tolerance check, else fp32.
 
