@@ -2,13 +2,15 @@
 
     python benchmarks/precision.py [--json] [--items 8] [--rounds 3] [--parts encoders,decode,retrieval,serve]
     python benchmarks/precision.py --tiny --json --parts encoders      # the tiny configurations (tests)
+    python benchmarks/precision.py --render docs/precision.json --out docs/BENCHMARKS.md   # section only
 
 For each full-size encoder (random weights: CLIP ViT-B/32 quickgelu image tower, CLAP HTSAT-tiny fusion
 audio tower, ULIP-2 PointBERT) every candidate mode runs on the same real-shaped inputs
 (`mcrsearch.precision.sample_inputs`) in one process, in interleaved rounds (the order rotates each round),
 so ratios to fp32 are fair on a shared machine. Rows: {"encoder", "mode", "items_per_s", "speedup_vs_fp32",
 "min_cosine", "chosen"}; `chosen` is what `--precision auto` picks here (mcrsearch.precision.choose).
-Candidates: fp32; int8 (dynamic, Linear layers); onnx (CLIP's image tower in ONNX Runtime fp32); bf16
+Candidates: fp32; int8 (dynamic, Linear layers); onnx (ONNX Runtime fp32: CLIP's image tower, ULIP-2 after
+the grouping); bf16
 (weights cast, autocast for CLAP), run on one item only where the CPU has no bf16 matrix units (to show why
 it is refused); torch.compile (inductor) when asked with --compile (its compile time is reported apart); with --onnx, int8 copies of CLIP's exported
 image tower (dynamic, and static with activation scales calibrated once) as runtime candidates.
@@ -172,7 +174,7 @@ class _OnnxImageEncoder:
         from mcrsearch.encoders.base import l2_normalize
 
         pixels = torch.stack([self.preprocess(img.convert("RGB")) for img in items]).numpy()
-        return l2_normalize(self.session.run(None, {"input": pixels})[0])
+        return l2_normalize(self.session.run(None, {"input0": pixels})[0])
 
 
 def onnx_clip(base: Any, fp32: Path, folder: Path, facts: dict) -> dict[str, Any]:
@@ -194,7 +196,7 @@ def onnx_clip(base: Any, fp32: Path, folder: Path, facts: dict) -> dict[str, Any
 
     class Calibration(CalibrationDataReader):
         def __init__(self) -> None:
-            self.rows = iter([{"input": pixels[i:i + 1]} for i in range(len(pixels))])
+            self.rows = iter([{"input0": pixels[i:i + 1]} for i in range(len(pixels))])
 
         def get_next(self) -> dict | None:
             return next(self.rows, None)
@@ -376,7 +378,7 @@ def bench_retrieval(modes: dict[str, list[str]], home: Path | None, scales: tupl
             base = evaluate_mcr(enc, world)
             for mode in modes[key]:
                 trial = copy.deepcopy(enc)
-                _mini_mode(trial, mode, Path(tempfile.mkdtemp(prefix="precision-mini-")))
+                _mini_mode(trial, mode, Path(tempfile.mkdtemp(prefix="precision-mini-")), key)
                 other = evaluate_mcr(trial, world)
                 for pair in (k for k in base if "->" in k):
                     rows.append({"world": scale, "mcr": mcr, "mode": mode, "pair": pair,
@@ -386,9 +388,9 @@ def bench_retrieval(modes: dict[str, list[str]], home: Path | None, scales: tupl
     return rows
 
 
-def _mini_mode(enc: Any, mode: str, folder: Path) -> None:
-    """Put a mini-world MCR in `mode`: int8/bf16 through mcrsearch.precision.convert; `onnx` runs its image
-    tower (a CNN) in ONNX Runtime as the real CLIP's image tower runs (benchmark glue: no product mode)."""
+def _mini_mode(enc: Any, mode: str, folder: Path, key: str) -> None:
+    """Put a mini-world MCR in `mode`: int8/bf16 through mcrsearch.precision.convert; `onnx` runs the tower the
+    real encoder runs in ONNX Runtime (CLIP: image, ULIP-2: 3d) there too (benchmark glue: no product mode)."""
     from mcrsearch import precision as P
 
     if mode != "onnx":
@@ -399,15 +401,16 @@ def _mini_mode(enc: Any, mode: str, folder: Path) -> None:
     from mcrsearch.encoders import _onnx
     from mcrsearch.modality import Modality
 
-    tower = enc.model.towers["image"]
-    size = int(enc.model.config["image"]["size"])
-    runner = _onnx.OnnxTower(_onnx.export(tower, torch.zeros(1, 3, size, size), folder / "mini-image.onnx"))
+    modality = Modality.parse(ENCODERS[key][3])
+    example = torch.from_numpy(np.ascontiguousarray(enc.preprocess(modality, P.sample_inputs(modality, 1))))
+    runner = _onnx.OnnxTower(_onnx.export(enc.model.towers[modality.value], (example,),
+                                          folder / f"mini-{modality.value}.onnx"))
     forward = enc.model.forward_batch
 
-    def forward_batch(modality: Modality, batch: Any) -> Any:
-        if modality is Modality.IMAGE:
+    def forward_batch(m: Modality, batch: Any) -> Any:
+        if m is modality:
             return torch.from_numpy(runner(batch.cpu().numpy()))
-        return forward(modality, batch)
+        return forward(m, batch)
 
     enc.model.forward_batch = forward_batch
     enc.precision = "onnx"
@@ -600,8 +603,8 @@ def report(res: dict) -> list[str]:
     lines = ["## Encoder precision and runtime on CPU", "",
              f"Generated by {runs}. {m['cpu']}, {m['threads']} threads, torch {m['torch']}, "
              f"CPU kernel level {m['capability']}, bf16 matrix units: {'yes' if m['bf16_matrix_units'] else 'no'} "
-             f"(flags {', '.join(m['flags']) or 'none'}). Parts run by separate commands take the encoder rows "
-             "of the first (`--reuse`). "
+             f"(flags {', '.join(m['flags']) or 'none'}). A part the last command did not measure is kept from "
+             "the earlier command that did (`--reuse`); its `auto` rows ran what auto picked then. "
              "The machine was shared with other engineers' jobs: every figure is a same-run ratio, each mode ran on "
              f"the same {res['settings']['items']} real-shaped inputs in {res['settings']['rounds']} interleaved "
              "rounds (order rotating), medians reported. Random full-size weights; GPU throughput is unmeasured "
@@ -649,8 +652,8 @@ def report(res: dict) -> list[str]:
     if res.get("retrieval"):
         lines += ["", "### Mini-world retrieval in each allowed mode (held-out split, mAP)", "",
                   "Each mode a real encoder may run (chosen by auto, or explicit within tolerance) applied to the "
-                  "matching mini-world MCR: int8 quantises its Linear layers (the projection MLPs), onnx runs its "
-                  "image tower in ONNX Runtime. The mini towers are small CNNs, so this is a weak proxy for the "
+                  "matching mini-world MCR: int8 quantises its Linear layers (the projection MLPs), onnx runs in "
+                  "ONNX Runtime the tower the real encoder runs there (image for CLIP, 3d for ULIP-2). The mini towers are small CNNs, so this is a weak proxy for the "
                   "full-size transformers, whose fidelity the min cosine above measures directly. Every held-out "
                   "query of each world is used; the trained MCRs are cached, so the part costs encoding only.", ""]
         lines += table(res["retrieval"], ["world", "mcr", "mode", "pair", "queries", "map_fp32", "map_mode",
@@ -682,7 +685,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reuse", type=Path, default=None,
                     help="Take the encoder rows from this earlier --json output; measure only the other parts.")
     ap.add_argument("--out", type=Path, default=None, help="Write the `precision` section of this file.")
+    ap.add_argument("--render", type=Path, default=None, metavar="PRECISION_JSON",
+                    help="Only redo the section of --out from stored results (docs/precision.json); measures nothing.")
     args = ap.parse_args(argv)
+    if args.render:
+        from mcrsearch.benchmark.report import write_section
+
+        write_section(args.out or ROOT / "docs" / "BENCHMARKS.md", "precision",
+                      "\n".join(report(json.loads(args.render.read_text()))))
+        return 0
     args.command = "python benchmarks/precision.py " + " ".join(a for a in argv)
     res = run(args)
     if args.json:

@@ -43,9 +43,12 @@ from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 from mcrsearch.errors import MediaError, UnsupportedMediaError
 from mcrsearch.modality import Modality, detect_modality
@@ -100,11 +103,11 @@ class Limits:
         """The limits of `settings`, or of Settings' defaults when None."""
         from mcrsearch.config import Settings
 
-        if settings is None:
-            defaults = Settings.__dataclass_fields__
-            get = lambda name: defaults[name].default  # noqa: E731
-        else:
-            get = lambda name: getattr(settings, name)  # noqa: E731
+        fields = Settings.__dataclass_fields__
+
+        def get(name: str) -> Any:
+            return fields[name].default if settings is None else getattr(settings, name)
+
         return cls(decoded_bytes=int(float(get("max_decoded_mb")) * 2**20), points=int(get("max_points")),
                    image_pixels=int(get("max_image_pixels")), audio_seconds=float(get("max_audio_seconds")),
                    video_seconds=float(get("max_video_seconds")), video_pixels=int(get("max_video_pixels")),
@@ -136,7 +139,8 @@ def default_max_bytes() -> int:
     """The size limit used when a caller passes none: Settings' default `max_file_mb`."""
     from mcrsearch.config import Settings
 
-    return int(Settings.__dataclass_fields__["max_file_mb"].default * 1024 * 1024)
+    default: Any = Settings.__dataclass_fields__["max_file_mb"].default
+    return int(default * 1024 * 1024)
 
 
 def _human_bytes(n: float) -> str:
@@ -331,7 +335,7 @@ def read_hashed(path: str | Path, identity: tuple[int, int] | None = None) -> tu
     try:
         with open_regular(path, identity=identity, buffering=0) as fh:
             if os.fstat(fh.fileno()).st_size <= HASH_BLOCK:
-                data = fh.readall()
+                data = fh.read()            # unbuffered: one readall
                 return hashlib.sha256(data).hexdigest(), data
             digest = hashlib.sha256()
             while block := fh.read(HASH_BLOCK):
@@ -346,7 +350,7 @@ def read_hashed(path: str | Path, identity: tuple[int, int] | None = None) -> tu
 
 
 def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: int = MAX_IMAGE_PIXELS,
-               data: bytes | None = None, side: int | None = None) -> "Image.Image":  # noqa: F821
+               data: bytes | None = None, side: int | None = None) -> "Image.Image":
     """Decode an image to RGB: first frame, EXIF orientation applied, transparency on white.
 
     `data`: the file's bytes when the caller has read them already (see `read_hashed`). `side`: the
@@ -396,7 +400,7 @@ def load_image(path: str | Path, *, max_bytes: int | None = None, max_pixels: in
     return rgb
 
 
-def _to_rgb(img: "Image.Image") -> "Image.Image":  # noqa: F821
+def _to_rgb(img: "Image.Image") -> "Image.Image":
     """Any Pillow mode -> RGB; 16-bit and float greys are rescaled, alpha is composited on white."""
     from PIL import Image
 
@@ -489,7 +493,7 @@ def load_audio(path: str | Path, *, max_bytes: int | None = None, data: bytes | 
     clipped = np.clip(mono, -1.0, 1.0).astype(np.float32, copy=False)
     whole = total is None or total <= len(clipped)
     return AudioClip(samples=np.ascontiguousarray(clipped), sample_rate=int(rate),
-                     source_duration=None if whole else total / float(rate))
+                     source_duration=None if whole or total is None else total / float(rate))
 
 
 def _audio_window(path: Path, rate: float, channels: int, lim: Limits) -> int | None:
@@ -639,10 +643,16 @@ def _latin1_encode(text: str, encoding: str = "latin1") -> bytes:
 def _safe_globals() -> dict[tuple[str, str], Any]:
     """The only callables a point-cloud pickle may name: array/dtype rebuilders and plain containers."""
 
+    import importlib
+
+    multiarray: Any     # numpy's private modules: not in its type stubs
+    numeric: Any
     try:
-        from numpy._core import multiarray, numeric  # numpy >= 1.26 (alias) / 2.x
+        multiarray = importlib.import_module("numpy._core.multiarray")    # numpy >= 1.26 (alias) / 2.x
+        numeric = importlib.import_module("numpy._core.numeric")
     except ImportError:  # pragma: no cover - older numpy
-        from numpy.core import multiarray, numeric  # type: ignore[no-redef]
+        multiarray = importlib.import_module("numpy.core.multiarray")
+        numeric = importlib.import_module("numpy.core.numeric")
     def reconstruct(subtype: Any, shape: Any, dtype: Any) -> np.ndarray:
         # numpy pickles always call _reconstruct(ndarray, (0,), b'b') and fill it via __setstate__,
         # whose data must match the shape; a bigger shape here could only be an allocation bomb.
@@ -690,7 +700,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
         raise _Refused("persistent id")
 
 
-def restricted_unpickle(stream: BinaryIO) -> Any:
+def restricted_unpickle(stream: IO[bytes]) -> Any:
     """Unpickle arrays and plain containers only. Raises `_Refused` naming a forbidden global."""
     return _RestrictedUnpickler(stream).load()
 
@@ -828,7 +838,7 @@ def _validate_points(path: Path, arr: np.ndarray) -> np.ndarray:
     return out
 
 
-def _unpickle(path: Path, stream: BinaryIO) -> Any:
+def _unpickle(path: Path, stream: IO[bytes]) -> Any:
     try:
         return restricted_unpickle(stream)
     except _Refused as exc:
@@ -840,13 +850,13 @@ def _unpickle(path: Path, stream: BinaryIO) -> Any:
         raise MediaError(path, f"truncated or corrupt pickle ({_short(exc)})") from exc
 
 
-def _read_npy(path: Path, fh: BinaryIO, available: int, lim: Limits) -> Any:
+def _read_npy(path: Path, fh: IO[bytes], available: int, lim: Limits) -> Any:
     """Plain arrays via numpy without pickle; object arrays through the restricted unpickler.
 
     The header's shape x itemsize is checked against the bytes that follow it and against the limits
     before numpy allocates the array: a forged header cannot allocate more than the file holds.
     """
-    fmt = np.lib.format
+    fmt: Any = np.lib.format            # `_read_array_header` (other format versions) is private
     try:
         version = fmt.read_magic(fh)
         if version == (1, 0):
@@ -1009,7 +1019,8 @@ def _read_geometry(path: Path, n_points: int, suffix: str, data: bytes | None = 
         if meshes:
             mesh = meshes[0] if len(meshes) == 1 else trimesh.util.concatenate(meshes)
             return _sample_mesh(path, mesh, n_points)
-        clouds = [np.asarray(g.vertices) for g in loaded.dump() if len(getattr(g, "vertices", ()))]
+        parts: list[Any] = list(loaded.dump())
+        clouds = [np.asarray(g.vertices) for g in parts if len(getattr(g, "vertices", ()))]
         if not clouds:
             raise MediaError(path, f"no 3D geometry found (not a valid {suffix.lstrip('.').upper()} file?)")
         return np.concatenate(clouds, axis=0)
@@ -1128,7 +1139,7 @@ def describe(modality: "Modality | str", decoded: Any) -> dict[str, Any]:
         width, height = decoded.size
         return {"width": int(width), "height": int(height)}
     if mod is Modality.AUDIO:
-        out = {"duration": round(float(decoded.duration), 3), "sample_rate": int(decoded.sample_rate)}
+        out: dict[str, Any] = {"duration": round(float(decoded.duration), 3), "sample_rate": int(decoded.sample_rate)}
         if getattr(decoded, "source_duration", None):     # a long file: only its start was embedded
             out["duration"] = round(float(decoded.source_duration), 3)
             out["embedded_seconds"] = [0.0, round(float(decoded.duration), 3)]

@@ -6,9 +6,10 @@ Modes (`Settings.precision`, `--precision`):
   CPU has bfloat16 matrix units (AMX / AVX512-BF16) or on a CUDA GPU: elsewhere bf16 is emulated and
   measured tens of times slower than fp32 (benchmarks/precision.py), so asking for it is refused.
 - `int8`: dynamic int8 quantisation of the Linear layers (weights int8, activations quantised per batch).
-- `onnx`: fp32 in ONNX Runtime for the towers a family exports (CLIP's image tower), on the CPU; the
-  export is cached under `<cache_dir>/onnx/`. Same arithmetic precision, another runtime: measured 2.4x torch
-  fp32 for CLIP images on an AVX2 CPU, vectors at cosine 1.0, each row independent of its batch-mates.
+- `onnx`: fp32 in ONNX Runtime for the towers a family exports (CLIP's image tower, ULIP-2 after the
+  grouping), on the CPU; the export is cached under `<cache_dir>/onnx/`. Same arithmetic precision, another
+  runtime: measured 1.6-2.4x torch fp32 for CLIP images on an AVX2 CPU, vectors at cosine 1.0, each row
+  independent of its batch-mates.
 - `auto`: the first mode of the family's measured preference (`AUTO_ORDER`) that the device offers and
   that passes the tolerance check, else fp32.
 
@@ -53,7 +54,8 @@ CALIBRATION_ITEMS = 4       # real-shaped inputs per modality in the tolerance c
 # fingerprint)" and the promise that a killed run, rerun, ends as a clean run would. It stays an explicit
 # choice (`--precision int8`, checked against the tolerance; CLAP's measured 0.987 and is refused). ONNX
 # Runtime in fp32 keeps each row independent of its batch and measured 2.4x torch fp32 for CLIP's image tower
-# on an AVX2 CPU, so auto takes it where bf16 hardware is missing. Static int8 in ONNX Runtime (activation
+# on an AVX2 CPU, so auto takes it where bf16 hardware is missing. ULIP-2 after its grouping ran 0.86x torch in
+# ONNX Runtime (same run), so for ULIP-2 it stays explicit. Static int8 in ONNX Runtime (activation
 # scales fixed by calibration, so batch-independent) ran 3.6-5.4x but moved vectors to cosine 0.96-0.99:
 # refused by the tolerance, not offered.
 AUTO_ORDER: dict[str, tuple[str, ...]] = {

@@ -216,7 +216,7 @@ def test_onnx_mode_is_batch_independent_unlike_dynamic_int8(tmp_path):
 
 def test_onnx_refused_off_the_cpu_and_for_families_without_it(monkeypatch):
     _cpu(monkeypatch, bf16=False)
-    enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
+    enc = create_encoder("clap", config="tiny", random_init=True, device="cpu", text=False)
     assert P.candidates(enc, "onnx") == [] and P.candidates(enc, "auto") == []
     clip = create_encoder("openclip", config="tiny", random_init=True, device="cpu")
     with pytest.raises(ConfigError, match="no ONNX Runtime mode"):
@@ -227,3 +227,15 @@ def test_onnx_refused_off_the_cpu_and_for_families_without_it(monkeypatch):
     assert "onnx" not in P.offered_modes("cpu")
     with pytest.raises(ConfigError, match="needs ONNX Runtime"):
         P.candidates(clip, "onnx")
+
+
+def test_ulip_onnx_runs_after_the_compiled_grouping_and_matches_fp32(tmp_path):
+    enc = create_encoder("ulip2", config="tiny", random_init=True, device="cpu")
+    clouds = P.sample_inputs(Modality.POINTS, 3, seed=2)
+    reference = enc.encode(Modality.POINTS, clouds)
+    mode, cosine = P.choose(enc, "onnx", [Modality.POINTS], tmp_path / "precision.json")
+    assert mode == "onnx" and cosine >= P.MIN_COSINE and enc.onnx_groups is not None
+    vectors = enc.encode(Modality.POINTS, clouds)
+    assert np.allclose(vectors, reference, atol=1e-5)
+    assert np.allclose(enc.encode(Modality.POINTS, clouds[:1])[0], vectors[0], atol=1e-6)   # batch-independent
+    assert enc.route_precision(Modality.POINTS) == "onnx"

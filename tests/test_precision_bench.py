@@ -37,6 +37,10 @@ def test_tiny_precision_run_rows_and_section(tmp_path, capsys):
         assert mine["int8"]["min_cosine"] < 1.0                     # int8 really changed the numbers
         assert all(r["items_per_s"] > 0 for r in mine.values())
     assert res["chosen"] == {r["encoder"]: r["mode"] for r in rows if r["chosen"]}
+    for enc in ("clip", "ulip"):                 # ONNX Runtime: same vectors, none moved by its batch-mates
+        onnx = next(r for r in rows if r["encoder"] == enc and r["mode"] == "onnx")
+        assert onnx["min_cosine"] >= P.MIN_COSINE and onnx["batch_drift"] <= 1e-6
+    assert all(r["batch_drift"] > 1e-4 for r in rows if r["mode"] == "int8")    # dynamic int8: it moves
     ulip = res["facts"]["ulip"]
     assert 0 < ulip["grouping_s"] < ulip["encode_s"] and 0 < ulip["grouping_share"] < 1
     text = out.read_text()

@@ -1,7 +1,7 @@
 """An encoder tower run by ONNX Runtime in fp32: exported once per weights, cached on disk.
 
-Why: on a CPU without bf16 matrix units, ONNX Runtime ran CLIP ViT-B/32's image tower 2.4x faster than torch
-fp32 in the same run, with vectors at cosine 1.0 to torch's (benchmarks/precision.py). Its activations are not
+Why: on a CPU without bf16 matrix units, ONNX Runtime ran CLIP ViT-B/32's image tower 1.9-2.4x faster than
+torch fp32 in the same run, with vectors at cosine 1.0 to torch's (benchmarks/precision.py). Its activations are not
 quantised, so a row's output does not depend on its batch-mates (tests/test_precision.py), unlike dynamic int8.
 The exported graph is cached under `<cache_dir>/onnx/`, keyed by the encoder's fingerprint and the torch and
 onnxruntime versions, so the export (tens of seconds at full size) runs once per machine and weights.
@@ -35,8 +35,9 @@ def cached_path(folder: Path, name: str, fingerprint: str) -> Path:
     return Path(folder) / f"{name}-{fingerprint[:16]}-{versions}.onnx"
 
 
-def export(module: Any, example: Any, path: Path) -> Path:
-    """Export `module` (one float input, batch axis dynamic) to `path` unless it is there; written atomically."""
+def export(module: Any, examples: tuple[Any, ...], path: Path) -> Path:
+    """Export `module` (float inputs `input0`, `input1`, ..., batch axis dynamic) to `path` unless it is there;
+    written atomically."""
     if path.is_file():
         return path
     import torch
@@ -49,9 +50,10 @@ def export(module: Any, example: Any, path: Path) -> Path:
     try:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")         # the TorchScript exporter's notices about traced shapes
-            torch.onnx.export(module.eval(), (example,), tmp, dynamo=False, input_names=["input"],
+            names = [f"input{i}" for i in range(len(examples))]
+            torch.onnx.export(module.eval(), tuple(examples), tmp, dynamo=False, input_names=names,
                               output_names=["output"], opset_version=OPSET,
-                              dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
+                              dynamic_axes={**{n: {0: "batch"} for n in names}, "output": {0: "batch"}})
         os.replace(tmp, path)
     finally:
         torch.backends.mha.set_fastpath_enabled(fastpath)
@@ -61,7 +63,7 @@ def export(module: Any, example: Any, path: Path) -> Path:
 
 
 class OnnxTower:
-    """A CPU ONNX Runtime session over one exported tower: float32 array in, float32 array out."""
+    """A CPU ONNX Runtime session over one exported tower: float32 arrays in, one float32 array out."""
 
     def __init__(self, path: Path, threads: int | None = None) -> None:
         import onnxruntime as ort
@@ -74,8 +76,9 @@ class OnnxTower:
         opts.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
 
-    def __call__(self, array: np.ndarray) -> np.ndarray:
-        out = self.session.run(None, {"input": np.ascontiguousarray(array, dtype=np.float32)})[0]
+    def __call__(self, *arrays: np.ndarray) -> np.ndarray:
+        feed = {f"input{i}": np.ascontiguousarray(a, dtype=np.float32) for i, a in enumerate(arrays)}
+        out = self.session.run(None, feed)[0]
         return np.asarray(out, dtype=np.float32)
 
     def __deepcopy__(self, memo: dict) -> "OnnxTower":

@@ -57,7 +57,7 @@ class OpenCLIPEncoder(Encoder):
 
         path = _onnx.cached_path(folder, "openclip-image", self.fingerprint)
         example = torch.zeros(1, 3, *_input_size(self.model.visual))
-        self.onnx_image = _onnx.OnnxTower(_onnx.export(self.model.visual, example, path))
+        self.onnx_image = _onnx.OnnxTower(_onnx.export(self.model.visual, (example,), path))
 
     def route_precision(self, modality: Modality) -> str:
         if self.precision == "onnx" and Modality.parse(modality) is not Modality.IMAGE:

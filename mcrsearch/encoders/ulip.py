@@ -164,6 +164,10 @@ class PointTransformer(nn.Module):
 
     def forward(self, xyz: torch.Tensor) -> torch.Tensor:
         neighbourhood, center = group_points(xyz.float(), self.num_group, self.group_size)   # always in fp32
+        return self.embed_groups(neighbourhood, center)
+
+    def embed_groups(self, neighbourhood: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+        """Groups (B, G, M, 3) and centres (B, G, 3) -> concat(cls, max over tokens): the part after grouping."""
         neighbourhood, center = neighbourhood.to(self.cls_token.dtype), center.to(self.cls_token.dtype)
         tokens = self.reduce_dim(self.encoder(neighbourhood))
         b = tokens.shape[0]
@@ -171,6 +175,18 @@ class PointTransformer(nn.Module):
         pos = torch.cat([self.cls_pos.expand(b, -1, -1), self.pos_embed(center)], dim=1)
         x = self.norm(self.blocks(x, pos))
         return torch.cat([x[:, 0], x[:, 1:].max(dim=1).values], dim=-1)
+
+
+class GroupsToVector(nn.Module):
+    """PointBERT after the grouping (groups and centres in, 512-d unnormalised vector out): what `onnx` exports,
+    since FPS and k-NN stay in the compiled kernels."""
+
+    def __init__(self, model: "PointBERT") -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, neighbourhood: torch.Tensor, center: torch.Tensor) -> torch.Tensor:
+        return self.model.point_encoder.embed_groups(neighbourhood, center) @ self.model.pc_projection
 
 
 class PointBERT(nn.Module):
@@ -261,7 +277,7 @@ class ULIPEncoder(Encoder):
 
     family = "ulip2"
     modalities = (Modality.POINTS,)
-    precision_modes = ("fp32", "bf16", "int8")
+    precision_modes = ("fp32", "bf16", "int8", "onnx")
 
     # Part of the fingerprint: vectors made before clouds were normalised and fed untiled (issue 15) came
     # from other inputs, so a collection holding them is refused instead of silently mixed.
@@ -275,6 +291,23 @@ class ULIPEncoder(Encoder):
         self.npoints = int(config["npoints"])
         self.min_points = int(config["group_size"])      # the KNN grouping needs one group's worth
         self.batch_size = batch_size
+        self.onnx_groups: Any = None         # mode `onnx`: everything after the grouping in ONNX Runtime
+
+    def enable_onnx(self, folder: Path) -> None:
+        """Export the network after the grouping (FPS and k-NN stay in the numba kernels) for ONNX Runtime."""
+        from mcrsearch.encoders import _onnx
+
+        enc = self.model.point_encoder
+        examples = (torch.zeros(1, enc.num_group, enc.group_size, 3), torch.zeros(1, enc.num_group, 3))
+        path = _onnx.cached_path(folder, "ulip2-groups", self.fingerprint)
+        self.onnx_groups = _onnx.OnnxTower(_onnx.export(GroupsToVector(self.model), examples, path))
+
+    def _forward(self, xyz: torch.Tensor) -> Any:
+        if self.onnx_groups is None:
+            return self.model(xyz)
+        enc = self.model.point_encoder
+        neighbourhood, center = group_points(xyz.float(), enc.num_group, enc.group_size)
+        return torch.from_numpy(self.onnx_groups(neighbourhood.numpy(), center.numpy()))
 
     def _encode_batch(self, modality: Modality, batch: list[Any]) -> Any:
         clouds = [prepare_points(c, self.npoints, self.min_points) for c in batch]
@@ -284,7 +317,7 @@ class ULIPEncoder(Encoder):
         out: list[Any] = [None] * len(clouds)
         for rows in by_size.values():     # one forward per cloud size: no cloud is padded to another's
             xyz = torch.from_numpy(np.stack([clouds[i] for i in rows])).to(self.device)
-            for i, vec in zip(rows, self.model(xyz)):
+            for i, vec in zip(rows, self._forward(xyz)):
                 out[i] = vec
         return torch.stack(out)
 
