@@ -536,6 +536,17 @@ def _read_audio_sndfile(path: Path, src: _Source, label: str, known: bool,
     return samples, int(rate), int(total)
 
 
+def open_av(fh: BinaryIO) -> Any:
+    """Open an FFmpeg container for reading with undecodable metadata replaced, not raised.
+
+    Why: PyAV decodes tags as strict UTF-8 by default, so one mangled title in an otherwise playable file
+    escaped as a UnicodeDecodeError (13 mutated mp4/webm in the hostile run); tags are never used here.
+    """
+    import av
+
+    return av.open(fh, mode="r", metadata_errors="replace")
+
+
 def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[np.ndarray, int, int | None]:
     """(frames x 1 float32, already mono, rate, total frames if known) through FFmpeg, window-bounded:
     decoding stops once the window is full, so memory never depends on the file's length."""
@@ -543,7 +554,7 @@ def _read_audio_av(path: Path, src: _Source, label: str, lim: Limits) -> tuple[n
 
     with src.open() as fh:
         try:
-            with av.open(fh, mode="r") as container:
+            with open_av(fh) as container:
                 stream = next((st for st in container.streams if st.type == "audio"), None)
                 if stream is None:
                     raise MediaError(path, f"no audio stream in this {label} file")

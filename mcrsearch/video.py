@@ -167,10 +167,9 @@ def load_video(path: str | Path, *, segment_seconds: float = DEFAULT_SEGMENT_SEC
 
 
 def _load(p: Path, src: Any, segment_seconds: float, lim: Limits) -> tuple[Modality, Any]:
-    import av
 
     deadline = _Deadline(p, lim.decode_seconds)
-    with src.open() as fh, av.open(fh, mode="r") as container:
+    with src.open() as fh, media.open_av(fh) as container:
         streams = container.streams
         if media._cap(lim.streams, len(streams)):
             raise MediaError(p, f"too many streams ({len(streams):,}, limit {lim.streams:,})")
@@ -216,7 +215,7 @@ def frame_at(path: str | Path, seconds: float, *, data: bytes | None = None, lim
 
     try:
         deadline = _Deadline(p, lim.decode_seconds)
-        with src.open() as fh, av.open(fh, mode="r") as container:
+        with src.open() as fh, media.open_av(fh) as container:
             if media._cap(lim.streams, len(container.streams)):
                 raise MediaError(p, f"too many streams ({len(container.streams):,}, limit {lim.streams:,})")
             vstream = next((s for s in container.streams if s.type == "video"), None)
@@ -247,7 +246,7 @@ def load_soundtrack(path: str | Path, seconds: float = DEFAULT_SEGMENT_SECONDS, 
     import av
 
     try:
-        with src.open() as fh, av.open(fh, mode="r") as container:
+        with src.open() as fh, media.open_av(fh) as container:
             if media._cap(lim.streams, len(container.streams)):
                 raise MediaError(p, f"too many streams ({len(container.streams):,}, limit {lim.streams:,})")
             if not container.streams.audio:
@@ -296,11 +295,10 @@ def _scaled(frame: Any) -> Any:
 def _sample_frames(path: Path, src: Any, bounds: list[tuple[float, float]], lim: Limits,
                    deadline: _Deadline) -> list[tuple[Any, ...]]:
     """For each window, `lim.video_frames` frames at evenly spread instants: the frame on screen at each."""
-    import av
 
     wanted = sorted((t, i) for i, (a, b) in enumerate(bounds) for t in sample_times(a, b, max(1, lim.video_frames)))
     out: list[list[Any]] = [[] for _ in bounds]
-    with src.open() as fh, av.open(fh, mode="r") as container:
+    with src.open() as fh, media.open_av(fh) as container:
         vstream = container.streams.video[0]
         vstream.thread_type = "AUTO"
         base = vstream.time_base
@@ -344,7 +342,7 @@ def _soundtrack(path: Path, src: Any, bounds: list[tuple[float, float]], lim: Li
     import av
 
     end = bounds[-1][1]
-    with src.open() as fh, av.open(fh, mode="r") as container:
+    with src.open() as fh, media.open_av(fh) as container:
         astream = container.streams.audio[0]
         rate = int(astream.codec_context.sample_rate or 0) if astream.codec_context is not None else 0
         if rate <= 0:

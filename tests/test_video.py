@@ -86,6 +86,20 @@ def test_a_lying_header_duration_is_not_trusted(tmp_path):
     assert abs(clip.duration - 4.0) < 0.3 and len(clip.segments) == 4
 
 
+
+def test_undecodable_metadata_does_not_refuse_a_playable_video(tmp_path):
+    # The hostile run's 13 mp4/webm findings: a mangled tag made PyAV's strict UTF-8 raise while opening.
+    path = write_class_video(tmp_path / "v.mp4", [0, 1], seconds_each=1.0)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"Lavf")   # the muxer's own "encoder" tag
+    assert at > 0
+    data[at:at + 4] = b"\xff\xfe\xaf\xd5"
+    mangled = tmp_path / "mangled.mp4"
+    mangled.write_bytes(bytes(data))
+    _, clip = video.decode(mangled, segment_seconds=1.0)
+    assert len(clip.segments) == 2 and clip.segments[0].frames
+
+
 # ----------------------------------------------------------------------------- hostile files
 
 def _many_streams(path: Path, n: int) -> Path:
