@@ -12,7 +12,7 @@ import pytest
 from test_web_page import CHROMIUM, CHROMIUM_ARGS, Page, sync_api
 
 from helpers import corpus as H
-from helpers.browser import serve_in_thread
+from helpers.browser import image_pixels_at, serve_in_thread, viewer_pixels_js
 from test_explain_video import swap_video
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
@@ -102,13 +102,7 @@ def test_where_toggle_overlays_the_heat_map_and_esc_closes_it(page, shots):
     assert card.locator(".where").get_attribute("aria-pressed") == "true"
     assert re.search(r"(Here|Not here) · \d+%", card.locator(".where-verdict").inner_text())
     # The overlay is the picture with the map over it: warm on the red half, cool on the blue half.
-    left, right = page.page.evaluate("""() => {
-        const img = document.querySelector('.where-overlay');
-        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
-        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
-        const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data);
-        return [px(Math.floor(c.width * 0.25), Math.floor(c.height / 2)), px(Math.floor(c.width * 0.75), Math.floor(c.height / 2))];
-    }""")
+    left, right = image_pixels_at(page.page, ".where-overlay", (0.25, 0.75))
     assert left[0] > right[0] and right[2] > left[2]
     page.shot(shots, "20-where-overlay")
     card.locator(".where").click()                          # the toggle hides it
@@ -138,14 +132,7 @@ def test_where_follows_a_sound_query_and_is_absent_for_picture_queries(page, sit
     assert page.page.locator("#results .where").count() == 0   # an image query has nothing to look for
 
 
-PIXELS = """() => {
-  const src = document.querySelector('#viewer-canvas');
-  const c = document.createElement('canvas');
-  c.width = 120; c.height = 90;
-  const g = c.getContext('2d');
-  g.drawImage(src, 0, 0, c.width, c.height);
-  return Array.from(g.getImageData(0, 0, c.width, c.height).data);
-}"""
+PIXELS = viewer_pixels_js(120, 90)
 
 def _pixels(page) -> list[tuple[int, int, int, int]]:
     flat = page.page.evaluate(PIXELS)
@@ -238,13 +225,7 @@ def test_where_lights_up_a_video_results_frame_at_its_moment(page, shots):
     page.page.wait_for_function("document.querySelector('.media.video .where-overlay').complete")
     at = float(layer.get_attribute("data-at"))
     assert re.search(r"(Here|Not here) · \d+%", card.locator(".where-verdict").inner_text())
-    left, right = page.page.evaluate("""() => {
-        const img = document.querySelector('.media.video .where-overlay');
-        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
-        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
-        const px = (x, y) => Array.from(g.getImageData(x, y, 1, 1).data);
-        return [px(Math.floor(c.width * 0.2), Math.floor(c.height / 2)), px(Math.floor(c.width * 0.8), Math.floor(c.height / 2))];
-    }""")
+    left, right = image_pixels_at(page.page, ".media.video .where-overlay", (0.2, 0.8))
     red, blue = (left, right) if at < 10 else (right, left)       # red is on the left before 10 s, then right
     assert red[0] > blue[0] and blue[2] > red[2], (at, left, right)
     page.shot(shots, "24-where-video-frame")

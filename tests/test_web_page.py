@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from helpers import corpus as H
-from helpers.browser import CHROMIUM, require_browser, serve_in_thread
+from helpers.browser import CHROMIUM, require_browser, serve_in_thread, viewer_pixels_js
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
@@ -191,14 +191,7 @@ def test_audio_result_player_loads_its_media(page, shots):
     page.shot(shots, "04-audio-results")
 
 
-PIXELS = """() => {
-  const src = document.querySelector('#viewer-canvas');
-  const c = document.createElement('canvas');
-  c.width = 96; c.height = 72;
-  const g = c.getContext('2d');
-  g.drawImage(src, 0, 0, c.width, c.height);
-  return Array.from(g.getImageData(0, 0, c.width, c.height).data);
-}"""
+PIXELS = viewer_pixels_js(96, 72)
 
 
 def _drawn(pixels: list[int]) -> list[bool]:

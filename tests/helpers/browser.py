@@ -65,3 +65,27 @@ def serve_in_thread(client: Any, token: str, **app_options: Any) -> Iterator[str
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+def viewer_pixels_js(width: int, height: int) -> str:
+    """JS returning the 3D viewer's canvas scaled to width x height as a flat RGBA list: what a test
+    compares to tell a drawn, turned or repainted object."""
+    return f"""() => {{
+  const src = document.querySelector('#viewer-canvas');
+  const c = document.createElement('canvas');
+  c.width = {width}; c.height = {height};
+  const g = c.getContext('2d');
+  g.drawImage(src, 0, 0, c.width, c.height);
+  return Array.from(g.getImageData(0, 0, c.width, c.height).data);
+}}"""
+
+
+def image_pixels_at(page: Any, selector: str, xs: tuple[float, ...]) -> list[list[int]]:
+    """RGBA of a loaded <img> at mid-height, at each fraction of its width: the "where?" overlays are read
+    this way (warm where the query is, cool elsewhere)."""
+    return page.evaluate("""([selector, xs]) => {
+        const img = document.querySelector(selector);
+        const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+        const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+        return xs.map(x => Array.from(g.getImageData(Math.floor(c.width * x), Math.floor(c.height / 2), 1, 1).data));
+    }""", [selector, list(xs)])
