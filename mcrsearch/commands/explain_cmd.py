@@ -47,7 +47,7 @@ def explain(
         return
     where = ", ".join(f"{v:.2f}" for v in result.peak_at)
     frame = f" (the frame at {result.at:.2f} s)" if result.at is not None else ""
-    console.print(f"space {result.space} ({result.method} parts){frame}: score {result.score:.3f}, "
+    console.print(f"space {result.space} (dense method {result.method}){frame}: score {result.score:.3f}, "
                   f"peak {result.peak:.3f} at ({where})", highlight=False)
     v = result.verdict
     if v is not None:
