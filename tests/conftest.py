@@ -37,3 +37,27 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per browser test module (those modules' `pytestmark` is
+    `helpers.browser.require_browser()`, which skips or, under CI, fails before this runs)."""
+    from playwright import sync_api
+
+    from helpers.browser import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory):
+    """Where the browser tests' screenshots go: $MCRSEARCH_SCREENSHOTS, else a pytest temporary folder."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("MCRSEARCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -9,15 +9,13 @@ import re
 import numpy as np
 import pytest
 
-from test_web_page import CHROMIUM, CHROMIUM_ARGS, Page, sync_api
-
 from helpers import corpus as H
-from helpers.browser import image_pixels_at, serve_in_thread, viewer_pixels_js
+from helpers.browser import checked_page, image_pixels_at, require_browser, serve_in_thread, viewer_pixels_js
 from test_explain_video import swap_video
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.is_file(), reason=f"no Chromium at {CHROMIUM}")
+pytestmark = require_browser()          # skipped on a workstation without Chromium; under CI=true it fails
 TOKEN = "web-explain-test-token"
 
 
@@ -56,34 +54,10 @@ def _dumbbell(path) -> None:
     mesh.export(path)
 
 
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    import os
-    from pathlib import Path
-
-    folder = Path(os.environ.get("MCRSEARCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture()
-def page(browser, site, monkeypatch):
-    import test_web_page
-
-    monkeypatch.setattr(test_web_page, "TOKEN", TOKEN)        # Page opens the page with the module's token
-    p = Page(browser, site[0])
-    yield p
-    p.close()
-    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
-    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
+def page(browser, site):
+    with checked_page(browser, site[0], TOKEN) as p:
+        yield p
 
 
 def _card(page, name: str):

@@ -8,14 +8,13 @@ import shutil
 
 import pytest
 
-from test_web_page import CHROMIUM, TOKEN, Page, browser, shots, sync_api  # noqa: F401 - fixtures, skip reason
-
 from helpers import corpus as H
-from helpers.browser import require_browser, serve_in_thread
+from helpers.browser import checked_page, require_browser, serve_in_thread
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
-pytestmark = require_browser(CHROMIUM)
+pytestmark = require_browser()          # skipped on a workstation without Chromium; under CI=true it fails
+TOKEN = "web-features-test-token"
 
 
 @pytest.fixture(scope="module")
@@ -34,19 +33,16 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture()
-def page(browser, site):  # noqa: F811 - the browser fixture imported above
-    p = Page(browser, site[0])
-    yield p
-    p.close()
-    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
-    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
+def page(browser, site):
+    with checked_page(browser, site[0], TOKEN) as p:
+        yield p
 
 
 def _classes(page) -> list[str]:
     return [n.split("_")[0] for n in page.names()]
 
 
-def test_less_like_this_negative_terms_weights_and_why(page, shots):  # noqa: F811
+def test_less_like_this_negative_terms_weights_and_why(page, shots):
     page.open("/?text=red+blue&target=image")
     page.wait_results()
     assert {"red", "blue"} <= set(_classes(page))
@@ -75,7 +71,7 @@ def test_less_like_this_negative_terms_weights_and_why(page, shots):  # noqa: F8
     page.shot(shots, "27-negatives-and-weights")
 
 
-def test_filter_bar_restricts_results(page, site, shots):  # noqa: F811
+def test_filter_bar_restricts_results(page, site, shots):
     page.open("/?text=red&target=image")
     page.wait_results()
     page.page.locator("#filters summary").click()
@@ -89,7 +85,7 @@ def test_filter_bar_restricts_results(page, site, shots):  # noqa: F811
     page.shot(shots, "27-filter-bar")
 
 
-def test_save_run_and_duplicates_review(page, shots):  # noqa: F811
+def test_save_run_and_duplicates_review(page, shots):
     page.open("/?text=green&target=audio")
     page.wait_results()
     page.page.once("dialog", lambda d: d.accept("greens"))

@@ -7,27 +7,16 @@ a pytest temporary folder) as artifacts of the run.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
 from helpers import corpus as H
-from helpers.browser import CHROMIUM, require_browser, serve_in_thread, viewer_pixels_js
+from helpers.browser import TIMEOUT_MS, checked_page, require_browser, serve_in_thread, viewer_pixels_js
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
 
 pytestmark = require_browser()          # skipped on a workstation without Chromium; under CI=true it fails
-if pytestmark.args[0]:
-    sync_api = None
-else:
-    from playwright import sync_api
-
-CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-fake-ui-for-media-stream",
-                 "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
-TIMEOUT_MS = 20_000
-
 
 TOKEN = "web-page-test-token"
 
@@ -47,87 +36,10 @@ def site(tmp_path_factory):
     client.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory):
-    folder = Path(os.environ.get("MCRSEARCH_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-class Page:
-    """A browser page on the site that logs its requests and refuses any that leave the server."""
-
-    def __init__(self, browser, base: str) -> None:
-        self.base = base
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
-        self.requests: list[str] = []
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        self.page.goto(f"{base}/?token={TOKEN}")     # the address `serve` prints: it sets the page's cookie
-        self.page.wait_for_load_state("networkidle")
-        assert "token" not in self.page.url, "the token must leave the address bar"
-
-    def _route(self, route) -> None:
-        url = route.request.url
-        self.requests.append(url)
-        if url.startswith(self.base + "/") or url.startswith("data:") or url.startswith("blob:"):
-            route.continue_()
-        else:
-            self.outside.append(url)
-            route.abort()
-
-    def open(self, path: str = "/") -> None:
-        self.page.goto(self.base + path)
-        self.page.wait_for_load_state("networkidle")
-
-    def search(self, text: str, target: str) -> None:
-        self.page.check(f"#target input[value='{target}']")
-        self.page.fill("#q", text)
-        self.page.press("#q", "Enter")
-        self.wait_results()
-
-    def wait_results(self) -> None:
-        self.page.wait_for_selector("#results .card")
-        self.page.wait_for_function("!document.body.classList.contains('busy')")
-
-    def names(self, selector: str = "#results .card") -> list[str]:
-        return self.page.locator(f"{selector} .name").all_inner_texts()
-
-    def images_loaded(self, selector: str) -> int:
-        """Wait until every image matched has loaded; returns how many there are (each decoded, not broken)."""
-        self.page.wait_for_function(
-            "sel => [...document.querySelectorAll(sel)].every(i => i.complete)", arg=selector)
-        sizes = self.page.eval_on_selector_all(selector, "els => els.map(i => i.naturalWidth)")
-        assert sizes and all(w > 0 for w in sizes), f"a thumbnail did not load: {sizes}"
-        return len(sizes)
-
-    def shot(self, folder: Path, name: str) -> None:
-        self.page.screenshot(path=str(folder / f"{name}.png"))
-
-    def close(self) -> None:
-        self.context.close()
-
-
 @pytest.fixture()
 def page(browser, site):
-    p = Page(browser, site[0])
-    yield p
-    p.close()
-    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
-    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
+    with checked_page(browser, site[0], TOKEN) as p:
+        yield p
 
 
 def test_text_query_shows_image_results_that_load(page, shots):
@@ -164,13 +76,7 @@ def test_audio_file_as_query_returns_3d_results_with_thumbnails(page, site, shot
 def test_dropped_image_is_a_query(page, site):
     page.open()
     page.page.check("#target input[value='audio']")
-    data = (site[1] / "queries" / "blue_40.png").read_bytes()
-    page.page.evaluate("""bytes => {
-        const file = new File([new Uint8Array(bytes)], "blue_40.png", {type: "image/png"});
-        const dt = new DataTransfer();
-        dt.items.add(file);
-        window.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
-    }""", list(data))
+    page.drop_file(site[1] / "queries" / "blue_40.png", "image/png")
     page.wait_results()
     assert page.page.locator("#results .card.audio").count() == 6
     assert all(n.startswith("blue_") for n in page.names()[:2])

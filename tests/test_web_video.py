@@ -3,18 +3,18 @@ moment in the one shared <video> element with the segment marked on the timeline
 
 from __future__ import annotations
 
-
 import pytest
-
-from test_web_page import CHROMIUM_ARGS, TOKEN, Page, browser, shots  # noqa: F401 - fixtures shared with the page tests
 
 pytest.importorskip("av")
 
 from helpers import corpus as H
-from helpers.browser import serve_in_thread
+from helpers.browser import checked_page, require_browser, serve_in_thread
 from helpers.media import write_class_video
 from mcrsearch.api import Client
 from mcrsearch.config import load_settings
+
+pytestmark = require_browser()          # skipped on a workstation without Chromium; under CI=true it fails
+TOKEN = "web-video-test-token"
 
 
 @pytest.fixture(scope="module")
@@ -35,15 +35,12 @@ def site(tmp_path_factory):
 
 
 @pytest.fixture()
-def page(browser, site):  # noqa: F811
-    p = Page(browser, site[0])
-    yield p
-    p.close()
-    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
-    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
+def page(browser, site):
+    with checked_page(browser, site[0], TOKEN) as p:
+        yield p
 
 
-def test_video_hit_plays_from_its_moment_with_the_segment_marked(page, shots):  # noqa: F811
+def test_video_hit_plays_from_its_moment_with_the_segment_marked(page, shots):
     page.search("a blue high z thing", "video")
     card = page.page.locator("#results .card.video").first
     assert page.page.locator("#results .card.video").count() == 1
@@ -67,13 +64,7 @@ def test_video_hit_plays_from_its_moment_with_the_segment_marked(page, shots):  
 def test_dropped_video_is_a_query(page, site):
     page.open()
     page.page.check("#target input[value='image']")
-    data = (site[1] / "queries" / "blue.webm").read_bytes()
-    page.page.evaluate("""bytes => {
-        const file = new File([new Uint8Array(bytes)], "blue.webm", {type: "video/webm"});
-        const dt = new DataTransfer();
-        dt.items.add(file);
-        window.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
-    }""", list(data))
+    page.drop_file(site[1] / "queries" / "blue.webm", "video/webm")
     page.wait_results()
     assert page.names()[0].startswith("blue_")
     assert page.page.locator("#chips").inner_text().lower().count("video") >= 1

@@ -15,6 +15,10 @@ from typing import Any, Iterator
 import pytest
 
 CHROMIUM = Path(os.environ.get("MCRSEARCH_CHROMIUM", "/usr/lib/chromium/chromium"))
+# headless WebGL through SwiftShader; a fake microphone and autoplay for the page's recording and players
+CHROMIUM_ARGS = ["--no-sandbox", "--enable-unsafe-swiftshader", "--use-fake-ui-for-media-stream",
+                 "--use-fake-device-for-media-stream", "--autoplay-policy=no-user-gesture-required"]
+TIMEOUT_MS = 20_000
 
 
 def in_ci() -> bool:
@@ -89,3 +93,82 @@ def image_pixels_at(page: Any, selector: str, xs: tuple[float, ...]) -> list[lis
         const g = c.getContext('2d'); g.drawImage(img, 0, 0);
         return xs.map(x => Array.from(g.getImageData(Math.floor(c.width * x), Math.floor(c.height / 2), 1, 1).data));
     }""", [selector, list(xs)])
+
+
+class Page:
+    """A browser page on the site that logs its requests and refuses any that leave the server."""
+
+    def __init__(self, browser: Any, base: str, token: str) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["microphone"])
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
+        self.page.goto(f"{base}/?token={token}")     # the address `serve` prints: it sets the page's cookie
+        self.page.wait_for_load_state("networkidle")
+        assert "token" not in self.page.url, "the token must leave the address bar"
+
+    def _route(self, route: Any) -> None:
+        url = route.request.url
+        self.requests.append(url)
+        if url.startswith(self.base + "/") or url.startswith("data:") or url.startswith("blob:"):
+            route.continue_()
+        else:
+            self.outside.append(url)
+            route.abort()
+
+    def open(self, path: str = "/") -> None:
+        self.page.goto(self.base + path)
+        self.page.wait_for_load_state("networkidle")
+
+    def search(self, text: str, target: str) -> None:
+        self.page.check(f"#target input[value='{target}']")
+        self.page.fill("#q", text)
+        self.page.press("#q", "Enter")
+        self.wait_results()
+
+    def drop_file(self, path: Path, mime: str) -> None:
+        """Drop a file on the page as a user drags one from their desktop (the page's drop handler)."""
+        self.page.evaluate("""([bytes, name, mime]) => {
+            const file = new File([new Uint8Array(bytes)], name, {type: mime});
+            const dt = new DataTransfer();
+            dt.items.add(file);
+            window.dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+        }""", [list(path.read_bytes()), path.name, mime])
+
+    def wait_results(self) -> None:
+        self.page.wait_for_selector("#results .card")
+        self.page.wait_for_function("!document.body.classList.contains('busy')")
+
+    def names(self, selector: str = "#results .card") -> list[str]:
+        return self.page.locator(f"{selector} .name").all_inner_texts()
+
+    def images_loaded(self, selector: str) -> int:
+        """Wait until every image matched has loaded; returns how many there are (each decoded, not broken)."""
+        self.page.wait_for_function(
+            "sel => [...document.querySelectorAll(sel)].every(i => i.complete)", arg=selector)
+        sizes = self.page.eval_on_selector_all(selector, "els => els.map(i => i.naturalWidth)")
+        assert sizes and all(w > 0 for w in sizes), f"a thumbnail did not load: {sizes}"
+        return len(sizes)
+
+    def shot(self, folder: Path, name: str) -> None:
+        self.page.screenshot(path=str(folder / f"{name}.png"))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@contextmanager
+def checked_page(browser: Any, base: str, token: str) -> Iterator[Page]:
+    """A `Page` for one test that fails it afterwards if the page reached outside the server or logged a
+    JavaScript error (every browser test module's `page` fixture)."""
+    p = Page(browser, base, token)
+    yield p
+    p.close()
+    assert not p.outside, f"the page asked for something outside the server: {p.outside}"
+    assert not p.errors, f"JavaScript errors on the page: {p.errors}"
